@@ -1,0 +1,105 @@
+# pvetmpl — plain GNU make. Our flags are appended to the caller's, so
+# dpkg-buildflags hardening survives. DEVELOPER=1 (CI) adds -Werror.
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/pvetmpl
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS := libconfuse libsystemd json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral $(PKG_CFLAGS)
+override CPPFLAGS += -Iwrapper -DPVETMPL_VERSION='"$(VERSION)"' \
+	-DPVETMPL_SYSCONFDIR='"$(SYSCONFDIR)"' -DPVETMPL_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP
+ifeq ($(DEVELOPER),1)
+override CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+override CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+endif
+
+B := build
+LIB_SRCS := $(filter-out wrapper/main.c,$(wildcard wrapper/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+HOOK_SRCS := $(wildcard hooks/*.c)
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/%)
+LIB := $(B)/libpvetmpl.a
+
+all: $(B)/pvetmpl $(B)/pvetmpl-hook
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/pvetmpl: $(B)/wrapper/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/pvetmpl-hook: $(HOOK_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/test-%: tests/unit/test-%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+
+$(B)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+test-bins: all $(UNIT_BINS) $(TOOL_BINS)
+
+# Installs what debian/control's Build-Depends lists, only when something is missing.
+deps:
+	@tests/ensure-deps.sh
+
+# The whole suite: unit, fixture and black-box layers; ends with "N passed, N failed".
+check: deps
+	$(MAKE) test-bins
+	tests/run.sh
+
+# Unit and fixture layers only (no root, no journald): what the package build runs.
+check-unit: test-bins
+	tests/run.sh --unit
+
+sanitize: deps
+	$(MAKE) clean
+	$(MAKE) SANITIZE=1 test-bins
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+install: all
+	install -D -m 0755 $(B)/pvetmpl $(DESTDIR)$(SBINDIR)/pvetmpl
+	install -D -m 0755 $(B)/pvetmpl-hook $(DESTDIR)$(LIBEXECDIR)/pvetmpl-hook
+	install -D -m 0644 conf/pvetmpl.conf $(DESTDIR)$(SYSCONFDIR)/pvetmpl/pvetmpl.conf
+
+format:
+	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all test-bins deps check check-unit sanitize demo install format format-check clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

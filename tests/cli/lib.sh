@@ -1,0 +1,103 @@
+# Shared helpers for tests/cli/t*.sh. Source it first:  . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+# Each test is a shell function run in a subshell with `set -e`; it prints TAP.
+#   t_check "title" func [args...]
+#   t_skip "title" "reason"
+#   t_done            (at the end; exits non-zero if any test failed)
+# Assertions (all return non-zero with a message on failure):
+#   run CMD...                 runs CMD, stdout -> $T/out, stderr -> $T/err, rc -> $RC (never fails)
+#   expect_rc N CMD...         run + fail unless rc == N
+#   assert_eq WANT GOT [what]
+#   assert_grep PATTERN FILE   (grep -E)     assert_no_grep PATTERN FILE
+#   assert_file_eq FILE WANT_TEXT
+TOP=${PVETMPL_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=$TOP/build
+PVETMPL=$BUILD/pvetmpl
+PVETMPL_HOOK=$BUILD/pvetmpl-hook
+PVESIM=$TOP/tests/pvesim/pvesim
+_t_n=0
+_t_failed=0
+TMPROOT=$(mktemp -d /tmp/pvetmpl-test.XXXXXX)
+trap 'rm -rf "$TMPROOT"' EXIT
+
+t_check() {
+    local title=$1
+    shift
+    _t_n=$((_t_n + 1))
+    T=$TMPROOT/t$_t_n
+    mkdir -p "$T"
+    (
+        set -e
+        cd "$T"
+        "$@"
+    ) >"$T/log" 2>&1
+    local rc=$?
+    if [ $rc = 0 ]; then
+        echo "ok $_t_n - $title"
+    else
+        _t_failed=$((_t_failed + 1))
+        echo "not ok $_t_n - $title"
+        sed 's/^/#   /' "$T/log" | tail -n 40
+    fi
+}
+
+t_skip() {
+    _t_n=$((_t_n + 1))
+    echo "ok $_t_n - $1 # SKIP $2"
+}
+
+t_done() {
+    echo "1..$_t_n"
+    [ "$_t_failed" = 0 ]
+}
+
+run() {
+    set +e
+    "$@" >"$T/out" 2>"$T/err"
+    RC=$?
+    set -e
+    return 0
+}
+
+expect_rc() {
+    local want=$1
+    shift
+    run "$@"
+    if [ "$RC" != "$want" ]; then
+        echo "expected exit $want, got $RC from: $*"
+        echo "--- stdout"; cat "$T/out"
+        echo "--- stderr"; cat "$T/err"
+        return 1
+    fi
+}
+
+assert_eq() {
+    if [ "$1" != "$2" ]; then
+        echo "assert_eq failed${3:+ ($3)}:"
+        echo "  want: $1"
+        echo "  got:  $2"
+        return 1
+    fi
+}
+
+assert_grep() {
+    if ! grep -qE -- "$1" "$2"; then
+        echo "assert_grep: /$1/ not found in $2:"
+        sed 's/^/  | /' "$2" | head -n 30
+        return 1
+    fi
+}
+
+assert_no_grep() {
+    if grep -qE -- "$1" "$2"; then
+        echo "assert_no_grep: /$1/ found in $2:"
+        grep -nE -- "$1" "$2" | head -n 10
+        return 1
+    fi
+}
+
+assert_file_eq() {
+    if ! diff -u <(printf '%s' "$2") "$1"; then
+        echo "assert_file_eq: $1 differs"
+        return 1
+    fi
+}
