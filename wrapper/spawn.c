@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_OUTPUT (4u << 20)
+#define DEFAULT_GRACE_MS 5000
+#define TICK_MS 50
+
+static char *const default_envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+
+struct stream {
+    int fd;
+    char *buf; /* kept output, NUL-terminated */
+    size_t len, cap;
+    size_t line_start; /* start of the unfinished line in buf (for on_line) */
+};
+
+struct job {
+    pid_t pid;
+    bool reaped;
+    struct stream s[2];
+    struct spawn_result *r;
+};
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Only async-signal-safe calls between fork and execve. */
+static void child_exec(char *const argv[], char *const envp[], int in, int out, int err,
+                       int notify)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            signal(sig, SIG_DFL);
+        }
+    }
+    /* Its own process group, so a timeout or ^C reaches qm's workers too. */
+    setpgid(0, 0);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+        goto fail;
+    }
+    /* No inherited descriptors: mark everything above stderr close-on-exec
+     * (the notifier must survive until execve itself). */
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+#endif
+    {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
+            if (fd != notify) {
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+        }
+    }
+    execve(argv[0], argv, envp);
+fail:;
+    int e = errno;
+    ssize_t w = write(notify, &e, sizeof(e));
+    (void)w;
+    _exit(127);
+}
+
+static int stream_append(struct stream *st, const char *data, size_t n, size_t max,
+                         bool *truncated)
+{
+    size_t keep = n;
+    if (st->len + keep > max) {
+        keep = st->len < max ? max - st->len : 0;
+        *truncated = true;
+    }
+    if (st->len + keep + 1 > st->cap) {
+        size_t nc = st->cap ? st->cap : 4096;
+        while (nc < st->len + keep + 1) {
+            nc *= 2;
+        }
+        char *nb = realloc(st->buf, nc);
+        if (!nb) {
+            return -ENOMEM;
+        }
+        st->buf = nb;
+        st->cap = nc;
+    }
+    memcpy(st->buf + st->len, data, keep);
+    st->len += keep;
+    st->buf[st->len] = '\0';
+    return 0;
+}
+
+static void emit_lines(const struct spawn_opts *o, size_t job, enum spawn_stream which,
+                       struct stream *st, bool final)
+{
+    if (!o->on_line) {
+        st->line_start = st->len;
+        return;
+    }
+    char *p = st->buf + st->line_start, *end = st->buf + st->len;
+    while (p < end) {
+        char *nl = p;
+        while (nl < end && *nl != '\n' && *nl != '\r') {
+            nl++;
+        }
+        if (nl == end && !final) {
+            break;
+        }
+        char saved = *nl;
+        *nl = '\0';
+        if (nl > p || saved == '\n') {
+            o->on_line(o->ud, job, which, p);
+        }
+        *nl = saved;
+        p = nl < end ? nl + 1 : nl;
+    }
+    st->line_start = (size_t)(p - st->buf);
+}
+
+static void fill_status(struct spawn_result *r, int ws)
+{
+    if (WIFEXITED(ws)) {
+        r->exited = true;
+        r->status = WEXITSTATUS(ws);
+    } else if (WIFSIGNALED(ws)) {
+        r->signo = WTERMSIG(ws);
+    }
+}
+
+static void kill_all(struct job *jobs, size_t n, int sig)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].pid > 0 && !jobs[i].reaped) {
+            kill(-jobs[i].pid, sig);
+        }
+    }
+}
+
+static int start_job(char *const argv[], const struct spawn_opts *o, struct job *j)
+{
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, note[2] = {-1, -1}, in = -1, r = 0;
+    struct spawn_result *res = j->r;
+
+    if (!argv || !argv[0] || argv[0][0] != '/') {
+        /* Only absolute paths: no PATH search, nothing the environment can redirect. */
+        res->started = false;
+        res->exec_errno = EINVAL;
+        return 0;
+    }
+    in = open(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+        pipe2(note, O_CLOEXEC) < 0) {
+        r = -errno;
+        goto out;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (pid == 0) {
+        child_exec(argv, o->envp ? o->envp : default_envp, in, out[1], err[1], note[1]);
+    }
+    setpgid(pid, pid); /* also in the parent: no race with an early kill */
+    close(note[1]);
+    note[1] = -1;
+    int child_errno = 0;
+    ssize_t k;
+    do {
+        k = read(note[0], &child_errno, sizeof(child_errno));
+    } while (k < 0 && errno == EINTR);
+    j->pid = pid;
+    if (k == (ssize_t)sizeof(child_errno)) {
+        /* exec failed: "could not start", not "ran and failed". */
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+        }
+        j->reaped = true;
+        res->started = false;
+        res->exec_errno = child_errno;
+        goto out;
+    }
+    res->started = true;
+    j->s[0].fd = out[0];
+    j->s[1].fd = err[0];
+    out[0] = err[0] = -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(j->s[i].fd, F_SETFL, fcntl(j->s[i].fd, F_GETFL) | O_NONBLOCK);
+    }
+out:
+    for (int *fd = (int[]){in, out[0], out[1], err[0], err[1], note[0], note[1]}, i = 0; i < 7;
+         i++) {
+        if (fd[i] >= 0) {
+            close(fd[i]);
+        }
+    }
+    return r;
+}
+
+int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts *opts,
+                   struct spawn_result rets[])
+{
+    static const struct spawn_opts defaults;
+    const struct spawn_opts *o = opts ? opts : &defaults;
+    size_t max = o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT;
+    long grace = o->kill_grace_ms ? o->kill_grace_ms : DEFAULT_GRACE_MS;
+    long start = now_ms(), kill_at = -1;
+    int r = 0;
+
+    struct job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+    struct pollfd *pfd = calloc(2 * (n ? n : 1), sizeof(*pfd));
+    if (!jobs || !pfd) {
+        free(jobs);
+        free(pfd);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memset(&rets[i], 0, sizeof(rets[i]));
+        jobs[i].r = &rets[i];
+        jobs[i].s[0].fd = jobs[i].s[1].fd = -1;
+    }
+    for (size_t i = 0; i < n && r == 0; i++) {
+        r = start_job(argvs[i], o, &jobs[i]);
+    }
+    if (r < 0) {
+        kill_all(jobs, n, SIGKILL);
+    }
+
+    for (;;) {
+        size_t np = 0, running = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (int s = 0; s < 2; s++) {
+                if (jobs[i].s[s].fd >= 0) {
+                    pfd[np].fd = jobs[i].s[s].fd;
+                    pfd[np].events = POLLIN;
+                    np++;
+                }
+            }
+            if (jobs[i].pid > 0 && !jobs[i].reaped) {
+                int ws;
+                pid_t w = waitpid(jobs[i].pid, &ws, WNOHANG);
+                if (w == jobs[i].pid) {
+                    jobs[i].reaped = true;
+                    fill_status(jobs[i].r, ws);
+                } else {
+                    running++;
+                }
+            }
+        }
+        if (np == 0 && running == 0) {
+            break;
+        }
+        long now = now_ms();
+        if (r == 0 && o->interrupt && *o->interrupt) {
+            int sig = *o->interrupt;
+            for (size_t i = 0; i < n; i++) {
+                if (!rets[i].interrupted && jobs[i].pid > 0 && !jobs[i].reaped) {
+                    rets[i].interrupted = sig;
+                    kill(-jobs[i].pid, sig);
+                }
+            }
+            if (kill_at < 0) {
+                kill_at = now + grace;
+            }
+        }
+        if (o->timeout_ms > 0 && now - start >= o->timeout_ms && kill_at < 0) {
+            for (size_t i = 0; i < n; i++) {
+                if (jobs[i].pid > 0 && !jobs[i].reaped) {
+                    rets[i].timed_out = true;
+                }
+            }
+            kill_all(jobs, n, SIGTERM);
+            kill_at = now + grace;
+        }
+        if (kill_at >= 0 && now >= kill_at) {
+            kill_all(jobs, n, SIGKILL);
+        }
+        if (np == 0) {
+            /* Streams closed but a child still runs: wait for it in ticks. */
+            poll(NULL, 0, TICK_MS);
+            continue;
+        }
+        int pr = poll(pfd, np, TICK_MS);
+        if (pr < 0 && errno != EINTR) {
+            r = -errno;
+            kill_all(jobs, n, SIGKILL);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            for (int s = 0; s < 2; s++) {
+                struct stream *st = &jobs[i].s[s];
+                if (st->fd < 0) {
+                    continue;
+                }
+                char buf[8192];
+                ssize_t k = read(st->fd, buf, sizeof(buf));
+                if (k > 0) {
+                    size_t before = st->len;
+                    if (stream_append(st, buf, (size_t)k, max, &rets[i].truncated) < 0) {
+                        r = -ENOMEM;
+                    }
+                    if (st->len > before || st->len >= max) {
+                        emit_lines(o, i, s == 0 ? SPAWN_STDOUT : SPAWN_STDERR, st, false);
+                    }
+                } else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    emit_lines(o, i, s == 0 ? SPAWN_STDOUT : SPAWN_STDERR, st, true);
+                    close(st->fd);
+                    st->fd = -1;
+                }
+            }
+        }
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        for (int s = 0; s < 2; s++) {
+            struct stream *st = &jobs[i].s[s];
+            if (!st->buf) {
+                st->buf = calloc(1, 1);
+                if (!st->buf) {
+                    r = -ENOMEM;
+                }
+            }
+        }
+        rets[i].out = jobs[i].s[0].buf;
+        rets[i].out_len = jobs[i].s[0].len;
+        rets[i].err = jobs[i].s[1].buf;
+        rets[i].err_len = jobs[i].s[1].len;
+        rets[i].duration_ms = now_ms() - start;
+    }
+    free(jobs);
+    free(pfd);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++) {
+            spawn_result_release(&rets[i]);
+        }
+    }
+    return r;
+}
+
+int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_result *ret)
+{
+    char *const *argvs[1] = {argv};
+    return spawn_run_many(1, argvs, o, ret);
+}
+
+void spawn_result_release(struct spawn_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+    r->out_len = r->err_len = 0;
+}
+
+int spawn_result_code(const struct spawn_result *r)
+{
+    if (!r->started) {
+        return 127;
+    }
+    return r->exited ? r->status : 128 + r->signo;
+}
