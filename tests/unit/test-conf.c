@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Unit tests of the config module: defaults, every key, every refusal, the
+ * ${VAR} rule, file handling, and that the shipped conf/pvetmpl.conf both
+ * changes nothing and documents the true defaults. Run from the repo root
+ * (or build with -DTOP='"/path/to/repo"'). */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#ifndef TOP
+#define TOP "."
+#endif
+#define SHIPPED TOP "/conf/pvetmpl.conf"
+#define HOOK_BINARY PVETMPL_LIBEXECDIR "/pvetmpl-hook"
+
+extern char **environ;
+
+static void assert_list(const struct strv *sv, const char *const *want)
+{
+    size_t n = 0;
+    while (want[n]) {
+        n++;
+    }
+    ck_assert_uint_eq(sv->n, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_eq(sv->v[i], want[i]);
+    }
+}
+
+static const char *const none[] = {NULL};
+
+static void assert_defaults(const struct conf *c)
+{
+    ck_assert_str_eq(c->qm, "/usr/sbin/qm");
+    ck_assert_str_eq(c->pvesm, "/usr/sbin/pvesm");
+    ck_assert_str_eq(c->vmlist, "/etc/pve/.vmlist");
+    ck_assert_str_eq(c->pve_dir, "/etc/pve");
+    ck_assert_str_eq(c->node, "");
+    ck_assert_str_eq(c->run_dir, "/run/pvetmpl");
+    ck_assert_int_eq(c->timeout, 0);
+    ck_assert_int_eq(c->lock_retries, 5);
+    ck_assert_int_eq(c->lock_retry_max, 300);
+    ck_assert_int_eq(c->copies_per_storage, 1);
+    assert_list(&c->template_types, none);
+    ck_assert(c->hook);
+    ck_assert_str_eq(c->hook_storage, "local");
+    ck_assert_str_eq(c->hook_binary, HOOK_BINARY);
+    ck_assert_str_eq(c->hook_name, "pvetmpl-hook");
+    assert_list(&c->hook_refuse_vmids, none);
+    assert_list(&c->hook_refuse_tags, none);
+}
+
+/* Loads text that must parse, into *c. */
+static void load_ok(const char *text, struct conf *c)
+{
+    struct err e = {0};
+    ck_assert_msg(conf_load_string(text, c, &e) == 0, "%s\n%s", text, e.detail);
+}
+
+/* Loads text that must fail; returns the error detail (static). */
+static const char *load_fail(const char *text)
+{
+    static struct err e;
+    struct conf c = {0};
+    memset(&e, 0, sizeof(e));
+    int r = conf_load_string(text, &c, &e);
+    ck_assert_msg(r == -1, "accepted: %s", text);
+    ck_assert_int_eq(e.cls, ERR_CONFIG);
+    ck_assert_ptr_null(c.qm);
+    return e.detail;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* A fresh path in a private directory; removed by cleanup_dir(). */
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+    static char path[128];
+    if (!tmpdir[0]) {
+        strcpy(tmpdir, "/tmp/test-conf.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    }
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    return path;
+}
+
+static void cleanup_dir(void)
+{
+    static const char *const names[] = {"a.conf", "fifo", NULL};
+    if (!tmpdir[0]) {
+        return;
+    }
+    for (size_t i = 0; names[i]; i++) {
+        unlink(tmp_path(names[i]));
+    }
+    rmdir(tmpdir);
+    tmpdir[0] = '\0';
+}
+
+START_TEST(defaults_from_empty_text)
+{
+    struct conf c = {0};
+    load_ok("", &c);
+    assert_defaults(&c);
+    conf_release(&c);
+    load_ok("# only a comment\n\n", &c);
+    assert_defaults(&c);
+    conf_release(&c);
+}
+END_TEST
+
+START_TEST(every_key)
+{
+    static const char text[] = "qm = /opt/pve/qm\n"
+                               "pvesm = '/opt/pve/pvesm'\n"
+                               "vmlist = \"/srv/vmlist\"\n"
+                               "pve_dir = /srv/pve\n"
+                               "node = pve-2\n"
+                               "run_dir = /run/other\n"
+                               "timeout = 3600\n"
+                               "lock_retries = 0\n"
+                               "lock_retry_max = 60\n"
+                               "copies_per_storage = 64\n"
+                               "template_types = {\"myplugin\", blockbridge}\n"
+                               "hook = false\n"
+                               "hook_storage = cephfs-snip\n"
+                               "hook_binary = /usr/local/lib/hook\n"
+                               "hook_name = \"my-hook.bin\"\n"
+                               "hook_refuse_vmids = {\"100\", \"9000-9099\"}\n"
+                               "hook_refuse_vmids += {200}\n"
+                               "hook_refuse_tags = {frozen, \"do-not-start\"}\n";
+    static const char *const types[] = {"myplugin", "blockbridge", NULL};
+    static const char *const vmids[] = {"100", "9000-9099", "200", NULL};
+    static const char *const tags[] = {"frozen", "do-not-start", NULL};
+    struct conf c = {0};
+    load_ok(text, &c);
+    ck_assert_str_eq(c.qm, "/opt/pve/qm");
+    ck_assert_str_eq(c.pvesm, "/opt/pve/pvesm");
+    ck_assert_str_eq(c.vmlist, "/srv/vmlist");
+    ck_assert_str_eq(c.pve_dir, "/srv/pve");
+    ck_assert_str_eq(c.node, "pve-2");
+    ck_assert_str_eq(c.run_dir, "/run/other");
+    ck_assert_int_eq(c.timeout, 3600);
+    ck_assert_int_eq(c.lock_retries, 0);
+    ck_assert_int_eq(c.lock_retry_max, 60);
+    ck_assert_int_eq(c.copies_per_storage, 64);
+    assert_list(&c.template_types, types);
+    ck_assert(!c.hook);
+    ck_assert_str_eq(c.hook_storage, "cephfs-snip");
+    ck_assert_str_eq(c.hook_binary, "/usr/local/lib/hook");
+    ck_assert_str_eq(c.hook_name, "my-hook.bin");
+    assert_list(&c.hook_refuse_vmids, vmids);
+    assert_list(&c.hook_refuse_tags, tags);
+    conf_release(&c);
+}
+END_TEST
+
+START_TEST(list_forms_and_booleans)
+{
+    static const char *const one[] = {"dir2", NULL};
+    struct conf c = {0};
+    /* A single value is a list of one; {} empties it; later lines win. */
+    load_ok("template_types = dir2\nhook = no\nhook = on\n"
+            "hook_refuse_tags = {a}\nhook_refuse_tags = {}\n",
+            &c);
+    assert_list(&c.template_types, one);
+    assert_list(&c.hook_refuse_tags, none);
+    ck_assert(c.hook);
+    conf_release(&c);
+}
+END_TEST
+
+START_TEST(unknown_key_names_line)
+{
+    ck_assert_str_eq(load_fail("qm = /usr/sbin/qm\n\nbogus = 1\n"),
+                     "<string>:3: no such option 'bogus'");
+    /* A key in quotes with a newline: the detail stays one line. */
+    ck_assert_str_eq(load_fail("\"a\nb\" = 1\n"), "<string>:2: no such option 'a?b'");
+    /* Keys are case-sensitive, as documented in the shipped file. */
+    ck_assert_str_eq(load_fail("QM = /usr/sbin/qm\n"), "<string>:1: no such option 'QM'");
+}
+END_TEST
+
+START_TEST(validation_failures)
+{
+    static const struct {
+        const char *text, *want;
+    } v[] = {
+        {"qm = usr/sbin/qm", "<string>:1: option 'qm': invalid path 'usr/sbin/qm': must be "
+                             "absolute"},
+        {"pvesm = \"\"", "option 'pvesm': invalid path ''"},
+        {"vmlist = etc/.vmlist", "option 'vmlist': invalid path"},
+        {"pve_dir = pve", "option 'pve_dir': invalid path"},
+        {"run_dir = \"run\"", "option 'run_dir': invalid path"},
+        {"\n\nhook_binary = \"./hook\"", "<string>:3: option 'hook_binary': invalid path './hook'"},
+        {"qm = \"/usr/sbin/q\\nm\"", "invalid path '/usr/sbin/q\\x0am'"},
+        {"node = node_1", "option 'node': invalid node name 'node_1': value does not look like a "
+                          "valid node name"},
+        {"timeout = -1", "option 'timeout': invalid value '-1': must be a non-negative integer"},
+        {"timeout = 0x10", "option 'timeout': invalid value '0x10'"},
+        {"timeout = 1e3", "option 'timeout': invalid value '1e3'"},
+        {"timeout = \"\"", "option 'timeout': invalid value ''"},
+        {"timeout = \" 5\"", "option 'timeout': invalid value ' 5'"},
+        {"timeout = 99999999999999999999", "option 'timeout': invalid value "
+                                           "'99999999999999999999': must be at most"},
+        {"lock_retries = -5", "option 'lock_retries': invalid value '-5'"},
+        {"lock_retries = 2147483648", "option 'lock_retries': invalid value '2147483648': must "
+                                      "be at most 2147483647"},
+        {"lock_retry_max = \"+3\"", "option 'lock_retry_max': invalid value '+3'"},
+        {"copies_per_storage = 0", "option 'copies_per_storage': invalid value '0': must be at "
+                                   "least 1"},
+        {"copies_per_storage = 65", "option 'copies_per_storage': invalid value '65': must be "
+                                    "at most 64"},
+        {"hook_storage = x", "option 'hook_storage': storage ID 'x' cannot be shorter than 2 "
+                             "characters"},
+        {"hook_storage = \"1abc\"", "option 'hook_storage': storage ID '1abc' contains illegal "
+                                    "characters"},
+        {"hook_name = \"a/b\"", "option 'hook_name': invalid file name 'a/b'"},
+        {"hook_name = \"\"", "option 'hook_name': invalid file name ''"},
+        {"hook_name = ..", "option 'hook_name': invalid file name '..'"},
+        {"hook_refuse_vmids = {\"100\",\n \"99\"}", "<string>:2: option 'hook_refuse_vmids': "
+                                                    "invalid VMID or range '99'"},
+        {"hook_refuse_vmids = {\"200-100\"}", "option 'hook_refuse_vmids': invalid VMID range "
+                                              "'200-100'"},
+        {"hook_refuse_vmids = 0100", "invalid VMID or range '0100'"},
+        {"template_types = {Dir}", "option 'template_types': invalid storage type 'Dir'"},
+        {"template_types = {\"\"}", "option 'template_types': invalid storage type ''"},
+        {"hook_refuse_tags = {\"a b\"}", "option 'hook_refuse_tags': invalid tag 'a b'"},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        const char *d = load_fail(v[i].text);
+        ck_assert_msg(strstr(d, v[i].want), "%s\n got: %s\nwant: %s", v[i].text, d, v[i].want);
+        ck_assert_msg(!strncmp(d, "<string>:", 9), "no location: %s", d);
+    }
+}
+END_TEST
+
+START_TEST(bad_types_and_syntax)
+{
+    ck_assert_str_eq(load_fail("hook = maybe\n"),
+                     "<string>:1: invalid boolean value for option 'hook'");
+    ck_assert_str_eq(load_fail("timeout = {1, 2}\n"), "<string>:1: unexpected token '{'");
+    ck_assert_str_eq(load_fail("qm = {\"/a\"}\n"), "<string>:1: unexpected token '{'");
+    ck_assert_str_eq(load_fail("qm /usr/sbin/qm\n"),
+                     "<string>:1: missing equal sign after option 'qm'");
+    ck_assert_str_eq(load_fail("timeout += 1\n"),
+                     "<string>:1: attempt to append to non-list option 'timeout'");
+    ck_assert_ptr_nonnull(strstr(load_fail("qm =\n"), "premature end of file"));
+    ck_assert_ptr_nonnull(strstr(load_fail("template_types = {dir,\n"), "<string>:"));
+}
+END_TEST
+
+START_TEST(unterminated)
+{
+    ck_assert_str_eq(load_fail("\nqm = \"/usr/sbin/qm\n\n"), "<string>:2: unterminated string");
+    ck_assert_str_eq(load_fail("qm = '/usr\\'\n"), "<string>:1: unterminated string");
+    ck_assert_str_eq(load_fail("qm = /a\n/* open\n"), "<string>:2: unterminated comment");
+    /* The lexer is usable afterwards (its state is never left in a string). */
+    struct conf c = {0};
+    load_ok("qm = /b\n", &c);
+    ck_assert_str_eq(c.qm, "/b");
+    conf_release(&c);
+}
+END_TEST
+
+/* libconfuse 3.3 miscounts lines after comments; the scan hides them. */
+START_TEST(comments_do_not_shift_lines)
+{
+    ck_assert_str_eq(load_fail("# a\n## b\n// c\n/* d\n e */\nqm = /a # f\n\nbogus = 1\n"),
+                     "<string>:8: no such option 'bogus'");
+    ck_assert_str_eq(load_fail("qm = \"/a\\\nb\" # x\nhook_name = 'c\\\nd'\ntimeout = x\n"),
+                     "<string>:5: option 'timeout': invalid value 'x': must be a non-negative "
+                     "integer with no sign, spaces or leading zeros");
+}
+END_TEST
+
+START_TEST(comment_markers_inside_values)
+{
+    struct conf c = {0};
+    load_ok("qm = /usr//sbin/qm // trailing\n"
+            "pvesm = /opt/pvesm#comment\n"
+            "vmlist = \"/a#b//c/*d*/\"\n"
+            "node = 'n' /* x */\n",
+            &c);
+    ck_assert_str_eq(c.qm, "/usr//sbin/qm");
+    ck_assert_str_eq(c.pvesm, "/opt/pvesm");
+    ck_assert_str_eq(c.vmlist, "/a#b//c/*d*/");
+    ck_assert_str_eq(c.node, "n");
+    conf_release(&c);
+}
+END_TEST
+
+#define DOLLAR                                                                                     \
+    "'${' is not allowed here: environment variables are not expanded (put a literal '${' in "     \
+    "single quotes)"
+
+START_TEST(env_is_not_read)
+{
+    ck_assert_int_eq(setenv("PVETMPL_TEST_WORD", "leaked", 1), 0);
+    ck_assert_int_eq(setenv("PVETMPL_TEST_PATH", "/leaked/qm", 1), 0);
+    char **before = environ;
+    /* Double quotes and bare words would be expanded by libconfuse: refused,
+     * with the line, and the environment's value appears nowhere. */
+    const char *d = load_fail("qm = \"${PVETMPL_TEST_PATH}\"\n");
+    ck_assert_str_eq(d, "<string>:1: " DOLLAR);
+    ck_assert_ptr_null(strstr(d, "leaked"));
+    ck_assert_str_eq(load_fail("# ok\n\nnode = ${PVETMPL_TEST_WORD}\n"), "<string>:3: " DOLLAR);
+    ck_assert_str_eq(load_fail("hook_name = ${PVETMPL_TEST_WORD:-x}\n"), "<string>:1: " DOLLAR);
+    ck_assert_str_eq(load_fail("qm = \"/usr${HOME}/qm\"\n"), "<string>:1: " DOLLAR);
+    ck_assert_str_eq(load_fail("template_types = {\"a\",\n\"${X}\"}\n"), "<string>:2: " DOLLAR);
+
+    /* Single quotes, an escaped '$' and comments keep it as plain text. */
+    struct conf c = {0};
+    load_ok("# ${PVETMPL_TEST_WORD}\n"
+            "hook_binary = '/x/${PVETMPL_TEST_PATH}' // ${HOME}\n"
+            "qm = \"/y/\\${PVETMPL_TEST_PATH}\"\n",
+            &c);
+    ck_assert_str_eq(c.hook_binary, "/x/${PVETMPL_TEST_PATH}");
+    ck_assert_str_eq(c.qm, "/y/${PVETMPL_TEST_PATH}");
+    conf_release(&c);
+
+    /* The environment is back, unchanged. */
+    ck_assert_ptr_eq(environ, before);
+    ck_assert_str_eq(getenv("PVETMPL_TEST_WORD"), "leaked");
+    ck_assert_str_eq(getenv("PVETMPL_TEST_PATH"), "/leaked/qm");
+    unsetenv("PVETMPL_TEST_WORD");
+    unsetenv("PVETMPL_TEST_PATH");
+}
+END_TEST
+
+START_TEST(failure_leaves_ret_alone)
+{
+    char sentinel[] = "sentinel";
+    struct conf c = {.qm = sentinel, .timeout = 77};
+    struct err e = {0};
+    ck_assert_int_eq(conf_load_string("timeout = 5\nbogus = 1\n", &c, &e), -1);
+    ck_assert_ptr_eq(c.qm, sentinel);
+    ck_assert_int_eq(c.timeout, 77);
+}
+END_TEST
+
+START_TEST(shipped_conf_is_defaults)
+{
+    struct conf c = {0};
+    struct err e = {0};
+    ck_assert_msg(conf_load_file(SHIPPED, true, &c, &e) == 0, "%s", e.detail);
+    assert_defaults(&c);
+    conf_release(&c);
+}
+END_TEST
+
+/* Uncommenting every "#key = value" line of the shipped file must give the
+ * defaults again: the file documents the true values. */
+START_TEST(shipped_conf_documents_defaults)
+{
+    FILE *f = fopen(SHIPPED, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512], *text = NULL;
+    size_t len = 0, keys = 0;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    while (fgets(line, sizeof(line), f)) {
+        size_t k = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_");
+        if (line[0] == '#' && k > 0 && !strncmp(line + 1 + k, " = ", 3)) {
+            fputs(line + 1, out);
+            keys++;
+        }
+    }
+    fclose(f);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_uint_eq(keys, 17);
+    struct conf c = {0};
+    load_ok(text, &c);
+    /* The file shows the Debian package's path; a build may move it. */
+    ck_assert_str_eq(c.hook_binary, "/usr/lib/pvetmpl/pvetmpl-hook");
+    free(c.hook_binary);
+    c.hook_binary = strdup(HOOK_BINARY);
+    assert_defaults(&c);
+    conf_release(&c);
+    free(text);
+}
+END_TEST
+
+START_TEST(file_errors_carry_path_and_line)
+{
+    const char *p = tmp_path("a.conf");
+    char want[256];
+    struct conf c = {0};
+    struct err e = {0};
+    write_file(p, "# comment\ntimeout = 30\nbogus = 1\n", 0644);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_int_eq(e.cls, ERR_CONFIG);
+    snprintf(want, sizeof(want), "%s:3: no such option 'bogus'", p);
+    ck_assert_str_eq(e.detail, want);
+
+    write_file(p, "\ntimeout = abc\n", 0600);
+    ck_assert_int_eq(conf_load_file(p, false, &c, &e), -1);
+    snprintf(want, sizeof(want), "%s:2: option 'timeout': invalid value 'abc'", p);
+    ck_assert_msg(!strncmp(e.detail, want, strlen(want)), "%s", e.detail);
+
+    write_file(p, "timeout = 30\n", 0644);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), 0);
+    ck_assert_int_eq(c.timeout, 30);
+    conf_release(&c);
+    cleanup_dir();
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+    const char *p = "/nonexistent/pvetmpl/pvetmpl.conf";
+    struct conf c = {0};
+    struct err e = {0};
+    ck_assert_int_eq(conf_load_file(p, false, &c, &e), 0);
+    assert_defaults(&c);
+    conf_release(&c);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_int_eq(e.cls, ERR_CONFIG);
+    ck_assert_str_eq(e.detail, "cannot open '/nonexistent/pvetmpl/pvetmpl.conf': No such file "
+                               "or directory");
+    ck_assert_ptr_null(c.qm);
+}
+END_TEST
+
+START_TEST(unsafe_files_refused)
+{
+    struct conf c = {0};
+    struct err e = {0};
+    ck_assert_int_eq(conf_load_file("/", true, &c, &e), -1);
+    ck_assert_str_eq(e.detail, "'/' is not a regular file");
+    ck_assert_int_eq(conf_load_file("/", false, &c, &e), -1);
+
+    /* A FIFO must be refused, not waited on. */
+    const char *p = tmp_path("fifo");
+    ck_assert_int_eq(mkfifo(p, 0600), 0);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.detail, "is not a regular file"));
+
+    p = tmp_path("a.conf");
+    write_file(p, "timeout = 1\n", 0666);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_int_eq(e.cls, ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.detail, "is writable by everyone"));
+    ck_assert_ptr_null(c.qm);
+
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fwrite("qm = /a\0\nbogus = 1\n", 1, 19, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.detail, "contains a NUL byte"));
+
+    /* Over 1 MiB (of blanks, otherwise valid) is refused. */
+    f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 1024 * 1024 + 1; i++) {
+        fputc(' ', f);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.detail, "is larger than 1048576 bytes"));
+    ck_assert_ptr_null(c.qm);
+    cleanup_dir();
+}
+END_TEST
+
+START_TEST(release_is_safe)
+{
+    struct conf c;
+    memset(&c, 0, sizeof(c));
+    conf_release(&c);
+    conf_release(&c);
+    conf_release(NULL);
+    load_ok("hook_refuse_tags = {a}", &c);
+    conf_release(&c);
+    ck_assert_ptr_null(c.qm);
+    ck_assert_ptr_null(c.hook_refuse_tags.v);
+    conf_release(&c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("conf");
+    TCase *tc = tcase_create("conf");
+    tcase_add_test(tc, defaults_from_empty_text);
+    tcase_add_test(tc, every_key);
+    tcase_add_test(tc, list_forms_and_booleans);
+    tcase_add_test(tc, unknown_key_names_line);
+    tcase_add_test(tc, validation_failures);
+    tcase_add_test(tc, bad_types_and_syntax);
+    tcase_add_test(tc, env_is_not_read);
+    tcase_add_test(tc, failure_leaves_ret_alone);
+    tcase_add_test(tc, shipped_conf_is_defaults);
+    tcase_add_test(tc, shipped_conf_documents_defaults);
+    tcase_add_test(tc, file_errors_carry_path_and_line);
+    tcase_add_test(tc, missing_file);
+    tcase_add_test(tc, unsafe_files_refused);
+    tcase_add_test(tc, release_is_safe);
+    tcase_add_test(tc, unterminated);
+    tcase_add_test(tc, comments_do_not_shift_lines);
+    tcase_add_test(tc, comment_markers_inside_values);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

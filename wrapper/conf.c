@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* conf: pvetmpl.conf through libconfuse. Every value is checked as it is
+ * parsed (libconfuse value callbacks), so a bad value is reported with its
+ * file and line; the result is copied into struct conf and the cfg_t freed.
+ * Not thread-safe: libconfuse's lexer is global state anyway, and we swap
+ * the process environment while parsing (see parse()). */
+#include "conf.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "validate.h"
+
+extern char **environ;
+
+/* Larger than any sane config; the limit keeps a wrong path from making us
+ * read a huge file. */
+#define CONF_MAX_SIZE (1024 * 1024)
+/* Counts stay within an int, which is what callers compare them with. */
+#define CONF_COUNT_MAX INT_MAX
+/* slot.c holds one lock file open per copy slot and stops at 64: say so
+ * here rather than let a larger value be cut silently. */
+#define CONF_COPIES_MAX 64
+
+/* The load in progress. libconfuse's error callback carries no user pointer;
+ * loads never nest, so one slot is enough. Only the first error is kept:
+ * it is the specific one, later ones are consequences. */
+static struct {
+    struct err *e;
+    bool failed;
+} current;
+
+static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    char text[768];
+    if (!current.e || current.failed) {
+        return;
+    }
+    current.failed = true;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    /* libconfuse may quote a token with a newline in it: keep one line. */
+    for (char *p = text; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+    if (cfg && cfg->filename && cfg->line) {
+        err_set(current.e, ERR_CONFIG, "%s:%d: %s", cfg->filename, cfg->line, text);
+    } else if (cfg && cfg->filename) {
+        err_set(current.e, ERR_CONFIG, "%s: %s", cfg->filename, text);
+    } else {
+        err_set(current.e, ERR_CONFIG, "%s", text);
+    }
+}
+
+/* ---- value callbacks: check one value, report through cfg_error ---- */
+
+typedef int (*check_fn)(const char *s, char *msg, size_t msglen);
+
+static int check_str(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result, check_fn fn)
+{
+    char msg[512];
+    if (fn(value, msg, sizeof(msg)) < 0) {
+        cfg_error(cfg, "option '%s': %s", opt->name, msg);
+        return -1;
+    }
+    *(const char **)result = value;
+    return 0;
+}
+
+static int cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_absolute_path);
+}
+
+static int cb_file_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_file_name);
+}
+
+static int cb_storage_id(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_storage_id);
+}
+
+static int cb_storage_type(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_storage_type);
+}
+
+static int cb_tag(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_tag);
+}
+
+/* Empty means "ask uname", so it is allowed here. */
+static int node_or_empty(const char *s, char *msg, size_t msglen)
+{
+    return s[0] ? validate_node_name(s, msg, msglen) : 0;
+}
+
+static int cb_node(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, node_or_empty);
+}
+
+static int vmid_range(const char *s, char *msg, size_t msglen)
+{
+    uint32_t first, last;
+    return validate_vmid_range(s, &first, &last, msg, msglen);
+}
+
+static int cb_vmid_range(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, vmid_range);
+}
+
+/* Our own integer parsing: libconfuse's accepts signs, hex and octal, and
+ * tests a stale errno for overflow. */
+static int check_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result, uint64_t min,
+                     uint64_t max)
+{
+    char msg[512];
+    uint64_t v;
+    if (validate_number("value", value, min, max, &v, msg, sizeof(msg)) < 0) {
+        cfg_error(cfg, "option '%s': %s", opt->name, msg);
+        return -1;
+    }
+    *(long *)result = (long)v;
+    return 0;
+}
+
+static int cb_seconds(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    /* Callers turn seconds into milliseconds in a long. */
+    return check_int(cfg, opt, value, result, 0, LONG_MAX / 1000);
+}
+
+static int cb_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_int(cfg, opt, value, result, 0, CONF_COUNT_MAX);
+}
+
+static int cb_copies(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_int(cfg, opt, value, result, 1, CONF_COPIES_MAX);
+}
+
+/* The schema. Defaults here and in conf.h and conf/pvetmpl.conf agree. */
+static cfg_opt_t opts[] = {
+    CFG_STR_CB("qm", "/usr/sbin/qm", CFGF_NONE, cb_path),
+    CFG_STR_CB("pvesm", "/usr/sbin/pvesm", CFGF_NONE, cb_path),
+    CFG_STR_CB("vmlist", "/etc/pve/.vmlist", CFGF_NONE, cb_path),
+    CFG_STR_CB("pve_dir", "/etc/pve", CFGF_NONE, cb_path),
+    CFG_STR_CB("node", "", CFGF_NONE, cb_node),
+    CFG_STR_CB("run_dir", "/run/pvetmpl", CFGF_NONE, cb_path),
+    CFG_INT_CB("timeout", 0, CFGF_NONE, cb_seconds),
+    CFG_INT_CB("lock_retries", 5, CFGF_NONE, cb_count),
+    CFG_INT_CB("lock_retry_max", 300, CFGF_NONE, cb_seconds),
+    CFG_INT_CB("copies_per_storage", 1, CFGF_NONE, cb_copies),
+    CFG_STR_LIST_CB("template_types", NULL, CFGF_NONE, cb_storage_type),
+    CFG_BOOL("hook", cfg_true, CFGF_NONE),
+    CFG_STR_CB("hook_storage", "local", CFGF_NONE, cb_storage_id),
+    CFG_STR_CB("hook_binary", PVETMPL_LIBEXECDIR "/pvetmpl-hook", CFGF_NONE, cb_path),
+    CFG_STR_CB("hook_name", "pvetmpl-hook", CFGF_NONE, cb_file_name),
+    CFG_STR_LIST_CB("hook_refuse_vmids", NULL, CFGF_NONE, cb_vmid_range),
+    CFG_STR_LIST_CB("hook_refuse_tags", NULL, CFGF_NONE, cb_tag),
+    CFG_END(),
+};
+
+/* ---- copying out of the cfg_t ---- */
+
+static int copy_str(cfg_t *cfg, const char *key, char **dst)
+{
+    const char *v = cfg_getstr(cfg, key);
+    *dst = strdup(v ? v : "");
+    return *dst ? 0 : -ENOMEM;
+}
+
+static int copy_list(cfg_t *cfg, const char *key, struct strv *dst)
+{
+    unsigned n = cfg_size(cfg, key);
+    for (unsigned i = 0; i < n; i++) {
+        int r = strv_push(dst, cfg_getnstr(cfg, key, i));
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int copy_out(cfg_t *cfg, struct conf *c)
+{
+    c->timeout = cfg_getint(cfg, "timeout");
+    c->lock_retries = cfg_getint(cfg, "lock_retries");
+    c->lock_retry_max = cfg_getint(cfg, "lock_retry_max");
+    c->copies_per_storage = cfg_getint(cfg, "copies_per_storage");
+    c->hook = cfg_getbool(cfg, "hook") == cfg_true;
+    if (copy_str(cfg, "qm", &c->qm) < 0 || copy_str(cfg, "pvesm", &c->pvesm) < 0 ||
+        copy_str(cfg, "vmlist", &c->vmlist) < 0 || copy_str(cfg, "pve_dir", &c->pve_dir) < 0 ||
+        copy_str(cfg, "node", &c->node) < 0 || copy_str(cfg, "run_dir", &c->run_dir) < 0 ||
+        copy_str(cfg, "hook_storage", &c->hook_storage) < 0 ||
+        copy_str(cfg, "hook_binary", &c->hook_binary) < 0 ||
+        copy_str(cfg, "hook_name", &c->hook_name) < 0 ||
+        copy_list(cfg, "template_types", &c->template_types) < 0 ||
+        copy_list(cfg, "hook_refuse_vmids", &c->hook_refuse_vmids) < 0 ||
+        copy_list(cfg, "hook_refuse_tags", &c->hook_refuse_tags) < 0) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- reading the text ---- */
+
+/* A scan of the raw text before libconfuse sees it, for two of its flaws:
+ *  - libconfuse 3.3 (Debian 12) counts each '#' or '//' comment line three
+ *    times and each block comment one line too many, so its line numbers
+ *    would be wrong in any commented file, ours above all. The scan blanks
+ *    comments (keeping newlines), which the lexer then never sees.
+ *  - Its lexer replaces ${VAR} and ${VAR:-default}, unquoted or in double
+ *    quotes, with getenv()'s answer; no flag turns that off, and the values
+ *    reach us already expanded. This file names programs that root runs, so
+ *    the caller's environment must not reach into it: the scan refuses "${"
+ *    outside single quotes, naming the line, rather than let it turn into
+ *    something the admin did not write. (parse() also hides the
+ *    environment, in case the scan and the lexer ever disagree.)
+ * Unterminated strings and comments are reported here too: the lexer ends
+ * on them silently and stays in its string state for the next parse.
+ * The rules mirror libconfuse's lexer.l: '#' starts a comment anywhere
+ * outside quotes, '//' and '/' '*' only where no unquoted word is under way;
+ * in either kind of string a backslash takes the next character along. */
+static int prescan(char *t, const char *label, struct err *e)
+{
+    enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
+    unsigned line = 1, opened = 1;
+    bool in_word = false;
+    for (char *p = t; *p; p++) {
+        char c = p[0], n = p[1];
+        switch (st) {
+        case NORMAL:
+            if (c == '"' || c == '\'') {
+                st = c == '"' ? DQ : SQ;
+                opened = line;
+            } else if (c == '#' || (!in_word && c == '/' && (n == '/' || n == '*'))) {
+                st = c == '/' && n == '*' ? BLOCK_COMMENT : LINE_COMMENT;
+                opened = line;
+                *p = ' ';
+                if (st == BLOCK_COMMENT) {
+                    *++p = ' ';
+                }
+                continue;
+            } else if (c == '$' && n == '{') {
+                goto dollar;
+            }
+            in_word = !strchr(" #\"'\t\n\r={}()+,*", c);
+            break;
+        case DQ:
+        case SQ:
+            if (c == '\\' && n) {
+                line += n == '\n';
+                p++;
+            } else if (c == (st == DQ ? '"' : '\'')) {
+                st = NORMAL;
+                in_word = false;
+            } else if (st == DQ && c == '$' && n == '{') {
+                goto dollar;
+            }
+            break;
+        case LINE_COMMENT:
+            if (c == '\n') {
+                st = NORMAL;
+                in_word = false;
+            } else {
+                *p = ' ';
+            }
+            break;
+        case BLOCK_COMMENT:
+            if (c == '*' && n == '/') {
+                st = NORMAL;
+                in_word = false;
+                *p++ = ' ';
+                *p = ' ';
+            } else if (c != '\n') {
+                *p = ' ';
+            }
+            break;
+        }
+        line += c == '\n';
+    }
+    if (st == DQ || st == SQ) {
+        return err_set(e, ERR_CONFIG, "%s:%u: unterminated string", label, opened);
+    }
+    if (st == BLOCK_COMMENT) {
+        return err_set(e, ERR_CONFIG, "%s:%u: unterminated comment", label, opened);
+    }
+    return 0;
+dollar:
+    return err_set(e, ERR_CONFIG,
+                   "%s:%u: '${' is not allowed here: environment variables are not expanded "
+                   "(put a literal '${' in single quotes)",
+                   label, line);
+}
+
+/* Parses with an empty environment, then puts the pointer back untouched,
+ * so ${VAR} could never expand to anything from the caller. */
+static int parse(cfg_t *cfg, FILE *fp)
+{
+    static char *no_env[] = {NULL};
+    char **saved = environ;
+    environ = no_env;
+    int r = cfg_parse_fp(cfg, fp);
+    environ = saved;
+    return r;
+}
+
+/* Parses text (which the scan modifies) into *ret; on failure *ret is left
+ * alone. Empty text gives the defaults. */
+static int load(char *text, const char *label, struct conf *ret, struct err *e)
+{
+    struct conf c = {0};
+    FILE *fp = NULL;
+    int r = -1;
+    if (prescan(text, label, e) < 0) {
+        return -1;
+    }
+    cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+    if (!cfg) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    current.e = e;
+    current.failed = false;
+    cfg_set_error_function(cfg, on_cfg_error);
+    /* cfg_parse_fp names its input "FILE" unless told; messages want the path. */
+    free(cfg->filename);
+    cfg->filename = strdup(label);
+    if (!cfg->filename) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    /* fmemopen refuses a zero-length buffer on older glibc; nothing to parse anyway. */
+    if (text[0]) {
+        fp = fmemopen(text, strlen(text), "r");
+        if (!fp) {
+            err_set(e, ERR_INTERNAL, "cannot read '%s': %s", label, strerror(errno));
+            goto out;
+        }
+        if (parse(cfg, fp) != CFG_SUCCESS) {
+            if (!current.failed) {
+                err_set(e, ERR_CONFIG, "%s: syntax error", label);
+            }
+            goto out;
+        }
+    }
+    if (copy_out(cfg, &c) < 0) {
+        conf_release(&c);
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    *ret = c;
+    r = 0;
+out:
+    if (fp) {
+        fclose(fp);
+    }
+    current.e = NULL;
+    cfg_free(cfg);
+    return r;
+}
+
+int conf_load_string(const char *text, struct conf *ret, struct err *e)
+{
+    char *copy = strdup(text);
+    if (!copy) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r = load(copy, "<string>", ret, e);
+    free(copy);
+    return r;
+}
+
+/* The file names programs root will run: it must not be someone else's or
+ * writable by everyone. */
+static int check_file(const char *path, const struct stat *st, struct err *e)
+{
+    if (!S_ISREG(st->st_mode)) {
+        return err_set(e, ERR_CONFIG, "'%s' is not a regular file", path);
+    }
+    if (st->st_uid != 0 && st->st_uid != geteuid()) {
+        return err_set(e, ERR_CONFIG, "'%s' is owned by uid %u, not by root or us: refusing it",
+                       path, (unsigned)st->st_uid);
+    }
+    if (st->st_mode & S_IWOTH) {
+        return err_set(e, ERR_CONFIG, "'%s' is writable by everyone: refusing it", path);
+    }
+    return 0;
+}
+
+/* Reads all of fd, NUL-terminated, refusing more than CONF_MAX_SIZE bytes
+ * and NUL bytes (the lexer would stop at one without a word). */
+static int read_all(int fd, const char *path, char **ret, struct err *e)
+{
+    size_t len = 0;
+    char *buf = malloc(CONF_MAX_SIZE + 2);
+    if (!buf) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    for (;;) {
+        ssize_t k = read(fd, buf + len, CONF_MAX_SIZE + 1 - len);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            int saved = errno;
+            free(buf);
+            return err_set(e, ERR_CONFIG, "cannot read '%s': %s", path, strerror(saved));
+        }
+        if (k == 0) {
+            break;
+        }
+        len += (size_t)k;
+        if (len > CONF_MAX_SIZE) {
+            free(buf);
+            return err_set(e, ERR_CONFIG, "'%s' is larger than %d bytes", path, CONF_MAX_SIZE);
+        }
+    }
+    buf[len] = '\0';
+    if (strlen(buf) != len) {
+        free(buf);
+        return err_set(e, ERR_CONFIG, "'%s' contains a NUL byte", path);
+    }
+    *ret = buf;
+    return 0;
+}
+
+int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct err *e)
+{
+    struct stat st;
+    char *text = NULL;
+    /* O_NONBLOCK: opening a FIFO by mistake must not hang before fstat. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT && !must_exist) {
+            char empty[] = "";
+            return load(empty, path, ret, e);
+        }
+        return err_set(e, ERR_CONFIG, "cannot open '%s': %s", path, strerror(errno));
+    }
+    int r = -1;
+    if (fstat(fd, &st) < 0) {
+        err_set(e, ERR_CONFIG, "cannot stat '%s': %s", path, strerror(errno));
+    } else if (check_file(path, &st, e) == 0 && read_all(fd, path, &text, e) == 0) {
+        r = load(text, path, ret, e);
+    }
+    free(text);
+    close(fd);
+    return r;
+}
+
+void conf_release(struct conf *c)
+{
+    if (!c) {
+        return;
+    }
+    free(c->qm);
+    free(c->pvesm);
+    free(c->vmlist);
+    free(c->pve_dir);
+    free(c->node);
+    free(c->run_dir);
+    free(c->hook_storage);
+    free(c->hook_binary);
+    free(c->hook_name);
+    strv_release(&c->template_types);
+    strv_release(&c->hook_refuse_vmids);
+    strv_release(&c->hook_refuse_tags);
+    *c = (struct conf){0};
+}
