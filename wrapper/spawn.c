@@ -40,8 +40,7 @@ static long now_ms(void)
 }
 
 /* Only async-signal-safe calls between fork and execve. */
-static void child_exec(char *const argv[], char *const envp[], int in, int out, int err,
-                       int notify)
+static void child_exec(char *const argv[], char *const envp[], int in, int out, int err, int notify)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -77,8 +76,7 @@ fail:;
     _exit(127);
 }
 
-static int stream_append(struct stream *st, const char *data, size_t n, size_t max,
-                         bool *truncated)
+static int stream_append(struct stream *st, const char *data, size_t n, size_t max, bool *truncated)
 {
     size_t keep = n;
     if (st->len + keep > max) {

@@ -14,8 +14,9 @@
 enum spawn_stream { SPAWN_STDOUT = 1, SPAWN_STDERR = 2 };
 
 struct spawn_opts {
-    size_t max_output; /* bytes kept per stream (0 = 4 MiB); the rest is drained and dropped */
-    long timeout_ms;   /* 0 = none; then SIGTERM to the child's process group, SIGKILL after kill_grace_ms */
+    size_t max_output;  /* bytes kept per stream (0 = 4 MiB); the rest is drained and dropped */
+    long timeout_ms;    /* 0 = none; then SIGTERM to the child's process group, SIGKILL after
+                           kill_grace_ms */
     long kill_grace_ms; /* 0 = 5000 */
     /* Called for each complete line (without '\n'; '\r' also ends a line, as
      * PVE's run_command splits on it) as it arrives. May be NULL. */
@@ -29,11 +30,11 @@ struct spawn_opts {
 };
 
 struct spawn_result {
-    bool started;   /* false: exec_errno says why (ENOENT, EACCES, ...) */
+    bool started; /* false: exec_errno says why (ENOENT, EACCES, ...) */
     int exec_errno;
-    bool exited;    /* exited normally: status is the exit code */
+    bool exited; /* exited normally: status is the exit code */
     int status;
-    int signo;      /* killed by this signal (when !exited) */
+    int signo; /* killed by this signal (when !exited) */
     bool timed_out;
     int interrupted; /* the signal forwarded, or 0 */
     char *out, *err; /* NUL-terminated, never NULL after spawn_run* returned 0 */

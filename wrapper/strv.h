@@ -11,7 +11,10 @@ struct strv {
     size_t alloc;
 };
 
-#define STRV_INIT {NULL, 0, 0}
+#define STRV_INIT                                                                                  \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Each returns 0, or -ENOMEM leaving the vector unchanged. push copies s. */
 int strv_push(struct strv *sv, const char *s);

@@ -101,3 +101,55 @@ assert_file_eq() {
         return 1
     fi
 }
+
+# sim_setup [pvesim init options...]: a simulated node in $T/node ($S) and a
+# pvetmpl config pointing at it in $T/pvetmpl.conf ($PVETMPL_CONFIG, exported).
+# Extra config lines can be appended to $PVETMPL_CONFIG afterwards.
+sim_setup() {
+    S=$T/node
+    "$PVESIM" init "$S" "$@" >/dev/null
+    cat >"$T/pvetmpl.conf" <<CONF
+qm = "$S/bin/qm"
+pvesm = "$S/bin/pvesm"
+vmlist = "$S/etc/pve/.vmlist"
+pve_dir = "$S/etc/pve"
+node = "pve"
+run_dir = "$T/run"
+hook_binary = "$PVETMPL_HOOK"
+lock_retries = 0
+CONF
+    export PVETMPL_CONFIG=$T/pvetmpl.conf
+}
+
+# Number of state-changing qm/pvesm calls the simulated node recorded.
+sim_mutating_calls() {
+    if [ -f "$S/calls.log" ]; then
+        grep -c '"mutating":true' "$S/calls.log" || true
+    else
+        echo 0
+    fi
+}
+
+# Number of calls recorded at all.
+sim_calls() {
+    if [ -f "$S/calls.log" ]; then
+        wc -l <"$S/calls.log" | tr -d ' '
+    else
+        echo 0
+    fi
+}
+
+# sim_knob NAME=VALUE: set a simulator knob (read by its launchers).
+sim_knob() {
+    "$PVESIM" "$S" knob "$1"
+}
+
+# sim_qm ARGS...: run the simulated node's qm directly (as an admin would).
+sim_qm() {
+    "$S/bin/qm" "$@"
+}
+
+# json_get KEY-PATH: jq expression against $T/out.
+json_get() {
+    jq -r "$1" <"$T/out"
+}

@@ -1,0 +1,417 @@
+#!/bin/bash
+# Black-box tests of pvetmpl make-template / clone / template / check / storages
+# against the simulated node (tests/pvesim).
+. "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+
+# ---- arguments: exit 64, one message naming the argument, no qm started ----
+bad_arg() {
+    sim_setup
+    expect_rc 64 "$PVETMPL" "$@"
+    assert_eq 1 "$(grep -c . "$T/err")" "one message line"
+    assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
+}
+t_vmid_99() { bad_arg make-template 99 9000 && assert_grep "'99'" "$T/err"; }
+t_vmid_lead0() { bad_arg make-template 0100 9000 && assert_grep "'0100'" "$T/err"; }
+t_vmid_junk() { bad_arg make-template '100;reboot' 9000 && assert_grep "VMID" "$T/err"; }
+t_vmid_space() { bad_arg make-template 100 '9000 ' && assert_grep "VMID" "$T/err"; }
+t_vmid_big() { bad_arg clone 100 1000000000; }
+t_name_bad() { bad_arg make-template 100 9000 --name 'a b' && assert_grep "DNS name" "$T/err"; }
+t_name_opt() { bad_arg make-template 100 9000 --name --full; }
+t_storage_bad() { bad_arg make-template 100 9000 --storage '../etc' && assert_grep "illegal characters" "$T/err"; }
+t_format_bad() { bad_arg make-template 100 9000 --format vhd && assert_grep "vhd" "$T/err"; }
+t_bwlimit_bad() { bad_arg make-template 100 9000 --bwlimit -5 && assert_grep "bwlimit|-5" "$T/err"; }
+t_pool_bad() { bad_arg make-template 100 9000 --pool 'a/b/c/d' && assert_grep "nested too deeply" "$T/err"; }
+t_snap_bad() { bad_arg make-template 100 9000 --snapname 1abc; }
+t_target_bad() { bad_arg make-template 100 9000 --target node_1; }
+t_disk_bad() { bad_arg template 100 --disk scsi31 && assert_grep "scsi31" "$T/err"; }
+t_timeout_bad() { bad_arg --timeout 5s storages && assert_grep "5s" "$T/err"; }
+t_unknown_cmd() { bad_arg frobnicate && assert_grep "unknown command 'frobnicate'" "$T/err"; }
+t_unknown_opt() { bad_arg make-template 100 9000 --full && assert_grep "'--full'" "$T/err"; }
+t_missing_newid() { bad_arg make-template 100; }
+t_linked_storage() { bad_arg clone 100 9001 --linked --storage local-lvm && assert_grep "linked" "$T/err"; }
+t_same_ids() { bad_arg clone 100 100; }
+t_json_usage() {
+    sim_setup
+    expect_rc 64 "$PVETMPL" --json make-template 99 9000
+    assert_eq true "$(json_get .failed)"
+    assert_eq usage "$(json_get .error.class)"
+    assert_eq 64 "$(json_get .rc)"
+}
+
+t_help() {
+    expect_rc 0 "$PVETMPL" --help
+    assert_grep "make-template SRC NEWID" "$T/out"
+    assert_grep "75 locked/busy" "$T/out"
+    for c in make-template clone template check storages; do
+        expect_rc 0 "$PVETMPL" "$c" --help
+        assert_grep "usage: pvetmpl .*$c" "$T/out"
+    done
+    expect_rc 0 "$PVETMPL" --version
+    assert_grep '^pvetmpl [0-9]' "$T/out"
+}
+
+# ---- configuration: 78 ----
+t_config_errors() {
+    sim_setup
+    echo 'bogus = 1' >>"$PVETMPL_CONFIG"
+    expect_rc 78 "$PVETMPL" storages
+    assert_grep "bogus" "$T/err"
+    expect_rc 78 "$PVETMPL" -c "$T/missing.conf" storages
+    assert_grep "missing.conf" "$T/err"
+}
+
+t_spawn_failure() {
+    sim_setup
+    sed -i "s|^qm = .*|qm = \"$T/no/such/qm\"|" "$PVETMPL_CONFIG"
+    expect_rc 71 "$PVETMPL" --no-progress check 100
+    assert_grep "could not start '$T/no/such/qm'" "$T/err"
+}
+
+t_not_root() {
+    sim_setup
+    chmod a+x "$TMPROOT"
+    chmod -R a+rX "$T"
+    expect_rc 77 setpriv --reuid=65534 --regid=65534 --clear-groups "$PVETMPL" storages
+    assert_grep "root" "$T/err"
+    assert_eq 0 "$(sim_calls)"
+}
+
+# ---- the main job ----
+t_make_template() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --name ubuntu-server-template-22.04
+    assert_eq true "$(json_get .changed)"
+    assert_eq false "$(json_get .failed)"
+    assert_eq 9000 "$(json_get .vmid)"
+    assert_eq 100 "$(json_get .source)"
+    assert_eq ubuntu-server-template-22.04 "$(json_get .name)"
+    assert_eq "$S/bin/qm clone 100 9000 --full 1 --name ubuntu-server-template-22.04" \
+        "$(json_get '.commands[0] | join(" ")')"
+    assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[-1] | join(" ")')"
+    assert_eq "local-lvm:base-9000-disk-0" "$(json_get '.disks[] | select(.drive=="scsi0") | .volume')"
+    assert_eq true "$(json_get '.disks[] | select(.drive=="scsi0") | .base')"
+    for k in changed failed msg rc action vmid source name storage dry_run commands disks checks warnings duration_ms; do
+        assert_eq true "$(jq "has(\"$k\")" <"$T/out")" "key $k"
+    done
+    sim_qm config 9000 >"$T/cf"
+    assert_grep '^template: 1$' "$T/cf"
+    assert_grep '^scsi0: local-lvm:base-9000-disk-0' "$T/cf"
+    assert_grep '^name: ubuntu-server-template-22.04$' "$T/cf"
+    # the source is untouched
+    sim_qm config 100 >"$T/src"
+    assert_grep '^scsi0: local-lvm:vm-100-disk-0' "$T/src"
+    assert_no_grep '^template:' "$T/src"
+}
+
+t_idempotent() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --name tmpl
+    before=$(sim_mutating_calls)
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --name tmpl
+    assert_eq false "$(json_get .changed)"
+    assert_eq "$before" "$(sim_mutating_calls)" "no state change on the re-run"
+    expect_rc 0 "$PVETMPL" --json template 9000
+    assert_eq false "$(json_get .changed)"
+}
+
+t_newid_taken() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 9000 --name something-else --disk scsi0=local-lvm:8G
+    expect_rc 69 "$PVETMPL" make-template 100 9000 --name tmpl
+    assert_grep "9000.*something-else" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_newid_other_node() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 9000 --node pve2 --name elsewhere
+    expect_rc 69 "$PVETMPL" make-template 100 9000
+    assert_grep "node 'pve2'" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_source_running() {
+    sim_setup
+    "$PVESIM" "$S" set-status 100 running
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000
+    assert_eq false "$(json_get '.checks[] | select(.name=="source_stopped") | .ok')"
+    assert_grep "running" <(json_get '.checks[] | select(.name=="source_stopped") | .detail')
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_source_locked() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 101 --name locked --disk scsi0=local-lvm:8G --lock backup
+    expect_rc 75 "$PVETMPL" make-template 101 9000
+    assert_grep "locked \(backup\)" "$T/err"
+}
+
+t_source_missing() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" --json make-template 555 9000
+    assert_eq false "$(json_get '.checks[] | select(.name=="source_exists") | .ok')"
+}
+
+t_source_other_node() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 300 --node pve2 --name remote --disk scsi0=nfs-shared:8G
+    expect_rc 69 "$PVETMPL" make-template 300 9000
+    assert_grep "node 'pve2'" "$T/err"
+}
+
+t_lvm_refused() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --storage lvm-thick
+    assert_grep "lvm" <(json_get '.checks[] | select(.name=="storage:lvm-thick") | .detail')
+    assert_eq false "$(json_get '.checks[] | select(.name=="storage:lvm-thick") | .ok')"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_all_failures_listed() {
+    sim_setup
+    "$PVESIM" "$S" set-status 100 running
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --storage iscsi-san
+    assert_eq 2 "$(json_get '[.checks[] | select(.ok==false)] | length')"
+}
+
+t_storage_states() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" make-template 100 9000 --storage old-nfs
+    assert_grep "disabled" "$T/err"
+    expect_rc 69 "$PVETMPL" make-template 100 9000 --storage nosuch
+    assert_grep "'nosuch' does not exist" "$T/err"
+    expect_rc 69 "$PVETMPL" make-template 100 9000 --storage cephfs
+    assert_grep "images" "$T/err"
+    sim_knob PVESIM_FAULT=storage-inactive=dir-tmpl
+    expect_rc 69 "$PVETMPL" make-template 100 9000 --storage dir-tmpl
+    assert_grep "inactive" "$T/err"
+}
+
+t_dry_run() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json -n make-template 100 9000 --name tmpl
+    assert_eq true "$(json_get .dry_run)"
+    assert_eq false "$(json_get .changed)"
+    assert_eq "$S/bin/qm clone 100 9000 --full 1 --name tmpl" "$(json_get '.commands[0] | join(" ")')"
+    assert_eq "$S/bin/qm set 9000 --hookscript local:snippets/pvetmpl-hook" "$(json_get '.commands[1] | join(" ")')"
+    assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[2] | join(" ")')"
+    assert_eq 0 "$(sim_mutating_calls)" "dry run made no state-changing call"
+    expect_rc 0 "$PVETMPL" -n make-template 100 9000 --name tmpl
+    assert_grep "^would run: .*qm clone 100 9000 --full 1 --name tmpl" "$T/out"
+    # and refuses as the real run would
+    expect_rc 69 "$PVETMPL" -n make-template 100 9000 --storage lvm-thick
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_check_cmd() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" check 100
+    assert_grep "^ok +source_stopped" "$T/out"
+    assert_grep "^ok +storage:local-lvm" "$T/out"
+    expect_rc 69 "$PVETMPL" check 100 --storage lvm-thick
+    assert_grep "^FAIL +storage:lvm-thick" "$T/out"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_storages_cmd() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json storages
+    assert_eq yes "$(json_get '.storages[] | select(.storage=="local-lvm") | .templates')"
+    assert_eq no "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
+    assert_eq disabled "$(json_get '.storages[] | select(.storage=="old-nfs") | .state')"
+    expect_rc 0 "$PVETMPL" storages
+    assert_grep "^lvm-thick +lvm +active +yes +no" "$T/out"
+}
+
+t_template_silent_skip_refused() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 102 --name on-lvm --disk scsi0=lvm-thick:8G
+    expect_rc 69 "$PVETMPL" template 102
+    assert_grep "lvm" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_template_failure_detected() {
+    # qm template exits 0 when its worker fails: the read-back must catch it.
+    sim_setup
+    "$PVESIM" "$S" add-vm 103 --name conv --disk scsi0=local-lvm:8G
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=template
+    expect_rc 75 "$PVETMPL" template 103
+    assert_grep "got timeout" "$T/err"
+}
+
+t_template_snapshots() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 104 --name snappy --disk scsi0=local-lvm:8G --snapshot before
+    expect_rc 69 "$PVETMPL" template 104
+    assert_grep "snapshots" "$T/err"
+}
+
+t_template_running() {
+    sim_setup
+    "$PVESIM" "$S" set-status 100 running
+    expect_rc 69 "$PVETMPL" template 100
+    assert_grep "running" "$T/err"
+}
+
+t_lock_retry() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=clone
+    sim_knob PVESIM_FAULT_COUNT=2
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --no-hook
+    assert_eq 2 "$(json_get '[.warnings[] | select(test("retrying"))] | length')"
+    assert_eq 3 "$(json_get '[.commands[] | select(.[1]=="clone")] | length')" "clone tried 3 times"
+}
+
+t_lock_gives_up() {
+    sim_setup
+    echo 'lock_retries = 1' >>"$PVETMPL_CONFIG"
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=clone
+    expect_rc 75 "$PVETMPL" --json make-template 100 9000 --no-hook
+    assert_eq busy "$(json_get .error.class)"
+}
+
+t_timeout() {
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob PVESIM_FAULT_CMD=clone
+    expect_rc 124 "$PVETMPL" --timeout 1 make-template 100 9000 --no-hook
+    assert_grep "timed out" "$T/err"
+    sleep 0.2
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
+}
+
+t_interrupt() {
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob PVESIM_FAULT_CMD=clone
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        pgrep -f "sim.pl $S qm clone" >/dev/null && break
+        sleep 0.05
+    done
+    kill -INT $pid
+    wait $pid && rc=0 || rc=$?
+    assert_eq 130 "$rc"
+    assert_grep "interrupted" "$T/err"
+}
+
+t_garbage_output() {
+    sim_setup
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob PVESIM_FAULT_CMD=status
+    expect_rc 65 "$PVETMPL" make-template 100 9000 --no-hook
+    assert_grep "cannot parse" "$T/err"
+}
+
+t_crash_mid_clone() {
+    sim_setup
+    sim_knob PVESIM_FAULT=crash-mid-clone
+    expect_rc 1 "$PVETMPL" make-template 100 9000 --no-hook
+    assert_grep "left behind" "$T/err"
+    test -f "$S/etc/pve/nodes/pve/qemu-server/9000.conf" # nothing deleted for the user
+}
+
+t_clone_linked() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
+    expect_rc 0 "$PVETMPL" --json clone 9000 9100 --linked --name web1
+    assert_eq "$S/bin/qm clone 9000 9100 --full 0 --name web1" "$(json_get '.commands[0] | join(" ")')"
+    sim_qm config 9100 >"$T/cf"
+    assert_grep '^scsi0: local-lvm:vm-9100-disk-0' "$T/cf"
+    expect_rc 69 "$PVETMPL" clone 100 9101 --linked
+    assert_grep "not a template" "$T/err"
+}
+
+t_parallel_one_storage() {
+    sim_setup
+    sim_knob PVESIM_COPY_MIBPS=20000
+    for i in 1 2 3 4; do
+        "$PVESIM" "$S" add-vm $((110 + i)) --name src$i --disk scsi0=local-lvm:8G
+    done
+    pids=()
+    for i in 1 2 3 4; do
+        "$PVETMPL" --json make-template $((110 + i)) $((9010 + i)) --no-hook >"$T/out$i" 2>"$T/err$i" &
+        pids+=($!)
+    done
+    fails=0
+    for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+    cat "$T"/err* >&2
+    assert_eq 0 "$fails" "failed runs"
+    for i in 1 2 3 4; do
+        sim_qm config $((9010 + i)) | grep -q '^template: 1$'
+    done
+}
+
+t_parallel_same_newid() {
+    sim_setup
+    pids=()
+    for i in 1 2 3; do
+        "$PVETMPL" --json make-template 100 9000 --name same --no-hook >"$T/out$i" 2>"$T/err$i" &
+        pids+=($!)
+    done
+    fails=0
+    for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+    assert_eq 0 "$fails"
+    assert_eq 1 "$(grep -c '"clone","100","9000"' "$S/calls.log")" "exactly one qm clone"
+    assert_eq 1 "$(cat "$T"/out* | jq -s '[.[] | select(.changed)] | length')"
+}
+
+t_check "usage: VMID 99 refused" t_vmid_99
+t_check "usage: VMID with a leading zero refused" t_vmid_lead0
+t_check "usage: VMID with trailing junk refused" t_vmid_junk
+t_check "usage: VMID with a trailing space refused" t_vmid_space
+t_check "usage: VMID above 999999999 refused" t_vmid_big
+t_check "usage: bad --name refused" t_name_bad
+t_check "usage: --name that looks like an option refused" t_name_opt
+t_check "usage: bad --storage refused" t_storage_bad
+t_check "usage: bad --format refused" t_format_bad
+t_check "usage: negative --bwlimit refused" t_bwlimit_bad
+t_check "usage: pool nested too deeply refused" t_pool_bad
+t_check "usage: bad --snapname refused" t_snap_bad
+t_check "usage: bad --target refused" t_target_bad
+t_check "usage: bad --disk refused" t_disk_bad
+t_check "usage: bad --timeout refused" t_timeout_bad
+t_check "usage: unknown command" t_unknown_cmd
+t_check "usage: unknown option" t_unknown_opt
+t_check "usage: missing NEWID" t_missing_newid
+t_check "usage: --linked with --storage" t_linked_storage
+t_check "usage: SRC equals NEWID" t_same_ids
+t_check "usage: --json reports usage errors as JSON" t_json_usage
+t_check "--help for every command and --version" t_help
+t_check "config errors exit 78" t_config_errors
+t_check "qm that cannot be started exits 71" t_spawn_failure
+t_check "non-root exits 77 before any qm call" t_not_root
+t_check "make-template 100 -> 9000 verified template" t_make_template
+t_check "idempotent re-run: changed false, no state change" t_idempotent
+t_check "NEWID taken on this node: 69 naming the holder" t_newid_taken
+t_check "NEWID taken on another node (.vmlist): 69" t_newid_other_node
+t_check "running source refused with its state" t_source_running
+t_check "locked source: 75" t_source_locked
+t_check "missing source: 69" t_source_missing
+t_check "source on another node: 69" t_source_other_node
+t_check "plain lvm storage refused for templates" t_lvm_refused
+t_check "every failed check is reported" t_all_failures_listed
+t_check "disabled, missing, no-images and inactive storages refused" t_storage_states
+t_check "dry run: argv printed, zero state-changing calls" t_dry_run
+t_check "check: report only" t_check_cmd
+t_check "storages: types, states and template support" t_storages_cmd
+t_check "template: disks on lvm refused (silent skip prevented)" t_template_silent_skip_refused
+t_check "template: failing qm template (exit 0) detected" t_template_failure_detected
+t_check "template: VM with snapshots refused" t_template_snapshots
+t_check "template: running VM refused" t_template_running
+t_check "lock errors retried with backoff, then succeed" t_lock_retry
+t_check "lock errors past the retry budget: 75" t_lock_gives_up
+t_check "--timeout ends the qm process group: 124" t_timeout
+t_check "SIGINT is passed on and reported: 130" t_interrupt
+t_check "unparseable qm output: 65" t_garbage_output
+t_check "crash mid-clone: 1, nothing deleted" t_crash_mid_clone
+t_check "clone --linked from a template" t_clone_linked
+t_check "4 parallel make-template onto one storage: none fails" t_parallel_one_storage
+t_check "parallel runs for one NEWID: one qm clone" t_parallel_same_newid
+t_done

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cmd: the subcommands. Each parses its own arguments (argv[0] is the command
+ * name), validates everything before running anything, fills c->rep, and
+ * returns 0 or -1 with e set. None prints the final report or exits: main does. */
+#ifndef PVETMPL_CMD_H
+#define PVETMPL_CMD_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "err.h"
+#include "report.h"
+
+struct ctx {
+    const struct conf *conf;
+    const char *conf_path;
+    bool json;     /* --json: exactly one JSON object on stdout, nothing else there */
+    bool dry_run;  /* -n: read-only queries only; planned argv go to the report */
+    bool quiet;    /* -q */
+    bool verbose;  /* -v: show qm's own lines */
+    bool progress; /* progress bars allowed (tty, not -q/--json/--no-progress) */
+    long timeout;  /* seconds per qm operation, 0 = none (from --timeout or the config) */
+    const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM handlers */
+    struct report *rep;
+    bool own_output; /* the command printed its result itself (audit): main prints no report */
+};
+
+int cmd_make_template(struct ctx *c, int argc, char **argv, struct err *e);
+int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e);
+int cmd_template(struct ctx *c, int argc, char **argv, struct err *e);
+int cmd_check(struct ctx *c, int argc, char **argv, struct err *e);
+int cmd_storages(struct ctx *c, int argc, char **argv, struct err *e);
+int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e);  /* hook install|remove|status */
+int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e); /* reads the journal */
+
+/* Human-mode messages: "pvetmpl: ..." on stderr unless --json (then they go to
+ * the report's warnings) or -q for info. */
+void cmd_info(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cmd_warn(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

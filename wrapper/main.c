@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pvetmpl: global options, configuration, dispatch, and the one place that
+ * prints the result and chooses the exit code (err_exit_code's table). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "validate.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+static const char *const usage_text =
+    "usage: pvetmpl [-c FILE] [--json] [-n|--dry-run] [-q] [-v] [--no-progress] [--timeout SEC]\n"
+    "               COMMAND [ARGS...]\n"
+    "\n"
+    "Commands:\n"
+    "  make-template SRC NEWID [--name NAME] [--storage STORAGE] [--format raw|qcow2|vmdk]\n"
+    "                [--pool POOL] [--target NODE] [--description TEXT] [--bwlimit KIB]\n"
+    "                [--snapname SNAP] [--no-hook]\n"
+    "                              full-clone SRC and make the copy a verified template\n"
+    "  clone SRC NEWID [same options] [--linked]\n"
+    "                              clone SRC after checking every precondition\n"
+    "  template VMID [--disk DRIVE] convert VMID to a template and verify it\n"
+    "  check SRC [--storage STORAGE] [--target NODE]\n"
+    "                              preflight report only, changes nothing\n"
+    "  storages                    every storage, its type, state, and template support\n"
+    "  hook install|remove|status VMID... [--storage STORAGE]\n"
+    "                              manage the pvetmpl-hook hookscript of VMs\n"
+    "  audit [--vmid N] [--since T] [--until T] [--action A] [--json] [-D DIR|--file FILE]\n"
+    "                              history of templates, clones, starts and stops\n"
+    "\n"
+    "Global options:\n"
+    "  -c, --config FILE   configuration (default " CONF_DEFAULT_PATH ", or $PVETMPL_CONFIG)\n"
+    "      --json          print exactly one JSON object on stdout\n"
+    "  -n, --dry-run       run only read-only queries; print the commands a real run would run\n"
+    "  -q, --quiet         print errors only\n"
+    "  -v, --verbose       show qm's own output lines\n"
+    "      --no-progress   no progress bars\n"
+    "      --timeout SEC   stop a qm command after SEC seconds (0 = never)\n"
+    "  -h, --help          this help ('pvetmpl COMMAND --help' for a command's)\n"
+    "  -V, --version       the version\n"
+    "\n"
+    "Exit codes:\n"
+    "  0 ok or nothing to do       1 the qm operation failed   64 bad usage or argument\n"
+    "  65 unparseable qm/pvesm output  69 a precondition is not met  70 internal error\n"
+    "  71 qm/pvesm could not be started  75 locked/busy, retry later  77 not permitted\n"
+    "  78 configuration error      124 timed out               130 interrupted\n";
+
+void cmd_info(const struct ctx *c, const char *fmt, ...)
+{
+    if (c->quiet || c->json) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pvetmpl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cmd_warn(const struct ctx *c, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (c->rep) {
+        report_add_warning(c->rep, "%s", buf);
+    }
+    if (!c->json) {
+        fprintf(stderr, "pvetmpl: warning: %s\n", buf);
+    }
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct ctx *, int, char **, struct err *);
+    bool needs_root;
+} commands[] = {
+    {"make-template", cmd_make_template, true},
+    {"clone", cmd_clone, true},
+    {"template", cmd_template, true},
+    {"check", cmd_check, true},
+    {"storages", cmd_storages, true},
+    {"hook", cmd_hook, true},
+    {"audit", cmd_audit, false},
+};
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void print_human(const struct ctx *c, struct json_object *o, const struct err *e,
+                        bool is_check)
+{
+    struct json_object *checks, *msg;
+    json_object_object_get_ex(o, "checks", &checks);
+    size_t n = checks ? json_object_array_length(checks) : 0;
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ck = json_object_array_get_idx(checks, i), *ok, *name, *detail;
+        json_object_object_get_ex(ck, "ok", &ok);
+        json_object_object_get_ex(ck, "name", &name);
+        json_object_object_get_ex(ck, "detail", &detail);
+        bool good = json_object_get_boolean(ok);
+        failed += !good;
+        if (is_check && !c->quiet) {
+            printf("%-4s %-24s %s\n", good ? "ok" : "FAIL", json_object_get_string(name),
+                   json_object_get_string(detail));
+        } else if (!good) {
+            fprintf(stderr, "pvetmpl: check '%s' failed: %s\n", json_object_get_string(name),
+                    json_object_get_string(detail));
+        }
+    }
+    if (e->cls != ERR_OK) {
+        if (failed && (e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY)) {
+            fprintf(stderr, "pvetmpl: error: %zu check%s failed%s\n", failed,
+                    failed == 1 ? "" : "s", e->cls == ERR_BUSY ? " (locked: retry later)" : "");
+        } else {
+            fprintf(stderr, "pvetmpl: error: %s\n", e->detail);
+        }
+    } else if (!c->quiet && json_object_object_get_ex(o, "msg", &msg) &&
+               *json_object_get_string(msg)) {
+        printf("%s\n", json_object_get_string(msg));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        {"config", required_argument, NULL, 'c'},  {"json", no_argument, NULL, 'J'},
+        {"dry-run", no_argument, NULL, 'n'},       {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},       {"no-progress", no_argument, NULL, 'P'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+    };
+    struct ctx c = {.interrupt = &interrupted};
+    struct err e = {ERR_OK, ""};
+    struct conf cf = {0};
+    const char *conf_path = NULL, *timeout_arg = NULL;
+    bool no_progress = false, conf_loaded = false;
+    long t0 = now_ms();
+    const size_t ncmd = sizeof(commands) / sizeof(commands[0]);
+    size_t k = ncmd;
+    int ch, rc;
+
+    c.rep = report_new(NULL);
+    if (!c.rep) {
+        fputs("pvetmpl: error: out of memory\n", stderr);
+        return err_exit_code(ERR_INTERNAL);
+    }
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:c:nqvhV", lopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 'J':
+            c.json = true;
+            break;
+        case 'n':
+            c.dry_run = true;
+            break;
+        case 'q':
+            c.quiet = true;
+            break;
+        case 'v':
+            c.verbose = true;
+            break;
+        case 'P':
+            no_progress = true;
+            break;
+        case 'T':
+            timeout_arg = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            report_free(c.rep);
+            return 0;
+        case 'V':
+            printf("pvetmpl %s\n", PVETMPL_VERSION);
+            report_free(c.rep);
+            return 0;
+        case ':':
+            err_set(&e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            goto done;
+        default:
+            err_set(&e, ERR_USAGE, "unknown option '%s' (see 'pvetmpl --help')", argv[optind - 1]);
+            goto done;
+        }
+    }
+    report_set_dry_run(c.rep, c.dry_run);
+    if (optind >= argc) {
+        err_set(&e, ERR_USAGE, "no command given (see 'pvetmpl --help')");
+        goto done;
+    }
+    for (k = 0; k < ncmd; k++) {
+        if (strcmp(argv[optind], commands[k].name) == 0) {
+            break;
+        }
+    }
+    if (k == ncmd) {
+        err_set(&e, ERR_USAGE, "unknown command '%s' (see 'pvetmpl --help')", argv[optind]);
+        goto done;
+    }
+    report_set_action(c.rep, commands[k].name);
+
+    if (!conf_path) {
+        conf_path = getenv("PVETMPL_CONFIG");
+    }
+    if (conf_load_file(conf_path ? conf_path : CONF_DEFAULT_PATH, conf_path != NULL, &cf, &e) < 0) {
+        goto done;
+    }
+    conf_loaded = true;
+    c.conf = &cf;
+    c.conf_path = conf_path ? conf_path : CONF_DEFAULT_PATH;
+    c.timeout = cf.timeout;
+    if (timeout_arg) {
+        char msg[256];
+        if (validate_timeout(timeout_arg, &c.timeout, msg, sizeof(msg)) < 0) {
+            err_set(&e, ERR_USAGE, "%s", msg);
+            goto done;
+        }
+    }
+    c.progress = !no_progress && !c.quiet && !c.json && isatty(STDERR_FILENO);
+
+    bool wants_help = false;
+    for (int i = optind + 1; i < argc; i++) {
+        wants_help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    }
+    if (commands[k].needs_root && !wants_help && geteuid() != 0) {
+        err_set(&e, ERR_PERMISSION,
+                "'%s' must run as root: qm and pvesm refuse other users (please run as root)",
+                commands[k].name);
+        goto done;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (commands[k].fn(&c, argc - optind, argv + optind, &e) == 0) {
+        e.cls = ERR_OK;
+    } else if (e.cls == ERR_OK) {
+        err_set(&e, ERR_INTERNAL, "command failed without an error message");
+    }
+    if (interrupted && e.cls == ERR_OK) {
+        err_set(&e, ERR_INTERRUPTED, "interrupted by signal %d", (int)interrupted);
+    }
+
+done:
+    rc = err_exit_code(e.cls);
+    struct json_object *o = report_finish(c.rep, &e, rc, now_ms() - t0);
+    if (c.own_output && e.cls == ERR_OK) {
+        /* the command printed its result itself */
+    } else if (c.json) {
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+    } else {
+        print_human(&c, o, &e, k < ncmd && commands[k].fn == cmd_check);
+    }
+    fflush(stdout);
+    report_free(c.rep);
+    if (conf_loaded) {
+        conf_release(&cf);
+    }
+    return rc;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VMLIST_MAX (64u << 20)
+
+int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct spawn_result rets[],
+                  void (*on_line)(void *, size_t, enum spawn_stream, const char *), void *ud,
+                  struct err *e)
+{
+    struct spawn_opts o = {
+        .timeout_ms = c->timeout * 1000,
+        .interrupt = c->interrupt,
+        .on_line = on_line,
+        .ud = ud,
+    };
+    int r = spawn_run_many(n, argvs, &o, rets);
+    if (r < 0) {
+        return err_set(e, ERR_INTERNAL, "cannot run '%s': %s", argvs[0][0], strerror(-r));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *prog = argvs[i][0], *sub = argvs[i][1] ? argvs[i][1] : "";
+        if (!rets[i].started) {
+            err_set(e, ERR_SPAWN, "could not start '%s': %s", prog, strerror(rets[i].exec_errno));
+        } else if (rets[i].interrupted) {
+            err_set(e, ERR_INTERRUPTED, "'%s %s' was interrupted by signal %d", prog, sub,
+                    rets[i].interrupted);
+        } else if (rets[i].timed_out) {
+            err_set(e, ERR_TIMEOUT, "'%s %s' timed out after %ld s and was stopped", prog, sub,
+                    c->timeout);
+        } else {
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            spawn_result_release(&rets[k]);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct err *e)
+{
+    char *const *argvs[1] = {argv};
+    return node_run_many(c, 1, argvs, ret, NULL, NULL, e);
+}
+
+enum err_class node_error_class(enum qm_error qe)
+{
+    switch (qe) {
+    case QM_ERR_LOCKED:
+    case QM_ERR_LOCK_TIMEOUT:
+        return ERR_BUSY;
+    case QM_ERR_PERMISSION:
+        return ERR_PERMISSION;
+    default:
+        return ERR_QM_FAILED;
+    }
+}
+
+const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
+{
+    const char *line = NULL;
+    qm_classify_error(r->err, &line);
+    if (!line) {
+        /* Fall back to the last non-empty stderr line. */
+        const char *p = r->err;
+        for (const char *q = r->err; *q; q++) {
+            if (*q == '\n' && q[1] && q[1] != '\n') {
+                p = q + 1;
+            }
+        }
+        line = p;
+    }
+    size_t k = strcspn(line, "\n");
+    if (k >= len) {
+        k = len - 1;
+    }
+    memcpy(buf, line, k);
+    buf[k] = '\0';
+    if (!*buf) {
+        snprintf(buf, len, "no error text");
+    }
+    return buf;
+}
+
+int node_fail(const struct spawn_result *r, const char *what, struct err *e)
+{
+    char line[768];
+    enum qm_error qe = qm_classify_error(r->err, NULL);
+    node_error_line(r, line, sizeof(line));
+    if (r->exited) {
+        return err_set(e, node_error_class(qe), "'%s' failed (exit %d): %s", what, r->status, line);
+    }
+    return err_set(e, ERR_QM_FAILED, "'%s' was killed by signal %d: %s", what, r->signo, line);
+}
+
+int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
+{
+    int fd = open(cf->vmlist, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_set(e, ERR_PRECONDITION, "cannot read the cluster's VM list '%s': %s",
+                       cf->vmlist, strerror(errno));
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t k = 0;
+    while (buf && (k = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)k;
+        if (len + 1 == cap) {
+            char *nb = cap < VMLIST_MAX ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int saved = errno;
+    close(fd);
+    if (!buf) {
+        return err_set(e, ERR_INTERNAL, "cannot read '%s': out of memory or too large", cf->vmlist);
+    }
+    if (k < 0) {
+        free(buf);
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", cf->vmlist, strerror(saved));
+    }
+    buf[len] = '\0';
+    int r = vmlist_parse(buf, len, ret);
+    free(buf);
+    if (r < 0) {
+        return err_set(e, ERR_BAD_OUTPUT, "cannot parse the cluster's VM list '%s'", cf->vmlist);
+    }
+    return 0;
+}
+
+const char *node_local_name(const struct conf *cf)
+{
+    static struct utsname u;
+    if (cf->node && *cf->node) {
+        return cf->node;
+    }
+    if (!*u.nodename && uname(&u) < 0) {
+        return "localhost";
+    }
+    /* PVE uses the short host name as the node name. */
+    char *dot = strchr(u.nodename, '.');
+    if (dot) {
+        *dot = '\0';
+    }
+    return u.nodename;
+}
+
+int node_sleep(struct ctx *c, long ms, struct err *e)
+{
+    while (ms > 0) {
+        if (c->interrupt && *c->interrupt) {
+            return err_set(e, ERR_INTERRUPTED, "interrupted by signal %d", *c->interrupt);
+        }
+        long step = ms < 100 ? ms : 100;
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return 0;
+}

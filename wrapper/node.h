@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* node: talking to the local Proxmox node through spawn — running qm/pvesm
+ * with the context's timeout and interrupt flag, turning spawn outcomes and
+ * qm's error texts into error classes, retrying lock errors, reading the
+ * cluster's .vmlist. Reports nothing itself: results and errors flow up. */
+#ifndef PVETMPL_NODE_H
+#define PVETMPL_NODE_H
+
+#include "cmd.h"
+#include "qm.h"
+#include "spawn.h"
+#include "vmlist.h"
+
+/* Runs n argv at once. Returns 0 when every process ran (any exit status), or
+ * -1 with e set: ERR_SPAWN (could not start), ERR_TIMEOUT, ERR_INTERRUPTED,
+ * ERR_INTERNAL. on_line, when set, streams lines (progress). */
+int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct spawn_result rets[],
+                  void (*on_line)(void *, size_t, enum spawn_stream, const char *), void *ud,
+                  struct err *e);
+int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct err *e);
+
+/* The class of a failed qm/pvesm run from its stderr: locks are ERR_BUSY,
+ * permission errors ERR_PERMISSION, everything else ERR_QM_FAILED. */
+enum err_class node_error_class(enum qm_error qe);
+/* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's last error line>". */
+int node_fail(const struct spawn_result *r, const char *what, struct err *e);
+/* The first non-empty line of qm's stderr that classify picked (or the last
+ * line), copied into buf; for messages. */
+const char *node_error_line(const struct spawn_result *r, char *buf, size_t len);
+
+/* Reads and parses the config's vmlist file. */
+int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
+/* The local node's name: the config's node, else uname's nodename. */
+const char *node_local_name(const struct conf *cf);
+
+/* Sleeps ms milliseconds unless interrupted; returns -1 with ERR_INTERRUPTED then. */
+int node_sleep(struct ctx *c, long ms, struct err *e);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "preflight.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "qmargv.h"
+
+bool preflight_check(struct ctx *c, struct preflight *p, const char *name, bool ok, bool busy,
+                     const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    report_add_check(c->rep, name, ok, detail);
+    if (!ok) {
+        p->failed++;
+        if (busy) {
+            p->failed_busy++;
+        }
+        strv_push(&p->failures, detail);
+    }
+    return ok;
+}
+
+int preflight_fail(const struct preflight *p, struct err *e)
+{
+    char buf[sizeof(e->detail)];
+    size_t off = 0;
+    for (size_t i = 0; i < p->failures.n && off < sizeof(buf); i++) {
+        off +=
+            (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? "; " : "", p->failures.v[i]);
+    }
+    return err_set(e, p->failed == p->failed_busy ? ERR_BUSY : ERR_PRECONDITION, "%s", buf);
+}
+
+static bool in_list(const struct strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        if (strcmp(sv->v[i], s) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
+                             const struct pvesm_status *target_list, const char *target)
+{
+    char name[160];
+    snprintf(name, sizeof(name), "storage:%s", sid);
+    const struct pvesm_row *row = pvesm_status_find(&p->all, sid);
+    if (!row) {
+        return preflight_check(c, p, name, false, false, "storage '%s' does not exist", sid);
+    }
+    if (row->state != PVESM_ACTIVE) {
+        return preflight_check(c, p, name, false, false, "storage '%s' is %s, not active", sid,
+                               pvesm_state_name(row->state));
+    }
+    if (!pvesm_status_find(&p->images, sid)) {
+        return preflight_check(c, p, name, false, false,
+                               "storage '%s' does not hold VM images (content 'images')", sid);
+    }
+    if (for_template) {
+        switch (pvesm_type_template_support(row->type)) {
+        case PVESM_TEMPLATE_YES:
+            break;
+        case PVESM_TEMPLATE_UNKNOWN:
+            if (in_list(&c->conf->template_types, row->type)) {
+                break;
+            }
+            return preflight_check(c, p, name, false, false,
+                                   "storage '%s' has type '%s', which pvetmpl does not know to "
+                                   "hold base images; list it in template_types if it does",
+                                   sid, row->type);
+        default:
+            return preflight_check(c, p, name, false, false,
+                                   "storage '%s' has type '%s', which cannot hold templates "
+                                   "(qm template would silently leave its disks unconverted)",
+                                   sid, row->type);
+        }
+    }
+    if (target_list && !pvesm_status_find(target_list, sid)) {
+        return preflight_check(c, p, name, false, false,
+                               "storage '%s' is not shared with node '%s'", sid, target);
+    }
+    return preflight_check(c, p, name, true, false, "storage '%s' (%s) is active and can take %s",
+                           sid, row->type, for_template ? "templates" : "VM images");
+}
+
+/* Index of each query in the concurrent batch. */
+enum { Q_STATUS, Q_CONFIG, Q_PVESM, Q_IMAGES, Q_SNAP, Q_TARGET, Q_MAX };
+
+static int parse_pvesm(const struct spawn_result *r, const char *what, struct pvesm_status *ret,
+                       struct err *e)
+{
+    unsigned line = 0;
+    if (spawn_result_code(r) != 0) {
+        return node_fail(r, what, e);
+    }
+    if (pvesm_parse_status(r->out, r->out_len, ret, &line) < 0) {
+        return err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of '%s' (line %u)", what, line);
+    }
+    return 0;
+}
+
+static void add_storage(struct preflight *p, const char *sid)
+{
+    if (!in_list(&p->storages, sid)) {
+        strv_push(&p->storages, sid);
+    }
+}
+
+int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight *p, struct err *e)
+{
+    const struct conf *cf = c->conf;
+    const char *local = node_local_name(cf);
+    struct strv argv[Q_MAX] = {STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT};
+    char *const *argvs[Q_MAX];
+    int idx[Q_MAX];
+    struct spawn_result res[Q_MAX];
+    struct pvesm_status target_list = {0};
+    size_t n = 0;
+    int rc = -1;
+
+    memset(p, 0, sizeof(*p));
+    if (node_load_vmlist(cf, &p->vl, e) < 0) {
+        return -1;
+    }
+
+    if (qmargv_status(cf->qm, q->src, false, &argv[Q_STATUS]) < 0 ||
+        qmargv_config(cf->qm, q->src, NULL, &argv[Q_CONFIG]) < 0 ||
+        qmargv_pvesm_status(cf->pvesm, NULL, NULL, &argv[Q_PVESM]) < 0 ||
+        qmargv_pvesm_status(cf->pvesm, "images", NULL, &argv[Q_IMAGES]) < 0 ||
+        (q->snapname && qmargv_config(cf->qm, q->src, q->snapname, &argv[Q_SNAP]) < 0) ||
+        (q->target && qmargv_pvesm_status(cf->pvesm, NULL, q->target, &argv[Q_TARGET]) < 0)) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < Q_MAX; i++) {
+        idx[i] = -1;
+        if (argv[i].n) {
+            idx[i] = (int)n;
+            argvs[n++] = strv_argv(&argv[i]);
+        }
+    }
+    if (node_run_many(c, n, argvs, res, NULL, NULL, e) < 0) {
+        goto out;
+    }
+
+    /* The source VM: on this node, a VM, unlocked, stopped. */
+    const struct vmlist_entry *ve = vmlist_find(&p->vl, q->src);
+    const struct spawn_result *rs = &res[idx[Q_STATUS]], *rcf = &res[idx[Q_CONFIG]];
+    unsigned line = 0;
+    if (ve && strcmp(ve->node, local) != 0) {
+        preflight_check(c, p, "source_exists", false, false,
+                        "VM %" PRIu32 " is on node '%s', not on this node '%s'", q->src, ve->node,
+                        local);
+    } else if (ve && strcmp(ve->type, "qemu") != 0) {
+        preflight_check(c, p, "source_exists", false, false,
+                        "guest %" PRIu32 " is a '%s' guest, not a qemu VM", q->src, ve->type);
+    } else if (spawn_result_code(rcf) != 0) {
+        char l[512];
+        preflight_check(c, p, "source_exists", false, false, "VM %" PRIu32 " not found: %s", q->src,
+                        node_error_line(rcf, l, sizeof(l)));
+    } else if (qm_parse_config(rcf->out, rcf->out_len, &p->src_cf, &line) < 0) {
+        err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of 'qm config %" PRIu32 "' (line %u)",
+                q->src, line);
+        goto out_res;
+    } else if (spawn_result_code(rs) != 0) {
+        node_fail(rs, "qm status", e);
+        goto out_res;
+    } else if (qm_parse_status(rs->out, rs->out_len, &p->src_st, &line) < 0) {
+        err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of 'qm status %" PRIu32 "' (line %u)",
+                q->src, line);
+        goto out_res;
+    } else {
+        p->src_ok = true;
+        const char *nm = p->src_cf.name ? p->src_cf.name : "";
+        preflight_check(c, p, "source_exists", true, false,
+                        "VM %" PRIu32 " '%s' is on this node '%s'", q->src, nm, local);
+        if (p->src_cf.lock) {
+            preflight_check(c, p, "source_unlocked", false, true, "VM %" PRIu32 " is locked (%s)",
+                            q->src, p->src_cf.lock);
+        } else {
+            preflight_check(c, p, "source_unlocked", true, false, "VM %" PRIu32 " is not locked",
+                            q->src);
+        }
+        bool stopped = strcmp(p->src_st.status, "stopped") == 0;
+        preflight_check(c, p, "source_stopped", stopped, false,
+                        stopped ? "VM %" PRIu32 " is %s"
+                                : "VM %" PRIu32 " is %s; stop it first (the procedure copies a "
+                                  "powered-off VM)",
+                        q->src, p->src_st.status);
+        if (q->linked) {
+            preflight_check(c, p, "source_is_template", p->src_cf.template, false,
+                            p->src_cf.template ? "VM %" PRIu32 " is a template"
+                                               : "VM %" PRIu32 " is not a template; a linked "
+                                                 "clone needs one (use a full clone)",
+                            q->src);
+        }
+    }
+
+    if (q->snapname && p->src_ok) {
+        const struct spawn_result *rsn = &res[idx[Q_SNAP]];
+        char l[512];
+        bool ok = spawn_result_code(rsn) == 0;
+        preflight_check(c, p, "snapshot_exists", ok, false,
+                        ok ? "snapshot '%s' exists" : "snapshot '%s' of VM %" PRIu32 ": %s",
+                        q->snapname, q->src, ok ? "" : node_error_line(rsn, l, sizeof(l)));
+    }
+
+    if (q->newid) {
+        const struct vmlist_entry *ne = vmlist_find(&p->vl, q->newid);
+        if (ne) {
+            preflight_check(c, p, "newid_free", false, false,
+                            "VMID %" PRIu32 " is already used by a '%s' guest on node '%s'",
+                            q->newid, ne->type, ne->node);
+        } else {
+            preflight_check(c, p, "newid_free", true, false,
+                            "VMID %" PRIu32 " is free in the cluster", q->newid);
+        }
+    }
+
+    /* Storages: the given one, or each source disk's own. */
+    if (parse_pvesm(&res[idx[Q_PVESM]], "pvesm status", &p->all, e) < 0 ||
+        parse_pvesm(&res[idx[Q_IMAGES]], "pvesm status --content images", &p->images, e) < 0 ||
+        (q->target &&
+         parse_pvesm(&res[idx[Q_TARGET]], "pvesm status --target", &target_list, e) < 0)) {
+        goto out_res;
+    }
+    if (q->storage && !q->linked) {
+        add_storage(p, q->storage);
+    }
+    for (size_t i = 0; p->src_ok && !q->no_storages && i < p->src_cf.n_disks; i++) {
+        const struct qm_disk *d = &p->src_cf.disks[i];
+        if (d->cdrom && !d->cloudinit) {
+            continue; /* CD-ROMs are copied verbatim */
+        }
+        if (!d->storage) {
+            char nm[64];
+            snprintf(nm, sizeof(nm), "disk:%s", d->key);
+            preflight_check(c, p, nm, false, false,
+                            "disk %s is '%s', not a volume on a storage; qm cannot copy it", d->key,
+                            d->volume);
+            continue;
+        }
+        if (!q->storage || q->linked) {
+            add_storage(p, d->storage);
+        }
+    }
+    for (size_t i = 0; i < p->storages.n; i++) {
+        preflight_check_storage(c, p, p->storages.v[i], q->for_template && !q->linked,
+                                q->target ? &target_list : NULL, q->target);
+    }
+    if (q->hook_storage) {
+        const struct pvesm_row *hr = pvesm_status_find(&p->all, q->hook_storage);
+        bool ok = hr && hr->state == PVESM_ACTIVE && pvesm_type_is_file_based(hr->type);
+        preflight_check(c, p, "hook_storage", ok, false,
+                        !hr   ? "hook storage '%s' does not exist (hook_storage; or --no-hook)"
+                        : !ok ? "hook storage '%s' must be an active file-based storage "
+                                "(hook_storage; or --no-hook)"
+                              : "hook storage '%s' can hold snippets",
+                        q->hook_storage);
+    }
+    rc = 0;
+    if (p->failed) {
+        preflight_fail(p, e);
+        rc = 1;
+    }
+
+out_res:
+    for (size_t i = 0; i < n; i++) {
+        spawn_result_release(&res[i]);
+    }
+out:
+    for (int i = 0; i < Q_MAX; i++) {
+        strv_release(&argv[i]);
+    }
+    pvesm_status_release(&target_list);
+    return rc;
+}
+
+void preflight_release(struct preflight *p)
+{
+    vmlist_release(&p->vl);
+    qm_config_release(&p->src_cf);
+    qm_status_release(&p->src_st);
+    pvesm_status_release(&p->all);
+    pvesm_status_release(&p->images);
+    strv_release(&p->storages);
+    strv_release(&p->failures);
+}

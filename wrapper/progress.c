@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "progress.h"
+
+#include <string.h>
+
+#include "qm.h"
+
+void progress_init(struct progress *p, const struct ctx *c)
+{
+    memset(p, 0, sizeof(*p));
+    p->c = c;
+    p->tty = c->progress ? stderr : NULL;
+    p->last_pct = -1;
+}
+
+static void render_bytes(char *buf, size_t len, uint64_t v)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", d, units[u]);
+}
+
+void progress_render(char *buf, size_t len, const char *drive, double pct, uint64_t done,
+                     uint64_t total, int width)
+{
+    char bar[128], a[32], b[32];
+    if (width > (int)sizeof(bar) - 1) {
+        width = (int)sizeof(bar) - 1;
+    }
+    if (pct < 0) {
+        pct = 0;
+    }
+    if (pct > 100) {
+        pct = 100;
+    }
+    int fill = (int)(pct * width / 100.0);
+    memset(bar, '#', (size_t)fill);
+    memset(bar + fill, '-', (size_t)(width - fill));
+    bar[width] = '\0';
+    render_bytes(a, sizeof(a), done);
+    render_bytes(b, sizeof(b), total);
+    snprintf(buf, len, "%-8s [%s] %6.2f%% %s of %s", drive, bar, pct, a, b);
+}
+
+void progress_finish(struct progress *p)
+{
+    if (p->tty && p->drawn) {
+        fputc('\n', p->tty);
+        fflush(p->tty);
+    }
+    p->drawn = 0;
+}
+
+void progress_line(void *ud, size_t job, enum spawn_stream s, const char *line)
+{
+    struct progress *p = ud;
+    struct qm_line l;
+    (void)job;
+    if (p->c->verbose && !p->c->json) {
+        progress_finish(p);
+        fprintf(stderr, "qm: %s\n", line);
+    }
+    if (s != SPAWN_STDOUT) {
+        return;
+    }
+    qm_parse_line(line, &l);
+    if (l.kind == QM_LINE_DRIVE) {
+        progress_finish(p);
+        snprintf(p->drive, sizeof(p->drive), "%s", l.drive);
+        p->last_pct = -1;
+    } else if (l.kind == QM_LINE_PROGRESS && p->tty && !p->c->verbose) {
+        if (l.percent == p->last_pct) {
+            return; /* qm prints the 100% line twice */
+        }
+        char buf[256];
+        progress_render(buf, sizeof(buf), l.drive[0] ? l.drive : p->drive, l.percent, l.done,
+                        l.total, 30);
+        fprintf(p->tty, "\r%s", buf);
+        fflush(p->tty);
+        p->drawn = 1;
+        p->last_pct = l.percent;
+    }
+}

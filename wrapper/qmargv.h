@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* qmargv: pure builders of the exact argv pvetmpl runs (or, in a dry run,
+ * prints). argv[0] is the configured absolute path of qm or pvesm. Each
+ * returns 0 or -ENOMEM (the vector is then released). */
+#ifndef PVETMPL_QMARGV_H
+#define PVETMPL_QMARGV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "strv.h"
+
+struct clone_req {
+    uint32_t src, newid;
+    bool full; /* always passed explicitly: qm's default depends on the source */
+    const char *name, *description, *pool, *snapname, *storage, *format, *target;
+    bool have_bwlimit;
+    uint64_t bwlimit;
+};
+
+int qmargv_clone(const char *qm, const struct clone_req *q, struct strv *ret);
+int qmargv_template(const char *qm, uint32_t vmid, const char *disk, struct strv *ret);
+int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret);
+int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret);
+/* pvesm status [--content C] [--target NODE] */
+int qmargv_pvesm_status(const char *pvesm, const char *content, const char *target,
+                        struct strv *ret);
+
+#endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct report {
+    struct json_object *o;
+    size_t failed_checks;
+};
+
+/* OOM inside json-c leaves a key missing; the caller cannot do better, and the
+ * final print reports what exists, so these helpers ignore allocation errors. */
+static void put(struct report *r, const char *key, struct json_object *v)
+{
+    json_object_object_add(r->o, key, v);
+}
+
+struct report *report_new(const char *action)
+{
+    struct report *r = calloc(1, sizeof(*r));
+    if (!r || !(r->o = json_object_new_object())) {
+        free(r);
+        return NULL;
+    }
+    put(r, "changed", json_object_new_boolean(0));
+    put(r, "failed", json_object_new_boolean(0));
+    put(r, "msg", json_object_new_string(""));
+    put(r, "rc", json_object_new_int(0));
+    put(r, "action", action ? json_object_new_string(action) : NULL);
+    put(r, "vmid", NULL);
+    put(r, "source", NULL);
+    put(r, "name", NULL);
+    put(r, "storage", NULL);
+    put(r, "dry_run", json_object_new_boolean(0));
+    put(r, "commands", json_object_new_array());
+    put(r, "disks", json_object_new_array());
+    put(r, "checks", json_object_new_array());
+    put(r, "warnings", json_object_new_array());
+    put(r, "duration_ms", json_object_new_int(0));
+    return r;
+}
+
+void report_free(struct report *r)
+{
+    if (r) {
+        json_object_put(r->o);
+        free(r);
+    }
+}
+
+void report_set_changed(struct report *r, bool changed)
+{
+    put(r, "changed", json_object_new_boolean(changed));
+}
+
+bool report_changed(const struct report *r)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(r->o, "changed", &v) && json_object_get_boolean(v);
+}
+
+void report_set_msg(struct report *r, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    put(r, "msg", json_object_new_string(buf));
+}
+
+void report_set_action(struct report *r, const char *action)
+{
+    put(r, "action", json_object_new_string(action));
+}
+
+void report_set_vmid(struct report *r, uint32_t vmid)
+{
+    put(r, "vmid", json_object_new_int64(vmid));
+}
+
+void report_set_source(struct report *r, uint32_t vmid)
+{
+    put(r, "source", json_object_new_int64(vmid));
+}
+
+void report_set_name(struct report *r, const char *name)
+{
+    put(r, "name", name ? json_object_new_string(name) : NULL);
+}
+
+void report_set_storage(struct report *r, const char *storage)
+{
+    put(r, "storage", storage ? json_object_new_string(storage) : NULL);
+}
+
+void report_set_dry_run(struct report *r, bool dry_run)
+{
+    put(r, "dry_run", json_object_new_boolean(dry_run));
+}
+
+static struct json_object *array(struct report *r, const char *key)
+{
+    struct json_object *a = NULL;
+    json_object_object_get_ex(r->o, key, &a);
+    return a;
+}
+
+void report_add_command(struct report *r, char *const *argv)
+{
+    struct json_object *a = json_object_new_array();
+    for (; a && *argv; argv++) {
+        json_object_array_add(a, json_object_new_string(*argv));
+    }
+    json_object_array_add(array(r, "commands"), a);
+}
+
+void report_add_check(struct report *r, const char *name, bool ok, const char *detail)
+{
+    struct json_object *c = json_object_new_object();
+    json_object_object_add(c, "name", json_object_new_string(name));
+    json_object_object_add(c, "ok", json_object_new_boolean(ok));
+    json_object_object_add(c, "detail", json_object_new_string(detail ? detail : ""));
+    json_object_array_add(array(r, "checks"), c);
+    if (!ok) {
+        r->failed_checks++;
+    }
+}
+
+void report_add_warning(struct report *r, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    json_object_array_add(array(r, "warnings"), json_object_new_string(buf));
+}
+
+void report_add_disk(struct report *r, const char *drive, const char *volume, const char *storage,
+                     const char *type, bool base)
+{
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "drive", json_object_new_string(drive));
+    json_object_object_add(d, "volume", volume ? json_object_new_string(volume) : NULL);
+    json_object_object_add(d, "storage", storage ? json_object_new_string(storage) : NULL);
+    json_object_object_add(d, "type", type ? json_object_new_string(type) : NULL);
+    json_object_object_add(d, "base", json_object_new_boolean(base));
+    json_object_array_add(array(r, "disks"), d);
+}
+
+void report_set(struct report *r, const char *key, struct json_object *val)
+{
+    put(r, key, val);
+}
+
+size_t report_n_failed_checks(const struct report *r)
+{
+    return r->failed_checks;
+}
+
+struct json_object *report_finish(struct report *r, const struct err *e, int rc, long duration_ms)
+{
+    bool failed = e && e->cls != ERR_OK;
+    put(r, "failed", json_object_new_boolean(failed));
+    put(r, "rc", json_object_new_int(rc));
+    put(r, "duration_ms", json_object_new_int64(duration_ms));
+    if (failed) {
+        struct json_object *eo = json_object_new_object();
+        json_object_object_add(eo, "class", json_object_new_string(err_class_name(e->cls)));
+        json_object_object_add(eo, "detail", json_object_new_string(e->detail));
+        put(r, "error", eo);
+        struct json_object *m;
+        if (json_object_object_get_ex(r->o, "msg", &m) && !*json_object_get_string(m)) {
+            put(r, "msg", json_object_new_string(e->detail));
+        }
+    }
+    return r->o;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* report: the result of one pvetmpl invocation. Commands fill it; main prints
+ * it once at the end: one JSON object on stdout under --json (json-c), or a
+ * short human summary. Keys are documented in README ("JSON output"). */
+#ifndef PVETMPL_REPORT_H
+#define PVETMPL_REPORT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct report;
+
+struct report *report_new(const char *action);
+void report_free(struct report *r);
+
+void report_set_changed(struct report *r, bool changed);
+bool report_changed(const struct report *r);
+void report_set_msg(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_set_action(struct report *r, const char *action);
+void report_set_vmid(struct report *r, uint32_t vmid); /* the VM acted on / created */
+void report_set_source(struct report *r, uint32_t vmid);
+void report_set_name(struct report *r, const char *name);
+void report_set_storage(struct report *r, const char *storage);
+void report_set_dry_run(struct report *r, bool dry_run);
+/* Records argv as run (or, in a dry run, as planned). */
+void report_add_command(struct report *r, char *const *argv);
+void report_add_check(struct report *r, const char *name, bool ok, const char *detail);
+void report_add_warning(struct report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_add_disk(struct report *r, const char *drive, const char *volume, const char *storage,
+                     const char *type, bool base);
+/* Any other key (e.g. a command's own data); takes ownership of val. */
+void report_set(struct report *r, const char *key, struct json_object *val);
+/* Counts of what was added so far (for human output). */
+size_t report_n_failed_checks(const struct report *r);
+
+/* Finalises rc/failed/error/duration_ms and returns the object (owned by r). */
+struct json_object *report_finish(struct report *r, const struct err *e, int rc, long duration_ms);
+
+#endif

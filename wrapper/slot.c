@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "slot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node.h"
+
+#define POLL_MS 200
+
+static int open_lock(struct ctx *c, const char *name, int *ret_fd, struct err *e)
+{
+    const char *dir = c->conf->run_dir;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        return err_set(e, ERR_CONFIG, "cannot create run_dir '%s': %s", dir, strerror(errno));
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        return err_set(e, ERR_CONFIG, "cannot open lock file '%s': %s", path, strerror(errno));
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+/* Tries each of n lock files name.0 .. name.(n-1); waits until one is free. */
+static int acquire(struct ctx *c, const char *name, long n, const char *waiting, int *ret_fd,
+                   struct err *e)
+{
+    int fds[64];
+    if (n < 1) {
+        n = 1;
+    }
+    if (n > 64) {
+        n = 64;
+    }
+    for (long i = 0; i < n; i++) {
+        char file[512];
+        snprintf(file, sizeof(file), "%s.%ld.lock", name, i);
+        if (open_lock(c, file, &fds[i], e) < 0) {
+            while (i-- > 0) {
+                close(fds[i]);
+            }
+            return -1;
+        }
+    }
+    bool told = false;
+    for (;;) {
+        for (long i = 0; i < n; i++) {
+            if (flock(fds[i], LOCK_EX | LOCK_NB) == 0) {
+                for (long k = 0; k < n; k++) {
+                    if (k != i) {
+                        close(fds[k]);
+                    }
+                }
+                *ret_fd = fds[i];
+                return 0;
+            }
+        }
+        if (!told) {
+            cmd_info(c, "%s", waiting);
+            told = true;
+        }
+        if (node_sleep(c, POLL_MS, e) < 0) {
+            for (long k = 0; k < n; k++) {
+                close(fds[k]);
+            }
+            return -1;
+        }
+    }
+}
+
+int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
+{
+    char name[64], msg[256];
+    snprintf(name, sizeof(name), "vmid-%" PRIu32, newid);
+    snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is creating VM %" PRIu32,
+             newid);
+    return acquire(c, name, 1, msg, ret_fd, e);
+}
+
+int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e)
+{
+    char name[128], msg[512];
+    snprintf(name, sizeof(name), "storage-%s", storage);
+    snprintf(msg, sizeof(msg), "waiting for a copy slot on storage '%s' (copies_per_storage = %ld)",
+             storage, c->conf->copies_per_storage);
+    return acquire(c, name, c->conf->copies_per_storage, msg, ret_fd, e);
+}
+
+void slot_release(int fd)
+{
+    if (fd >= 0) {
+        close(fd);
+    }
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* slot: pvetmpl's own flock(2)-based coordination between parallel runs on one
+ * node, in the config's run_dir. Proxmox's own locks time out after 1-10 s, so
+ * parallel copies are queued here instead of racing into them:
+ *   - at most copies_per_storage concurrent copies onto one storage;
+ *   - one run at a time per new VMID (two runs never both reach qm clone).
+ * Locks die with the process, so a crashed run never leaves one behind. */
+#ifndef PVETMPL_SLOT_H
+#define PVETMPL_SLOT_H
+
+#include <stdint.h>
+
+#include "cmd.h"
+
+/* Each waits (printing one "waiting" message) until the lock is free, or
+ * returns -1 with ERR_INTERRUPTED / ERR_CONFIG (run_dir unusable). */
+int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
+int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e);
+void slot_release(int fd);
+
+#endif
