@@ -1,0 +1,186 @@
+#!/bin/bash
+# pvetmpl's own audit events against a real journald (tests/with-journald.sh):
+# every action MESSAGE_ID and field, read back with journalctl -o json and
+# through pvetmpl audit (sd_journal); an unreachable journal only warns; the
+# message catalog is consumed by journalctl --update-catalog and shown by -x.
+. "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+
+ID_STARTED=e6110781a22e4187ad41bbb786685409
+ID_SUCCEEDED=af54a1449e15477cbe8f5b94cc8fd3cd
+ID_FAILED=83241a15c883482ab443d58aceae279f
+ID_REFUSED=43242ce83883437e8d97216c3986631f
+ID_DRY_RUN=005554488480410a91698c38c3c0ed42
+ALL_IDS="0088113c58354056aaac4d63266d83bc 146f9bae60d34fe0a9c0c2be2d720f00
+a59a76b517484e8e9277e11008957cc4 c72a7568645347b08b2bb9c4299c4f97
+1955303dbf2440698971b5e467e691f3 52275f2771314a6382f6f849605a4497
+$ID_STARTED $ID_SUCCEEDED $ID_FAILED $ID_REFUSED $ID_DRY_RUN"
+
+catalog_syntax() {
+    # What the package's postinst runs, against a private root.
+    mkdir -p root/usr/lib/systemd/catalog root/var/lib/systemd/catalog
+    cp "$TOP/conf/pvetmpl.catalog" root/usr/lib/systemd/catalog/
+    expect_rc 0 journalctl --root="$T/root" --update-catalog
+    assert_eq "" "$(cat "$T/err")" "update-catalog complaints"
+    journalctl --root="$T/root" --list-catalog >list
+    for id in $ALL_IDS; do
+        assert_grep "^$id pvetmpl: " list
+    done
+    assert_eq 11 "$(wc -l <list)"
+    # Catalog prose lines stay within 76 columns.
+    assert_no_grep '^.{77,}' "$TOP/conf/pvetmpl.catalog"
+}
+
+t_check "the catalog is accepted by journalctl --update-catalog" catalog_syntax
+
+if [ "${PVETMPL_TEST_JOURNALD:-}" != 1 ]; then
+    t_skip "pvetmpl audit events" "needs the test journald (run tests/run.sh as root)"
+    t_done
+    exit
+fi
+if [ ! -x "$PVESIM" ]; then
+    t_skip "pvetmpl audit events" "tests/pvesim/pvesim does not exist yet"
+    t_done
+    exit
+fi
+
+jsel() { # MATCH... -> all matching entries of pvetmpl as JSON lines
+    journalctl --sync
+    journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl "$@"
+}
+jfield() { jq -r --arg f "$2" '.[$f] // "<absent>"' <<<"$1"; }
+
+mknode() {
+    D=$T/node
+    "$PVESIM" init "$D" >/dev/null
+    cat >"$T/pvetmpl.conf" <<EOF
+qm = "$D/bin/qm"
+pvesm = "$D/bin/pvesm"
+vmlist = "$D/etc/pve/.vmlist"
+pve_dir = "$D/etc/pve"
+node = "pve"
+run_dir = "$D/run/pvetmpl"
+hook_binary = "$BUILD/pvetmpl-hook"
+EOF
+    export PVETMPL_CONFIG=$T/pvetmpl.conf
+    T0=$(date +%s.%N)
+}
+
+every_action_id_and_field() {
+    mknode
+    "$PVESIM" "$D" add-vm 3001 --name ev-a --disk scsi0=local:8 >/dev/null
+    # dry-run, then started + succeeded (file and VM), refused, failed.
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" -n hook install 3001
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" hook install 3001
+    SUDO_USER=alice expect_rc 69 "$PVETMPL" hook install 3001 --storage local-lvm
+    "$PVESIM" "$D" knob PVESIM_FAULT=lock-timeout
+    "$PVESIM" "$D" knob PVESIM_FAULT_CMD="qm set"
+    SUDO_USER=alice expect_rc 75 "$PVETMPL" hook remove 3001
+    "$PVESIM" "$D" knob --clear
+
+    # dry-run
+    j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_DRY_RUN)
+    assert_eq 1 "$(grep -c . <<<"$j")" "one dry-run entry"
+    assert_eq hook-install "$(jfield "$j" PVETMPL_ACTION)"
+    assert_eq dry-run "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq local "$(jfield "$j" PVETMPL_STORAGE)"
+    assert_eq local:snippets/pvetmpl-hook "$(jfield "$j" PVETMPL_VOLID)"
+    assert_eq "$D/bin/qm set 3001 --hookscript local:snippets/pvetmpl-hook" \
+        "$(jfield "$j" PVETMPL_PLAN)"
+    assert_eq alice "$(jfield "$j" PVETMPL_USER)"
+    assert_eq 6 "$(jfield "$j" PRIORITY)"
+    # started / succeeded
+    j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_STARTED PVETMPL_ACTION=hook-install)
+    assert_eq started "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_DURATION_MS)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_EXIT)"
+    j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_SUCCEEDED)
+    assert_eq succeeded "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq 0 "$(jfield "$j" PVETMPL_EXIT)"
+    [[ $(jfield "$j" PVETMPL_DURATION_MS) =~ ^[0-9]+$ ]]
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_ERROR)"
+    assert_eq 0 "$(jfield "$j" _UID)"
+    assert_eq pvetmpl "$(jfield "$j" SYSLOG_IDENTIFIER)"
+    # the file placement has its own pair
+    j=$(jsel PVETMPL_ACTION=hook-file MESSAGE_ID=$ID_SUCCEEDED | tail -n 1)
+    assert_eq local "$(jfield "$j" PVETMPL_STORAGE)"
+    # refused: the storage check stopped it before anything was written
+    j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_REFUSED)
+    assert_eq refused "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq 69 "$(jfield "$j" PVETMPL_EXIT)"
+    assert_eq local-lvm "$(jfield "$j" PVETMPL_STORAGE)"
+    [[ $(jfield "$j" PVETMPL_ERROR) == "storage 'local-lvm' (type lvmthin) is not file-based"* ]]
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    # failed: qm set hit a lock timeout
+    j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_FAILED)
+    assert_eq hook-remove "$(jfield "$j" PVETMPL_ACTION)"
+    assert_eq failed "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq 75 "$(jfield "$j" PVETMPL_EXIT)"
+    [[ $(jfield "$j" PVETMPL_ERROR) == *"got timeout"* ]]
+    [[ $(jfield "$j" PVETMPL_DURATION_MS) =~ ^[0-9]+$ ]]
+    assert_eq 3 "$(jfield "$j" PRIORITY)"
+
+    # The same entries through the sd_journal reader.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 3001
+    jq -s . "$T/out" >/dev/null
+    a=$(jq -c 'select(.event == "action-failed")' "$T/out")
+    assert_eq "$ID_FAILED" "$(jq -r .message_id <<<"$a")"
+    assert_eq 3001 "$(jq -r .vmid <<<"$a")"
+    assert_eq 75 "$(jq -r .exit <<<"$a")"
+    assert_eq alice "$(jq -r .user <<<"$a")"
+    assert_eq hook-remove "$(jq -r .action <<<"$a")"
+    assert_eq "$(jfield "$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_FAILED)" PVETMPL_ERROR)" \
+        "$(jq -r .error <<<"$a")"
+    for ev in action-dry-run action-started action-succeeded action-refused action-failed; do
+        # (jq 1.6's -e looks at the last input only: slurp)
+        jq -es --arg e $ev 'map(select(.event == $e)) | length >= 1' "$T/out" >/dev/null || {
+            echo "audit lacks $ev"
+            return 1
+        }
+    done
+    d=$(jq -c 'select(.event == "action-dry-run")' "$T/out")
+    assert_eq "$D/bin/qm set 3001 --hookscript local:snippets/pvetmpl-hook" "$(jq -r .plan <<<"$d")"
+    assert_eq local:snippets/pvetmpl-hook "$(jq -r .volid <<<"$d")"
+    # Entry count agrees with journalctl's for the same VM and window.
+    assert_eq "$(jsel PVETMPL_VMID=3001 --since "@${T0%.*}" | wc -l)" "$(wc -l <"$T/out")"
+}
+
+no_journal_still_acts() {
+    mknode
+    "$PVESIM" "$D" add-vm 3002 --name nj --disk scsi0=local:8 >/dev/null
+    expect_rc 0 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
+        "$PVETMPL" hook install 3002
+    assert_grep "^pvetmpl: warning: audit record 'hook-install started' not written: journal socket '/run/systemd/journal/socket' is not available" "$T/err"
+    assert_grep "audit record 'hook-install succeeded' not written" "$T/err"
+    run "$D/bin/qm" config 3002
+    assert_grep "^hookscript: local:snippets/pvetmpl-hook" "$T/out"
+    assert_eq 0 "$(jsel PVETMPL_VMID=3002 | wc -l)"
+    # --json: the warning goes into the report instead.
+    expect_rc 0 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
+        "$PVETMPL" --json hook remove 3002
+    jq -e '.warnings | map(select(test("not written"))) | length == 2' "$T/out" >/dev/null
+}
+
+catalog_explains() {
+    mknode
+    "$PVESIM" "$D" add-vm 3003 --name cat --disk scsi0=local:8 >/dev/null
+    expect_rc 69 "$PVETMPL" hook install 3003 --storage lvm-thick
+    mkdir -p root/usr/lib/systemd/catalog root/var/lib/systemd/catalog
+    cp "$TOP/conf/pvetmpl.catalog" root/usr/lib/systemd/catalog/
+    journalctl --root="$T/root" --update-catalog
+    journalctl --sync
+    # Show it through a private catalog database: the host's stays untouched.
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    expect_rc 0 unshare -m sh -c 'mount --bind "$1" /var/lib/systemd/catalog && shift &&
+        exec journalctl -x --no-pager -D "$JOURNAL_DIR" "$@"' sh "$T/root/var/lib/systemd/catalog" \
+        MESSAGE_ID=$ID_REFUSED PVETMPL_VMID=3003
+    assert_grep "Subject: pvetmpl hook-install refused before it started" "$T/out"
+    assert_grep "did not run the action hook-install on VM 3003" "$T/out"
+    assert_grep "storage 'lvm-thick' \(type lvm\) is not file-based" "$T/out"
+}
+
+t_check "every action MESSAGE_ID and field, via journalctl and pvetmpl audit" \
+    every_action_id_and_field
+t_check "no journal: the action proceeds, a warning says the record is missing" \
+    no_journal_still_acts
+t_check "journalctl -x explains an entry with the catalog" catalog_explains
+t_done

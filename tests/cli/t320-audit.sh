@@ -1,0 +1,280 @@
+#!/bin/bash
+# pvetmpl audit against a real journald: lineage both ways across
+# template -> clone -> start/stop, time windows, --action, -D/--file on a
+# copied journal, bad values, and thousands of unrelated entries.
+# The lineage entries are written with logger --journald in exactly the shape
+# pvetmpl and the hook write them (t300/t310 check that shape against the
+# real writers), so the test does not depend on the clone commands.
+. "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+
+if [ "${PVETMPL_TEST_JOURNALD:-}" != 1 ]; then
+    t_skip "pvetmpl audit" "needs the test journald (run tests/run.sh as root)"
+    t_done
+    exit
+fi
+if [ ! -x "$PVETMPL" ]; then
+    t_skip "pvetmpl audit" "build/pvetmpl is missing"
+    t_done
+    exit
+fi
+
+ID_PRE_START=0088113c58354056aaac4d63266d83bc
+ID_POST_START=146f9bae60d34fe0a9c0c2be2d720f00
+ID_POST_STOP=c72a7568645347b08b2bb9c4299c4f97
+ID_STARTED=e6110781a22e4187ad41bbb786685409
+ID_SUCCEEDED=af54a1449e15477cbe8f5b94cc8fd3cd
+ID_DRY_RUN=005554488480410a91698c38c3c0ed42
+
+# audit does not read the config, but main loads it: an empty one is fine.
+: >"$TMPROOT/empty.conf"
+export PVETMPL_CONFIG=$TMPROOT/empty.conf
+
+inject() { # FIELD=VALUE...
+    printf '%s\n' "$@" | logger --journald
+}
+action() { # ACTION RESULT-ID RESULT VMID SRC [more fields]
+    local a=$1 id=$2 res=$3 vm=$4 src=$5
+    shift 5
+    inject "MESSAGE=$a $res: VM $src -> $vm" "MESSAGE_ID=$id" SYSLOG_IDENTIFIER=pvetmpl \
+        PRIORITY=5 "PVETMPL_ACTION=$a" "PVETMPL_RESULT=$res" "PVETMPL_VMID=$vm" \
+        "PVETMPL_SOURCE_VMID=$src" PVETMPL_USER=alice "$@"
+}
+hook() { # ID PHASE VMID [more fields]
+    local id=$1 ph=$2 vm=$3
+    shift 3
+    inject "MESSAGE=VM $vm $ph" "MESSAGE_ID=$id" SYSLOG_IDENTIFIER=pvetmpl-hook PRIORITY=6 \
+        "PVETMPL_VMID=$vm" "PVETMPL_PHASE=$ph" "$@"
+}
+
+# One history for all the tests below; T0/T1 bound its two halves.
+T0=$(date +%s.%N)
+action make-template $ID_SUCCEEDED succeeded 4900 4100 PVETMPL_NAME=tmpl-deb \
+    PVETMPL_STORAGE=local PVETMPL_EXIT=0 PVETMPL_DURATION_MS=5000
+action clone $ID_STARTED started 4101 4900 PVETMPL_NAME=web1 PVETMPL_STORAGE=local
+action clone $ID_SUCCEEDED succeeded 4101 4900 PVETMPL_NAME=web1 PVETMPL_STORAGE=local \
+    PVETMPL_EXIT=0 PVETMPL_DURATION_MS=1200
+action clone $ID_SUCCEEDED succeeded 4102 4900 PVETMPL_NAME=web2
+action clone $ID_SUCCEEDED succeeded 4201 4101 PVETMPL_NAME=web1-copy
+action clone $ID_DRY_RUN dry-run 4999 4900 "PVETMPL_PLAN=qm clone 4900 4999"
+action clone $ID_SUCCEEDED succeeded 4501 4500 PVETMPL_NAME=unrelated
+hook $ID_PRE_START pre-start 4101 PVETMPL_NAME=web1
+hook $ID_POST_START post-start 4101 PVETMPL_NAME=web1
+hook $ID_PRE_START pre-start 4102 PVETMPL_NAME=web2
+hook $ID_PRE_START pre-start 4201
+hook $ID_PRE_START pre-start 4301 PVETMPL_SOURCE_VMID=4900 # a linked clone made by hand
+hook $ID_PRE_START pre-start 4501
+# Look-alikes that are not ours: no MESSAGE_ID, or a foreign identifier.
+inject MESSAGE=forged SYSLOG_IDENTIFIER=pvetmpl PVETMPL_VMID=4101 PVETMPL_ACTION=clone
+inject MESSAGE=forged "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDENTIFIER=other PVETMPL_VMID=4101 \
+    PVETMPL_ACTION=clone
+# Thousands of unrelated entries in between.
+seq 1 5000 | sed 's/^/noise line /' | systemd-cat -t noise
+sleep 0.05
+T1=$(date +%s.%N)
+sleep 0.05
+hook $ID_POST_STOP post-stop 4101 PVETMPL_NAME=web1
+seq 1 2000 | systemd-cat -t noise2
+journalctl --sync
+
+# rows FILE -> "action result vmid source" per JSON line
+rows() { jq -r '[.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' "$1"; }
+
+lineage_of_a_clone() {
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101
+    rows "$T/out" >got
+    assert_file_eq got "make-template succeeded 4900 4100
+clone started 4101 4900
+clone succeeded 4101 4900
+clone succeeded 4201 4101
+pre-start ok 4101 -
+post-start ok 4101 -
+pre-start ok 4201 -
+post-stop ok 4101 -
+"
+}
+
+lineage_of_a_template() {
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4900
+    rows "$T/out" >got
+    assert_file_eq got "make-template succeeded 4900 4100
+clone started 4101 4900
+clone succeeded 4101 4900
+clone succeeded 4102 4900
+clone succeeded 4201 4101
+clone dry-run 4999 4900
+pre-start ok 4101 -
+post-start ok 4101 -
+pre-start ok 4102 -
+pre-start ok 4201 -
+pre-start ok 4301 4900
+post-stop ok 4101 -
+"
+    # The source VM's view reaches the whole tree; the unrelated one only itself.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4100
+    assert_eq 12 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4501
+    rows "$T/out" >got
+    assert_file_eq got "clone succeeded 4501 4500
+pre-start ok 4501 -
+"
+}
+
+fields_and_table() {
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4201 --action clone
+    rows "$T/out" >got
+    assert_file_eq got "clone started 4101 4900
+clone succeeded 4101 4900
+clone succeeded 4201 4101
+"
+    a=$(tail -n 1 "$T/out")
+    assert_eq web1-copy "$(jq -r .name <<<"$a")"
+    assert_eq alice "$(jq -r .user <<<"$a")"
+    assert_eq action-succeeded "$(jq -r .event <<<"$a")"
+    assert_eq $ID_SUCCEEDED "$(jq -r .message_id <<<"$a")"
+    [[ $(jq -r .time <<<"$a") =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]]
+    expect_rc 0 "$PVETMPL" audit --since "@$T0" --vmid 4101
+    assert_grep '^TIME +ACTION +RESULT +VMID +SOURCE +NAME +STORAGE +USER +DETAIL$' "$T/out"
+    assert_grep '^[0-9-]{10} [0-9:]{8}  make-template +succeeded +4900 +4100 +tmpl-deb +local +alice +5000 ms$' "$T/out"
+    assert_grep '  post-stop +ok +4101 +- +web1 ' "$T/out"
+    assert_eq 9 "$(wc -l <"$T/out")" "header + 8 rows"
+    # Without --vmid: everything of ours in the window, nothing forged.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
+    assert_no_grep forged "$T/out"
+    assert_eq 14 "$(wc -l <"$T/out")"
+}
+
+time_window() {
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T1"
+    rows "$T/out" >got
+    assert_file_eq got "post-stop ok 4101 -
+"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --until "@$T1" --vmid 4101
+    assert_eq 7 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json --since today --vmid 4501
+    assert_eq 2 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json --since -1h --vmid 4501
+    assert_eq 2 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json -S "1 hour ago" --until now --vmid 4501
+    assert_eq 2 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json --since 2000-01-01 --until "2000-01-02 12:00" --vmid 4501
+    assert_eq 0 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --until yesterday --vmid 4501
+    assert_eq "" "$(cat "$T/out")"
+    assert_grep "no matching pvetmpl events" "$T/err"
+}
+
+actions() {
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action pre-start
+    assert_eq 5 "$(wc -l <"$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action make-template
+    rows "$T/out" >got
+    assert_file_eq got "make-template succeeded 4900 4100
+"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action=clone --vmid=4102
+    rows "$T/out" >got
+    assert_file_eq got "clone succeeded 4102 4900
+"
+}
+
+bad_values() {
+    expect_rc 64 "$PVETMPL" audit --since "next tuesday"
+    assert_grep "invalid --since value 'next tuesday'" "$T/err"
+    expect_rc 64 "$PVETMPL" audit --until 2026-13-01
+    assert_grep "invalid --until value '2026-13-01'" "$T/err"
+    expect_rc 64 "$PVETMPL" audit --vmid 99
+    assert_grep "invalid VMID '99'" "$T/err"
+    expect_rc 64 "$PVETMPL" audit --since
+    assert_grep "option '--since' needs a value" "$T/err"
+    expect_rc 64 "$PVETMPL" audit --bogus
+    expect_rc 64 "$PVETMPL" audit --since now --until -1d
+    expect_rc 64 "$PVETMPL" audit -D /tmp --file /tmp/x.journal
+    expect_rc 69 "$PVETMPL" audit --file "$T/nonexistent.journal"
+    assert_grep "cannot open the journal" "$T/err"
+}
+
+exported_journal() {
+    journalctl --sync
+    cp -a "$JOURNAL_DIR" exported
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101 -D "$T/exported"
+    rows "$T/out" >viadir
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101
+    rows "$T/out" >live
+    assert_file_eq viadir "$(cat live)
+"
+    args=()
+    for f in "$T"/exported/*.journal; do args+=(--file "$f"); done
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101 "${args[@]}"
+    rows "$T/out" >viafile
+    assert_file_eq viafile "$(cat live)
+"
+}
+
+many_unrelated_entries() {
+    # The match on MESSAGE_ID/SYSLOG_IDENTIFIER keeps 7000 noise lines cheap.
+    n=$(journalctl -D "$JOURNAL_DIR" --no-pager -o cat SYSLOG_IDENTIFIER=noise | wc -l)
+    [ "$n" -ge 5000 ]
+    s=$(date +%s%N)
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
+    e=$(date +%s%N)
+    assert_eq 14 "$(wc -l <"$T/out")"
+    ms=$(((e - s) / 1000000))
+    echo "audit took $ms ms"
+    [ "$ms" -lt 3000 ]
+}
+
+real_lineage_end_to_end() {
+    # The real writers: make-template registers the hook, the linked clone
+    # inherits it, the simulated qm start/stop run it, audit ties them up.
+    local D=$T/node
+    "$PVESIM" init "$D" >/dev/null
+    cat >"$T/pvetmpl.conf" <<EOF
+qm = "$D/bin/qm"
+pvesm = "$D/bin/pvesm"
+vmlist = "$D/etc/pve/.vmlist"
+pve_dir = "$D/etc/pve"
+node = "pve"
+run_dir = "$D/run/pvetmpl"
+hook_binary = "$BUILD/pvetmpl-hook"
+EOF
+    printf 'pve_dir = "%s/etc/pve"\nnode = "pve"\n' "$D" \
+        >"$D/var/lib/vz/snippets/pvetmpl-hook.conf"
+    local t
+    t=$(date +%s.%N)
+    PVETMPL_CONFIG=$T/pvetmpl.conf expect_rc 0 "$PVETMPL" make-template --name tmpl \
+        --storage dir-tmpl 100 9000
+    PVETMPL_CONFIG=$T/pvetmpl.conf expect_rc 0 "$PVETMPL" clone --linked --name web1 9000 101
+    expect_rc 0 "$D/bin/qm" start 101
+    expect_rc 0 "$D/bin/qm" stop 101
+    expect_rc 0 "$PVETMPL" audit --json --since "@$t" --vmid 101
+    jq -r 'select(.result != "started") | [.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' \
+        "$T/out" >got
+    assert_file_eq got "hook-install succeeded 9000 -
+make-template succeeded 9000 100
+clone succeeded 101 9000
+pre-start ok 101 9000
+post-start ok 101 9000
+pre-stop ok 101 9000
+post-stop ok 101 9000
+"
+    # From the source VM, the same tree.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$t" --vmid 100
+    assert_eq 6 "$(jq -r 'select(.vmid == 101)' "$T/out" | jq -s length)" "101's clone + hook"
+}
+
+t_check "--vmid of a clone: its template, the template's source, its clones, its starts" \
+    lineage_of_a_clone
+t_check "--vmid of a template: source, every clone (also linked, by the hook), no strangers" \
+    lineage_of_a_template
+t_check "JSON fields, the table, forged look-alikes left out" fields_and_table
+t_check "--since/--until: @epoch, today, -1h, 'ago', dates" time_window
+t_check "--action matches pvetmpl actions and hook phases" actions
+t_check "bad values exit 64 naming the value" bad_values
+t_check "-D DIR and --file read a copied journal the same way" exported_journal
+t_check "thousands of unrelated entries" many_unrelated_entries
+if [ -x "$PVESIM" ]; then
+    t_check "real make-template -> linked clone -> qm start/stop, traced by audit" \
+        real_lineage_end_to_end
+else
+    t_skip "real lineage end to end" "tests/pvesim/pvesim does not exist yet"
+fi
+t_done

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Unit tests of the pure parts of the journal pillar: the MESSAGE_ID table
+ * (and that the catalog documents each id), the event fields, the time-spec
+ * parser, the linked-clone base finder, and the hook argv builders. Sending
+ * and reading the journal is tested against a real journald in
+ * tests/cli/t300-journal.sh. */
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hookreg.h"
+#include "journal.h"
+
+/* 2026-11-26 12:34:56 UTC; tests run with TZ=UTC. */
+#define NOW 1795696496000000ULL
+
+START_TEST(msg_ids_are_valid_and_unique)
+{
+    for (int i = 0; i < _JOURNAL_MSG_MAX; i++) {
+        const struct journal_msg_info *mi = journal_msg_info((enum journal_msg)i);
+        ck_assert_ptr_nonnull(mi);
+        ck_assert_uint_eq(strlen(mi->id), 32);
+        for (const char *p = mi->id; *p; p++) {
+            ck_assert(isdigit((unsigned char)*p) || (*p >= 'a' && *p <= 'f'));
+        }
+        ck_assert(mi->priority >= 0 && mi->priority <= 7);
+        ck_assert_int_eq(journal_msg_from_id(mi->id), i);
+        for (int k = 0; k < i; k++) {
+            ck_assert_str_ne(mi->id, journal_msg_info((enum journal_msg)k)->id);
+            ck_assert_str_ne(mi->name, journal_msg_info((enum journal_msg)k)->name);
+        }
+    }
+    ck_assert_ptr_null(journal_msg_info(_JOURNAL_MSG_MAX));
+    ck_assert_ptr_null(journal_msg_info(_JOURNAL_MSG_INVALID));
+    ck_assert_int_eq(journal_msg_from_id("00000000000000000000000000000000"), _JOURNAL_MSG_INVALID);
+    ck_assert_int_eq(journal_msg_from_id(NULL), _JOURNAL_MSG_INVALID);
+}
+END_TEST
+
+START_TEST(catalog_documents_every_id)
+{
+    const char *top = getenv("PVETMPL_TOP");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/conf/pvetmpl.catalog", top ? top : ".");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (int i = 0; i < _JOURNAL_MSG_MAX; i++) {
+        char hdr[64];
+        snprintf(hdr, sizeof(hdr), "\n-- %s\nSubject: ", journal_msg_info((enum journal_msg)i)->id);
+        ck_assert_msg(strstr(text, hdr) != NULL, "catalog lacks %s", hdr + 4);
+    }
+}
+END_TEST
+
+START_TEST(phases)
+{
+    static const char *const names[] = {"pre-start", "post-start", "pre-stop", "post-stop"};
+    for (int i = 0; i < 4; i++) {
+        enum journal_phase p = journal_phase_from_string(names[i]);
+        ck_assert_int_eq(p, i);
+        ck_assert_str_eq(journal_phase_to_string(p), names[i]);
+        ck_assert_int_eq(journal_phase_msg(p), JOURNAL_MSG_HOOK_PRE_START + i);
+    }
+    ck_assert_int_eq(journal_phase_from_string("pre-migrate"), _JOURNAL_PHASE_INVALID);
+    ck_assert_int_eq(journal_phase_from_string("PRE-START"), _JOURNAL_PHASE_INVALID);
+    ck_assert_int_eq(journal_phase_from_string(""), _JOURNAL_PHASE_INVALID);
+    ck_assert_int_eq(journal_phase_from_string(NULL), _JOURNAL_PHASE_INVALID);
+    ck_assert_ptr_null(journal_phase_to_string(_JOURNAL_PHASE_INVALID));
+    ck_assert_int_eq(journal_phase_msg(_JOURNAL_PHASE_MAX), _JOURNAL_MSG_INVALID);
+}
+END_TEST
+
+START_TEST(results)
+{
+    ck_assert_str_eq(journal_result_to_string(JOURNAL_STARTED), "started");
+    ck_assert_str_eq(journal_result_to_string(JOURNAL_SUCCEEDED), "succeeded");
+    ck_assert_str_eq(journal_result_to_string(JOURNAL_FAILED), "failed");
+    ck_assert_str_eq(journal_result_to_string(JOURNAL_REFUSED), "refused");
+    ck_assert_str_eq(journal_result_to_string(JOURNAL_DRY_RUN), "dry-run");
+    ck_assert_int_eq(journal_result_msg(JOURNAL_STARTED), JOURNAL_MSG_ACTION_STARTED);
+    ck_assert_int_eq(journal_result_msg(JOURNAL_DRY_RUN), JOURNAL_MSG_ACTION_DRY_RUN);
+    ck_assert_int_eq(journal_result_msg(_JOURNAL_RESULT_MAX), _JOURNAL_MSG_INVALID);
+}
+END_TEST
+
+static void assert_fields(const struct strv *sv, const char *const *want)
+{
+    size_t i = 0;
+    for (; want[i]; i++) {
+        ck_assert_msg(i < sv->n, "missing field %s", want[i]);
+        ck_assert_str_eq(sv->v[i], want[i]);
+    }
+    ck_assert_uint_eq(sv->n, i);
+}
+
+START_TEST(event_fields_full)
+{
+    struct journal_event ev = {.action = "clone",
+                               .vmid = 101,
+                               .source_vmid = 9000,
+                               .name = "web01",
+                               .storage = "local-lvm"};
+    struct strv sv = STRV_INIT;
+    ck_assert_int_eq(
+        journal_event_fields(&ev, JOURNAL_FAILED, 1, 1234, "'qm clone' failed", "alice", &sv), 0);
+    const char *const want[] = {
+        "MESSAGE=clone failed: VM 9000 -> 101 'web01' on 'local-lvm' in 1234 ms: 'qm clone' "
+        "failed",
+        "MESSAGE_ID=83241a15c883482ab443d58aceae279f",
+        "PRIORITY=3",
+        "SYSLOG_IDENTIFIER=pvetmpl",
+        "PVETMPL_ACTION=clone",
+        "PVETMPL_RESULT=failed",
+        "PVETMPL_VMID=101",
+        "PVETMPL_SOURCE_VMID=9000",
+        "PVETMPL_NAME=web01",
+        "PVETMPL_STORAGE=local-lvm",
+        "PVETMPL_EXIT=1",
+        "PVETMPL_DURATION_MS=1234",
+        "PVETMPL_ERROR='qm clone' failed",
+        "PVETMPL_USER=alice",
+        NULL,
+    };
+    assert_fields(&sv, want);
+    strv_release(&sv);
+}
+END_TEST
+
+START_TEST(event_fields_minimal)
+{
+    struct journal_event ev = {
+        .action = "hook-install", .vmid = 100, .volid = "local:snippets/pvetmpl-hook"};
+    struct strv sv = STRV_INIT;
+    ck_assert_int_eq(journal_event_fields(&ev, JOURNAL_STARTED, -1, -1, NULL, NULL, &sv), 0);
+    const char *const want[] = {
+        "MESSAGE=hook-install started: VM 100",
+        "MESSAGE_ID=e6110781a22e4187ad41bbb786685409",
+        "PRIORITY=6",
+        "SYSLOG_IDENTIFIER=pvetmpl",
+        "PVETMPL_ACTION=hook-install",
+        "PVETMPL_RESULT=started",
+        "PVETMPL_VMID=100",
+        "PVETMPL_VOLID=local:snippets/pvetmpl-hook",
+        NULL,
+    };
+    assert_fields(&sv, want);
+    strv_release(&sv);
+
+    struct journal_event none = {.vmid = 100};
+    ck_assert_int_eq(journal_event_fields(&none, JOURNAL_STARTED, -1, -1, NULL, NULL, &sv),
+                     -EINVAL);
+    ck_assert_int_eq(journal_event_fields(&ev, _JOURNAL_RESULT_MAX, -1, -1, NULL, NULL, &sv),
+                     -EINVAL);
+}
+END_TEST
+
+START_TEST(user_from_sudo)
+{
+    char buf[64];
+    setenv("SUDO_USER", "bob", 1);
+    journal_user(buf, sizeof(buf));
+    ck_assert_str_eq(buf, "bob");
+    unsetenv("SUDO_USER");
+    journal_user(buf, sizeof(buf));
+    ck_assert(buf[0] != '\0');
+}
+END_TEST
+
+static uint64_t t(const char *s)
+{
+    uint64_t v = 0;
+    ck_assert_msg(journal_parse_time(s, NOW, &v) == 0, "'%s' did not parse", s);
+    return v;
+}
+
+static void bad(const char *s)
+{
+    uint64_t v = 42;
+    ck_assert_msg(journal_parse_time(s, NOW, &v) == -EINVAL, "'%s' parsed", s);
+    ck_assert_uint_eq(v, 42);
+}
+
+START_TEST(time_absolute)
+{
+    ck_assert_uint_eq(t("2026-11-26"), 1795651200000000ULL);
+    ck_assert_uint_eq(t("2026-11-26 12:34"), 1795696440000000ULL);
+    ck_assert_uint_eq(t("2026-11-26 12:34:56"), NOW);
+    ck_assert_uint_eq(t("2026-11-26T12:34:56"), NOW);
+    ck_assert_uint_eq(t("12:00"), 1795694400000000ULL); /* today */
+    ck_assert_uint_eq(t("@0"), 0);
+    ck_assert_uint_eq(t("@1795696496"), NOW);
+    ck_assert_uint_eq(t("@1.5"), 1500000ULL);
+    ck_assert_uint_eq(t("now"), NOW);
+    ck_assert_uint_eq(t("today"), 1795651200000000ULL);
+    ck_assert_uint_eq(t("yesterday"), 1795651200000000ULL - 86400000000ULL);
+    ck_assert_uint_eq(t("tomorrow"), 1795651200000000ULL + 86400000000ULL);
+    ck_assert_uint_eq(t("2024-02-29"), 1709164800000000ULL);
+}
+END_TEST
+
+START_TEST(time_relative)
+{
+    ck_assert_uint_eq(t("-1h"), NOW - 3600000000ULL);
+    ck_assert_uint_eq(t("+1h"), NOW + 3600000000ULL);
+    ck_assert_uint_eq(t("-30min"), NOW - 1800000000ULL);
+    ck_assert_uint_eq(t("-1h 30min"), NOW - 5400000000ULL);
+    ck_assert_uint_eq(t("-2d"), NOW - 2 * 86400000000ULL);
+    ck_assert_uint_eq(t("-1w"), NOW - 604800000000ULL);
+    ck_assert_uint_eq(t("-10s"), NOW - 10000000ULL);
+    ck_assert_uint_eq(t("-10"), NOW - 10000000ULL); /* bare number: seconds */
+    ck_assert_uint_eq(t("-5m"), NOW - 300000000ULL);
+    ck_assert_uint_eq(t("-1M"), NOW - 2629800000000ULL);
+    ck_assert_uint_eq(t("2 days ago"), NOW - 2 * 86400000000ULL);
+    ck_assert_uint_eq(t("1h ago"), NOW - 3600000000ULL);
+    ck_assert_uint_eq(t("5min left"), NOW + 300000000ULL);
+    ck_assert_uint_eq(t("-100y"), 0); /* clamps at the epoch */
+}
+END_TEST
+
+START_TEST(time_invalid)
+{
+    bad("");
+    bad("soon");
+    bad("2026-13-01");
+    bad("2026-02-30");
+    bad("2026-11-26 25:00");
+    bad("2026-11-26 12:60");
+    bad("2026-11-26 12");
+    bad("2026-11-26x");
+    bad("26-11-2026");
+    bad("@");
+    bad("@-1");
+    bad("@12x");
+    bad("-");
+    bad("-1 parsec");
+    bad("-h");
+    bad(" ago");
+    bad("1969-12-31");
+    bad("-99999999999999999999h");
+}
+END_TEST
+
+START_TEST(base_vmid)
+{
+    ck_assert_uint_eq(journal_base_vmid("local:100/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2"),
+                      100);
+    ck_assert_uint_eq(journal_base_vmid("local-zfs:base-9000-disk-0/vm-101-disk-0"), 9000);
+    ck_assert_uint_eq(journal_base_vmid("ceph:base-123456789-disk-1/vm-200-disk-1"), 123456789);
+    ck_assert_uint_eq(journal_base_vmid("local-lvm:vm-101-disk-0"), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:iso/base-100-disk-0.iso"), 100);
+    ck_assert_uint_eq(journal_base_vmid("local:101/mybase-100-disk-0.raw"), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-99-disk-0"), 0);
+    ck_assert_uint_eq(journal_base_vmid("none"), 0);
+    ck_assert_uint_eq(journal_base_vmid(NULL), 0);
+}
+END_TEST
+
+static void assert_argv(const struct strv *sv, const char *const *want)
+{
+    size_t i = 0;
+    for (; want[i]; i++) {
+        ck_assert_msg(i < sv->n, "argv too short at %s", want[i]);
+        ck_assert_str_eq(sv->v[i], want[i]);
+    }
+    ck_assert_uint_eq(sv->n, i);
+    ck_assert_ptr_null(sv->v[i]);
+}
+
+START_TEST(argv_builders)
+{
+    struct conf cf = {.qm = "/usr/sbin/qm", .pvesm = "/usr/sbin/pvesm"};
+    struct strv sv = STRV_INIT;
+
+    ck_assert_int_eq(hook_argv_pvesm_status(&cf, &sv), 0);
+    assert_argv(&sv, (const char *const[]){"/usr/sbin/pvesm", "status", NULL});
+    strv_release(&sv);
+
+    ck_assert_int_eq(hook_argv_pvesm_path(&cf, "local:snippets/pvetmpl-hook", &sv), 0);
+    assert_argv(
+        &sv, (const char *const[]){"/usr/sbin/pvesm", "path", "local:snippets/pvetmpl-hook", NULL});
+    strv_release(&sv);
+
+    ck_assert_int_eq(hook_argv_qm_config(&cf, 100, &sv), 0);
+    assert_argv(&sv, (const char *const[]){"/usr/sbin/qm", "config", "100", NULL});
+    strv_release(&sv);
+
+    ck_assert_int_eq(hook_argv_qm_set(&cf, 999999999, "nfs1:snippets/pvetmpl-hook", &sv), 0);
+    assert_argv(&sv, (const char *const[]){"/usr/sbin/qm", "set", "999999999", "--hookscript",
+                                           "nfs1:snippets/pvetmpl-hook", NULL});
+    strv_release(&sv);
+
+    ck_assert_int_eq(hook_argv_qm_unset(&cf, 101, &sv), 0);
+    assert_argv(
+        &sv, (const char *const[]){"/usr/sbin/qm", "set", "101", "--delete", "hookscript", NULL});
+    strv_release(&sv);
+}
+END_TEST
+
+START_TEST(volids)
+{
+    char buf[64];
+    ck_assert_int_eq(hook_volid("local", "pvetmpl-hook", buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "local:snippets/pvetmpl-hook");
+    ck_assert_int_eq(hook_volid("local", "pvetmpl-hook", buf, 10), -ENAMETOOLONG);
+    ck_assert(hook_volid_is_ours("local:snippets/pvetmpl-hook", "pvetmpl-hook"));
+    ck_assert(hook_volid_is_ours("nfs-1:snippets/pvetmpl-hook", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours("local:snippets/other.pl", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours("local:snippets/pvetmpl-hook2", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours("local:iso/pvetmpl-hook", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours(":snippets/pvetmpl-hook", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours("pvetmpl-hook", "pvetmpl-hook"));
+    ck_assert(!hook_volid_is_ours(NULL, "pvetmpl-hook"));
+}
+END_TEST
+
+int main(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    Suite *s = suite_create("journal");
+    TCase *tc = tcase_create("journal");
+    tcase_add_test(tc, msg_ids_are_valid_and_unique);
+    tcase_add_test(tc, catalog_documents_every_id);
+    tcase_add_test(tc, phases);
+    tcase_add_test(tc, results);
+    tcase_add_test(tc, event_fields_full);
+    tcase_add_test(tc, event_fields_minimal);
+    tcase_add_test(tc, user_from_sudo);
+    tcase_add_test(tc, time_absolute);
+    tcase_add_test(tc, time_relative);
+    tcase_add_test(tc, time_invalid);
+    tcase_add_test(tc, base_vmid);
+    tcase_add_test(tc, argv_builders);
+    tcase_add_test(tc, volids);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pvetmpl hook install|remove|status VMID... [--storage STORAGE]
+ *
+ * install: copies hook_binary to the path `pvesm path <storage>:snippets/
+ * <hook_name>` names (atomically, mode 0755, untouched when identical), then
+ * `qm set VMID --hookscript <volid>` for each VM that does not have it yet.
+ * remove: `qm set VMID --delete hookscript`, only when it is ours.
+ * status: which hookscript each VM has, and whether the file is our binary.
+ * Every change writes journal audit events (actions "hook-file",
+ * "hook-install", "hook-remove"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "hookreg.h"
+#include "journal.h"
+#include "node.h"
+#include "pvesm.h"
+#include "qm.h"
+#include "validate.h"
+
+#define HOOK_BINARY_MAX (64u << 20)
+
+enum hook_op { OP_INSTALL, OP_REMOVE, OP_STATUS };
+
+/* The hook file as placed on the storage. */
+struct placed {
+    char volid[512];
+    char path[PATH_MAX];
+    bool changed;
+};
+
+static void warn_journal(struct ctx *c, const struct err *je)
+{
+    cmd_warn(c, "%s", je->detail);
+}
+
+/* Reads a whole file (at most HOOK_BINARY_MAX). Returns 0, or -errno. */
+static int read_all(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    if ((uint64_t)st.st_size > HOOK_BINARY_MAX) {
+        close(fd);
+        return -EFBIG;
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    for (;;) {
+        if (len == cap) {
+            char *nb = cap < HOOK_BINARY_MAX ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return -EFBIG;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, buf + len, cap - len);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            int r = -errno;
+            free(buf);
+            close(fd);
+            return r;
+        }
+        if (k == 0) {
+            break;
+        }
+        len += (size_t)k;
+    }
+    close(fd);
+    *ret = buf;
+    *ret_len = len;
+    if (ret_st) {
+        *ret_st = st;
+    }
+    return 0;
+}
+
+/* Writes data to path through a temporary file in the same directory, so a
+ * hook that Proxmox executes at any moment is either the old or the new one. */
+static int write_atomic(const char *path, const char *data, size_t len, struct err *e)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) {
+        return err_set(e, ERR_PRECONDITION, "unexpected hook path '%s'", path);
+    }
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        return err_set(e, ERR_PRECONDITION, "cannot create the snippets directory '%s': %s", dir,
+                       strerror(errno));
+    }
+    if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash + 1) >= (int)sizeof(tmp)) {
+        return err_set(e, ERR_PRECONDITION, "hook path '%s' is too long", path);
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        return err_set(e, ERR_PRECONDITION, "cannot create a file in '%s': %s", dir,
+                       strerror(errno));
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t k = write(fd, data + off, len - off);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            goto fail;
+        }
+        off += (size_t)k;
+    }
+    if (fchmod(fd, 0755) < 0 || fsync(fd) < 0) {
+        goto fail;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        goto fail;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+fail:;
+    int saved = errno;
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(tmp);
+    return err_set(e, ERR_PRECONDITION, "cannot write '%s': %s", path, strerror(saved));
+}
+
+/* Runs a read-only query (also in a dry run); res is filled on success. */
+static int query(struct ctx *c, struct strv *argv, const char *what, struct spawn_result *res,
+                 struct err *e)
+{
+    if (node_run(c, strv_argv(argv), res, e) < 0) {
+        return -1;
+    }
+    if (spawn_result_code(res) != 0) {
+        node_fail(res, what, e);
+        spawn_result_release(res);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a state-changing command, or only records it in a dry run. */
+static int change(struct ctx *c, struct strv *argv, const char *what, struct err *e)
+{
+    report_add_command(c->rep, strv_argv(argv));
+    if (c->dry_run) {
+        char *q = strv_join_quoted(strv_argv(argv));
+        cmd_info(c, "would run: %s", q ? q : what);
+        free(q);
+        return 0;
+    }
+    struct spawn_result res;
+    if (node_run(c, strv_argv(argv), &res, e) < 0) {
+        return -1;
+    }
+    int r = spawn_result_code(&res) == 0 ? 0 : node_fail(&res, what, e);
+    spawn_result_release(&res);
+    return r;
+}
+
+/* Checks the storage exists, is usable and file-based. */
+static int check_storage(struct ctx *c, const char *storage, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct spawn_result res;
+    if (hook_argv_pvesm_status(c->conf, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r = query(c, &argv, "pvesm status", &res, e);
+    strv_release(&argv);
+    if (r < 0) {
+        return -1;
+    }
+    struct pvesm_status st = {0};
+    unsigned line = 0;
+    if (pvesm_parse_status(res.out, res.out_len, &st, &line) < 0) {
+        spawn_result_release(&res);
+        return err_set(e, ERR_BAD_OUTPUT, "cannot parse 'pvesm status' output at line %u", line);
+    }
+    spawn_result_release(&res);
+    const struct pvesm_row *row = pvesm_status_find(&st, storage);
+    if (!row) {
+        r = err_set(e, ERR_PRECONDITION, "storage '%s' does not exist on this node", storage);
+    } else if (!pvesm_type_is_file_based(row->type)) {
+        r = err_set(e, ERR_PRECONDITION,
+                    "storage '%s' (type %s) is not file-based: a hookscript must be a file in "
+                    "a snippets directory; use --storage with a dir, nfs, cifs or cephfs "
+                    "storage",
+                    storage, row->type);
+    } else if (row->state != PVESM_ACTIVE) {
+        r = err_set(e, ERR_PRECONDITION, "storage '%s' is %s", storage,
+                    pvesm_state_name(row->state));
+    }
+    pvesm_status_release(&st);
+    return r;
+}
+
+/* `pvesm path <volid>` -> the file's absolute path. */
+static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct spawn_result res;
+    if (hook_argv_pvesm_path(c->conf, volid, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r = query(c, &argv, "pvesm path", &res, e);
+    strv_release(&argv);
+    if (r < 0) {
+        return -1;
+    }
+    size_t l = strcspn(res.out, "\n");
+    const char *name = strrchr(volid, '/');
+    size_t nl = name ? strlen(name) : 0;
+    /* Write only where the volume's own file name ends the path. */
+    if (l == 0 || res.out[0] != '/' || l >= len || !name || l <= nl ||
+        strncmp(res.out + l - nl, name, nl) != 0) {
+        r = err_set(e, ERR_BAD_OUTPUT, "'pvesm path %s' printed no absolute path to '%s'", volid,
+                    name ? name + 1 : volid);
+    } else {
+        snprintf(path, len, "%.*s", (int)l, res.out);
+    }
+    spawn_result_release(&res);
+    return r;
+}
+
+/* Places hook_binary on storage as snippets/<hook_name>; fills p. */
+static int place_hook(struct ctx *c, const char *storage, struct placed *p, struct err *e)
+{
+    const struct conf *cf = c->conf;
+    char *bin = NULL, *cur = NULL;
+    size_t bin_len = 0, cur_len = 0;
+    struct stat st;
+    int r;
+
+    memset(p, 0, sizeof(*p));
+    if (hook_volid(storage, cf->hook_name, p->volid, sizeof(p->volid)) < 0) {
+        return err_set(e, ERR_CONFIG, "hook_name '%s' is too long", cf->hook_name);
+    }
+    r = read_all(cf->hook_binary, &bin, &bin_len, NULL);
+    if (r < 0) {
+        return err_set(e, ERR_CONFIG, "cannot read hook_binary '%s': %s", cf->hook_binary,
+                       strerror(-r));
+    }
+    if (check_storage(c, storage, e) < 0 ||
+        volid_path(c, p->volid, p->path, sizeof(p->path), e) < 0) {
+        free(bin);
+        return -1;
+    }
+    r = read_all(p->path, &cur, &cur_len, &st);
+    bool same = r == 0 && cur_len == bin_len && memcmp(cur, bin, bin_len) == 0 &&
+                (st.st_mode & 0777) == 0755;
+    free(cur);
+    if (same) {
+        cmd_info(c, "'%s' is already the current hook binary", p->path);
+        free(bin);
+        return 0;
+    }
+    p->changed = true;
+    struct journal_event ev = {.action = "hook-file", .storage = storage, .volid = p->volid};
+    struct err je;
+    if (c->dry_run) {
+        cmd_info(c, "would write '%s' (%s) from '%s'", p->path, p->volid, cf->hook_binary);
+        if (journal_dry_run(&ev, p->path, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        free(bin);
+        return 0;
+    }
+    if (journal_begin(&ev, &je) < 0) {
+        warn_journal(c, &je);
+    }
+    r = write_atomic(p->path, bin, bin_len, e);
+    free(bin);
+    if (journal_end(&ev, r < 0 ? e : NULL, &je) < 0) {
+        warn_journal(c, &je);
+    }
+    if (r == 0) {
+        cmd_info(c, "wrote '%s' (%s)", p->path, p->volid);
+    }
+    return r;
+}
+
+/* The VM's current hookscript (NULL when none) into buf. */
+static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bool *ret_has,
+                         struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct spawn_result res;
+    char what[32];
+    snprintf(what, sizeof(what), "qm config %" PRIu32, vmid);
+    if (hook_argv_qm_config(c->conf, vmid, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r = query(c, &argv, what, &res, e);
+    strv_release(&argv);
+    if (r < 0) {
+        return -1;
+    }
+    struct qm_config cf = {0};
+    unsigned line = 0;
+    if (qm_parse_config(res.out, res.out_len, &cf, &line) < 0) {
+        spawn_result_release(&res);
+        return err_set(e, ERR_BAD_OUTPUT, "cannot parse 'qm config %" PRIu32 "' at line %u", vmid,
+                       line);
+    }
+    *ret_has = cf.hookscript != NULL;
+    snprintf(buf, len, "%s", cf.hookscript ? cf.hookscript : "");
+    qm_config_release(&cf);
+    spawn_result_release(&res);
+    return 0;
+}
+
+static struct json_object *vm_obj(uint32_t vmid, const char *hookscript, const char *state)
+{
+    struct json_object *o = json_object_new_object();
+    if (!o) {
+        return NULL;
+    }
+    json_object_object_add(o, "vmid", json_object_new_int64(vmid));
+    json_object_object_add(o, "hookscript",
+                           hookscript && *hookscript ? json_object_new_string(hookscript) : NULL);
+    json_object_object_add(o, "state", json_object_new_string(state));
+    return o;
+}
+
+/* Sets volid as the hookscript of vmid. *changed tells whether it did. */
+static int install_one(struct ctx *c, uint32_t vmid, const char *storage, const char *volid,
+                       struct json_object *vms, bool *changed, struct err *e)
+{
+    char cur[512];
+    bool has = false;
+    struct journal_event ev = {
+        .action = "hook-install", .vmid = vmid, .storage = storage, .volid = volid};
+    struct err je;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        if (journal_refused(&ev, e, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        return -1;
+    }
+    if (has && strcmp(cur, volid) == 0) {
+        cmd_info(c, "VM %" PRIu32 " already has the hookscript %s", vmid, volid);
+        json_object_array_add(vms, vm_obj(vmid, cur, "unchanged"));
+        return 0;
+    }
+    if (has) {
+        cmd_warn(c, "VM %" PRIu32 " had the hookscript '%s', replacing it", vmid, cur);
+    }
+    struct strv argv = STRV_INIT;
+    if (hook_argv_qm_set(c->conf, vmid, volid, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r;
+    if (c->dry_run) {
+        char *q = strv_join_quoted(strv_argv(&argv));
+        if (journal_dry_run(&ev, q, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        free(q);
+        r = change(c, &argv, "qm set", e);
+    } else {
+        if (journal_begin(&ev, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        char what[48];
+        snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
+        r = change(c, &argv, what, e);
+        if (journal_end(&ev, r < 0 ? e : NULL, &je) < 0) {
+            warn_journal(c, &je);
+        }
+    }
+    strv_release(&argv);
+    if (r == 0) {
+        *changed = true;
+        json_object_array_add(vms, vm_obj(vmid, volid, c->dry_run ? "would-set" : "set"));
+        if (!c->dry_run) {
+            cmd_info(c, "VM %" PRIu32 ": hookscript set to %s", vmid, volid);
+        }
+    }
+    return r;
+}
+
+static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, bool *changed,
+                      struct err *e)
+{
+    char cur[512] = "";
+    bool has = false;
+    struct journal_event ev = {.action = "hook-remove", .vmid = vmid, .volid = cur};
+    struct err je;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        ev.volid = NULL;
+        if (journal_refused(&ev, e, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        return -1;
+    }
+    if (!has) {
+        cmd_info(c, "VM %" PRIu32 " has no hookscript", vmid);
+        json_object_array_add(vms, vm_obj(vmid, NULL, "unchanged"));
+        return 0;
+    }
+    if (!hook_volid_is_ours(cur, c->conf->hook_name)) {
+        err_set(e, ERR_PRECONDITION,
+                "VM %" PRIu32 " has the hookscript '%s', which is not pvetmpl's ('%s'): "
+                "not removing it",
+                vmid, cur, c->conf->hook_name);
+        if (journal_refused(&ev, e, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        return -1;
+    }
+    struct strv argv = STRV_INIT;
+    if (hook_argv_qm_unset(c->conf, vmid, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int r;
+    if (c->dry_run) {
+        char *q = strv_join_quoted(strv_argv(&argv));
+        if (journal_dry_run(&ev, q, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        free(q);
+        r = change(c, &argv, "qm set", e);
+    } else {
+        if (journal_begin(&ev, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        char what[48];
+        snprintf(what, sizeof(what), "qm set %" PRIu32 " --delete hookscript", vmid);
+        r = change(c, &argv, what, e);
+        if (journal_end(&ev, r < 0 ? e : NULL, &je) < 0) {
+            warn_journal(c, &je);
+        }
+    }
+    strv_release(&argv);
+    if (r == 0) {
+        *changed = true;
+        json_object_array_add(vms, vm_obj(vmid, cur, c->dry_run ? "would-remove" : "removed"));
+        if (!c->dry_run) {
+            cmd_info(c, "VM %" PRIu32 ": hookscript %s removed", vmid, cur);
+        }
+    }
+    return r;
+}
+
+/* Compares the file behind volid with hook_binary: "same", "differs",
+ * "missing" or "unknown" (the path could not be found out). */
+static const char *file_state(struct ctx *c, const char *volid, char *path, size_t len)
+{
+    struct err ignore;
+    char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    if (volid_path(c, volid, path, len, &ignore) < 0) {
+        path[0] = '\0';
+        return "unknown";
+    }
+    if (read_all(path, &a, &al, NULL) < 0) {
+        return "missing";
+    }
+    const char *s = "differs";
+    if (read_all(c->conf->hook_binary, &b, &bl, NULL) == 0 && al == bl && memcmp(a, b, al) == 0) {
+        s = "same";
+    }
+    free(a);
+    free(b);
+    return s;
+}
+
+static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, struct err *e)
+{
+    char cur[512], path[PATH_MAX] = "";
+    bool has = false;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        return -1;
+    }
+    bool ours = has && hook_volid_is_ours(cur, c->conf->hook_name);
+    const char *fs = has ? file_state(c, cur, path, sizeof(path)) : NULL;
+    const char *state = !has                      ? "none"
+                        : !ours                   ? "foreign"
+                        : strcmp(fs, "same") == 0 ? "installed"
+                                                  : "outdated";
+    struct json_object *o = vm_obj(vmid, has ? cur : NULL, state);
+    if (o) {
+        json_object_object_add(o, "ours", json_object_new_boolean(ours));
+        if (fs) {
+            json_object_object_add(o, "file", json_object_new_string(fs));
+        }
+        if (path[0]) {
+            json_object_object_add(o, "path", json_object_new_string(path));
+        }
+        json_object_array_add(vms, o);
+    }
+    if (!c->json && !c->quiet) {
+        printf("%-10" PRIu32 " %-10s %-40s %s\n", vmid, state, has ? cur : "-", fs ? fs : "-");
+    }
+    return 0;
+}
+
+static int usage(struct err *e, const char *fmt, const char *arg)
+{
+    char m[512];
+    snprintf(m, sizeof(m), fmt, arg);
+    return err_set(e, ERR_USAGE,
+                   "%s (usage: pvetmpl hook install|remove|status VMID... "
+                   "[--storage STORAGE])",
+                   m);
+}
+
+int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
+{
+    if (argc < 2) {
+        return usage(e, "%s", "missing subcommand");
+    }
+    enum hook_op op;
+    if (strcmp(argv[1], "install") == 0) {
+        op = OP_INSTALL;
+    } else if (strcmp(argv[1], "remove") == 0) {
+        op = OP_REMOVE;
+    } else if (strcmp(argv[1], "status") == 0) {
+        op = OP_STATUS;
+    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("usage: pvetmpl hook install|remove|status VMID... [--storage STORAGE]\n");
+        c->own_output = true;
+        return 0;
+    } else {
+        return usage(e, "unknown subcommand '%s'", argv[1]);
+    }
+
+    const char *storage = c->conf->hook_storage;
+    bool storage_given = false;
+    uint32_t *vmids = calloc((size_t)argc, sizeof(*vmids));
+    size_t n = 0;
+    bool opts_done = false;
+    if (!vmids) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = true;
+        } else if (!opts_done &&
+                   (strcmp(a, "--storage") == 0 || strncmp(a, "--storage=", 10) == 0)) {
+            storage_given = true;
+            if (a[9] == '=') {
+                storage = a + 10;
+            } else if (i + 1 < argc) {
+                storage = argv[++i];
+            } else {
+                free(vmids);
+                return usage(e, "option '%s' needs a value", a);
+            }
+        } else if (!opts_done && a[0] == '-') {
+            free(vmids);
+            return usage(e, "unknown option '%s'", a);
+        } else {
+            char msg[256];
+            if (validate_vmid(a, &vmids[n], msg, sizeof(msg)) < 0) {
+                free(vmids);
+                return err_set(e, ERR_USAGE, "%s", msg);
+            }
+            n++;
+        }
+    }
+    char msg[256];
+    if (n == 0) {
+        free(vmids);
+        return usage(e, "%s", "no VMID given");
+    }
+    if (op != OP_INSTALL && storage_given) {
+        free(vmids);
+        return usage(e, "%s", "--storage only applies to 'hook install'");
+    }
+    if (validate_storage_id(storage, msg, sizeof(msg)) < 0) {
+        free(vmids);
+        return err_set(e, ERR_USAGE, "%s", msg);
+    }
+
+    static const char *const names[] = {"hook-install", "hook-remove", "hook-status"};
+    report_set_action(c->rep, names[op]);
+    if (n == 1) {
+        report_set_vmid(c->rep, vmids[0]);
+    }
+    struct json_object *vms = json_object_new_array();
+    bool changed = false;
+    int rc = 0;
+    struct err first = {ERR_OK, ""};
+
+    if (op == OP_INSTALL) {
+        struct placed p;
+        report_set_storage(c->rep, storage);
+        if (place_hook(c, storage, &p, e) < 0) {
+            /* Nothing was set on any VM: record the refusal for each. */
+            struct err je;
+            for (size_t i = 0; i < n; i++) {
+                struct journal_event ev = {
+                    .action = "hook-install", .vmid = vmids[i], .storage = storage};
+                if (journal_refused(&ev, e, &je) < 0) {
+                    warn_journal(c, &je);
+                    break;
+                }
+            }
+            json_object_put(vms);
+            free(vmids);
+            return -1;
+        }
+        changed = p.changed;
+        struct json_object *fo = json_object_new_object();
+        json_object_object_add(fo, "volid", json_object_new_string(p.volid));
+        json_object_object_add(fo, "path", json_object_new_string(p.path));
+        json_object_object_add(fo, "changed", json_object_new_boolean(p.changed));
+        report_set(c->rep, "hook_file", fo);
+        for (size_t i = 0; i < n; i++) {
+            if (install_one(c, vmids[i], storage, p.volid, vms, &changed, e) < 0 && rc == 0) {
+                rc = -1;
+                first = *e;
+            }
+        }
+    } else if (op == OP_REMOVE) {
+        for (size_t i = 0; i < n; i++) {
+            if (remove_one(c, vmids[i], vms, &changed, e) < 0 && rc == 0) {
+                rc = -1;
+                first = *e;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (status_one(c, vmids[i], vms, e) < 0 && rc == 0) {
+                rc = -1;
+                first = *e;
+            }
+        }
+    }
+    if (rc < 0) {
+        *e = first; /* the first failure decides; the others were reported alike */
+    }
+    report_set(c->rep, "vms", vms);
+    report_set_changed(c->rep, changed && !c->dry_run);
+    if (rc == 0 && op != OP_STATUS) {
+        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", names[op], n,
+                       n == 1 ? "" : "s");
+    }
+    free(vmids);
+    return rc;
+}
+
+int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
+{
+    struct placed p;
+    if (place_hook(c, c->conf->hook_storage, &p, e) < 0) {
+        struct journal_event ev = {
+            .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
+        struct err je;
+        if (journal_refused(&ev, e, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        return -1;
+    }
+    struct json_object *vms = json_object_new_array();
+    bool changed = false;
+    int r = install_one(c, vmid, c->conf->hook_storage, p.volid, vms, &changed, e);
+    json_object_put(vms);
+    return r;
+}
