@@ -1,0 +1,1255 @@
+#!/usr/bin/perl
+# pvesim: simulated `qm` and `pvesm` of one Proxmox VE node.
+# Usage (through the launchers DIR/bin/qm, DIR/bin/pvesm):  sim.pl DIR qm|pvesm ARGS...
+# Knobs: see the header of ./pvesim.  Anything not implemented fails with
+# "pvesim: unsupported: ..." on stderr and exit 99.
+use v5.36;
+use FindBin;
+use lib $FindBin::RealBin;
+use PVESim;
+use Fcntl qw(:flock);
+use File::Path qw(make_path remove_tree);
+use Getopt::Long ();
+use JSON::PP;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+my $DIR = shift @ARGV // die "usage: sim.pl DIR qm|pvesm ARGS...\n";
+my $PROG = shift @ARGV // die "usage: sim.pl DIR qm|pvesm ARGS...\n";
+$DIR = Cwd::abs_path($DIR) if eval { require Cwd; 1 };
+$PVESim::DIR = $DIR;
+my @ARGS = @ARGV;
+my $SUBCMD = '';
+my $MUTATING = JSON::PP::false;
+my $LOGGED = 0;
+
+$| = 1;
+select(STDERR); $| = 1; select(STDOUT);
+
+sub log_call($rc) {
+    return if $LOGGED++;
+    my $line = JSON::PP->new->canonical(1)->encode(
+        { argv => [$PROG, @ARGS], mutating => $MUTATING, rc => $rc });
+    if (open(my $fh, '>>', "$DIR/calls.log")) {
+        flock($fh, LOCK_EX);
+        print $fh "$line\n";
+        close $fh;
+    }
+}
+
+# ------------------------------------------------------------ error helpers
+
+sub unsupported($what) { PVESim::unsupported($what) }
+
+sub err($msg, $rc = 255) { die bless({ msg => $msg, rc => $rc }, 'PVESim::Err') }
+
+sub param_err($usage, %errors) {
+    my $m = "400 Parameter verification failed.\n";
+    $m .= "$_: $errors{$_}\n" for sort keys %errors;
+    $m .= "$usage\n";
+    err($m, 255);
+}
+
+sub cfs_missing($vmid) {
+    err("Configuration file '" . PVESim::cfs_rel($vmid) . "' does not exist\n", 2);
+}
+
+# ------------------------------------------------------------ CLI parsing
+
+# the real command tables (qemu-server CLI/qm.pm and pve-storage CLI/pvesm.pm $cmddef):
+# name => positional args; undef marks an alias (not used for prefix expansion)
+my %QM_COMMANDS = (
+    list => [], create => ['vmid'], destroy => ['vmid'], clone => ['vmid', 'newid'],
+    migrate => ['vmid', 'target'], 'remote-migrate' => ['vmid', 'target-vmid', 'target-endpoint'],
+    set => ['vmid'], config => ['vmid'], pending => ['vmid'], showcmd => ['vmid'],
+    status => ['vmid'], snapshot => ['vmid', 'snapname'], delsnapshot => ['vmid', 'snapname'],
+    listsnapshot => ['vmid'], rollback => ['vmid', 'snapname'], template => ['vmid'],
+    start => ['vmid'], stop => ['vmid'], reset => ['vmid'], shutdown => ['vmid'],
+    reboot => ['vmid'], suspend => ['vmid'], resume => ['vmid'], sendkey => ['vmid', 'key'],
+    vncproxy => ['vmid'], wait => ['vmid'], unlock => ['vmid'], disk => ['...'],
+    'enroll-efi-keys' => ['vmid'], monitor => ['vmid'], guest => ['...'], mtunnel => [],
+    nbdstop => ['vmid'], terminal => ['vmid'], importovf => ['vmid', 'manifest', 'storage'],
+    cleanup => ['vmid', 'clean-shutdown', 'guest-requested'], cloudinit => ['...'],
+    import => ['vmid', 'source'], help => ['extra-args'],
+    importdisk => undef, 'move-disk' => undef, move_disk => undef, rescan => undef,
+    resize => undef, unlink => undef, agent => undef,
+);
+my %PVESM_COMMANDS = (
+    add => ['type', 'storage'], set => ['storage'], remove => ['storage'], status => [],
+    list => ['storage'], alloc => ['storage', 'vmid', 'filename', 'size'], free => ['volume'],
+    scan => ['...'], path => ['volume'], extractconfig => ['volume'],
+    export => ['volume', 'format', 'filename'], import => ['volume', 'format', 'filename'],
+    apiinfo => [], 'prune-backups' => ['storage'], help => ['extra-args'],
+    nfsscan => undef, cifsscan => undef, iscsiscan => undef, lvmscan => undef,
+    lvmthinscan => undef, zfsscan => undef,
+);
+
+# approximation of CLIHandler print_usage_short's command list (one line per command)
+sub usage_list($prog) {
+    my $t = $prog eq 'qm' ? \%QM_COMMANDS : \%PVESM_COMMANDS;
+    my $s = '';
+    for my $c (sort grep { defined $t->{$_} } keys %$t) {
+        my $args = join(' ', map { $_ eq '...' ? '<...>' : "<$_>" } @{ $t->{$c} });
+        $s .= "       $prog $c $args [OPTIONS]\n";
+    }
+    return $s;
+}
+
+sub abort_usage($msg) {
+    print STDERR "ERROR: $msg\n" if $msg;
+    print STDERR "USAGE: $PROG <COMMAND> [ARGS] [OPTIONS]\n\n";
+    print STDERR usage_list($PROG);
+    return 255;
+}
+
+# validators: pve-common JSONSchema.pm formats
+my %FORMATS = (
+    'pve-vmid' => sub ($v) {
+        die "value does not look like a valid VM ID\n" if $v !~ m/^[1-9][0-9]{2,8}$/;
+    },
+    'dns-name' => sub ($v) {
+        my $l = qr/[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?/;
+        die "value does not look like a valid DNS name\n" if $v !~ m/^(${l}\.)*${l}$/;
+    },
+    'pve-storage-id' => sub ($v) {
+        die "storage ID '$v' cannot be shorter than 2 characters\n" if length($v) < 2;
+        die "storage ID '$v' contains illegal characters\n"
+            if $v !~ m/^[a-z][a-z0-9\-\_\.]*[a-z0-9]$/i;
+    },
+    'pve-node' => sub ($v) {
+        die "value does not look like a valid node name\n"
+            if $v !~ m/^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$/;
+    },
+    'pve-configid' => sub ($v) {
+        die "invalid configuration ID '$v'\n" if $v !~ m/^[a-z][a-z0-9_-]+$/i;
+    },
+    'pve-poolid' => sub ($v) {
+        die "pool name '$v' nested too deeply (max levels = 3)\n"
+            if $v =~ m!^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){3,}$!;
+        die "pool name '$v' contains invalid characters\n"
+            if $v !~ m!^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$!;
+    },
+    'pve-volume-id' => sub ($v) {
+        die "unable to parse volume ID '$v'\n" if $v !~ m/^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$/i;
+    },
+    'pve-storage-content-list' => sub ($v) {
+        for my $c (split /[,;\s]+/, $v) {
+            die "invalid content type '$c'\n"
+                if $c !~ m/^(images|rootdir|vztmpl|iso|backup|snippets|import|none)$/;
+        }
+    },
+);
+
+sub vmid_prop($desc = {}) { return { type => 'integer', format => 'pve-vmid', minimum => 100, maximum => 999999999, %$desc } }
+
+# Getopt + schema check like pve-common JSONSchema::get_options / check_prop
+sub parse_cli($usage, $schema, $argnames, $args) {
+    my @getopt;
+    for my $p (keys %$schema) {
+        push @getopt, $schema->{$p}->{type} eq 'boolean' ? "$p:s" : "$p=s";
+    }
+    Getopt::Long::Configure('prefix_pattern=(--|-)');
+    my $opts = {};
+    my @a = @$args;
+    local $SIG{__WARN__} = sub { print STDERR $_[0] };
+    if (!Getopt::Long::GetOptionsFromArray(\@a, $opts, @getopt)) {
+        err("400 unable to parse option\n$usage\n");
+    }
+    for my $n (@$argnames) {
+        if (!@a) {
+            err("400 not enough arguments\n$usage\n") if !$schema->{$n}->{optional};
+            last;
+        }
+        $opts->{$n} = shift @a;
+    }
+    err("400 too many arguments\n$usage\n") if @a;
+    for my $p (keys %$opts) {
+        next if $schema->{$p}->{type} ne 'boolean';
+        my $v = $opts->{$p};
+        if ($v eq '') { $opts->{$p} = 1 }
+        elsif ($v =~ m/^(1|on|yes|true)$/i) { $opts->{$p} = 1 }
+        elsif ($v =~ m/^(0|off|no|false)$/i) { $opts->{$p} = 0 }
+        else { err("400 unable to parse boolean option\n$usage\n") }
+    }
+    my %errors;
+    for my $p (keys %$schema) {
+        my $s = $schema->{$p};
+        my $v = $opts->{$p};
+        if (!defined $v) {
+            $errors{$p} = "property is missing and it is not optional" if !$s->{optional};
+            next;
+        }
+        if ($s->{type} eq 'integer' && $v !~ m/^[+-]?\d+$/) {
+            $errors{$p} = "type check ('integer') failed - got '$v'";
+            next;
+        }
+        if ($s->{format}) {
+            eval { $FORMATS{ $s->{format} }->($v) };
+            if ($@) { $errors{$p} = "invalid format - $@"; next; }
+        }
+        if (defined $s->{maxLength} && length($v) > $s->{maxLength}) {
+            $errors{$p} = "value may only be $s->{maxLength} characters long";
+            next;
+        }
+        if ($s->{type} eq 'integer') {
+            if (defined $s->{maximum} && $v > $s->{maximum}) {
+                $errors{$p} = "value must have a maximum value of $s->{maximum}";
+                next;
+            }
+            if (defined $s->{minimum} && $v < $s->{minimum}) {
+                $errors{$p} = "value must have a minimum value of $s->{minimum}";
+                next;
+            }
+        }
+        if ($s->{enum} && !grep { $_ eq $v } @{ $s->{enum} }) {
+            $errors{$p} = "value '$v' does not have a value in the enumeration '"
+                . join(', ', @{ $s->{enum} }) . "'";
+        }
+    }
+    param_err($usage, %errors) if %errors;
+    return $opts;
+}
+
+# ------------------------------------------------------------ locks
+
+my %HELD;    # lock file -> fh (flock is per open file description)
+
+# pve-common Tools.pm lock_file_full: non-blocking try, then "trying to acquire
+# lock..." on STDERR and a blocking wait bounded by $timeout seconds.
+sub lock_file_full($realname, $file, $timeout, $shared, $code) {
+    return $code->() if $HELD{$file};
+    make_path("$DIR/lock");
+    open(my $fh, '>>', $file) or die "can't open file - $!\n";
+    my $mode = $shared ? LOCK_SH : LOCK_EX;
+    if (!flock($fh, $mode | LOCK_NB)) {
+        print STDERR "trying to acquire lock...\n";
+        my $deadline = time() + $timeout;
+        my $ok = 0;
+        while (time() < $deadline) {
+            if (flock($fh, $mode | LOCK_NB)) { $ok = 1; last }
+            sleep(0.02);
+        }
+        die "can't lock file '$realname' - got timeout\n" if !$ok;
+        print STDERR " OK\n";
+    }
+    $HELD{$file} = $fh;
+    my @r = eval { $code->() };
+    my $err = $@;
+    delete $HELD{$file};
+    close $fh;
+    die $err if $err;
+    return $r[0];
+}
+
+my $FAULT_LOCK_VMID;    # qm clone: the fault hits the target's lock
+sub lock_vm($vmid, $timeout, $shared, $code) {
+    if ((!defined($FAULT_LOCK_VMID) || $FAULT_LOCK_VMID eq $vmid)
+        && PVESim::fault_active($PROG, $SUBCMD, 'lock-timeout')) {
+        print STDERR "trying to acquire lock...\n";
+        die "can't lock file '/var/lock/qemu-server/lock-$vmid.conf' - got timeout\n";
+    }
+    return lock_file_full("/var/lock/qemu-server/lock-$vmid.conf", "$DIR/lock/lock-$vmid.conf",
+        $timeout, $shared, $code);
+}
+
+# pve-storage Plugin.pm cluster_lock_storage: a local flock for non-shared storages,
+# a pmxcfs lock (pve-cluster Cluster.pm cfs_lock, 10 s) for shared ones
+sub lock_storage($sid, $code) {
+    my $cfg = PVESim::storage_cfg();
+    my $shared = $cfg->{$sid} && $cfg->{$sid}->{shared};
+    return lock_file_full("/var/lock/pve-manager/pve-storage-$sid", PVESim::storage_lock_file($sid),
+        10, 0, $code) if !$shared;
+    my $file = "$DIR/lock/cfs-storage-$sid";
+    return $code->() if $HELD{$file};
+    make_path("$DIR/lock");
+    open(my $fh, '>>', $file) or die "can't open file - $!\n";
+    if (!flock($fh, LOCK_EX | LOCK_NB)) {
+        print STDERR "trying to acquire cfs lock 'storage-$sid' ...\n";
+        my $deadline = time() + 10;
+        my $ok = 0;
+        while (time() < $deadline) {
+            if (flock($fh, LOCK_EX | LOCK_NB)) { $ok = 1; last }
+            sleep(0.05);
+        }
+        die "cfs-lock 'storage-$sid' error: got lock request timeout\n" if !$ok;
+    }
+    $HELD{$file} = $fh;
+    my @r = eval { $code->() };
+    my $err = $@;
+    delete $HELD{$file};
+    close $fh;
+    die $err if $err;
+    return $r[0];
+}
+
+# ------------------------------------------------------------ worker
+
+# RESTEnvironment fork_worker for the CLI: worker output (stdout and stderr) goes to
+# stdout; a failure is printed as one line on stderr.  Returns 1 on success.
+sub run_worker($code) {
+    open(my $saved, '>&', \*STDERR) or die;
+    open(STDERR, '>&', \*STDOUT) or die;
+    select(STDERR); $| = 1; select(STDOUT);
+    my $ok = eval { $code->(); 1 };
+    my $err = $@;
+    open(STDERR, '>&', $saved) or die;
+    select(STDERR); $| = 1; select(STDOUT);
+    if (!$ok) {
+        die $err if ref($err) && ref($err) ne 'PVESim::Err';
+        $err = $err->{msg} if ref $err;
+        chomp $err;
+        $err =~ s/\n/ /g;
+        print STDERR "$err\n";
+        return 0;
+    }
+    return 1;
+}
+
+sub maybe_garbage_or_hang() {
+    if (PVESim::fault_active($PROG, $SUBCMD, 'hang')) {
+        log_call(undef);
+        sleep(3600) while 1;
+    }
+    if (PVESim::fault_active($PROG, $SUBCMD, 'garbage')) {
+        print "\x{1b}[31mOK?? 0xDEADBEEF\n";
+        print "status: \n";
+        print "%%%% ,,, 12:34:56 <<garbage>> \\\n";
+        print "transferred ??? of ??? (nan%)\n";
+        return 1;
+    }
+    return 0;
+}
+
+# ------------------------------------------------------------ common VM helpers
+
+sub load_local($vmid) {
+    my $c = PVESim::load_conf($vmid) or cfs_missing($vmid);
+    return $c;
+}
+
+sub check_lock($conf) {
+    die "VM is locked ($conf->{lock})\n" if $conf->{lock};
+}
+
+sub is_template($conf) { ($conf->{template} // 0) ? 1 : 0 }
+
+sub render_bytes($value, $precision = 1) {
+    my @units = qw(B KiB MiB GiB TiB PiB);
+    my $u = 0;
+    if ($value > 1023) {
+        $u = int(log($value) / log(1024));
+        $value /= 1024**$u;
+    }
+    return sprintf("%.${precision}f $units[$u]", $value);
+}
+
+# ------------------------------------------------------------ hookscripts
+
+sub shell_quote($s) {
+    return $s if $s =~ m/^[-\w.\/:=@,+%]+$/;
+    $s =~ s/'/'"'"'/g;
+    return "'$s'";
+}
+
+# pve-guest-common GuestHelpers check_hookscript
+sub check_hookscript($volid) {
+    my $cfg = PVESim::storage_cfg();
+    my ($path, undef, $type) = PVESim::volume_path($cfg, $volid);
+    die "'$volid' is not in the snippets directory\n" if $type ne 'snippets';
+    die "script '$volid' does not exist\n" if !-f $path;
+    die "script '$volid' is not executable\n" if !-x $path;
+    return $path;
+}
+
+# GuestHelpers exec_hookscript + pve-common Cmd.pm run
+sub exec_hookscript($conf, $vmid, $phase, $stop_on_error, $env_extra = {}) {
+    return if !$conf->{hookscript};
+    eval {
+        my $path = check_hookscript($conf->{hookscript});
+        my $cmdstr = join(' ', map { shell_quote($_) } $path, $vmid, $phase);
+        pipe(my $r, my $w) or die "pipe: $!\n";
+        my $pid = fork() // die "fork failed: $!\n";
+        if (!$pid) {
+            close $w;
+            open(STDIN, '<&', $r);
+            open(STDERR, '>&', \*STDOUT);
+            %ENV = (LC_ALL => 'C', LVM_SUPPRESS_FD_WARNINGS => '1',
+                PATH => '/sbin:/bin:/usr/sbin:/usr/bin', %$env_extra);
+            { no warnings 'exec'; exec { $path } $path, "$vmid", $phase; }
+            print STDERR "exec failed: $!\n";
+            POSIX::_exit(-1);
+        }
+        close $r;
+        close $w;    # stdin: a pipe closed immediately
+        waitpid($pid, 0);
+        my $st = $?;
+        if (my $sig = $st & 127) {
+            die "command '$cmdstr' failed: got signal $sig\n";
+        } elsif (my $ec = $st >> 8) {
+            die "command '$cmdstr' failed: exit code $ec\n";
+        }
+    };
+    if (my $err = $@) {
+        my $msg = "hookscript error for $vmid on $phase: $err\n";
+        die $msg if $stop_on_error;
+        print STDERR $msg;    # perl warn
+    }
+}
+
+# ------------------------------------------------------------ qm status
+
+sub vm_status_hash($vmid, $conf) {
+    my $rs = PVESim::run_state($vmid);
+    my $running = $rs->{status} ne 'stopped';
+    my $h = {
+        vmid => $vmid,
+        name => $conf->{name} // "VM $vmid",
+        status => $running ? 'running' : 'stopped',
+        maxmem => PVESim::mem_bytes($conf),
+        maxdisk => PVESim::boot_disk_size($conf),
+        disk => 0,
+        cpus => ($conf->{cores} // 1) * ($conf->{sockets} // 1),
+        netin => 0, netout => 0, diskread => 0, diskwrite => 0,
+        uptime => 0, mem => 0,
+    };
+    $h->{lock} = $conf->{lock} if $conf->{lock};
+    $h->{tags} = $conf->{tags} if $conf->{tags};
+    $h->{template} = 1 if is_template($conf);
+    $h->{serial} = 1 if grep { /^serial\d$/ } keys %$conf;
+    if ($running) {
+        $h->{pid} = $rs->{pid};
+        $h->{qmpstatus} = $rs->{status};
+        $h->{uptime} = time() - ($rs->{started} // time());
+        $h->{uptime} = int($h->{uptime});
+        $h->{mem} = int($h->{maxmem} * 0.42);
+        $h->{'running-qemu'} = '10.1.2';
+        $h->{'running-machine'} = 'pc-i440fx-10.1+pve0';
+        $h->{balloon} = $h->{maxmem};
+        $h->{ballooninfo} = { actual => $h->{maxmem}, max_mem => $h->{maxmem},
+            total_mem => $h->{maxmem} - 83886080, free_mem => int($h->{maxmem} * 0.5) };
+        my %bs;
+        for my $d (PVESim::conf_drives($conf)) {
+            $bs{ $d->[0] } = { rd_bytes => 0, wr_bytes => 0, account_failed => 1,
+                failed_rd_operations => 0 };
+        }
+        $h->{blockstat} = \%bs;
+        my %nics;
+        for my $k (sort grep { /^net\d+$/ } keys %$conf) {
+            (my $n = $k) =~ s/^net//;
+            $nics{"tap${vmid}i$n"} = { netin => 0, netout => 0 };
+        }
+        $h->{nics} = \%nics;
+        $h->{'proxmox-support'} = { 'pbs-dirty-bitmap' => 1, 'query-bitmap-info' => 1,
+            'pbs-library-version' => '1.5.2' };
+    }
+    return $h;
+}
+
+sub print_recursive_hash($prefix, $v, $key) {
+    if (ref($v) eq 'HASH') {
+        print "$prefix$key:\n" if defined $key;
+        for my $k (sort keys %$v) {
+            print_recursive_hash("$prefix\t", $v->{$k}, $k);
+        }
+    } elsif (ref($v) eq 'ARRAY') {
+        print "$prefix$key:\n" if defined $key;
+        print_recursive_hash("$prefix\t", $_, undef) for @$v;
+    } else {
+        print defined($key) ? "$prefix$key: $v\n" : "$prefix$v\n";
+    }
+}
+
+sub cmd_status($args) {
+    my $usage = 'qm status <vmid> [OPTIONS]';
+    my $o = parse_cli($usage, { vmid => vmid_prop(), verbose => { type => 'boolean', optional => 1 } },
+        ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $c = load_local($o->{vmid});
+    my $h = vm_status_hash($o->{vmid}, $c->{main});
+    if ($o->{verbose}) {
+        for my $k (sort keys %$h) {
+            next if $k eq 'cpu' || $k eq 'relcpu';
+            print_recursive_hash('', $h->{$k}, $k);
+        }
+    } else {
+        print "status: " . ($h->{qmpstatus} // $h->{status}) . "\n";
+    }
+    return 0;
+}
+
+# ------------------------------------------------------------ qm config
+
+sub cmd_config($args) {
+    my $usage = 'qm config <vmid> [OPTIONS]';
+    my $o = parse_cli($usage, { vmid => vmid_prop(), current => { type => 'boolean', optional => 1 },
+            snapshot => { type => 'string', format => 'pve-configid', maxLength => 40, optional => 1 } },
+        ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    if ($o->{current} && defined $o->{snapshot}) {
+        param_err($usage, current => "cannot use 'snapshot' parameter with 'current'",
+            snapshot => "cannot use 'snapshot' parameter with 'current'");
+    }
+    my $c = load_local($o->{vmid});
+    my $conf;
+    if (defined(my $s = $o->{snapshot})) {
+        $conf = $c->{snapshots}->{$s} or die "snapshot '$s' does not exist\n";
+    } else {
+        $conf = { %{ $c->{main} } };
+        if (!$o->{current} && %{ $c->{pending} }) {
+            my %p = %{ $c->{pending} };
+            my $del = delete $p{delete};
+            $conf->{$_} = $p{$_} for keys %p;
+            if ($del) { delete $conf->{$_} for map { s/^!//r } split /,/, $del }
+        }
+    }
+    for my $k (sort keys %$conf) {
+        next if $k eq 'digest';
+        my $v = $conf->{$k};
+        $v = PVESim::encode_text($v) if $k eq 'description';
+        $v = '**********' if $k eq 'cipassword';
+        print "$k: $v\n";
+    }
+    return 0;
+}
+
+# ------------------------------------------------------------ qm list
+
+sub cmd_list($args) {
+    my $usage = 'qm list  [OPTIONS]';
+    my $o = parse_cli($usage, { full => { type => 'boolean', optional => 1 } }, [], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $vl = eval { decode_json(PVESim::slurp("$DIR/etc/pve/.vmlist") // '') } // {};
+    my $node = PVESim::nodename();
+    my @ids = sort { $a <=> $b } grep {
+        my $e = $vl->{ids}->{$_};
+        $e->{node} eq $node && $e->{type} eq 'qemu'
+    } keys %{ $vl->{ids} // {} };
+    my @rows;
+    for my $id (@ids) {
+        my $c = PVESim::load_conf($id) or next;
+        push @rows, vm_status_hash($id, $c->{main});
+    }
+    return 0 if !@rows;
+    printf "%10s %-20s %-10s %-10s %12s %-10s\n", qw(VMID NAME STATUS MEM(MB) BOOTDISK(GB) PID);
+    for my $d (@rows) {
+        my $status = $o->{full} ? ($d->{qmpstatus} // $d->{status}) : $d->{status};
+        printf "%10s %-20s %-10s %-10s %12.2f %-10s\n", $d->{vmid}, $d->{name}, $status,
+            int($d->{maxmem} / (1024 * 1024)), $d->{maxdisk} / (1024 * 1024 * 1024), $d->{pid} // 0;
+    }
+    return 0;
+}
+
+# ------------------------------------------------------------ qm clone
+
+sub copy_progress($size, $fault_crash, $on_half, $bwlimit = undef) {
+    my $mibps = $ENV{PVESIM_COPY_MIBPS} || 200000;
+    # qemu-img convert -r <bwlimit>K caps the rate
+    $mibps = $bwlimit / 1024 if $bwlimit && $bwlimit / 1024 < $mibps;
+    my $total_secs = $size / (1024 * 1024) / $mibps;
+    my $step_sleep = $total_secs / 100;
+    my $total_h = render_bytes($size, 1);
+    for (my $p = 0; $p <= 100; $p++) {
+        my $pct = sprintf('%.2f', $p);
+        my $tr = int($size * $pct / 100);
+        print "transferred " . render_bytes($tr, 1) . " of $total_h ($pct%)\n";
+        $on_half->() if $p == 50 && $on_half;
+        sleep($step_sleep) if $p < 100 && $step_sleep > 0;
+    }
+    # qemu-img prints the final 100% progress twice
+    print "transferred $total_h of $total_h (100.00%)\n";
+}
+
+sub cmd_clone($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm clone <vmid> <newid> [OPTIONS]';
+    my $schema = {
+        vmid => vmid_prop(), newid => vmid_prop(),
+        name => { type => 'string', format => 'dns-name', optional => 1 },
+        description => { type => 'string', optional => 1, maxLength => 8192 },
+        pool => { type => 'string', format => 'pve-poolid', optional => 1 },
+        snapname => { type => 'string', format => 'pve-configid', maxLength => 40, optional => 1 },
+        storage => { type => 'string', format => 'pve-storage-id', optional => 1 },
+        format => { type => 'string', enum => [qw(raw qcow2 vmdk)], optional => 1 },
+        full => { type => 'boolean', optional => 1 },
+        target => { type => 'string', format => 'pve-node', optional => 1 },
+        bwlimit => { type => 'integer', minimum => 0, optional => 1 },
+    };
+    my $p = parse_cli($usage, $schema, ['vmid', 'newid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my ($vmid, $newid) = ($p->{vmid}, $p->{newid});
+    # pve-interface.md could not settle what qemu-img does with '-r 0K'
+    unsupported("qm clone --bwlimit 0 (meaning of '-r 0K' for qemu-img unknown)")
+        if defined($p->{bwlimit}) && $p->{bwlimit} == 0;
+    my ($pool, $snapname, $storage, $format, $target) = @$p{qw(pool snapname storage format target)};
+    my $localnode = PVESim::nodename();
+    undef $target if $target && ($target eq $localnode || $target eq 'localhost');
+
+    # check_running -> assert_config_exists_on_node
+    err("unable to find configuration file for VM $vmid on node '$localnode'\n", 2)
+        if !-f PVESim::conf_path($vmid);
+    my $running = PVESim::is_running($vmid) ? 1 : 0;
+
+    my $load_and_check = sub {
+        die "403 Permission check failed (pool '$pool' does not exist)\n"
+            if defined($pool) && !PVESim::pools()->{$pool};
+        die "no such cluster node '$target'\n" if $target && !PVESim::node_exists($target);
+        my $cfg = PVESim::storage_cfg();
+        if ($storage) {
+            my $scfg = PVESim::storage_check_enabled($cfg, $storage);
+            param_err($usage, storage => "storage '$storage' does not support vm images")
+                if !$scfg->{contenthash}->{images};
+            if ($target) {
+                PVESim::storage_check_enabled($cfg, $storage, $target);
+                die "can't clone to non-shared storage '$storage'\n" if !$scfg->{shared};
+            }
+        }
+        my $c = load_local($vmid);
+        my $conf = $c->{main};
+        check_lock($conf);
+        my $verify_running = PVESim::is_running($vmid) ? 1 : 0;
+        die "unexpected state change\n" if $verify_running != $running;
+        die "snapshot '$snapname' does not exist\n" if $snapname && !$c->{snapshots}->{$snapname};
+        my $full = $p->{full} // !is_template($conf);
+        die "parameter 'storage' not allowed for linked clones\n" if defined($storage) && !$full;
+        die "parameter 'format' not allowed for linked clones\n" if defined($format) && !$full;
+        my $oldconf = $snapname ? $c->{snapshots}->{$snapname} : $conf;
+
+        # check_storage_access_clone: is every disk on shared storage?
+        # (CD-ROM images count too; 'none' and the physical 'cdrom' do not)
+        my $sharedvm = 1;
+        for my $d (PVESim::conf_drives($oldconf)) {
+            my $volid = $d->[1]->{file};
+            next if !$volid || $volid eq 'none' || $volid eq 'cdrom';
+            my ($sid) = PVESim::parse_volume_id($volid);
+            my $s = PVESim::storage_config($cfg, $sid);
+            $sharedvm = 0 if !$s->{shared};
+        }
+        die "can't clone VM to node '$target' (VM uses local storage)\n" if $target && !$sharedvm;
+        die "unable to create VM $newid: config file already exists\n"
+            if -f PVESim::conf_path($newid);
+
+        my $newconf = { lock => 'clone' };
+        my (%drives, %fullclone);
+        for my $opt (sort keys %$oldconf) {
+            my $value = $oldconf->{$opt};
+            next if $opt =~ /^(snapshots|parent|snaptime|vmstate|snapstate|runningcpu|runningmachine|running-nets-host-mtu)$/;
+            next if $opt =~ m/^unused\d+$/;
+            die "cannot clone TPM state while VM is running\n"
+                if $full && $running && !$snapname && $opt eq 'tpmstate0';
+            if ($opt =~ m/^net\d+$/) {
+                my $v = $value;
+                $v =~ s/^((?:virtio|e1000|e1000e|rtl8139|vmxnet3)=)[0-9A-Fa-f:]{17}/$1 . PVESim::random_mac()/e
+                    or $v =~ s/^(virtio|e1000|e1000e|rtl8139|vmxnet3)(?=,|$)/"$1=" . PVESim::random_mac()/e;
+                $newconf->{$opt} = $v;
+            } elsif ($PVESim::IS_DRIVE{$opt}) {
+                my $drive = PVESim::parse_drive($value);
+                if (PVESim::drive_is_cdrom($drive) && !PVESim::drive_is_cloudinit($drive)) {
+                    $newconf->{$opt} = $value;
+                } else {
+                    my $volid = $drive->{file};
+                    my $msg = "clone feature is not supported for";
+                    $msg .= " a snapshot of" if $snapname;
+                    $msg .= " '$volid' ($opt)";
+                    if ($full || PVESim::drive_is_cloudinit($drive) || $opt eq 'tpmstate0') {
+                        die "Full $msg\n"
+                            if !PVESim::volume_has_feature($cfg, 'copy', $volid, $snapname);
+                        $fullclone{$opt} = 1;
+                    } else {
+                        die "Linked $msg\n"
+                            if !PVESim::volume_has_feature($cfg, 'clone', $volid, $snapname);
+                    }
+                    $drives{$opt} = $drive;
+                }
+            } else {
+                $newconf->{$opt} = $value;
+            }
+        }
+        # the parsed 'pending' hash is copied like any other key and dropped later
+        my $pending = $snapname ? {} : $c->{pending};
+        return ($newconf, $oldconf, \%drives, \%fullclone, $pending);
+    };
+
+    my $clonefn = sub {
+        my ($newconf, $oldconf, $drives, $fullclone, $pending) = $load_and_check->();
+        print "creating a clone of VM $vmid with ID $newid\n";
+        my $cfg = PVESim::storage_cfg();
+        my $smb = $newconf->{smbios1} // '';
+        if ($smb =~ m/uuid=[^,]*/) { $smb =~ s/uuid=[^,]*/'uuid=' . PVESim::random_uuid()/e }
+        else { $smb = join(',', grep { $_ ne '' } 'uuid=' . PVESim::random_uuid(), $smb) }
+        $newconf->{smbios1} = $smb;
+        $newconf->{vmgenid} = PVESim::random_uuid() if $newconf->{vmgenid};
+        delete $newconf->{template};
+        $newconf->{name} = $p->{name} ? $p->{name} : 'Copy-of-VM-' . ($oldconf->{name} // $vmid);
+        $newconf->{description} = $p->{description} if $p->{description};
+
+        # pmxcfs refuses the file if the VMID exists on another node (memdb EEXIST)
+        if (my $other = PVESim::vm_node($newid)) {
+            die "close (rename) atomic file '/etc/pve/" . PVESim::cfs_rel($newid)
+                . "' failed: File exists\n" if $other ne $localnode;
+        }
+        PVESim::write_raw_conf($newid, "# qmclone temporary file\nlock: clone\n");
+
+        my @newvollist;
+        my $crash = PVESim::fault_active('qm', 'clone', 'crash-mid-clone');
+        my $die_now = sub {
+            log_call(137);
+            kill 'KILL', $$;
+            sleep 10;
+        };
+        eval {
+            local $SIG{INT} = local $SIG{TERM} = local $SIG{QUIT} = local $SIG{HUP} =
+                sub { die "interrupted by signal\n" };
+            for my $opt (sort keys %$drives) {
+                my $drive = $drives->{$opt};
+                my ($src_sid, $src_volname) = PVESim::parse_volume_id($drive->{file});
+                if (PVESim::storage_fault_inactive('qm', 'clone', $src_sid)) {
+                    die "storage '$src_sid' is not online\n";
+                }
+                my $full = $fullclone->{$opt};
+                print "create " . ($full ? 'full' : 'linked') . " clone of drive $opt ($drive->{file})\n";
+                my $newvolid;
+                if (!$full) {
+                    unsupported("qm clone --snapname as a linked clone") if $snapname;
+                    $newvolid = vdisk_clone($cfg, $drive->{file}, $newid);
+                    push @newvollist, $newvolid;
+                    $die_now->() if $crash;
+                } else {
+                    my $sid = $storage || $src_sid;
+                    my $scfg = PVESim::storage_config($cfg, $sid);
+                    die "storage '$sid' is not online\n"
+                        if PVESim::storage_fault_inactive('qm', 'clone', $sid);
+                    my $src_s = PVESim::storage_config($cfg, $src_sid);
+                    my $src_fmt = PVESim::parse_volname($src_s, $src_volname)->{format};
+                    my $dst_fmt = PVESim::resolve_format_hint($scfg, $format // $src_fmt);
+                    print "format '$format' is not supported by the target storage '$sid' - using '$dst_fmt' instead\n"
+                        if $format && $format ne $dst_fmt;
+                    my ($name, $size);
+                    if (PVESim::drive_is_cloudinit($drive)) {
+                        $name = "vm-$newid-cloudinit";
+                        $name .= ".$dst_fmt" if $scfg->{path};
+                        $size = 4 * 1024 * 1024;
+                    } elsif ($opt eq 'tpmstate0') {
+                        $size = 4 * 1024 * 1024;
+                    } else {
+                        $size = PVESim::vol_size($src_sid, $src_volname)
+                            // PVESim::parse_size($drive->{size}) // 0;
+                    }
+                    $newvolid = lock_storage($sid, sub {
+                        PVESim::vdisk_alloc($cfg, $sid, $newid, $dst_fmt, $name, $size);
+                    });
+                    push @newvollist, $newvolid;
+                    print "allocated target volume '$newvolid'\n";
+                    if (!PVESim::drive_is_cloudinit($drive) && $opt ne 'efidisk0') {
+                        if ($running && !$snapname) {
+                            unsupported("qm clone of a running VM (drive-mirror)");
+                        }
+                        copy_progress($size, $crash, $crash ? $die_now : undef, $p->{bwlimit});
+                    } elsif ($crash && !PVESim::drive_is_cloudinit($drive)) {
+                        $die_now->();
+                    }
+                }
+                my $nd = { %$drive };
+                delete $nd->{opts};
+                delete $nd->{format};
+                $nd->{file} = $newvolid;
+                my ($nsid, $nvolname) = PVESim::parse_volume_id($newvolid);
+                my $ns = PVESim::vol_size($nsid, $nvolname);
+                $nd->{size} = PVESim::format_size($ns) if defined $ns;
+                $newconf->{$opt} = PVESim::print_drive($nd);
+                PVESim::write_conf($newid, { main => $newconf });
+            }
+            delete $newconf->{lock};
+            if (my @changes = sort keys %$pending) {
+                print "found pending changes for '" . join(',', @changes) . "', discarding for clone\n";
+            }
+            PVESim::write_conf($newid, { main => $newconf });
+            if ($target) {
+                my $dst = PVESim::conf_dir($target);
+                make_path($dst);
+                rename(PVESim::conf_path($newid), "$dst/$newid.conf")
+                    or die "Failed to move config to node '$target' - rename failed: $!\n";
+                PVESim::regen_vmlist();
+            }
+            if ($pool) {
+                PVESim::with_state_lock(sub {
+                    my $raw = PVESim::slurp("$DIR/etc/pve/user.cfg") // '';
+                    $raw =~ s/^(pool:\Q$pool\E:[^:]*:)([^:]*)/$1 . join(',', grep { $_ ne '' } split(',', $2), $newid)/me;
+                    PVESim::spew("$DIR/etc/pve/user.cfg", $raw);
+                });
+            }
+        };
+        if (my $err = $@) {
+            sleep 1;
+            for my $v (@newvollist) { eval { PVESim::free_volume($cfg, $v) } }
+            unlink PVESim::conf_path($newid);
+            PVESim::regen_vmlist();
+            die $err if ref $err;
+            die "clone failed: $err";
+        }
+    };
+
+    $FAULT_LOCK_VMID = $newid;
+    my $lock_target = sub { lock_vm($newid, 1, 0, $clonefn) };
+    my $lock_source = sub { lock_vm($vmid, 1, $running ? 0 : 1, $lock_target) };
+
+    $load_and_check->();    # early checks before forking/locking
+    return run_worker($lock_source) ? 0 : 255;
+}
+
+# PVE::Storage::vdisk_clone (linked clone of a base volume)
+sub vdisk_clone($cfg, $volid, $newid) {
+    my ($sid, $volname) = PVESim::parse_volume_id($volid);
+    my $s = PVESim::storage_config($cfg, $sid);
+    my $p = PVESim::parse_volname($s, $volname);
+    my $t = $s->{type};
+    return lock_storage($sid, sub {
+        PVESim::with_state_lock(sub {
+            my $size = PVESim::vol_size($sid, $volname) // 0;
+            my $new;
+            if ($PVESim::FILE_TYPES{$t}) {
+                die "clone_image on wrong vtype '$p->{vtype}'\n" if $p->{vtype} ne 'images';
+                die "clone_image only works on base images\n" if !$p->{isBase};
+                my $name = PVESim::find_free_diskname($cfg, $sid, $newid, 'qcow2');
+                print "clone $volname: images, $name, $newid to $name (base=../$volname)\n";
+                $new = "$p->{vmid}/$p->{name}/$newid/$name";
+                my ($path) = PVESim::volume_path($cfg, "$sid:$new");
+                print "Formatting '$path', fmt=qcow2 cluster_size=65536 extended_l2=off compression_type=zlib size=$size backing_file=../$volname backing_fmt=$p->{format} lazy_refcounts=off refcount_bits=16\n";
+            } elsif ($t eq 'lvmthin') {
+                die "clone_image only works on base images\n" if !$p->{isBase};
+                $new = PVESim::find_free_diskname($cfg, $sid, $newid, 'raw');
+                print "  Logical volume \"$new\" created.\n";
+            } elsif ($t eq 'zfspool' || $t eq 'rbd') {
+                die "clone_image only works on base images\n" if !$p->{isBase};
+                $new = "$p->{name}/" . PVESim::find_free_diskname($cfg, $sid, $newid, 'raw');
+            } else {
+                die "can't clone images in $t storage\n";
+            }
+            PVESim::create_volume($cfg, $sid, $new, $size, "base=$volname\n");
+            return "$sid:$new";
+        });
+    });
+}
+
+# ------------------------------------------------------------ qm template
+
+sub create_base($cfg, $volid) {
+    my ($sid, $volname) = PVESim::parse_volume_id($volid);
+    my $s = PVESim::storage_config($cfg, $sid);
+    my $p = PVESim::parse_volname($s, $volname);
+    die "create_base not possible with base image\n" if $p->{isBase};
+    my $t = $s->{type};
+    (my $newname = $p->{name}) =~ s/^vm-/base-/;
+    my $newvolname;
+    if ($PVESim::FILE_TYPES{$t}) {
+        die "create_base on wrong vtype '$p->{vtype}'\n" if $p->{vtype} ne 'images';
+        $newvolname = $p->{basename} ? "$p->{basevmid}/$p->{basename}/$p->{vmid}/$newname"
+            : "$p->{vmid}/$newname";
+    } elsif ($t eq 'zfspool' || $t eq 'rbd') {
+        $newvolname = $p->{basename} ? "$p->{basename}/$newname" : $newname;
+    } else {
+        $newvolname = $newname;
+    }
+    PVESim::with_state_lock(sub {
+        my $old = PVESim::slurp(PVESim::vol_reg_path($sid, $volname)) // "size=0\n";
+        if ($PVESim::FILE_TYPES{$t}) {
+            my ($op) = PVESim::volume_path($cfg, $volid);
+            my ($np) = PVESim::volume_path($cfg, "$sid:$newvolname");
+            die "file '$np' already exists\n" if -e $np;
+            rename($op, $np) or die "rename '$op' to '$np' failed - $!\n";
+            chmod 0444, $np;
+        }
+        PVESim::spew(PVESim::vol_reg_path($sid, $newvolname), $old);
+        unlink PVESim::vol_reg_path($sid, $volname);
+    });
+    return "$sid:$newvolname";
+}
+
+sub cmd_template($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm template <vmid> [OPTIONS]';
+    my $p = parse_cli($usage, { vmid => vmid_prop(),
+            disk => { type => 'string', enum => [@PVESim::DRIVE_NAMES], optional => 1 } },
+        ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my ($vmid, $disk) = ($p->{vmid}, $p->{disk});
+    my $load_and_check = sub {
+        my $c = load_local($vmid);
+        check_lock($c->{main});
+        die "unable to create template, because VM contains snapshots\n" if %{ $c->{snapshots} };
+        die "you can't convert a template to a template\n" if is_template($c->{main}) && !$disk;
+        die "you can't convert a VM to template if VM is running\n" if PVESim::is_running($vmid);
+        return $c;
+    };
+    $load_and_check->();
+    # API method 'template' has no $upid_exit in qm's cmddef: exit 0 even on failure
+    run_worker(sub {
+        lock_vm($vmid, 10, 0, sub {
+            my $c = $load_and_check->();
+            my $conf = $c->{main};
+            $conf->{template} = 1;
+            PVESim::write_conf($vmid, $c);
+            my $cfg = PVESim::storage_cfg();
+            for my $d (PVESim::conf_drives($conf)) {
+                my ($ds, $drive) = @$d;
+                next if PVESim::drive_is_cdrom($drive);
+                next if $disk && $ds ne $disk;
+                my $volid = $drive->{file};
+                next if !PVESim::volume_has_feature($cfg, 'template', $volid);
+                my ($sid) = PVESim::parse_volume_id($volid);
+                die "storage '$sid' is not online\n" if PVESim::storage_fault_inactive('qm', 'template', $sid);
+                my $dst = create_base($cfg, $volid);
+                my $nd = { %$drive };
+                delete $nd->{opts};
+                $nd->{file} = $dst;
+                $conf->{$ds} = PVESim::print_drive($nd);
+                PVESim::write_conf($vmid, $c);
+            }
+        });
+    });
+    return 0;
+}
+
+# ------------------------------------------------------------ qm set / unlock
+
+sub cmd_set($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm set <vmid> [OPTIONS]';
+    my @a = @$args;
+    # only --hookscript and --delete hookscript are simulated
+    for my $x (@a) {
+        next if $x !~ m/^--?([a-z][\w-]*)(=.*)?$/;
+        my $o = $1;
+        unsupported("qm " . join(' ', 'set', @$args)) if !grep { $o eq $_ } qw(hookscript delete);
+    }
+    my $p = parse_cli($usage, { vmid => vmid_prop(),
+            hookscript => { type => 'string', format => 'pve-volume-id', optional => 1 },
+            delete => { type => 'string', optional => 1 } }, ['vmid'], $args);
+    if (defined $p->{delete}) {
+        my @d = split /[,;\s]+/, $p->{delete};
+        unsupported("qm " . join(' ', 'set', @$args)) if grep { $_ ne 'hookscript' } @d;
+    }
+    unsupported("qm " . join(' ', 'set', @$args)) if !defined($p->{delete}) && !defined($p->{hookscript});
+    return 0 if maybe_garbage_or_hang();
+    my $vmid = $p->{vmid};
+    if (defined(my $h = $p->{hookscript})) {
+        eval { check_hookscript($h) };
+        if (my $e = $@) {
+            $e = $e->{msg} if ref $e;
+            param_err($usage, hookscript => $e);
+        }
+    }
+    lock_vm($vmid, 10, 0, sub {
+        my $c = load_local($vmid);
+        check_lock($c->{main});
+        if (defined $p->{delete}) { delete $c->{main}->{hookscript} }
+        if (defined $p->{hookscript}) { $c->{main}->{hookscript} = $p->{hookscript} }
+        PVESim::write_conf($vmid, $c);
+    });
+    return 0;
+}
+
+sub cmd_unlock($args) {
+    $MUTATING = JSON::PP::true;
+    my $p = parse_cli('qm unlock <vmid>', { vmid => vmid_prop() }, ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    lock_vm($p->{vmid}, 10, 0, sub {
+        my $c = load_local($p->{vmid});
+        delete $c->{main}->{lock};
+        delete $c->{pending}->{lock};
+        PVESim::write_conf($p->{vmid}, $c);
+    });
+    return 0;
+}
+
+# ------------------------------------------------------------ start / stop / shutdown
+
+sub cmd_start($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm start <vmid> [OPTIONS]';
+    my @a = @$args;
+    for my $x (@a) {
+        unsupported("qm " . join(' ', 'start', @$args)) if $x =~ m/^--?(?!skiplock)[a-z]/;
+    }
+    my $p = parse_cli($usage, { vmid => vmid_prop(), skiplock => { type => 'boolean', optional => 1 } },
+        ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $vmid = $p->{vmid};
+    # API vm_start loads nothing before the fork: a missing config is a worker error
+    my $ok = run_worker(sub {
+        lock_vm($vmid, 10, 0, sub {
+            my $c = load_local($vmid);
+            my $conf = $c->{main};
+            die "you can't start a vm if it's a template\n" if is_template($conf);
+            my $suspended = ($conf->{lock} // '') eq 'suspended';
+            check_lock($conf) if !($p->{skiplock} || $suspended);
+            die "VM $vmid already running\n" if PVESim::is_running($vmid);
+            my $cfg = PVESim::storage_cfg();
+            exec_hookscript($conf, $vmid, 'pre-start', 1, { PVE_MIGRATED_FROM => '' });
+            for my $d (PVESim::conf_drives($conf)) {
+                next if PVESim::drive_is_cdrom($d->[1]) && !PVESim::drive_is_cloudinit($d->[1]);
+                my ($sid) = PVESim::parse_volume_id($d->[1]->{file}, 1);
+                next if !defined $sid;
+                die "storage '$sid' is not online\n" if PVESim::storage_fault_inactive('qm', 'start', $sid);
+            }
+            PVESim::set_run_state($vmid, 'running');
+            if ($suspended) {    # resume from hibernation drops the lock (and vmstate)
+                delete $conf->{lock};
+                delete $conf->{vmstate};
+                PVESim::write_conf($vmid, $c);
+            }
+            exec_hookscript($conf, $vmid, 'post-start', 0, { PVE_MIGRATED_FROM => '' });
+        });
+    });
+    return $ok ? 0 : 255;
+}
+
+sub assert_config_exists($vmid) {
+    my $node = PVESim::nodename();
+    die "unable to find configuration file for VM $vmid on node '$node'\n"
+        if !-f PVESim::conf_path($vmid);
+}
+
+# qemu-server _do_vm_stop: check_running (asserts the config exists), then
+# load_config, check_lock, pre-stop; vm_stop_cleanup runs post-stop
+sub do_stop($vmid, $shutdown) {
+    assert_config_exists($vmid);
+    return if !PVESim::is_running($vmid);
+    my $c = load_local($vmid);
+    my $conf = $c->{main};
+    check_lock($conf);
+    exec_hookscript($conf, $vmid, 'pre-stop', 0);
+    PVESim::set_run_state($vmid, 'stopped');
+    # qemu-server >= 9.2 vm_stop_cleanup runs post-stop
+    exec_hookscript($conf, $vmid, 'post-stop', 0);
+}
+
+sub cmd_stop($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm stop <vmid> [OPTIONS]';
+    for my $x (@$args) { unsupported("qm " . join(' ', 'stop', @$args)) if $x =~ m/^--?[a-z]/ }
+    my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $vmid = $p->{vmid};
+    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { do_stop($vmid, 0) }) });
+    return $ok ? 0 : 255;
+}
+
+sub cmd_shutdown($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm shutdown <vmid> [OPTIONS]';
+    for my $x (@$args) { unsupported("qm " . join(' ', 'shutdown', @$args)) if $x =~ m/^--?[a-z]/ }
+    my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $vmid = $p->{vmid};
+    die "VM is paused - cannot shutdown\n" if PVESim::run_state($vmid)->{status} eq 'paused';
+    # check_running -> assert_config_exists_on_node (a -f test: errno ENOENT, exit 2)
+    eval { assert_config_exists($vmid) };
+    err($@, 2) if $@;
+    die "VM $vmid not running\n" if !PVESim::is_running($vmid);
+    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { do_stop($vmid, 1) }) });
+    return $ok ? 0 : 255;
+}
+
+# ------------------------------------------------------------ qm destroy
+
+sub cmd_destroy($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm destroy <vmid> [OPTIONS]';
+    for my $x (@$args) { unsupported("qm " . join(' ', 'destroy', @$args)) if $x =~ m/^--?[a-z]/ }
+    my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $vmid = $p->{vmid};
+    # API destroy_vm $early_checks (before the fork and again under the lock)
+    my $early_checks = sub {
+        my $c = load_local($vmid);
+        die "can't remove VM $vmid - protection mode enabled\n" if $c->{main}->{protection};
+        die "VM $vmid is running - destroy failed\n" if PVESim::is_running($vmid);
+        return $c;
+    };
+    $early_checks->();
+    my $ok = run_worker(sub {
+        lock_vm($vmid, 10, 0, sub {
+            $early_checks->();
+            # QemuServer.pm destroy_vm
+            my $c = load_local($vmid);
+            my $conf = $c->{main};
+            check_lock($conf) if ($conf->{lock} // '') ne 'suspended';
+            my $cfg = PVESim::storage_cfg();
+            my @drives = map { [$_, PVESim::parse_drive($conf->{$_})] }
+                grep { $PVESim::IS_DRIVE{$_} || /^unused\d+$/ } sort keys %$conf;
+            if (is_template($conf)) {
+                for my $d (@drives) {
+                    next if PVESim::drive_is_cdrom($d->[1]);
+                    my $volid = $d->[1]->{file};
+                    my ($sid, $vn) = PVESim::parse_volume_id($volid, 1);
+                    next if !defined $sid;
+                    my @users = grep {
+                        (PVESim::slurp(PVESim::vol_reg_path($sid, $_)) // '') =~ m/^base=\Q$vn\E$/m
+                    } PVESim::list_volumes($sid);
+                    die "base volume '$volid' is still in use by linked cloned\n" if @users;
+                }
+            }
+            my %done;
+            for my $d (@drives) {
+                my $drive = $d->[1];
+                next if PVESim::drive_is_cdrom($drive) && !PVESim::drive_is_cloudinit($drive);
+                my $volid = $drive->{file};
+                next if !$volid || $volid =~ m|^/| || $done{$volid}++;
+                my ($sid, $vn) = PVESim::parse_volume_id($volid, 1);
+                next if !defined $sid;
+                my $s = $cfg->{$sid} or next;
+                my $pv = eval { PVESim::parse_volname($s, $vn) } or next;
+                next if !defined($pv->{vmid}) || $pv->{vmid} != $vmid;
+                PVESim::free_volume($cfg, $volid);
+                print "  Logical volume \"$pv->{name}\" successfully removed.\n"
+                    if $s->{type} =~ /^lvm/;
+            }
+            unlink PVESim::conf_path($vmid);
+            PVESim::set_run_state($vmid, 'stopped');
+            PVESim::regen_vmlist();
+        });
+    });
+    return $ok ? 0 : 255;
+}
+
+# ------------------------------------------------------------ pvesm
+
+sub cmd_pvesm_status($args) {
+    my $usage = 'pvesm status  [OPTIONS]';
+    my $p = parse_cli($usage, {
+            content => { type => 'string', format => 'pve-storage-content-list', optional => 1 },
+            storage => { type => 'string', format => 'pve-storage-id', optional => 1 },
+            enabled => { type => 'boolean', optional => 1 },
+            target => { type => 'string', format => 'pve-node', optional => 1 },
+            format => { type => 'boolean', optional => 1 },
+        }, [], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $cfg = PVESim::storage_cfg();
+    my $node = PVESim::nodename();
+    my $target = $p->{target};
+    undef $target if $target && ($target eq $node || $target eq 'localhost');
+    die "no such cluster node '$target'\n" if $target && !PVESim::node_exists($target);
+    my %want_content = map { $_ => 1 } split /[,;\s]+/, ($p->{content} // '');
+    my @rows;
+    for my $sid (sort keys %$cfg) {
+        my $s = $cfg->{$sid};
+        next if defined $p->{storage} && $sid ne $p->{storage};
+        my $enabled = PVESim::storage_enabled_on($s, $node);
+        if (%want_content) {
+            next if !$enabled;
+            next if !grep { $s->{contenthash}->{$_} } keys %want_content;
+        }
+        next if $p->{enabled} && $s->{disable};
+        if ($target) {
+            next if !$s->{shared};
+            next if !PVESim::storage_enabled_on($s, $target);
+        }
+        push @rows, [$sid, $s, $enabled];
+    }
+    if (defined $p->{storage} && !@rows) {
+        param_err($usage, storage => 'No such storage.');
+    }
+    my $maxlen = 0;
+    for (@rows) { $maxlen = length($_->[0]) if length($_->[0]) > $maxlen }
+    $maxlen += 1;
+    my @out;
+    for my $r (@rows) {
+        my ($sid, $s, $enabled) = @$r;
+        my ($status, $total, $used, $avail) = ('disabled', 0, 0, 0);
+        if ($enabled) {
+            if (PVESim::storage_fault_inactive('pvesm', 'status', $sid)) {
+                print STDERR "storage '$sid' is not online\n";
+                $status = 'inactive';
+            } else {
+                $status = 'active';
+                ($total, $used, $avail) = capacity($sid, $s);
+            }
+        }
+        push @out, [$sid, $s->{type}, $status, $total, $used, $avail];
+    }
+    my @hdr = $ENV{PVESIM_PVESM_OLD_HEADER}
+        ? ('Name', 'Type', 'Status', 'Total', 'Used', 'Available', '%')
+        : ('Name', 'Type', 'Status', 'Total (KiB)', 'Used (KiB)', 'Available (KiB)', '%');
+    printf "%-${maxlen}s %10s %10s %15s %15s %15s %8s\n", @hdr;
+    for my $o (@out) {
+        printf "%-${maxlen}s %10s %10s %15d %15d %15d ", @$o[0 .. 5];
+        if ($o->[2] eq 'disabled') {
+            printf "%8s\n", 'N/A';
+        } else {
+            my $per = $o->[3] ? ($o->[4] * 100) / $o->[3] : 0;
+            printf "%7.2f%%\n", $per;
+        }
+    }
+    return 0;
+}
+
+# capacities in KiB; DIR/storage-capacity lines "<sid> <total KiB> <base used KiB>"
+sub capacity($sid, $s) {
+    my %cap;
+    for (split /\n/, PVESim::slurp("$DIR/storage-capacity") // '') {
+        my ($id, $t, $u) = split;
+        $cap{$id} = [$t, $u] if defined $u;
+    }
+    my ($total, $base) = @{ $cap{$sid} // [0, 0] };
+    return (0, 0, 0) if !$total;
+    my $used = $base + int(PVESim::storage_used_bytes($sid) / 1024);
+    $used = $total if $used > $total;
+    return ($total, $used, $total - $used);
+}
+
+sub cmd_pvesm_path($args) {
+    my $usage = 'pvesm path <volume>';
+    my $p = parse_cli($usage, { volume => { type => 'string' } }, ['volume'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my $cfg = PVESim::storage_cfg();
+    my ($path) = PVESim::volume_path($cfg, $p->{volume});
+    print "$path\n";
+    return 0;
+}
+
+# ------------------------------------------------------------ dispatch
+
+sub resolve($name, $table) {
+    return $name if exists $table->{$name};
+    my @m = grep { /^\Q$name\E/ && defined $table->{$_} } keys %$table;
+    return $m[0] if @m == 1;
+    return undef;
+}
+
+sub main() {
+    if (my $ms = $ENV{PVESIM_LATENCY_MS}) { sleep($ms / 1000) }
+    die "pvesim: state directory '$DIR' missing\n" if !-d "$DIR/etc/pve";
+    my %impl = $PROG eq 'qm'
+        ? (status => \&cmd_status, config => \&cmd_config, list => \&cmd_list, clone => \&cmd_clone,
+            template => \&cmd_template, set => \&cmd_set, unlock => \&cmd_unlock, start => \&cmd_start,
+            stop => \&cmd_stop, shutdown => \&cmd_shutdown, destroy => \&cmd_destroy)
+        : $PROG eq 'pvesm' ? (status => \&cmd_pvesm_status, path => \&cmd_pvesm_path)
+        : die "pvesim: unknown program '$PROG'\n";
+    my %real = $PROG eq 'qm' ? %QM_COMMANDS : %PVESM_COMMANDS;
+    my @a = @ARGS;
+    return abort_usage('no command specified') if !@a;
+    my $c = shift @a;
+    my $cmd = resolve($c, \%real);
+    return abort_usage("unknown command '$PROG $c'") if !$cmd;
+    $SUBCMD = $cmd;
+    my $fn = $impl{$cmd};
+    unsupported("$PROG " . join(' ', @ARGS)) if !$fn;
+    return $fn->(\@a);
+}
+
+my $rc = eval { main() };
+if (my $e = $@) {
+    if (ref($e) eq 'PVESim::Unsupported') {
+        print STDERR $e->{msg};
+        $rc = 99;
+    } elsif (ref($e) eq 'PVESim::Err') {
+        print STDERR $e->{msg};
+        $rc = $e->{rc};
+    } else {
+        print STDERR $e;
+        $rc = 255;
+    }
+}
+$rc //= 0;
+log_call($rc);
+exit $rc;
