@@ -90,6 +90,10 @@ install: all
 	install -D -m 0755 $(B)/pvetmpl $(DESTDIR)$(SBINDIR)/pvetmpl
 	install -D -m 0755 $(B)/pvetmpl-hook $(DESTDIR)$(LIBEXECDIR)/pvetmpl-hook
 	install -D -m 0644 conf/pvetmpl.conf $(DESTDIR)$(SYSCONFDIR)/pvetmpl/pvetmpl.conf
+	install -D -m 0644 conf/pvetmpl.catalog $(DESTDIR)$(CATALOGDIR)/pvetmpl.catalog
+	install -D -m 0644 wrapper/pvetmpl.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl.8
+	install -D -m 0644 hooks/pvetmpl-hook.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl-hook.8
+	install -D -m 0644 conf/pvetmpl.conf.5 $(DESTDIR)$(MANDIR)/man5/pvetmpl.conf.5
 
 format:
 	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
