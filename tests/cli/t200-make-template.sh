@@ -328,21 +328,47 @@ t_clone_linked() {
     assert_grep "not a template" "$T/err"
 }
 
+t_progress_tty() {
+    # On a terminal: one bar per disk from qm's "transferred X of Y (P%)" lines.
+    sim_setup
+    sim_knob PVESIM_COPY_MIBPS=8000
+    script -qec "$PVETMPL make-template 100 9000 --no-hook" /dev/null >"$T/tty" </dev/null
+    tr '\r' '\n' <"$T/tty" >"$T/lines"
+    assert_grep '^scsi0 +\[#+-*\] +[0-9]+\.[0-9]{2}% [0-9.]+ GiB of 32\.0 GiB' "$T/lines"
+    assert_grep '^scsi0 +\[#{30}\] 100\.00% 32\.0 GiB of 32\.0 GiB' "$T/lines"
+    # and none without a terminal, or with --no-progress / -q / --json
+    expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
+    assert_no_grep '\[#' "$T/err"
+    script -qec "$PVETMPL --no-progress make-template 100 9002 --no-hook" /dev/null >"$T/tty2" </dev/null
+    assert_no_grep '\[#' "$T/tty2"
+}
+
+t_verbose_qm_lines() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" -v make-template 100 9000 --no-hook
+    assert_grep '^qm: create full clone of drive scsi0 \(local-lvm:vm-100-disk-0\)$' "$T/err"
+    assert_grep '^qm: transferred .* of 32\.0 GiB \(100\.00%\)$' "$T/err"
+    expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
+    assert_no_grep '^qm: ' "$T/err"
+}
+
 t_parallel_one_storage() {
     sim_setup
-    sim_knob PVESIM_COPY_MIBPS=20000
+    sim_knob PVESIM_COPY_MIBPS=8000
     for i in 1 2 3 4; do
         "$PVESIM" "$S" add-vm $((110 + i)) --name src$i --disk scsi0=local-lvm:8G
     done
     pids=()
     for i in 1 2 3 4; do
-        "$PVETMPL" --json make-template $((110 + i)) $((9010 + i)) --no-hook >"$T/out$i" 2>"$T/err$i" &
+        "$PVETMPL" make-template $((110 + i)) $((9010 + i)) --no-hook >"$T/out$i" 2>"$T/err$i" &
         pids+=($!)
     done
     fails=0
     for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
     cat "$T"/err* >&2
     assert_eq 0 "$fails" "failed runs"
+    assert_grep "waiting for a copy slot on storage 'local-lvm'" <(cat "$T"/err*)
+    assert_no_grep "got timeout|locked" <(cat "$T"/err*)
     for i in 1 2 3 4; do
         sim_qm config $((9010 + i)) | grep -q '^template: 1$'
     done
@@ -412,6 +438,8 @@ t_check "SIGINT is passed on and reported: 130" t_interrupt
 t_check "unparseable qm output: 65" t_garbage_output
 t_check "crash mid-clone: 1, nothing deleted" t_crash_mid_clone
 t_check "clone --linked from a template" t_clone_linked
+t_check "progress bar per disk on a terminal only" t_progress_tty
+t_check "-v shows qm's own lines" t_verbose_qm_lines
 t_check "4 parallel make-template onto one storage: none fails" t_parallel_one_storage
 t_check "parallel runs for one NEWID: one qm clone" t_parallel_same_newid
 t_done
