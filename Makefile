@@ -2,7 +2,7 @@
 # dpkg-buildflags hardening survives. DEVELOPER=1 (CI) adds -Werror.
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
-LIBEXECDIR ?= $(PREFIX)/lib/pvetmpl
+LIBEXECDIR ?= $(PREFIX)/libexec/pvetmpl
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog

@@ -387,7 +387,7 @@ START_TEST(shipped_conf_documents_defaults)
     struct conf c = {0};
     load_ok(text, &c);
     /* The file shows the Debian package's path; a build may move it. */
-    ck_assert_str_eq(c.hook_binary, "/usr/lib/pvetmpl/pvetmpl-hook");
+    ck_assert_str_eq(c.hook_binary, "/usr/libexec/pvetmpl/pvetmpl-hook");
     free(c.hook_binary);
     c.hook_binary = strdup(HOOK_BINARY);
     assert_defaults(&c);
