@@ -182,11 +182,8 @@ static int query(struct ctx *c, struct strv *argv, const char *what, struct spaw
 /* Runs a state-changing command, or only records it in a dry run. */
 static int change(struct ctx *c, struct strv *argv, const char *what, struct err *e)
 {
-    report_add_command(c->rep, strv_argv(argv));
+    cmd_record(c, strv_argv(argv));
     if (c->dry_run) {
-        char *q = strv_join_quoted(strv_argv(argv));
-        cmd_info(c, "would run: %s", q ? q : what);
-        free(q);
         return 0;
     }
     struct spawn_result res;
@@ -195,6 +192,30 @@ static int change(struct ctx *c, struct strv *argv, const char *what, struct err
     }
     int r = spawn_result_code(&res) == 0 ? 0 : node_fail(&res, what, e);
     spawn_result_release(&res);
+    return r;
+}
+
+/* A change with its journal records: "dry-run", or "started" then
+ * "succeeded"/"failed". An unwritten record is only a warning. */
+static int journalled_change(struct ctx *c, struct journal_event *ev, struct strv *argv,
+                             const char *what, struct err *e)
+{
+    struct err je;
+    if (c->dry_run) {
+        char *q = strv_join_quoted(strv_argv(argv));
+        if (journal_dry_run(ev, q, &je) < 0) {
+            warn_journal(c, &je);
+        }
+        free(q);
+        return change(c, argv, what, e);
+    }
+    if (journal_begin(ev, &je) < 0) {
+        warn_journal(c, &je);
+    }
+    int r = change(c, argv, what, e);
+    if (journal_end(ev, r < 0 ? e : NULL, &je) < 0) {
+        warn_journal(c, &je);
+    }
     return r;
 }
 
@@ -390,25 +411,9 @@ static int install_one(struct ctx *c, uint32_t vmid, const char *storage, const 
     if (hook_argv_qm_set(c->conf, vmid, volid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int r;
-    if (c->dry_run) {
-        char *q = strv_join_quoted(strv_argv(&argv));
-        if (journal_dry_run(&ev, q, &je) < 0) {
-            warn_journal(c, &je);
-        }
-        free(q);
-        r = change(c, &argv, "qm set", e);
-    } else {
-        if (journal_begin(&ev, &je) < 0) {
-            warn_journal(c, &je);
-        }
-        char what[48];
-        snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
-        r = change(c, &argv, what, e);
-        if (journal_end(&ev, r < 0 ? e : NULL, &je) < 0) {
-            warn_journal(c, &je);
-        }
-    }
+    char what[48];
+    snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
+    int r = journalled_change(c, &ev, &argv, what, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;
@@ -453,25 +458,9 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     if (hook_argv_qm_unset(c->conf, vmid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int r;
-    if (c->dry_run) {
-        char *q = strv_join_quoted(strv_argv(&argv));
-        if (journal_dry_run(&ev, q, &je) < 0) {
-            warn_journal(c, &je);
-        }
-        free(q);
-        r = change(c, &argv, "qm set", e);
-    } else {
-        if (journal_begin(&ev, &je) < 0) {
-            warn_journal(c, &je);
-        }
-        char what[48];
-        snprintf(what, sizeof(what), "qm set %" PRIu32 " --delete hookscript", vmid);
-        r = change(c, &argv, what, e);
-        if (journal_end(&ev, r < 0 ? e : NULL, &je) < 0) {
-            warn_journal(c, &je);
-        }
-    }
+    char what[48];
+    snprintf(what, sizeof(what), "qm set %" PRIu32 " --delete hookscript", vmid);
+    int r = journalled_change(c, &ev, &argv, what, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;

@@ -195,16 +195,6 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
 
 /* ---- running qm operations -------------------------------------------- */
 
-static void record_argv(struct ctx *c, const struct strv *argv)
-{
-    report_add_command(c->rep, strv_argv(argv));
-    if (c->dry_run && !c->json) {
-        char *s = strv_join_quoted(strv_argv(argv));
-        printf("would run: %s\n", s ? s : argv->v[0]);
-        free(s);
-    }
-}
-
 /* Whether a lock error may be retried: for clone, only while NEWID does not exist. */
 typedef bool (*retry_ok_fn)(struct ctx *c, uint32_t newid);
 
@@ -227,13 +217,13 @@ static int run_op(struct ctx *c, const struct strv *argv, const char *what, bool
                   retry_ok_fn retry_ok, uint32_t newid, struct err *e)
 {
     if (c->dry_run) {
-        record_argv(c, argv);
+        cmd_record(c, strv_argv(argv));
         return 0;
     }
     long waited_ms = 0, backoff_ms = 1000;
     for (long attempt = 0;; attempt++) {
         struct progress pr;
-        record_argv(c, argv); /* each attempt is a run */
+        cmd_record(c, strv_argv(argv)); /* each attempt is a run */
         struct spawn_result r;
         char *const *argvs[1] = {strv_argv(argv)};
         progress_init(&pr, c);
@@ -585,7 +575,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
             err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
             goto fail;
         }
-        record_argv(c, &hargv);
+        cmd_record(c, strv_argv(&hargv));
         strv_release(&hargv);
     } else if (hook && hook_register(c, o.newid, e) < 0) {
         char keep[sizeof(e->detail)];

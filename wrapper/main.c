@@ -85,6 +85,16 @@ void cmd_warn(const struct ctx *c, const char *fmt, ...)
     }
 }
 
+void cmd_record(const struct ctx *c, char *const *argv)
+{
+    report_add_command(c->rep, argv);
+    if (c->dry_run && !c->json && !c->quiet) {
+        char *s = strv_join_quoted(argv);
+        printf("would run: %s\n", s ? s : argv[0]);
+        free(s);
+    }
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct ctx *, int, char **, struct err *);

@@ -49,19 +49,9 @@ jsel() { # MATCH... -> all matching entries of pvetmpl as JSON lines
 }
 jfield() { jq -r --arg f "$2" '.[$f] // "<absent>"' <<<"$1"; }
 
-mknode() {
-    D=$T/node
-    "$PVESIM" init "$D" >/dev/null
-    cat >"$T/pvetmpl.conf" <<EOF
-qm = "$D/bin/qm"
-pvesm = "$D/bin/pvesm"
-vmlist = "$D/etc/pve/.vmlist"
-pve_dir = "$D/etc/pve"
-node = "pve"
-run_dir = "$D/run/pvetmpl"
-hook_binary = "$BUILD/pvetmpl-hook"
-EOF
-    export PVETMPL_CONFIG=$T/pvetmpl.conf
+mknode() { # the shared simulated node of lib.sh, as $D
+    sim_setup
+    D=$S
     T0=$(date +%s.%N)
 }
 

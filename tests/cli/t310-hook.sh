@@ -253,19 +253,9 @@ EOF
     assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3131)" MESSAGE_ID)"
 }
 
-mknode() {
-    D=$T/node
-    "$PVESIM" init "$D" >/dev/null
-    cat >"$T/pvetmpl.conf" <<EOF
-qm = "$D/bin/qm"
-pvesm = "$D/bin/pvesm"
-vmlist = "$D/etc/pve/.vmlist"
-pve_dir = "$D/etc/pve"
-node = "pve"
-run_dir = "$D/run/pvetmpl"
-hook_binary = "$BUILD/pvetmpl-hook"
-EOF
-    export PVETMPL_CONFIG=$T/pvetmpl.conf
+mknode() { # the shared simulated node of lib.sh, as $D
+    sim_setup
+    D=$S
     SNIP=$D/var/lib/vz/snippets
 }
 
@@ -340,7 +330,7 @@ dry_run_changes_nothing() {
     assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "no mutating call"
     expect_rc 0 "$PVETMPL" hook install 3142
     expect_rc 0 "$PVETMPL" -n hook remove 3142
-    assert_grep "would run: .*/qm set 3142 --delete hookscript" "$T/err"
+    assert_grep "would run: .*/qm set 3142 --delete hookscript" "$T/out"
     run "$D/bin/qm" config 3142
     assert_grep "^hookscript: " "$T/out"
 }

@@ -225,17 +225,8 @@ many_unrelated_entries() {
 real_lineage_end_to_end() {
     # The real writers: make-template registers the hook, the linked clone
     # inherits it, the simulated qm start/stop run it, audit ties them up.
-    local D=$T/node
-    "$PVESIM" init "$D" >/dev/null
-    cat >"$T/pvetmpl.conf" <<EOF
-qm = "$D/bin/qm"
-pvesm = "$D/bin/pvesm"
-vmlist = "$D/etc/pve/.vmlist"
-pve_dir = "$D/etc/pve"
-node = "pve"
-run_dir = "$D/run/pvetmpl"
-hook_binary = "$BUILD/pvetmpl-hook"
-EOF
+    sim_setup
+    local D=$S
     printf 'pve_dir = "%s/etc/pve"\nnode = "pve"\n' "$D" \
         >"$D/var/lib/vz/snippets/pvetmpl-hook.conf"
     local t
