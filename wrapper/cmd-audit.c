@@ -387,6 +387,20 @@ static uint64_t now_usec(void)
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
+static const char *const help_audit =
+    "usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] [--json]\n"
+    "                     [-D DIR | --file FILE]\n"
+    "\n"
+    "History from the systemd journal: who made which template from which VM on\n"
+    "which storage when, the VMs cloned from it, and their starts and stops.\n"
+    "\n"
+    "  --vmid N        N and its lineage both ways (its source, its clones)\n"
+    "  --since T, --until T  time limits, as journalctl takes them\n"
+    "                  ('2026-11-26 10:00', '@EPOCH', 'today', 'yesterday', '-1h')\n"
+    "  --action A      only this action or hook phase (make-template, clone, pre-start...)\n"
+    "  --json          one JSON object per line instead of the table\n"
+    "  -D DIR, --file FILE  read an exported journal directory or file\n";
+
 int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
 {
     const char *dir = NULL, *action = NULL;
@@ -426,9 +440,8 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
         if (strcmp(opt, "--json") == 0) {
             c->json = true;
         } else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-            printf("usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] "
-                   "[--json] [-D DIR|--file FILE]\n");
-            c->own_output = true;
+            cmd_help(c, help_audit);
+            c->own_output = !c->json;
             rc = 0;
             goto out;
         } else if (strcmp(opt, "--vmid") == 0) {

@@ -12,7 +12,7 @@
 #include "qmargv.h"
 #include "validate.h"
 
-enum { O_STORAGE = 256, O_TARGET, O_HELP };
+enum { O_STORAGE = 256, O_TARGET, O_HELP, O_JSON };
 
 static const char *const help_check =
     "usage: pvetmpl [GLOBAL OPTIONS] check SRC [--storage STORAGE] [--target NODE]\n"
@@ -32,6 +32,7 @@ int cmd_check(struct ctx *c, int argc, char **argv, struct err *e)
         {"storage", required_argument, NULL, O_STORAGE},
         {"target", required_argument, NULL, O_TARGET},
         {"help", no_argument, NULL, O_HELP},
+        {"json", no_argument, NULL, O_JSON}, /* main already saw it anywhere on the line */
         {NULL, 0, NULL, 0},
     };
     struct preflight_req q = {.for_template = true};
@@ -50,13 +51,18 @@ int cmd_check(struct ctx *c, int argc, char **argv, struct err *e)
             r = validate_node_name(optarg, msg, sizeof(msg));
             q.target = optarg;
             break;
+        case O_JSON:
+            break;
         case 'h':
         case O_HELP:
-            fputs(help_check, stdout);
+            cmd_help(c, help_check);
             return 0;
         case ':':
             return err_set(e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
         default:
+            if (optopt) {
+                return err_set(e, ERR_USAGE, "unknown option '-%c' for check", optopt);
+            }
             return err_set(e, ERR_USAGE, "unknown option '%s' for check", argv[optind - 1]);
         }
         if (r < 0) {
@@ -105,9 +111,9 @@ static const char *template_word(const struct conf *cf, const struct pvesm_row *
 
 int cmd_storages(struct ctx *c, int argc, char **argv, struct err *e)
 {
-    if (argc > 1) {
+    if (argc > 1 && strcmp(argv[1], "--json") != 0) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            fputs(help_storages, stdout);
+            cmd_help(c, help_storages);
             return 0;
         }
         return err_set(e, ERR_USAGE, "storages takes no arguments, got '%s'", argv[1]);
@@ -138,7 +144,7 @@ int cmd_storages(struct ctx *c, int argc, char **argv, struct err *e)
         }
     }
     struct json_object *arr = json_object_new_array();
-    if (!c->json && !c->quiet) {
+    if (!c->json) {
         printf("%-20s %-12s %-9s %-7s %s\n", "STORAGE", "TYPE", "STATE", "IMAGES", "TEMPLATES");
     }
     for (size_t i = 0; i < all.n; i++) {

@@ -535,6 +535,17 @@ static int usage(struct err *e, const char *fmt, const char *arg)
                    m);
 }
 
+static const char *const help_hook =
+    "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove|status VMID... [--storage STORAGE]\n"
+    "\n"
+    "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
+    "           left alone when identical) and set it as each VM's hookscript\n"
+    "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
+    "  status   whether each VM has the hook, which volume, and whether the file\n"
+    "           is the same binary as hook_binary\n"
+    "\n"
+    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
+
 int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 {
     if (argc < 2) {
@@ -548,8 +559,8 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     } else if (strcmp(argv[1], "status") == 0) {
         op = OP_STATUS;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: pvetmpl hook install|remove|status VMID... [--storage STORAGE]\n");
-        c->own_output = true;
+        cmd_help(c, help_hook);
+        c->own_output = !c->json;
         return 0;
     } else {
         return usage(e, "unknown subcommand '%s'", argv[1]);

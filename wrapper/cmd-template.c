@@ -40,6 +40,7 @@ enum {
     O_LINKED,
     O_DISK,
     O_HELP,
+    O_JSON,
 };
 
 static const char *const help_make_template =
@@ -84,6 +85,17 @@ static int usage_err(struct err *e, const char *msg)
     return err_set(e, ERR_USAGE, "%s", msg);
 }
 
+/* getopt's '?': a short option inside a cluster is named by optopt, since
+ * argv[optind - 1] may be the whole cluster or already the next word. */
+static int bad_option(int argc, char **argv, struct err *e)
+{
+    (void)argc;
+    if (optopt) {
+        return err_set(e, ERR_USAGE, "unknown option '-%c' for %s", optopt, argv[0]);
+    }
+    return err_set(e, ERR_USAGE, "unknown option '%s' for %s", argv[optind - 1], argv[0]);
+}
+
 /* Parses SRC NEWID and the clone options. Returns 1 for --help (printed). */
 static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_template,
                             struct opts *o, struct err *e)
@@ -100,6 +112,7 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
         {"no-hook", no_argument, NULL, O_NO_HOOK},
         {"linked", no_argument, NULL, O_LINKED},
         {"help", no_argument, NULL, O_HELP},
+        {"json", no_argument, NULL, O_JSON}, /* main already saw it anywhere on the line */
         {NULL, 0, NULL, 0},
     };
     char msg[512];
@@ -159,14 +172,16 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
             o->linked = true;
             o->q.full = false;
             break;
+        case O_JSON:
+            break;
         case 'h':
         case O_HELP:
-            fputs(make_template ? help_make_template : help_clone, stdout);
+            cmd_help(c, make_template ? help_make_template : help_clone);
             return 1;
         case ':':
             return err_set(e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return err_set(e, ERR_USAGE, "unknown option '%s' for %s", argv[optind - 1], argv[0]);
+            return bad_option(argc, argv, e);
         }
         if (r < 0) {
             return usage_err(e, msg);
@@ -187,16 +202,54 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
         return err_set(e, ERR_USAGE,
                        "options '--storage' and '--format' are not allowed for linked clones");
     }
+    if (make_template && o->q.target) {
+        /* qm template must run on the node that holds the VM, and qm here only
+         * reaches this node: make the template here, then 'qm migrate' it. */
+        return err_set(e, ERR_USAGE,
+                       "make-template cannot use '--target': the conversion must run on the node "
+                       "that holds the copy; make the template here and move it with 'qm "
+                       "migrate %" PRIu32 " %s'",
+                       o->newid, o->q.target);
+    }
     o->q.src = o->src;
     o->q.newid = o->newid;
-    (void)c;
     return 0;
 }
 
 /* ---- running qm operations -------------------------------------------- */
 
-/* Whether a lock error may be retried: for clone, only while NEWID does not exist. */
-typedef bool (*retry_ok_fn)(struct ctx *c, uint32_t newid);
+/* The lock-retry budget of one action: lock_retries tries, lock_retry_max
+ * seconds, exponential backoff from 1 s up to 30 s. */
+struct backoff {
+    long attempt, waited_ms, next_ms;
+};
+
+/* After a lock error in e: warns, sleeps and returns true when another try is
+ * allowed; false when the budget is spent (e unchanged) or on a signal (e set). */
+static bool backoff_wait(struct ctx *c, struct backoff *b, struct err *e)
+{
+    if (!b->next_ms) {
+        b->next_ms = 1000;
+    }
+    if (b->attempt >= c->conf->lock_retries ||
+        b->waited_ms + b->next_ms > c->conf->lock_retry_max * 1000) {
+        return false;
+    }
+    b->attempt++;
+    cmd_warn(c, "%s; retrying in %ld s (%ld of %ld)", e->detail, b->next_ms / 1000, b->attempt,
+             c->conf->lock_retries);
+    if (node_sleep(c, b->next_ms, e) < 0) {
+        return false;
+    }
+    b->waited_ms += b->next_ms;
+    b->next_ms = b->next_ms * 2 > 30000 ? 30000 : b->next_ms * 2;
+    return true;
+}
+
+static bool is_lock_error(enum qm_error qe)
+{
+    return qe == QM_ERR_LOCKED || qe == QM_ERR_LOCK_TIMEOUT;
+}
 
 static bool newid_still_free(struct ctx *c, uint32_t newid)
 {
@@ -210,58 +263,31 @@ static bool newid_still_free(struct ctx *c, uint32_t newid)
     return free_;
 }
 
-/* Runs a state-changing qm command with progress, retrying qm's lock errors
- * with backoff (lock_retries / lock_retry_max). stderr_decides: qm template
- * exits 0 on failure, so its stderr is classified whatever the status. */
-static int run_op(struct ctx *c, const struct strv *argv, const char *what, bool stderr_decides,
-                  retry_ok_fn retry_ok, uint32_t newid, struct err *e)
+/* Runs one state-changing qm command with progress. stderr_decides: qm
+ * template exits 0 on failure, so its stderr is classified whatever the
+ * status. Returns 0, or -1 with e set and *ret_qe the class of qm's error. */
+static int run_once(struct ctx *c, const struct strv *argv, const char *what, bool stderr_decides,
+                    enum qm_error *ret_qe, struct err *e)
 {
-    if (c->dry_run) {
-        cmd_record(c, strv_argv(argv));
-        return 0;
+    struct progress pr;
+    struct spawn_result r;
+    char *const *argvs[1] = {strv_argv(argv)};
+    *ret_qe = QM_ERR_NONE;
+    cmd_record(c, strv_argv(argv)); /* each attempt is a run */
+    progress_init(&pr, c);
+    int rr = node_run_many(c, 1, argvs, &r, progress_line, &pr, e);
+    progress_finish(&pr);
+    if (rr < 0) {
+        return -1;
     }
-    long waited_ms = 0, backoff_ms = 1000;
-    for (long attempt = 0;; attempt++) {
-        struct progress pr;
-        cmd_record(c, strv_argv(argv)); /* each attempt is a run */
-        struct spawn_result r;
-        char *const *argvs[1] = {strv_argv(argv)};
-        progress_init(&pr, c);
-        int rr = node_run_many(c, 1, argvs, &r, progress_line, &pr, e);
-        progress_finish(&pr);
-        if (rr < 0) {
-            return -1;
-        }
-        enum qm_error qe = qm_classify_error(r.err, NULL);
-        bool failed = spawn_result_code(&r) != 0 || (stderr_decides && qe != QM_ERR_NONE);
-        if (!failed) {
-            spawn_result_release(&r);
-            return 0;
-        }
-        if (!r.exited) {
-            node_fail(&r, what, e);
-        } else {
-            node_fail(&r, what, e);
-        }
-        spawn_result_release(&r);
-        bool lockerr = qe == QM_ERR_LOCKED || qe == QM_ERR_LOCK_TIMEOUT;
-        if (!lockerr) {
-            return -1;
-        }
-        if (attempt >= c->conf->lock_retries ||
-            waited_ms + backoff_ms > c->conf->lock_retry_max * 1000 ||
-            (retry_ok && !retry_ok(c, newid))) {
-            e->cls = ERR_BUSY;
-            return -1;
-        }
-        cmd_warn(c, "%s; retrying in %ld s (%ld of %ld)", e->detail, backoff_ms / 1000, attempt + 1,
-                 c->conf->lock_retries);
-        if (node_sleep(c, backoff_ms, e) < 0) {
-            return -1;
-        }
-        waited_ms += backoff_ms;
-        backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+    enum qm_error qe = qm_classify_error(r.err, NULL);
+    int rc = 0;
+    if (spawn_result_code(&r) != 0 || (stderr_decides && qe != QM_ERR_NONE)) {
+        *ret_qe = qe;
+        rc = node_fail(&r, what, e);
     }
+    spawn_result_release(&r);
+    return rc;
 }
 
 /* Reads VMID's config (retrying nothing: a read). */
@@ -322,56 +348,116 @@ static void report_disks(struct ctx *c, const struct qm_config *cf, const struct
     }
 }
 
-/* The read-back check: template: 1 and every non-CD-ROM disk (or only) a base volume. */
-static int verify_template(struct ctx *c, uint32_t vmid, const char *only, const char *qm_err,
-                           struct qm_config *cf, struct err *e)
+static size_t count_base(const struct qm_config *cf)
 {
-    char list[700];
-    if (read_config(c, vmid, cf, e) < 0) {
-        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < cf->n_disks; i++) {
+        n += cf->disks[i].base;
     }
-    if (!cf->template) {
-        return err_set(e, ERR_QM_FAILED,
-                       "'qm template %" PRIu32 "' did not convert VM %" PRIu32
-                       " (no 'template: 1' in its config)%s%s",
-                       vmid, vmid, qm_err ? ": " : "", qm_err ? qm_err : "");
-    }
-    if (unconverted(cf, only, list, sizeof(list)) > 0) {
-        return err_set(e, ERR_QM_FAILED,
-                       "VM %" PRIu32 " is marked as a template but these disks were not "
-                       "converted to base volumes: %s",
-                       vmid, list);
-    }
-    return 0;
+    return n;
 }
 
-/* Runs qm template (or, for a half-converted template, qm template --disk for
- * each remaining disk), then verifies. */
-static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before, const char *only,
-                   struct err *e)
+/* Plans the conversion of cur: qm template VMID [--disk only], or, for a VM
+ * already marked as a template, qm template VMID --disk D per remaining disk
+ * (qm refuses "a template to a template" without --disk). */
+static int plan_convert(struct ctx *c, uint32_t vmid, const struct qm_config *cur, const char *only,
+                        struct strv *ret, size_t max, size_t *ret_n)
 {
-    struct strv argv = STRV_INIT;
-    int rc = 0;
-    if (before && before->template) {
-        for (size_t i = 0; rc == 0 && i < before->n_disks; i++) {
-            const struct qm_disk *d = &before->disks[i];
+    size_t n = 0;
+    if (cur && cur->template) {
+        for (size_t i = 0; i < cur->n_disks && n < max; i++) {
+            const struct qm_disk *d = &cur->disks[i];
             if (!disk_needs_base(d) || d->base || (only && strcmp(only, d->key) != 0)) {
                 continue;
             }
-            if (qmargv_template(c->conf->qm, vmid, d->key, &argv) < 0) {
-                return err_set(e, ERR_INTERNAL, "out of memory");
+            if (qmargv_template(c->conf->qm, vmid, d->key, &ret[n++]) < 0) {
+                goto oom;
             }
-            rc = run_op(c, &argv, "qm template --disk", true, NULL, 0, e);
-            strv_release(&argv);
         }
-    } else {
-        if (qmargv_template(c->conf->qm, vmid, only, &argv) < 0) {
-            return err_set(e, ERR_INTERNAL, "out of memory");
-        }
-        rc = run_op(c, &argv, "qm template", true, NULL, 0, e);
-        strv_release(&argv);
+    } else if (qmargv_template(c->conf->qm, vmid, only, &ret[n++]) < 0) {
+        goto oom;
     }
-    return rc;
+    *ret_n = n;
+    return 0;
+oom:
+    for (size_t i = 0; i < n; i++) {
+        strv_release(&ret[i]);
+    }
+    return -ENOMEM;
+}
+
+#define MAX_DRIVES 64
+
+/* Converts VMID to a template and verifies it by reading the config back
+ * (qm template exits 0 on failure). before: VMID's config now (NULL: a fresh
+ * copy, not a template). Lock errors are retried with a plan made from a fresh
+ * config, since qm may have written template: 1 before failing. The read-back
+ * always runs, so a failure names every disk left unconverted; after, when
+ * filled, is the final config; *changed tells whether the config changed. */
+static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before, const char *only,
+                   struct qm_config *after, bool *changed, struct err *e)
+{
+    struct strv plan[MAX_DRIVES];
+    struct qm_config fresh = {0};
+    const struct qm_config *cur = before;
+    struct backoff b = {0};
+    size_t n = 0;
+    int rc = 0;
+    for (;;) {
+        if (plan_convert(c, vmid, cur, only, plan, MAX_DRIVES, &n) < 0) {
+            rc = err_set(e, ERR_INTERNAL, "out of memory");
+            break;
+        }
+        enum qm_error qe = QM_ERR_NONE;
+        rc = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (rc == 0) {
+                rc = c->dry_run ? (cmd_record(c, strv_argv(&plan[i])), 0)
+                                : run_once(c, &plan[i], "qm template", true, &qe, e);
+            }
+            strv_release(&plan[i]);
+        }
+        if (rc == 0 || c->dry_run || !is_lock_error(qe) || !backoff_wait(c, &b, e)) {
+            break;
+        }
+        qm_config_release(&fresh);
+        if (read_config(c, vmid, &fresh, e) < 0) {
+            rc = -1;
+            break;
+        }
+        cur = &fresh;
+    }
+    qm_config_release(&fresh);
+    if (c->dry_run) {
+        return rc;
+    }
+    /* The read-back decides, whatever qm said. */
+    char qm_err[sizeof(e->detail)], list[700];
+    enum err_class qcls = e->cls;
+    snprintf(qm_err, sizeof(qm_err), "%s", rc < 0 ? e->detail : "");
+    if (read_config(c, vmid, after, e) < 0) {
+        return -1;
+    }
+    *changed =
+        !before || after->template != before->template || count_base(after) != count_base(before);
+    if (!after->template) {
+        unconverted(after, only, list, sizeof(list));
+        return err_set(e, rc < 0 ? qcls : ERR_QM_FAILED,
+                       "VM %" PRIu32 " was not converted (no 'template: 1' in its config; "
+                       "disks not converted: %s)%s%s",
+                       vmid, *list ? list : "none", rc < 0 ? ": " : "", qm_err);
+    }
+    if (unconverted(after, only, list, sizeof(list)) > 0) {
+        return err_set(e, rc < 0 ? qcls : ERR_QM_FAILED,
+                       "VM %" PRIu32 " is marked as a template but these disks were not "
+                       "converted to base volumes: %s%s%s",
+                       vmid, list, rc < 0 ? "; qm said: " : "", qm_err);
+    }
+    if (rc < 0) {
+        /* qm complained, yet the config is a complete template. */
+        cmd_warn(c, "%s; the config read back is a complete template", qm_err);
+    }
+    return 0;
 }
 
 /* ---- audit -------------------------------------------------------------- */
@@ -405,9 +491,49 @@ static void audit(struct ctx *c, struct journal_event *ev, enum journal_result r
     }
 }
 
+/* ---- preflight with lock retries --------------------------------------- */
+
+/* Runs the preflight; while only locks fail (a backup or another clone holds
+ * the source) it is retried with the same budget as qm's own lock errors, as
+ * a lock is transient. done(p), when set, ends the retries early (an already
+ * complete template needs no lock). A dry run does not wait. */
+static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct preflight *p,
+                           bool (*done)(const struct preflight *), struct err *e)
+{
+    struct backoff b = {0};
+    for (;;) {
+        int r = preflight_run(c, q, p, e);
+        if (r != 1 || p->failed != p->failed_busy || c->dry_run || (done && done(p))) {
+            return r;
+        }
+        if (!backoff_wait(c, &b, e)) {
+            return e->cls == ERR_INTERRUPTED ? -1 : r;
+        }
+        preflight_release(p);
+        report_clear_checks(c->rep);
+    }
+}
+
 /* ---- make-template / clone ------------------------------------------------ */
 
-/* NEWID exists already. Exit 0 unchanged when it is what was asked for. */
+/* The name a clone gets: --name, else qm's default "Copy-of-VM-<source name>". */
+static void expected_name(struct ctx *c, const struct opts *o, char *buf, size_t len)
+{
+    struct qm_config src = {0};
+    struct err ignore;
+    if (o->q.name) {
+        snprintf(buf, len, "%s", o->q.name);
+    } else if (read_config(c, o->src, &src, &ignore) == 0 && src.name) {
+        snprintf(buf, len, "Copy-of-VM-%s", src.name);
+    } else {
+        snprintf(buf, len, "Copy-of-VM-%" PRIu32, o->src);
+    }
+    qm_config_release(&src);
+}
+
+/* NEWID exists already. Exit 0 unchanged only when it is exactly what was
+ * asked for: unlocked, of the expected name, and (make-template) a complete
+ * template / (clone) not a template. Anything else is 69, naming the holder. */
 static int existing_newid(struct ctx *c, const struct opts *o, bool make_template,
                           const struct vmlist_entry *ve, struct err *e)
 {
@@ -418,27 +544,30 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
                        ve->type, ve->node);
     }
     struct qm_config cf = {0};
-    char list[700];
+    char list[700], want[256];
     if (read_config(c, o->newid, &cf, e) < 0) {
         return -1;
     }
+    expected_name(c, o, want, sizeof(want));
     const char *nm = cf.name ? cf.name : "";
+    bool name_ok = strcmp(nm, want) == 0, unlocked = !cf.lock;
     int rc;
-    bool name_ok = !o->q.name || strcmp(nm, o->q.name) == 0;
-    if (make_template && cf.template && name_ok &&
+    if (make_template && cf.template && name_ok && unlocked &&
         unconverted(&cf, NULL, list, sizeof(list)) == 0) {
         report_disks(c, &cf, NULL);
         report_set_msg(c->rep, "VM %" PRIu32 " is already the template '%s'; nothing to do",
                        o->newid, nm);
         rc = 0;
-    } else if (!make_template && !cf.template && name_ok && o->q.name) {
+    } else if (!make_template && !cf.template && name_ok && unlocked) {
+        report_disks(c, &cf, NULL);
         report_set_msg(c->rep, "VM %" PRIu32 " '%s' exists already; nothing to do", o->newid, nm);
         rc = 0;
-    } else if (make_template && !cf.template && name_ok && !cf.lock) {
+    } else if (make_template && name_ok && unlocked) {
+        /* Our own earlier run, interrupted between the copy and the conversion. */
         rc = err_set(e, ERR_PRECONDITION,
-                     "VMID %" PRIu32 " is already used by VM '%s', which is not a template; if "
-                     "it is the copy of an interrupted make-template, finish it with "
-                     "'pvetmpl template %" PRIu32 "'",
+                     "VMID %" PRIu32 " is already used by VM '%s', which is not a complete "
+                     "template; if it is the copy of an interrupted make-template, finish it "
+                     "with 'pvetmpl template %" PRIu32 "'",
                      o->newid, nm, o->newid);
     } else {
         rc = err_set(e, ERR_PRECONDITION, "VMID %" PRIu32 " is already used by %s '%s'%s%s%s",
@@ -447,6 +576,62 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
     }
     qm_config_release(&cf);
     return rc;
+}
+
+/* qm clone with lock retries; a retry never repeats a clone that already
+ * created NEWID. *ret_qe: the class of qm's last error. */
+static int run_clone(struct ctx *c, const struct opts *o, enum qm_error *ret_qe, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct backoff b = {0};
+    int r;
+    *ret_qe = QM_ERR_NONE;
+    if (qmargv_clone(c->conf->qm, &o->q, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (c->dry_run) {
+        cmd_record(c, strv_argv(&argv));
+        strv_release(&argv);
+        return 0;
+    }
+    cmd_info(c, "copying VM %" PRIu32 " to %" PRIu32 "%s", o->src, o->newid,
+             o->linked ? " (linked clone)" : "");
+    for (;;) {
+        r = run_once(c, &argv, "qm clone", false, ret_qe, e);
+        if (r == 0 || !is_lock_error(*ret_qe)) {
+            break;
+        }
+        if (!newid_still_free(c, o->newid)) {
+            e->cls = ERR_QM_FAILED; /* it got far enough to create NEWID: no blind retry */
+            break;
+        }
+        if (!backoff_wait(c, &b, e)) {
+            break;
+        }
+    }
+    strv_release(&argv);
+    return r;
+}
+
+/* Appends to e what the failed clone left behind, if anything: pvetmpl never
+ * deletes, so it says how to look and how to remove. Returns whether NEWID exists. */
+static bool left_behind(struct ctx *c, uint32_t newid, struct err *e)
+{
+    struct qm_config cf = {0};
+    struct err ignore;
+    if (read_config(c, newid, &cf, &ignore) < 0) {
+        return false;
+    }
+    char keep[sizeof(e->detail)];
+    snprintf(keep, sizeof(keep), "%s", e->detail);
+    err_set(e, e->cls,
+            "%s; VM %" PRIu32 " was left behind as qm left it%s%s%s: inspect it with 'qm config "
+            "%" PRIu32 "' (remove it with 'qm unlock %" PRIu32 "' and 'qm destroy %" PRIu32
+            "' if it is unwanted)",
+            keep, newid, cf.lock ? " (lock: " : "", cf.lock ? cf.lock : "", cf.lock ? ")" : "",
+            newid, newid, newid);
+    qm_config_release(&cf);
+    return true;
 }
 
 static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, struct err *e)
@@ -469,10 +654,12 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
     report_set_storage(c->rep, o.q.storage);
     bool hook = make_template && c->conf->hook && !o.no_hook;
 
-    int newid_lock = -1, slots[64], nslots = 0, rc = -1;
+    int newid_lock = -1, slots[MAX_DRIVES], nslots = 0, rc = -1;
     struct preflight p = {0};
     struct qm_config cf = {0};
-    if (slot_lock_newid(c, o.newid, &newid_lock, e) < 0) {
+    enum qm_error qe;
+    /* A dry run changes nothing, so it need not queue behind a real run. */
+    if (!c->dry_run && slot_lock_newid(c, o.newid, &newid_lock, e) < 0) {
         return -1;
     }
     /* Idempotency: after taking the NEWID lock, so a parallel run's result is seen. */
@@ -501,17 +688,14 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .linked = o.linked,
         .hook_storage = hook ? c->conf->hook_storage : NULL,
     };
-    r = preflight_run(c, &pq, &p, e);
+    r = preflight_retry(c, &pq, &p, NULL, e);
     if (r != 0) {
         audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
         goto out;
     }
-    if (!o.q.name && p.src_cf.name) {
-        report_set_name(c->rep, NULL);
-    }
 
     /* Queue behind other copies onto the same storages (sorted: no deadlock). */
-    for (size_t i = 0; i < p.storages.n && nslots < 64; i++) {
+    for (size_t i = 0; i < p.storages.n && !c->dry_run; i++) {
         size_t min = i;
         for (size_t k = i + 1; k < p.storages.n; k++) {
             if (strcmp(p.storages.v[k], p.storages.v[min]) < 0) {
@@ -521,46 +705,47 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         char *t = p.storages.v[i];
         p.storages.v[i] = p.storages.v[min];
         p.storages.v[min] = t;
-        if (!c->dry_run && slot_acquire_storage(c, p.storages.v[i], &slots[nslots], e) < 0) {
+        if (nslots == MAX_DRIVES) {
+            break;
+        }
+        if (slot_acquire_storage(c, p.storages.v[i], &slots[nslots], e) < 0) {
             goto out;
         }
-        nslots += !c->dry_run;
+        nslots++;
+    }
+    /* Anyone outside pvetmpl may have taken NEWID while this run waited. */
+    if (!c->dry_run && !newid_still_free(c, o.newid)) {
+        err_set(e, ERR_PRECONDITION, "VMID %" PRIu32 " was taken while waiting for a copy slot",
+                o.newid);
+        audit(c, &a, JOURNAL_REFUSED, e);
+        goto out;
     }
 
     audit(c, &a, JOURNAL_STARTED, NULL);
-    struct strv cargv = STRV_INIT;
-    if (qmargv_clone(c->conf->qm, &o.q, &cargv) < 0) {
-        err_set(e, ERR_INTERNAL, "out of memory");
-        goto fail;
-    }
-    cmd_info(c, "copying VM %" PRIu32 " to %" PRIu32 "%s", o.src, o.newid,
-             o.linked ? " (linked clone)" : "");
-    r = run_op(c, &cargv, "qm clone", false, newid_still_free, o.newid, e);
-    strv_release(&cargv);
-    if (r < 0) {
-        if (!c->dry_run && !newid_still_free(c, o.newid)) {
-            /* Keep the half-made VM: never delete on the user's behalf. */
-            char keep[sizeof(e->detail)];
-            snprintf(keep, sizeof(keep), "%s", e->detail);
-            err_set(e, e->cls,
-                    "%s; VM %" PRIu32 " was left behind as qm left it: inspect it with 'qm "
-                    "config %" PRIu32 "' (remove it with 'qm unlock %" PRIu32 "' and 'qm destroy "
-                    "%" PRIu32 "' if it is unwanted)",
-                    keep, o.newid, o.newid, o.newid, o.newid);
+    if (run_clone(c, &o, &qe, e) < 0) {
+        if (qe == QM_ERR_EXISTS) {
+            e->cls = ERR_PRECONDITION; /* someone else's VM: not ours to describe */
+        } else if (!c->dry_run && left_behind(c, o.newid, e)) {
+            report_set_changed(c->rep, true);
         }
         goto fail;
     }
+    report_set_changed(c->rep, !c->dry_run);
     if (!make_template) {
-        if (!c->dry_run) {
+        if (c->dry_run) {
+            report_set_msg(c->rep, "would clone VM %" PRIu32 " to %" PRIu32, o.src, o.newid);
+        } else if (o.q.target) {
+            /* The copy lives on the other node now: qm here cannot read it back. */
+            report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " on node '%s'", o.src,
+                           o.newid, o.q.target);
+        } else {
             if (read_config(c, o.newid, &cf, e) < 0) {
                 goto fail;
             }
             report_disks(c, &cf, &p);
-            report_set_changed(c->rep, true);
+            report_set_name(c->rep, cf.name);
             report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " '%s'", o.src, o.newid,
                            cf.name ? cf.name : "");
-        } else {
-            report_set_msg(c->rep, "would clone VM %" PRIu32 " to %" PRIu32, o.src, o.newid);
         }
         audit(c, &a, JOURNAL_SUCCEEDED, NULL);
         rc = 0;
@@ -586,23 +771,22 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
                 o.newid, keep, o.newid, o.newid);
         goto fail;
     }
-    cmd_info(c, "converting VM %" PRIu32 " to a template", o.newid);
-    if (convert(c, o.newid, NULL, NULL, e) < 0 ||
-        (!c->dry_run && verify_template(c, o.newid, NULL, NULL, &cf, e) < 0)) {
+    if (!c->dry_run) {
+        cmd_info(c, "converting VM %" PRIu32 " to a template", o.newid);
+    }
+    bool conv_changed = false;
+    if (convert(c, o.newid, NULL, NULL, &cf, &conv_changed, e) < 0) {
         char keep[sizeof(e->detail)];
         snprintf(keep, sizeof(keep), "%s", e->detail);
         err_set(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls,
                 "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
                 "failed: %s; resume with 'pvetmpl template %" PRIu32 "'",
                 o.newid, o.src, keep, o.newid);
-        if (cf.n_kv) {
-            report_disks(c, &cf, &p);
-        }
+        report_disks(c, &cf, &p);
         goto fail;
     }
     if (!c->dry_run) {
         report_disks(c, &cf, &p);
-        report_set_changed(c->rep, true);
         report_set_name(c->rep, cf.name);
         report_set_msg(c->rep, "template %" PRIu32 " '%s' created from VM %" PRIu32, o.newid,
                        cf.name ? cf.name : "", o.src);
@@ -637,11 +821,21 @@ int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e)
 
 /* ---- template ------------------------------------------------------------ */
 
+static const char *arg_disk; /* template --disk, for is_complete */
+
+static bool is_complete(const struct preflight *p)
+{
+    char list[8];
+    return p->src_ok && p->src_cf.template &&
+           unconverted(&p->src_cf, arg_disk, list, sizeof(list)) == 0;
+}
+
 int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
 {
     static const struct option lopts[] = {
         {"disk", required_argument, NULL, O_DISK},
         {"help", no_argument, NULL, O_HELP},
+        {"json", no_argument, NULL, O_JSON},
         {NULL, 0, NULL, 0},
     };
     const char *disk = NULL;
@@ -658,14 +852,16 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
             }
             disk = optarg;
             break;
+        case O_JSON:
+            break;
         case 'h':
         case O_HELP:
-            fputs(help_template, stdout);
+            cmd_help(c, help_template);
             return 0;
         case ':':
             return err_set(e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return err_set(e, ERR_USAGE, "unknown option '%s' for template", argv[optind - 1]);
+            return bad_option(argc, argv, e);
         }
     }
     if (argc - optind != 1) {
@@ -681,9 +877,9 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     struct preflight p = {0};
     struct preflight_req pq = {.src = vmid, .no_storages = true};
     struct qm_config cf = {0};
-    char list[700];
     int rc = -1;
-    int pr = preflight_run(c, &pq, &p, e);
+    arg_disk = disk;
+    int pr = preflight_retry(c, &pq, &p, is_complete, e);
     if (pr < 0 || !p.src_ok) {
         audit(c, &a, pr < 0 ? JOURNAL_FAILED : JOURNAL_REFUSED, e);
         goto out;
@@ -695,8 +891,9 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
         audit(c, &a, JOURNAL_REFUSED, e);
         goto out;
     }
-    /* Idempotent: a complete template is nothing to do. */
-    if (p.src_cf.template && unconverted(&p.src_cf, disk, list, sizeof(list)) == 0) {
+    /* Idempotent: a complete template is nothing to do, locked or not. */
+    if (is_complete(&p)) {
+        report_clear_checks(c->rep);
         report_disks(c, &p.src_cf, &p);
         report_set_msg(c->rep, "VM %" PRIu32 " is already a template; nothing to do", vmid);
         rc = 0;
@@ -731,17 +928,17 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
         goto out;
     }
     audit(c, &a, JOURNAL_STARTED, NULL);
-    if (convert(c, vmid, &p.src_cf, disk, e) < 0 ||
-        (!c->dry_run && verify_template(c, vmid, disk, NULL, &cf, e) < 0)) {
-        if (cf.n_kv) {
-            report_disks(c, &cf, &p);
-        }
+    bool changed = false;
+    int r = convert(c, vmid, &p.src_cf, disk, &cf, &changed, e);
+    report_set_changed(c->rep, changed);
+    if (!c->dry_run && cf.n_kv) {
+        report_disks(c, &cf, &p);
+    }
+    if (r < 0) {
         audit(c, &a, JOURNAL_FAILED, e);
         goto out;
     }
     if (!c->dry_run) {
-        report_disks(c, &cf, &p);
-        report_set_changed(c->rep, true);
         report_set_msg(c->rep, "VM %" PRIu32 " '%s' is now a template", vmid,
                        cf.name ? cf.name : "");
     } else {

@@ -38,6 +38,9 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e); /* reads the
  * the report's warnings) or -q for info. */
 void cmd_info(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cmd_warn(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a command's --help text; under --json it becomes the report's msg,
+ * so stdout still holds exactly one JSON object. */
+void cmd_help(const struct ctx *c, const char *text);
 /* Records a state-changing argv in the report (run, or planned in a dry run);
  * in a human dry run also prints "would run: <argv, shell-quoted>" on stdout. */
 void cmd_record(const struct ctx *c, char *const *argv);

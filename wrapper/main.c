@@ -85,6 +85,15 @@ void cmd_warn(const struct ctx *c, const char *fmt, ...)
     }
 }
 
+void cmd_help(const struct ctx *c, const char *text)
+{
+    if (c->json) {
+        report_set_msg(c->rep, "%s", text);
+    } else {
+        fputs(text, stdout);
+    }
+}
+
 void cmd_record(const struct ctx *c, char *const *argv)
 {
     report_add_command(c->rep, argv);
@@ -98,15 +107,14 @@ void cmd_record(const struct ctx *c, char *const *argv)
 static const struct {
     const char *name;
     int (*fn)(struct ctx *, int, char **, struct err *);
-    bool needs_root;
 } commands[] = {
-    {"make-template", cmd_make_template, true},
-    {"clone", cmd_clone, true},
-    {"template", cmd_template, true},
-    {"check", cmd_check, true},
-    {"storages", cmd_storages, true},
-    {"hook", cmd_hook, true},
-    {"audit", cmd_audit, false},
+    {"make-template", cmd_make_template},
+    {"clone", cmd_clone},
+    {"template", cmd_template},
+    {"check", cmd_check},
+    {"storages", cmd_storages},
+    {"hook", cmd_hook},
+    {"audit", cmd_audit},
 };
 
 static long now_ms(void)
@@ -175,6 +183,11 @@ int main(int argc, char **argv)
         fputs("pvetmpl: error: out of memory\n", stderr);
         return err_exit_code(ERR_INTERNAL);
     }
+    /* --json anywhere (before a "--") decides the form of every answer,
+     * including errors found before getopt reaches it. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        c.json |= strcmp(argv[i], "--json") == 0;
+    }
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "+:c:nqvhV", lopts, NULL)) != -1) {
         switch (ch) {
@@ -200,10 +213,13 @@ int main(int argc, char **argv)
             timeout_arg = optarg;
             break;
         case 'h':
-            fputs(usage_text, stdout);
-            report_free(c.rep);
-            return 0;
+            cmd_help(&c, usage_text);
+            goto done;
         case 'V':
+            if (c.json) {
+                report_set_msg(c.rep, "pvetmpl %s", PVETMPL_VERSION);
+                goto done;
+            }
             printf("pvetmpl %s\n", PVETMPL_VERSION);
             report_free(c.rep);
             return 0;
@@ -211,7 +227,13 @@ int main(int argc, char **argv)
             err_set(&e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
             goto done;
         default:
-            err_set(&e, ERR_USAGE, "unknown option '%s' (see 'pvetmpl --help')", argv[optind - 1]);
+            /* in a cluster such as -Zq, argv[optind - 1] is not the bad option */
+            if (optopt) {
+                err_set(&e, ERR_USAGE, "unknown option '-%c' (see 'pvetmpl --help')", optopt);
+            } else {
+                err_set(&e, ERR_USAGE, "unknown option '%s' (see 'pvetmpl --help')",
+                        argv[optind - 1]);
+            }
             goto done;
         }
     }
@@ -250,17 +272,8 @@ int main(int argc, char **argv)
     }
     c.progress = !no_progress && !c.quiet && !c.json && isatty(STDERR_FILENO);
 
-    bool wants_help = false;
-    for (int i = optind + 1; i < argc; i++) {
-        wants_help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
-    }
-    if (commands[k].needs_root && !wants_help && geteuid() != 0) {
-        err_set(&e, ERR_PERMISSION,
-                "'%s' must run as root: qm and pvesm refuse other users (please run as root)",
-                commands[k].name);
-        goto done;
-    }
-
+    /* The root check is made where qm is run (node_run_many): validation,
+     * --help and usage errors come first, and nothing can skip it. */
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);

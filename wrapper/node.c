@@ -23,6 +23,15 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
         .on_line = on_line,
         .ud = ud,
     };
+    /* qm and pvesm refuse other users ("please run as root"); say so before
+     * running anything. Every qm/pvesm call passes here. */
+    if (geteuid() != 0) {
+        return err_set(e, ERR_PERMISSION,
+                       "pvetmpl must run as root: qm and pvesm refuse other users");
+    }
+    if (c->interrupt && *c->interrupt) {
+        return err_set(e, ERR_INTERRUPTED, "interrupted by signal %d", *c->interrupt);
+    }
     int r = spawn_run_many(n, argvs, &o, rets);
     if (r < 0) {
         return err_set(e, ERR_INTERNAL, "cannot run '%s': %s", argvs[0][0], strerror(-r));
@@ -37,6 +46,9 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
         } else if (rets[i].timed_out) {
             err_set(e, ERR_TIMEOUT, "'%s %s' timed out after %ld s and was stopped", prog, sub,
                     c->timeout);
+        } else if (rets[i].truncated && !on_line) {
+            /* A query's output is parsed whole: a cut one must not parse "fine". */
+            err_set(e, ERR_BAD_OUTPUT, "the output of '%s %s' exceeded the size limit", prog, sub);
         } else {
             continue;
         }

@@ -231,10 +231,22 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
 
     /* Storages: the given one, or each source disk's own. */
     if (parse_pvesm(&res[idx[Q_PVESM]], "pvesm status", &p->all, e) < 0 ||
-        parse_pvesm(&res[idx[Q_IMAGES]], "pvesm status --content images", &p->images, e) < 0 ||
-        (q->target &&
-         parse_pvesm(&res[idx[Q_TARGET]], "pvesm status --target", &target_list, e) < 0)) {
+        parse_pvesm(&res[idx[Q_IMAGES]], "pvesm status --content images", &p->images, e) < 0) {
         goto out_res;
+    }
+    bool target_ok = true;
+    if (q->target) {
+        /* A node pvesm does not accept is a failed check, not a failed run. */
+        const struct spawn_result *rt = &res[idx[Q_TARGET]];
+        char l[512];
+        target_ok = spawn_result_code(rt) == 0;
+        preflight_check(c, p, "target_node", target_ok, false,
+                        target_ok ? "node '%s' answers for shared storages%s"
+                                  : "node '%s' cannot be a target: %s",
+                        q->target, target_ok ? "" : node_error_line(rt, l, sizeof(l)));
+        if (target_ok && parse_pvesm(rt, "pvesm status --target", &target_list, e) < 0) {
+            goto out_res;
+        }
     }
     if (q->storage && !q->linked) {
         add_storage(p, q->storage);
@@ -258,7 +270,7 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
     }
     for (size_t i = 0; i < p->storages.n; i++) {
         preflight_check_storage(c, p, p->storages.v[i], q->for_template && !q->linked,
-                                q->target ? &target_list : NULL, q->target);
+                                q->target && target_ok ? &target_list : NULL, q->target);
     }
     if (q->hook_storage) {
         const struct pvesm_row *hr = pvesm_status_find(&p->all, q->hook_storage);

@@ -925,7 +925,10 @@ static bool has_exists(const char *l)
  * first: "clone failed: can't lock file ... got timeout" is a lock timeout. */
 static enum qm_error classify_phrase(const char *l)
 {
-    if (has_quoted(l, "can't lock file '", (const char *const[]){"' - got timeout", NULL})) {
+    if (has_quoted(l, "can't lock file '", (const char *const[]){"' - got timeout", NULL}) ||
+        /* shared storages lock through pmxcfs (pve-cluster Cluster.pm cfs_lock) */
+        has_quoted(l, "cfs-lock '",
+                   (const char *const[]){"' error: got lock request timeout", NULL})) {
         return QM_ERR_LOCK_TIMEOUT;
     }
     if (has_quoted(l, "Configuration file '", (const char *const[]){"' does not exist", NULL}) ||

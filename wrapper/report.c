@@ -156,6 +156,12 @@ void report_set(struct report *r, const char *key, struct json_object *val)
     put(r, key, val);
 }
 
+void report_clear_checks(struct report *r)
+{
+    put(r, "checks", json_object_new_array());
+    r->failed_checks = 0;
+}
+
 size_t report_n_failed_checks(const struct report *r)
 {
     return r->failed_checks;

@@ -34,6 +34,8 @@ void report_add_disk(struct report *r, const char *drive, const char *volume, co
                      const char *type, bool base);
 /* Any other key (e.g. a command's own data); takes ownership of val. */
 void report_set(struct report *r, const char *key, struct json_object *val);
+/* Forgets the checks recorded so far (a preflight that is run again). */
+void report_clear_checks(struct report *r);
 /* Counts of what was added so far (for human output). */
 size_t report_n_failed_checks(const struct report *r);
 

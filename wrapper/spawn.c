@@ -138,12 +138,44 @@ static void fill_status(struct spawn_result *r, int ws)
     }
 }
 
+/* Whether job still has something alive: its leader, or a process of its
+ * group that holds the pipes after the leader exited (qm's forked worker). */
+static bool job_alive(const struct job *j)
+{
+    return j->pid > 0 && (!j->reaped || j->s[0].fd >= 0 || j->s[1].fd >= 0);
+}
+
 static void kill_all(struct job *jobs, size_t n, int sig)
 {
     for (size_t i = 0; i < n; i++) {
-        if (jobs[i].pid > 0 && !jobs[i].reaped) {
+        if (job_alive(&jobs[i])) {
             kill(-jobs[i].pid, sig);
         }
+    }
+}
+
+/* For streamed output only the lines matter: drop all but the last keep
+ * bytes of complete lines, so a long copy's progress never hits the limit. */
+static void stream_compact(struct stream *st, size_t keep)
+{
+    if (st->line_start <= keep) {
+        if (st->len - st->line_start > keep) {
+            st->len = st->line_start + keep;
+            st->buf[st->len] = '\0';
+        }
+        return;
+    }
+    size_t drop = st->line_start - keep;
+    while (drop < st->line_start && st->buf[drop - 1] != '\n') {
+        drop++;
+    }
+    memmove(st->buf, st->buf + drop, st->len - drop + 1);
+    st->len -= drop;
+    st->line_start -= drop;
+    if (st->len - st->line_start > keep) {
+        /* one endless line: keep its start only */
+        st->len = st->line_start + keep;
+        st->buf[st->len] = '\0';
     }
 }
 
@@ -265,7 +297,7 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         if (r == 0 && o->interrupt && *o->interrupt) {
             int sig = *o->interrupt;
             for (size_t i = 0; i < n; i++) {
-                if (!rets[i].interrupted && jobs[i].pid > 0 && !jobs[i].reaped) {
+                if (!rets[i].interrupted && job_alive(&jobs[i])) {
                     rets[i].interrupted = sig;
                     kill(-jobs[i].pid, sig);
                 }
@@ -276,7 +308,7 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         }
         if (o->timeout_ms > 0 && now - start >= o->timeout_ms && kill_at < 0) {
             for (size_t i = 0; i < n; i++) {
-                if (jobs[i].pid > 0 && !jobs[i].reaped) {
+                if (job_alive(&jobs[i])) {
                     rets[i].timed_out = true;
                 }
             }
@@ -306,12 +338,16 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
                 char buf[8192];
                 ssize_t k = read(st->fd, buf, sizeof(buf));
                 if (k > 0) {
-                    size_t before = st->len;
-                    if (stream_append(st, buf, (size_t)k, max, &rets[i].truncated) < 0) {
+                    /* Streamed output is taken whole, cut into lines, then
+                     * compacted; other output is cut at the limit. */
+                    if (stream_append(st, buf, (size_t)k, o->on_line ? SIZE_MAX : max,
+                                      &rets[i].truncated) < 0) {
                         r = -ENOMEM;
                     }
-                    if (st->len > before || st->len >= max) {
-                        emit_lines(o, i, s == 0 ? SPAWN_STDOUT : SPAWN_STDERR, st, false);
+                    emit_lines(o, i, s == 0 ? SPAWN_STDOUT : SPAWN_STDERR, st, false);
+                    if (o->on_line && st->len > max) {
+                        stream_compact(st, max / 2);
+                        rets[i].truncated = true;
                     }
                 } else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
                     emit_lines(o, i, s == 0 ? SPAWN_STDOUT : SPAWN_STDERR, st, true);

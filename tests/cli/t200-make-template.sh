@@ -388,6 +388,181 @@ t_parallel_same_newid() {
     assert_eq 1 "$(cat "$T"/out* | jq -s '[.[] | select(.changed)] | length')"
 }
 
+# ---- review findings: each would fail if its fix were undone ----
+t_target_make_template_refused() {
+    bad_arg make-template 100 9000 --target pve2
+    assert_grep "qm migrate 9000 pve2" "$T/err"
+}
+
+t_clone_target() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    expect_rc 0 "$PVETMPL" --json clone 120 9000 --target pve2 --name moved
+    assert_eq true "$(json_get .changed)"
+    assert_grep "on node 'pve2'" <(json_get .msg)
+    test -f "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+}
+
+t_short_cluster_option() {
+    bad_arg -Zq storages
+    assert_grep "unknown option '-Z'" "$T/err"
+}
+
+t_json_everywhere() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json make-template --help
+    assert_eq 1 "$(jq -s length <"$T/out")" "one JSON object"
+    assert_grep "usage: pvetmpl" <(json_get .msg)
+    expect_rc 64 "$PVETMPL" --json --bogus storages
+    assert_eq usage "$(json_get .error.class)"
+    expect_rc 0 "$PVETMPL" check 100 --json
+    assert_eq false "$(json_get .failed)"
+}
+
+t_taken_while_waiting() {
+    sim_setup
+    mkdir -p "$T/run"
+    flock "$T/run/storage-local-lvm.0.lock" sleep 2 &
+    holder=$!
+    sleep 0.3
+    "$PVETMPL" --json make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 0.8
+    "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
+    wait $holder
+    wait $pid && rc=0 || rc=$?
+    assert_eq 69 "$rc"
+    assert_grep "taken while waiting" <(json_get .msg)
+    assert_no_grep "destroy" "$T/out"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+}
+
+t_resume_after_failed_conversion() {
+    sim_setup
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=template
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 75 "$PVETMPL" --json make-template 100 9000 --no-hook
+    assert_eq true "$(json_get .changed)" "the clone was made"
+    assert_grep "resume with 'pvetmpl template 9000'" <(json_get .msg)
+    assert_grep "scsi0 \\(local-lvm:vm-9000-disk-0\\)" <(json_get .msg)
+    assert_eq false "$(json_get '.disks[] | select(.drive=="scsi0") | .base')"
+    expect_rc 0 "$PVETMPL" --json template 9000
+    assert_eq true "$(json_get .changed)"
+    assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[0] | join(" ")')"
+    sim_qm config 9000 | grep -q '^scsi0: local-lvm:base-9000-disk-0'
+}
+
+t_half_template_completed_per_disk() {
+    # template: 1 but a vm- disk (what a worker that failed after the flag leaves):
+    # qm refuses "a template to a template", so each disk is converted with --disk.
+    sim_setup
+    "$PVESIM" "$S" add-vm 107 --name half --disk scsi0=local-lvm:8G --disk scsi1=local-lvm:4G
+    echo 'template: 1' >>"$S/etc/pve/nodes/pve/qemu-server/107.conf" # pve-interface.md §3: flag first
+    sim_qm config 107 | grep -q '^template: 1$'
+    sim_qm config 107 | grep -q '^scsi0: local-lvm:vm-107-disk-0'
+    expect_rc 0 "$PVETMPL" --json template 107
+    assert_eq "$S/bin/qm template 107 --disk scsi0" "$(json_get '.commands[0] | join(" ")')"
+    assert_eq "$S/bin/qm template 107 --disk scsi1" "$(json_get '.commands[1] | join(" ")')"
+    assert_eq true "$(json_get .changed)"
+    assert_eq 2 "$(json_get '[.disks[] | select(.base)] | length')"
+}
+
+t_template_lock_retry_replans() {
+    sim_setup
+    echo 'lock_retries = 2' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 105 --name retry --disk scsi0=local-lvm:8G
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=template
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 0 "$PVETMPL" --json template 105
+    assert_eq 2 "$(json_get '[.commands[] | select(.[1]=="template")] | length')" "tried twice"
+    assert_grep "retrying" <(json_get '.warnings[]')
+    sim_qm config 105 | grep -q '^scsi0: local-lvm:base-105-disk-0'
+}
+
+t_idempotency_is_strict() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 9000 --name unrelated --disk scsi0=local-lvm:8G --template
+    expect_rc 69 "$PVETMPL" make-template 100 9000
+    assert_grep "unrelated" "$T/err"
+    # without --name the expected name is qm's default
+    expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
+    expect_rc 0 "$PVETMPL" --json make-template 100 9001 --no-hook
+    assert_eq false "$(json_get .changed)"
+    sim_qm config 9001 | grep -q '^name: Copy-of-VM-ubuntu-server-22.04$'
+}
+
+t_half_made_clone_not_idempotent() {
+    sim_setup
+    sim_knob PVESIM_FAULT=crash-mid-clone
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 1 "$PVETMPL" --json clone 100 9000 --name web1
+    assert_eq true "$(json_get .changed)"
+    assert_grep "lock: clone" <(json_get .msg)
+    expect_rc 69 "$PVETMPL" clone 100 9000 --name web1
+    assert_grep "locked: clone" "$T/err"
+}
+
+t_locked_source_retried() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 130 --name busy --disk scsi0=local-lvm:8G --lock backup
+    (sleep 1.5 && "$S/bin/qm" unlock 130) &
+    expect_rc 0 "$PVETMPL" --json make-template 130 9130 --no-hook
+    wait
+    assert_grep "retrying" <(json_get '.warnings[]')
+    assert_eq 1 "$(json_get '[.checks[] | select(.name=="source_unlocked")] | length')" "checks not repeated"
+}
+
+t_dry_run_clone_and_template() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 106 --name dry --disk scsi0=local-lvm:8G
+    expect_rc 0 "$PVETMPL" --json -n template 106
+    assert_eq "$S/bin/qm template 106" "$(json_get '.commands[0] | join(" ")')"
+    expect_rc 0 "$PVETMPL" -n clone 100 9000
+    assert_grep "^would run: .*qm clone 100 9000 --full 1$" "$T/out"
+    expect_rc 69 "$PVETMPL" -n clone 100 9000 --storage old-nfs
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_sigterm() {
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob PVESIM_FAULT_CMD=clone
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        pgrep -f "sim.pl $S qm clone" >/dev/null && break
+        sleep 0.05
+    done
+    kill -TERM $pid
+    wait $pid && rc=0 || rc=$?
+    assert_eq 130 "$rc"
+    sleep 0.2
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
+}
+
+t_copies_per_storage_two() {
+    sim_setup
+    echo 'copies_per_storage = 2' >>"$PVETMPL_CONFIG"
+    sim_knob PVESIM_COPY_MIBPS=4000
+    mkdir -p "$T/run"
+    "$PVETMPL" make-template 100 9001 --no-hook >"$T/o1" 2>"$T/e1" &
+    p1=$!
+    sleep 0.6
+    # slot 0 is held by the first run; a second run must take slot 1, not wait
+    "$PVETMPL" make-template 100 9002 --no-hook >"$T/o2" 2>"$T/e2"
+    wait $p1
+    assert_no_grep "waiting for a copy slot" "$T/e2"
+}
+
+t_snapshot_missing() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --snapname nosuch
+    assert_eq false "$(json_get '.checks[] | select(.name=="snapshot_exists") | .ok')"
+}
+
 t_check "usage: VMID 99 refused" t_vmid_99
 t_check "usage: VMID with a leading zero refused" t_vmid_lead0
 t_check "usage: VMID with trailing junk refused" t_vmid_junk
@@ -442,4 +617,19 @@ t_check "progress bar per disk on a terminal only" t_progress_tty
 t_check "-v shows qm's own lines" t_verbose_qm_lines
 t_check "4 parallel make-template onto one storage: none fails" t_parallel_one_storage
 t_check "parallel runs for one NEWID: one qm clone" t_parallel_same_newid
+t_check "make-template --target refused with the way to do it" t_target_make_template_refused
+t_check "clone --target onto shared storage" t_clone_target
+t_check "an unknown option inside a short cluster is named" t_short_cluster_option
+t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
+t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
+t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
+t_check "template: lock errors retried" t_template_lock_retry_replans
+t_check "template: a half-made template is completed disk by disk" t_half_template_completed_per_disk
+t_check "idempotency: only the requested template counts" t_idempotency_is_strict
+t_check "a half-made clone is not 'nothing to do'" t_half_made_clone_not_idempotent
+t_check "a locked source is retried until the lock clears" t_locked_source_retried
+t_check "dry run of clone and template" t_dry_run_clone_and_template
+t_check "SIGTERM is passed on: 130" t_sigterm
+t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
+t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_done

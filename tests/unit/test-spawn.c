@@ -172,6 +172,42 @@ START_TEST(line_callback_splits_cr_and_lf)
 }
 END_TEST
 
+static void count_lines(void *ud, size_t job, enum spawn_stream s, const char *line)
+{
+    size_t *n = ud;
+    (void)job;
+    (void)s;
+    (void)line;
+    (*n)++;
+}
+
+START_TEST(streamed_lines_beyond_the_limit)
+{
+    /* A long copy prints progress for hours: every line must still arrive. */
+    size_t n = 0;
+    struct spawn_opts o = {.max_output = 1000, .on_line = count_lines, .ud = &n};
+    char *argv[] = {"/usr/bin/seq", "1", "5000", NULL};
+    struct spawn_result r = run(argv, &o);
+    ck_assert_uint_eq(n, 5000);
+    ck_assert_uint_le(r.out_len, 1000);
+    ck_assert(strstr(r.out, "5000\n") != NULL); /* the tail is what is kept */
+    spawn_result_release(&r);
+}
+END_TEST
+
+START_TEST(timeout_reaches_the_group_after_the_leader_exits)
+{
+    /* qm's worker can outlive the process we started while holding its pipes. */
+    struct spawn_opts o = {.timeout_ms = 300, .kill_grace_ms = 300};
+    char *argv[] = {"/bin/sh", "-c", "sleep 30 & exit 0", NULL};
+    struct spawn_result r = run(argv, &o);
+    ck_assert(r.timed_out);
+    ck_assert(r.exited); /* the leader itself had exited 0 */
+    ck_assert_int_eq(r.status, 0);
+    spawn_result_release(&r);
+}
+END_TEST
+
 START_TEST(many_run_concurrently)
 {
     /* The writer blocks opening the FIFO until the reader opens it, so this
@@ -248,6 +284,8 @@ int main(void)
     tcase_add_test(tc, timeout_kill_when_term_ignored);
     tcase_add_test(tc, output_limit);
     tcase_add_test(tc, line_callback_splits_cr_and_lf);
+    tcase_add_test(tc, streamed_lines_beyond_the_limit);
+    tcase_add_test(tc, timeout_reaches_the_group_after_the_leader_exits);
     tcase_add_test(tc, many_run_concurrently);
     tcase_add_test(tc, interrupt_is_forwarded);
     tcase_add_test(tc, strv_quoting);
