@@ -54,7 +54,8 @@ static const char *const help_make_template =
     "  --storage STORAGE      target storage (default: each source disk's own)\n"
     "  --format raw|qcow2|vmdk  disk format on file storages\n"
     "  --pool POOL            add the template to this resource pool\n"
-    "  --target NODE          create it on another node (shared storage only)\n"
+    "  --target NODE          refused: qm template must run where the copy is; make\n"
+    "                         the template here, then 'qm migrate NEWID NODE'\n"
     "  --description TEXT     description (default: the source's)\n"
     "  --bwlimit KIB          copy bandwidth limit in KiB/s\n"
     "  --snapname SNAP        copy from this snapshot of SRC\n"
@@ -68,6 +69,7 @@ static const char *const help_clone =
     "template (no --storage/--format then).\n"
     "\n"
     "  options as for make-template (without --no-hook), plus\n"
+    "  --target NODE          create the clone on another node (shared storage only)\n"
     "  --linked               linked clone (SRC must be a template)\n";
 
 static const char *const help_template =
