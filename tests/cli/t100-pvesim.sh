@@ -254,6 +254,15 @@ pvesm status  [OPTIONS]
 '
     expect_rc 255 "$PVESM" status --storage old-nfs --content images
     assert_grep '^storage: No such storage\.$' "$T/err"
+    # Status.pm 'index': "No such storage." only when storage_info (which applies --content)
+    # lacks it; --enabled/--target filter later and leave just the header (W = 0 + 1)
+    expect_rc 0 "$PVESM" status --storage old-nfs --enabled
+    assert_file_eq "$T/out" 'Name       Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %
+'
+    assert_file_eq "$T/err" ''
+    expect_rc 0 "$PVESM" status --storage local-lvm --target pve2
+    assert_file_eq "$T/out" 'Name       Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %
+'
     # used grows with allocated volumes
     expect_rc 0 "$QM" clone 100 101
     expect_rc 0 "$PVESM" status --storage local-lvm
@@ -268,16 +277,26 @@ t_pvesm_status_multinode() {
     assert_file_eq "$T/out" 'Name             Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %
 only-pve2     lvmthin   disabled               0               0               0      N/A
 '
+    "$PVESIM" "$S" add-storage nfs nfs-pve export=/e path="$S/mnt/nfs-pve" server=192.0.2.9 content=images nodes=pve
+    "$PVESIM" "$S" add-storage nfs nfs-both export=/e path="$S/mnt/nfs-both" server=192.0.2.9 content=images nodes=pve,pve2
+    "$PVESIM" "$S" add-storage nfs nfs-other export=/e path="$S/mnt/nfs-other" server=192.0.2.9 content=images nodes=pve2
+    # --target (Status.pm 'index'): shared, and storage_check_node for the local node and
+    # the target; 'disable' is not looked at (old-nfs stays, as a disabled row)
     expect_rc 0 "$PVESM" status --target pve2
     assert_file_eq "$T/out" 'Name              Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %
 backup-pbs         pbs     active       491134172        50841936       440292236   10.35%
 cephfs          cephfs     active       938764288          631808       938132480    0.07%
 iscsi-san        iscsi     active               0               0               0    0.00%
+nfs-both           nfs     active       104857600         1048576       103809024    1.00%
 nfs-shared         nfs     active      1921725720       372365312      1549360408   19.38%
+old-nfs            nfs   disabled               0               0               0      N/A
 '
-    expect_rc 255 "$PVESM" status --target pve3
-    assert_file_eq "$T/err" "no such cluster node 'pve3'
-"
+    assert_file_eq "$T/err" ''
+    # a node that is not in the cluster is not an error: only the nodes lists count
+    expect_rc 0 "$PVESM" status --target pve3
+    assert_no_grep '^(nfs-pve|nfs-both|nfs-other|local|local-lvm) ' "$T/out"
+    assert_grep '^old-nfs +nfs +disabled ' "$T/out"
+    assert_file_eq "$T/err" ''
 }
 t_check "pvesm status: nodes list makes a storage disabled, --target keeps shared ones" t_pvesm_status_multinode
 
@@ -292,9 +311,37 @@ t_pvesm_path() {
     expect_rc 255 "$PVESM" path nosuch:snippets/x
     assert_file_eq "$T/err" "storage 'nosuch' does not exist
 "
+    # 'volume' has format pve-volume-id: a parameter error (validator message ends in \n)
     expect_rc 255 "$PVESM" path 'bad volume'
-    assert_file_eq "$T/err" "unable to parse volume ID 'bad volume'
+    assert_file_eq "$T/err" "400 Parameter verification failed.
+volume: invalid format - unable to parse volume ID 'bad volume'
+
+pvesm path <volume>
 "
+    expect_rc 0 "$PVESM" path dir-tmpl:300/base-300-disk-0.qcow2/301/vm-301-disk-0.qcow2
+    assert_file_eq "$T/out" "$S/mnt/tmpl/images/301/vm-301-disk-0.qcow2
+"
+    expect_rc 0 "$PVESM" path local:iso/debian.ISO
+    assert_file_eq "$T/out" "$S/var/lib/vz/template/iso/debian.ISO
+"
+    expect_rc 0 "$PVESM" path lvm-thick:vm-100-disk-3
+    assert_file_eq "$T/out" '/dev/vmdata/vm-100-disk-3
+'
+    expect_rc 255 "$PVESM" path local:100/foo
+    assert_file_eq "$T/err" "unable to parse volume filename 'foo'
+"
+    expect_rc 255 "$PVESM" path local:images/x
+    assert_file_eq "$T/err" "unable to parse directory volume name 'images/x'
+"
+    expect_rc 255 "$PVESM" path local-lvm:snippets/x
+    assert_file_eq "$T/err" "lvm name 'snippets/x' contains illegal characters
+"
+    expect_rc 255 "$PVESM" path lvm-thick:base-100-disk-0
+    assert_file_eq "$T/err" "unable to parse lvm volume name 'base-100-disk-0'
+"
+    # not read from the source: fails loudly
+    expect_rc 99 "$PVESM" path iscsi-san:0.0.1.scsi-x
+    assert_grep '^pvesim: unsupported: volume path on storage type .iscsi.' "$T/err"
 }
 t_check "pvesm path: snippets and volumes, errors" t_pvesm_path
 
@@ -577,16 +624,25 @@ t_template_worker_failure_exit0() {
     assert_grep '^trying to acquire lock\.\.\.$' "$T/out"
     expect_rc 0 "$QM" config 100
     assert_no_grep '^template:' "$T/out"
-    # storage failing in the worker after 'template: 1' was written
+    # storage failing in the worker after 'template: 1' was written (vdisk_create_base ->
+    # activate_storage; an nfs storage whose check_connection fails)
+    knob --clear
+    "$PVESIM" "$S" add-vm 110 --disk scsi0=nfs-shared:1G
+    knob PVESIM_FAULT=storage-inactive=nfs-shared
+    knob PVESIM_FAULT_CMD=template
+    expect_rc 0 "$QM" template 110
+    assert_file_eq "$T/err" "storage 'nfs-shared' is not online
+"
+    expect_rc 0 "$QM" config 110
+    assert_grep '^template: 1$' "$T/out"
+    assert_grep '^scsi0: nfs-shared:110/vm-110-disk-0.qcow2,' "$T/out"
+    # lvmthin has no check_connection: its activation text is not confirmed
     knob --clear
     knob PVESIM_FAULT=storage-inactive=local-lvm
-    knob PVESIM_FAULT_CMD=template
-    expect_rc 0 "$QM" template 100
-    assert_file_eq "$T/err" "storage 'local-lvm' is not online
-"
+    expect_rc 99 "$QM" template 100
+    assert_file_eq "$T/out" ''
     expect_rc 0 "$QM" config 100
-    assert_grep '^template: 1$' "$T/out"
-    assert_grep '^scsi0: local-lvm:vm-100-disk-0,' "$T/out"
+    assert_no_grep '^template:' "$T/out"
 }
 t_check "qm template: a failing worker prints the error and still exits 0" t_template_worker_failure_exit0
 
@@ -693,10 +749,13 @@ t_check "qm set --hookscript: the three checks as parameter errors; --delete; lo
 
 t_hookscript_phases() {
     sim
-    hook rec.sh 'echo "GUEST HOOK: $*"; { echo "$*"; echo "argv0=$0"; env | sort; echo "stdin=$(cat | wc -c)"; echo --; } >>'"$S"'/hook.log'
+    hook rec.sh 'echo "GUEST HOOK: $*"; echo "$*" >>'"$S"'/phases.log; { echo "argv0=$0"; env | sort; echo "stdin=$(cat | wc -c)"; echo --; } >>'"$S"'/hook.log'
     expect_rc 0 "$QM" set 100 --hookscript local:snippets/rec.sh
-    expect_rc 0 "$QM" start 100
-    assert_file_eq "$T/out" 'GUEST HOOK: 100 pre-start
+    knob PVESIM_HOOK_MIGRATED_FROM=empty
+    FROM_CALLER=kept PVE_MIGRATED_FROM=stale expect_rc 0 "$QM" start 100
+    # Cloudinit.pm commit_cloudinit_disk runs before pre-start
+    assert_file_eq "$T/out" 'generating cloud-init ISO
+GUEST HOOK: 100 pre-start
 GUEST HOOK: 100 post-start
 '
     assert_file_eq "$T/err" ''
@@ -706,28 +765,49 @@ GUEST HOOK: 100 post-start
     expect_rc 255 "$QM" start 100
     assert_file_eq "$T/err" 'VM 100 already running
 '
+    # cleanup flag (qemu-server >= 9.1.13): _do_vm_stop -> vm_stop_cleanup runs post-stop
+    # in qm stop's worker; qmeventd's own 'qm cleanup' then finds no flag
     expect_rc 0 "$QM" stop 100
     assert_file_eq "$T/out" 'GUEST HOOK: 100 pre-stop
 GUEST HOOK: 100 post-stop
 '
-    grep -v '^\(argv0\|[A-Z_]*=\|stdin\|--\)' "$S/hook.log" >"$T/phases"
-    assert_file_eq "$T/phases" '100 pre-start
+    for _ in $(seq 100); do grep -q '^Finished cleanup for 100$' "$S/log/qmeventd.log" 2>/dev/null && break; sleep 0.05; done
+    assert_file_eq "$S/log/qmeventd.log" 'Starting cleanup for 100
+Finished cleanup for 100
+'
+    assert_file_eq "$S/phases.log" '100 pre-start
 100 post-start
 100 pre-stop
 100 post-stop
 '
     assert_grep "^argv0=$S/var/lib/vz/snippets/rec.sh$" "$S/hook.log"
-    assert_grep '^LC_ALL=C$' "$S/hook.log"
-    assert_grep '^PATH=/sbin:/bin:/usr/sbin:/usr/bin$' "$S/hook.log"
-    assert_grep '^PVE_MIGRATED_FROM=$' "$S/hook.log"
-    assert_grep '^stdin=0$' "$S/hook.log"
+    sed -n '1,/^--$/p' "$S/hook.log" >"$T/env1" # the pre-start call
+    assert_grep '^LC_ALL=C$' "$T/env1"
+    assert_grep '^LVM_SUPPRESS_FD_WARNINGS=1$' "$T/env1"
+    assert_grep '^PATH=/sbin:/bin:/usr/sbin:/usr/bin$' "$T/env1"
+    assert_grep '^FROM_CALLER=kept$' "$T/env1"
+    assert_grep '^PVE_MIGRATED_FROM=$' "$T/env1" # knob: empty
+    assert_grep '^stdin=0$' "$T/env1"
     assert_no_grep '^PVESIM_' "$S/hook.log"
-    expect_rc 255 "$QM" shutdown 100
-    assert_file_eq "$T/err" 'VM 100 not running
-'
-    expect_rc 0 "$QM" start 100
+    # the other knob value: absent (pve-interface.md leaves it open)
+    knob PVESIM_HOOK_MIGRATED_FROM=absent
+    : >"$S/hook.log"
+    PVE_MIGRATED_FROM=stale expect_rc 0 "$QM" start 100
+    sed -n '1,/^--$/p' "$S/hook.log" >"$T/env2"
+    assert_no_grep '^PVE_MIGRATED_FROM=' "$T/env2"
+    # vm_shutdown: vm_is_paused warns the QMP error "$@\n" before the fork; the
+    # worker's _do_vm_stop is a no-op for a stopped VM, so the exit is 0
     expect_rc 0 "$QM" shutdown 100
     assert_grep '^GUEST HOOK: 100 pre-stop$' "$T/out"
+    expect_rc 0 "$QM" shutdown 100
+    assert_file_eq "$T/out" ''
+    assert_file_eq "$T/err" 'VM 100 not running
+
+'
+    "$PVESIM" "$S" set-status 100 paused
+    expect_rc 255 "$QM" shutdown 100
+    assert_file_eq "$T/err" 'VM is paused - cannot shutdown
+'
 }
 t_check "hookscript phases: argv, env, stdin, order for start/stop/shutdown" t_hookscript_phases
 
@@ -767,8 +847,11 @@ t_hookscript_failures() {
     expect_rc 255 "$QM" stop 4242
     assert_file_eq "$T/err" "unable to find configuration file for VM 4242 on node 'pve'
 "
-    expect_rc 2 "$QM" shutdown 4242
+    # vm_is_paused warns first, then the worker fails the same check
+    expect_rc 255 "$QM" shutdown 4242
     assert_file_eq "$T/err" "unable to find configuration file for VM 4242 on node 'pve'
+
+unable to find configuration file for VM 4242 on node 'pve'
 "
     # stopping a stopped VM is a no-op without hooks
     hook fail.sh 'echo "HOOK $2"'
@@ -805,11 +888,94 @@ t_destroy_unlock() {
 "
     [ -f "$S/etc/pve/nodes/pve/qemu-server/100.conf" ]
     expect_rc 0 "$QM" destroy 103
-    assert_grep '^  Logical volume "vm-103-disk-0" successfully removed\.$' "$T/out"
+    [ ! -e "$S/volumes/local-lvm/vm-103-disk-0" ]
     expect_rc 0 "$QM" destroy 100
     [ ! -e "$S/volumes/local-lvm/base-100-disk-0" ]
+    # AbstractConfig.pm check_protection
+    "$PVESIM" "$S" add-vm 104 --disk scsi0=local-lvm:1G
+    echo 'protection: 1' >>"$S/etc/pve/nodes/pve/qemu-server/104.conf"
+    expect_rc 255 "$QM" destroy 104
+    assert_file_eq "$T/err" "can't remove VM 104 - protection mode enabled
+"
 }
 t_check "qm destroy frees volumes; qm unlock clears a lock" t_destroy_unlock
+
+t_post_stop_legacy() {
+    sim
+    hook rec.sh 'echo "HOOK $2"'
+    expect_rc 0 "$QM" set 100 --hookscript local:snippets/rec.sh
+    # /run/qemu-server/force-legacy-cleanup: vm_stop_cleanup runs no hook; qmeventd's
+    # 'qm cleanup' runs post-stop after qm stop released the lock, into qmeventd's log
+    knob PVESIM_LEGACY_CLEANUP=1
+    expect_rc 0 "$QM" start 100
+    expect_rc 0 "$QM" stop 100
+    assert_file_eq "$T/out" 'HOOK pre-stop
+'
+    assert_file_eq "$T/err" ''
+    for _ in $(seq 100); do grep -q '^Finished cleanup for 100$' "$S/log/qmeventd.log" 2>/dev/null && break; sleep 0.05; done
+    assert_file_eq "$S/log/qmeventd.log" 'Starting cleanup for 100
+HOOK post-stop
+Finished cleanup for 100
+'
+}
+t_check "post-stop: PVESIM_LEGACY_CLEANUP=1 moves it to qmeventd's qm cleanup (DIR/log/qmeventd.log)" t_post_stop_legacy
+
+t_storage_cfg_warnings() {
+    sim
+    cat >>"$S/etc/pve/storage.cfg" <<EOF
+
+cephfs: ceph2
+	path $S/mnt/ceph2
+	content images,iso
+	fs-name cephfs
+
+dir: 1bad
+	path /x
+EOF
+    n=$(grep -n '^dir: 1bad$' "$S/etc/pve/storage.cfg" | cut -d: -f1)
+    want="storage does not support content type 'images'
+file /etc/pve/storage.cfg line $n (skip section '1bad'): storage ID '1bad' contains illegal characters
+"
+    expect_rc 0 "$PVESM" status
+    assert_file_eq "$T/err" "$want"
+    assert_grep '^ceph2 ' "$T/out"
+    assert_no_grep '^1bad ' "$T/out"
+    expect_rc 0 "$PVESM" status --content images
+    assert_no_grep '^ceph2 ' "$T/out"
+    # qm clone reads storage.cfg before the fork (stderr), once per process
+    expect_rc 0 "$QM" clone 100 101
+    assert_file_eq "$T/err" "$want"
+    # qm destroy first reads it inside the worker: stdout
+    expect_rc 0 "$QM" destroy 101
+    assert_grep "^storage does not support content type 'images'$" "$T/out"
+    assert_file_eq "$T/err" ''
+    # commands that do not read it print nothing
+    expect_rc 0 "$QM" status 100
+    assert_file_eq "$T/err" ''
+}
+t_check "storage.cfg parse warnings on stderr (SectionConfig/Plugin.pm texts), once per call" t_storage_cfg_warnings
+
+t_not_root() {
+    d=$(mktemp -d /tmp/pvesim-nonroot.XXXXXX)
+    chmod 755 "$d"
+    "$PVESIM" init "$d/s" >/dev/null
+    run setpriv --reuid 65534 --regid 65534 --clear-groups "$d/s/bin/qm" status 100
+    rc1=$RC
+    cp "$T/err" "$T/err1"
+    run setpriv --reuid 65534 --regid 65534 --clear-groups "$d/s/bin/pvesm"
+    rm -rf "$d"
+    assert_eq 255 "$rc1"
+    assert_file_eq "$T/err1" 'please run as root
+'
+    # "no command specified" comes before the root check
+    assert_eq 255 "$RC"
+    assert_grep '^ERROR: no command specified$' "$T/err"
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    t_check "not root: 'please run as root' (CLIHandler setup_environment)" t_not_root
+else
+    t_skip "not root: 'please run as root'" "needs root and setpriv"
+fi
 
 # ------------------------------------------------------------------ knobs
 
@@ -921,18 +1087,46 @@ t_check "knob PVESIM_FAULT_COUNT: the fault fires for the first N matching calls
 
 t_knob_storage_inactive() {
     sim
-    knob PVESIM_FAULT=storage-inactive=local-lvm
+    "$PVESIM" "$S" add-vm 140 --disk scsi0=nfs-shared:1G
+    knob PVESIM_FAULT=storage-inactive=nfs-shared
     expect_rc 0 "$PVESM" status
-    assert_file_eq "$T/err" "storage 'local-lvm' is not online
+    assert_file_eq "$T/err" "storage 'nfs-shared' is not online
 "
-    assert_grep '^local-lvm      lvmthin   inactive               0               0               0    0\.00%$' "$T/out"
-    expect_rc 255 "$QM" clone 100 101
-    assert_file_eq "$T/err" "clone failed: storage 'local-lvm' is not online
+    assert_grep '^nfs-shared         nfs   inactive               0               0               0    0\.00%$' "$T/out"
+    # storage_info activates every listed storage before --storage filters
+    expect_rc 0 "$PVESM" status --storage local
+    assert_file_eq "$T/err" "storage 'nfs-shared' is not online
+"
+    # clone_vm activates the source volumes before the first disk
+    expect_rc 255 "$QM" clone 140 141
+    assert_file_eq "$T/out" 'creating a clone of VM 140 with ID 141
+'
+    assert_file_eq "$T/err" "clone failed: storage 'nfs-shared' is not online
+"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/141.conf" ]
+    # the target storage: vdisk_alloc activates it after "create full clone of drive"
+    expect_rc 255 "$QM" clone 100 101 --storage nfs-shared
+    assert_file_eq "$T/out" 'creating a clone of VM 100 with ID 101
+create full clone of drive ide2 (local-lvm:vm-100-cloudinit)
+'
+    assert_file_eq "$T/err" "clone failed: storage 'nfs-shared' is not online
 "
     [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
-    expect_rc 255 "$QM" start 100
-    assert_file_eq "$T/err" "storage 'local-lvm' is not online
+    [ -z "$(ls "$S/volumes/local-lvm" | grep 101)" ]
+    # vm_start_nolock activates the volumes after pre-start
+    expect_rc 255 "$QM" start 140
+    assert_file_eq "$T/err" "storage 'nfs-shared' is not online
 "
+    # types without check_connection (lvmthin): not confirmed, fails loudly, no effects
+    knob --clear
+    knob PVESIM_FAULT=storage-inactive=local-lvm
+    expect_rc 99 "$QM" clone 100 101
+    assert_file_eq "$T/out" ''
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
+    expect_rc 99 "$QM" start 100
+    expect_rc 0 "$QM" status 100
+    assert_file_eq "$T/out" 'status: stopped
+'
 }
 t_check "knob PVESIM_FAULT=storage-inactive=<sid>" t_knob_storage_inactive
 
@@ -982,9 +1176,24 @@ t_unsupported() {
     expect_rc 99 "$QM" start 100 --timeout 5
     expect_rc 99 "$QM" snapshot 100 s1
     expect_rc 99 "$PVESM" alloc local-lvm 100 vm-100-disk-5 1G
+    # unsupported paths fail after the real early checks, before any output or allocation
     "$PVESIM" "$S" set-status 100 running
     expect_rc 99 "$QM" clone 100 101
-    assert_grep '^pvesim: unsupported: qm clone of a running VM \(drive-mirror\)$' "$T/err"
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm clone of a running VM (drive-mirror)
+'
+    assert_file_eq "$T/out" ''
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
+    [ -z "$(ls "$S/volumes/local-lvm" | grep 101)" ]
+    "$PVESIM" "$S" add-vm 9000 --disk scsi0=local-lvm:1G --template --snapshot s1
+    expect_rc 99 "$QM" clone 9000 9001 --snapname s1
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm clone --snapname as a linked clone
+'
+    assert_file_eq "$T/out" ''
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/9001.conf" ]
+    [ -z "$(ls "$S/volumes/local-lvm" | grep 9001)" ]
+    # hibernated VM: resume is not simulated
+    "$PVESIM" "$S" add-vm 102 --disk scsi0=local-lvm:1G --lock suspended
+    expect_rc 99 "$QM" start 102
 }
 t_check "anything not implemented fails loudly: stderr 'pvesim: unsupported', exit 99" t_unsupported
 

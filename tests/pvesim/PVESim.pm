@@ -71,58 +71,130 @@ sub vm_node($vmid) {
 # ---------------------------------------------------------------- storage.cfg
 
 my %SHARED_TYPES = map { $_ => 1 } qw(iscsi nfs cifs rbd cephfs iscsidirect zfs drbd pbs);
+# plugindata() content => [valid, default] of each plugin (pve-storage src/PVE/Storage/*Plugin.pm)
 my %DEFAULT_CONTENT = (
     dir => 'images,rootdir', nfs => 'images', cifs => 'images', lvm => 'images',
     lvmthin => 'images,rootdir', zfspool => 'images,rootdir', rbd => 'images',
-    iscsi => 'images', iscsidirect => 'images', cephfs => 'vztmpl,iso,backup',
+    iscsi => 'images', iscsidirect => 'images', cephfs => 'backup',
     pbs => 'backup', esxi => 'import', btrfs => 'images,rootdir', zfs => 'images',
 );
-# content types each plugin accepts (others are dropped, as PVE warns and drops them)
 my %VALID_CONTENT = (
-    dir => [qw(images rootdir vztmpl iso backup snippets import)],
+    dir => [qw(images rootdir vztmpl iso backup snippets none import)],
     nfs => [qw(images rootdir vztmpl iso backup snippets import)],
     cifs => [qw(images rootdir vztmpl iso backup snippets import)],
     btrfs => [qw(images rootdir vztmpl iso backup snippets import)],
     cephfs => [qw(vztmpl iso backup snippets import)],
     lvm => [qw(images rootdir)], lvmthin => [qw(images rootdir)],
     zfspool => [qw(images rootdir)], rbd => [qw(images rootdir)],
-    iscsi => [qw(images)], iscsidirect => [qw(images)], zfs => [qw(images)],
-    pbs => [qw(backup)], esxi => [qw(import)],
+    iscsi => [qw(images none)], iscsidirect => [qw(images none)], zfs => [qw(images)],
+    pbs => [qw(backup none)], esxi => [qw(import)],
 );
 our %FILE_TYPES = map { $_ => 1 } qw(dir nfs cifs cephfs);    # btrfs: not simulated
 
+# Warnings of the last storage_cfg() parse, in the order PVE prints them.
+our @CFG_WARNINGS;
+
+# storage.cfg like pve-common src/PVE/SectionConfig.pm parse_config (loop, warning texts)
+# + pve-storage src/PVE/Storage/Plugin.pm parse_section_header, decode_value ('content'),
+# parse_config (local forced to dir, default content, shared types).  $filename is what
+# pve-cluster src/PVE/Cluster.pm $ccache_read passes: "/etc/pve/storage.cfg".
+# Property names are not checked against each plugin's schema (not simulated).
 sub storage_cfg() {
     my $raw = slurp("$DIR/etc/pve/storage.cfg") // '';
-    my (%ids, @order, $cur);
-    for my $line (split /\n/, $raw) {
-        next if $line =~ m/^\s*#/;
-        if ($line =~ m/^\s*$/) { $cur = undef; next; }
+    my $filename = '/etc/pve/storage.cfg';
+    my (%ids, @warn);
+    my @lines = split /\n/, $raw;
+    my $lineno = 0;
+    my $nextline = sub {
+        while (defined(my $line = shift @lines)) {
+            $lineno++;
+            return $line if $line !~ /^\s*#/;
+        }
+        return undef;
+    };
+    while (@lines) {
+        my $line = $nextline->();
+        next if !$line;
+        my $errprefix = "file $filename line $lineno";
         if ($line =~ m/^(\S+):\s*(\S+)\s*$/) {
             my ($type, $id) = (lc($1), $2);
-            if ($id !~ m/^[a-z][a-z0-9\-\_\.]*[a-z0-9]$/i) { $cur = undef; next; }
-            $cur = $ids{$id} = { type => $type, storage => $id };
-            push @order, $id;
-            next;
-        }
-        if ($cur && $line =~ m/^\s+(\S+)(\s+(.*\S))?\s*$/) {
-            $cur->{$1} = defined($3) ? $3 : 1;
+            my $skip = 0;
+            my $errmsg;
+            if (length($id) < 2) { $errmsg = "storage ID '$id' cannot be shorter than 2 characters" }
+            elsif ($id !~ m/^[a-z][a-z0-9\-\_\.]*[a-z0-9]$/i) { $errmsg = "storage ID '$id' contains illegal characters" }
+            if ($errmsg) {
+                $skip = 1;
+                push @warn, "$errprefix (skip section '$id'): $errmsg\n";
+            } elsif (!$VALID_CONTENT{$type}) {
+                $skip = 1;
+                push @warn, "$errprefix (skip section '$id'): unsupported type '$type'\n";
+            }
+            my $cur = { type => $type, storage => $id };
+            while ($line = $nextline->()) {
+                next if $skip;
+                $errprefix = "file $filename line $lineno";
+                if ($line =~ m/^\s+(\S+)(\s+(.*\S))?\s*$/) {
+                    my ($k, $v) = ($1, $3);
+                    if (exists $cur->{$k} && $k ne 'type' && $k ne 'storage') {
+                        push @warn, "$errprefix (section '$id') - unable to parse value of '$k': duplicate attribute\n";
+                        next;
+                    }
+                    if ($k eq 'content') {
+                        my %valid = map { $_ => 1 } @{ $VALID_CONTENT{$type} };
+                        my %res;
+                        for my $c (grep { $_ ne '' } split /[;,\s]+/, $v // '') {
+                            if (!$valid{$c}) {
+                                push @warn, "storage does not support content type '$c'\n";
+                                next;
+                            }
+                            $res{$c} = 1;
+                        }
+                        if ($res{none} && keys(%res) > 1) {
+                            push @warn, "$errprefix (section '$id') - unable to parse value of '$k': unable to combine 'none' with other content types\n";
+                            next;
+                        }
+                        if (!%res && !$valid{none}) {
+                            push @warn, "$errprefix (section '$id') - unable to parse value of '$k': storage does not support content type 'none'\n";
+                            next;
+                        }
+                        $cur->{contenthash} = \%res;
+                        $cur->{content} = join(',', sort keys %res);
+                        next;
+                    }
+                    $cur->{$k} = defined($v) ? $v : 1;
+                } else {
+                    push @warn, "$errprefix (section '$id') - ignore config line: $line\n";
+                }
+            }
+            $ids{$id} = $cur if !$skip;
+        } else {
+            push @warn, "$errprefix - ignore config line: $line\n";
         }
     }
-    if (!$ids{local}) {
-        $ids{local} = { type => 'dir', storage => 'local', path => "$DIR/var/lib/vz",
-            content => 'iso,vztmpl,backup' };
+    # Plugin.pm parse_config forces 'local' to be dir at /var/lib/vz (here: DIR/var/lib/vz)
+    my $lp = "$DIR/var/lib/vz";
+    if (!$ids{local} || $ids{local}->{type} ne 'dir'
+        || ($ids{local}->{path} && $ids{local}->{path} ne $lp)) {
+        $ids{local} = { type => 'dir', storage => 'local', path => $lp,
+            content => 'backup,images,iso,rootdir,snippets,vztmpl' };
+        delete $ids{local}->{contenthash};
     }
-    $ids{local}->{type} = 'dir';    # 'local' is always dir
+    $ids{local}->{path} //= $lp;
+    delete $ids{local}->{nodes};
     for my $id (keys %ids) {
         my $s = $ids{$id};
         $s->{shared} = 1 if $SHARED_TYPES{ $s->{type} };
-        my $content = $s->{content} // $DEFAULT_CONTENT{ $s->{type} } // '';
-        my %valid = map { $_ => 1 } @{ $VALID_CONTENT{ $s->{type} } // [] };
-        $s->{contenthash} = { map { $_ => 1 } grep { $valid{$_} } split /[,\s]+/, $content };
+        if (!$s->{contenthash}) {
+            my $content = $s->{contenthash} ? undef : ($DEFAULT_CONTENT{ $s->{type} } // '');
+            $content = $s->{content} if $id eq 'local' && defined $s->{content};
+            $s->{contenthash} = { map { $_ => 1 } grep { $_ ne '' } split /[,\s]+/, $content };
+            $s->{content} = join(',', sort keys %{ $s->{contenthash} });
+        }
         $s->{nodehash} = { map { $_ => 1 } split /[,\s]+/, $s->{nodes} } if defined $s->{nodes};
         $s->{disable} = 1 if defined($s->{disable}) && $s->{disable} ne '0';
         delete $s->{disable} if defined($s->{disable}) && $s->{disable} eq '0';
     }
+    @CFG_WARNINGS = @warn;
     return \%ids;
 }
 
@@ -180,6 +252,24 @@ sub fault_active($prog, $cmd, $want) {
     }
     $fault_cache{$key} = $res;
     return $res;
+}
+
+# pve-storage Storage.pm activate_storage dies "storage '<id>' is not online" only when
+# the plugin's check_connection returns false; only these plugins implement it
+# (src/PVE/Storage/{NFS,CIFS,ISCSI,ESXi}Plugin.pm check_connection; Plugin.pm's default
+# returns 1).  Other types fail to activate with their own, unconfirmed texts.
+our %CHECK_CONNECTION_TYPES = map { $_ => 1 } qw(nfs cifs iscsi esxi);
+
+# is $sid named by a storage-inactive fault that applies to this command (no counting)?
+sub storage_fault_listed($prog, $cmd, $sid) {
+    my $f = $ENV{PVESIM_FAULT} // '';
+    return 0 if $f !~ m/^storage-inactive=(.+)$/;
+    return 0 if !grep { $_ eq $sid } split /,/, $1;
+    if (my $fc = $ENV{PVESIM_FAULT_CMD}) {
+        return 0 if !grep { $_ eq $cmd || $_ eq "$prog $cmd" || $_ eq "$prog-$cmd" }
+            map { s/^\s+|\s+$//gr } split /,/, $fc;
+    }
+    return 1;
 }
 
 sub storage_fault_inactive($prog, $cmd, $sid) {

@@ -50,6 +50,16 @@ sub param_err($usage, %errors) {
     err($m, 255);
 }
 
+# PVE::Storage::config() is cfs_read_file('storage.cfg'): parsed once per process and
+# cached (pve-cluster src/PVE/Cluster.pm $ccache_read), so its parse warnings are printed
+# once, to whatever STDERR is when the command first reads it (inside a worker: stdout).
+my $CFG_WARNED = 0;
+sub storage_config() {
+    my $cfg = PVESim::storage_cfg();
+    print STDERR $_ for $CFG_WARNED++ ? () : @PVESim::CFG_WARNINGS;
+    return $cfg;
+}
+
 sub cfs_missing($vmid) {
     err("Configuration file '" . PVESim::cfs_rel($vmid) . "' does not exist\n", 2);
 }
@@ -305,6 +315,19 @@ sub run_worker($code) {
     return 1;
 }
 
+# The storage-inactive fault outside 'pvesm status' (documented there in
+# pve-interface.md section 5) is only simulated where the source gives the text:
+# activate_storage's "storage '<id>' is not online" for nfs/cifs/iscsi/esxi storages.
+sub check_inactive_fault_supported($cfg, $cmd, @sids) {
+    for my $sid (@sids) {
+        next if !PVESim::storage_fault_listed('qm', $cmd, $sid);
+        my $t = $cfg->{$sid} ? $cfg->{$sid}->{type} : '?';
+        unsupported("storage-inactive fault on storage '$sid' of type '$t' for qm $cmd"
+            . " (activation error text not confirmed; only nfs, cifs, iscsi, esxi)")
+            if !$PVESim::CHECK_CONNECTION_TYPES{$t};
+    }
+}
+
 sub maybe_garbage_or_hang() {
     if (PVESim::fault_active($PROG, $SUBCMD, 'hang')) {
         log_call(undef);
@@ -351,19 +374,100 @@ sub shell_quote($s) {
     return "'$s'";
 }
 
+# PVE::Storage::path (pve-storage src/PVE/Storage.pm path): parse_volume_id, storage_config,
+# then the plugin's path/filesystem_path and parse_volname. Confirmed for the plugins that
+# inherit src/PVE/Storage/Plugin.pm (dir, nfs, cifs, cephfs: parse_volname, parse_name_dir,
+# get_subdir, filesystem_path) and for LVMPlugin.pm / LvmThinPlugin.pm (parse_lvm_name,
+# parse_volname, filesystem_path); anything else fails loudly.
+# Returns ($path, $owner_vmid, $vtype).
+sub storage_path($cfg, $volid) {
+    my ($sid, $volname) = PVESim::parse_volume_id($volid);    # "unable to parse volume ID '<v>'"
+    my $s = $cfg->{$sid} or die "storage '$sid' does not exist\n";
+    my $t = $s->{type};
+    if ($PVESim::FILE_TYPES{$t}) {
+        unsupported("volume path on storage '$sid' with content-dirs") if defined $s->{'content-dirs'};
+        my $name_dir = sub ($name) {
+            return 1 if $name =~ m!^((vm-|base-|subvol-)(\d+)-[^/\s]+\.(raw|qcow2|vmdk|subvol))$!;
+            die "'$name' is a snapshot filename, not a volume!\n" if $name =~ m!^snap-.*\.qcow2$!;
+            return 1 if $name =~ m!^((base-)?[^/\s]+\.(raw|qcow2|vmdk|subvol))$!;
+            die "unable to parse volume filename '$name'\n";
+        };
+        my ($vtype, $name, $vmid);
+        if ($volname =~ m!^(\d+)/(\S+)/(\d+)/(\S+)$!) {
+            my ($basename, $v, $n) = ($2, $3, $4);
+            $name_dir->($basename);
+            $name_dir->($n);
+            ($vtype, $name, $vmid) = ('images', $n, $v);
+        } elsif ($volname =~ m!^(\d+)/(\S+)$!) {
+            my ($v, $n) = ($1, $2);
+            $name_dir->($n);
+            ($vtype, $name, $vmid) = ('images', $n, $v);
+        } elsif ($volname =~ m!^iso/([^/]+\.(?:iso|img))$!i) {
+            ($vtype, $name) = ('iso', $1);
+        } elsif ($volname =~ m{^vztmpl/([^/]+\.(?|(tar)(?!\.)|tar\.(gz|xz|zst|bz2)))$}i) {
+            ($vtype, $name) = ('vztmpl', $1);
+        } elsif ($volname =~ m!^backup/([^/]+\.(tgz|(?:tar|vma)(?:\.(gz|lzo|zst|bz2))?))$!) {
+            ($vtype, $name) = ('backup', $1);
+            $vmid = $1 if $name =~ m/^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+/;
+        } elsif ($volname =~ m!^snippets/([^/]+)$!) {
+            ($vtype, $name) = ('snippets', $1);
+        } elsif ($volname =~ m!^import/!) {
+            unsupported("volume path of import volume '$volid'");
+        } else {
+            die "unable to parse directory volume name '$volname'\n";
+        }
+        my %sub = (images => 'images', iso => 'template/iso', vztmpl => 'template/cache',
+            backup => 'dump', snippets => 'snippets');
+        my $path = $s->{path} or die "storage definition has no path\n";
+        my $dir = "$path/$sub{$vtype}";
+        $dir .= "/$vmid" if $vtype eq 'images';
+        return ("$dir/$name", $vmid, $vtype);
+    } elsif ($t eq 'lvm' || $t eq 'lvmthin') {
+        die "lvm name '$volname' contains illegal characters\n"
+            if $volname !~ m/^[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$/i;
+        my $re = $t eq 'lvm' ? qr/^(vm-(\d+)-\S+)$/ : qr/^((?:vm|base)-(\d+)-\S+)$/;
+        my ($name, $vmid) = $volname =~ $re or die "unable to parse lvm volume name '$volname'\n";
+        return ("/dev/$s->{vgname}/$name", $vmid, 'images');
+    }
+    unsupported("volume path on storage type '$t' ('$volid')");
+}
+
 # pve-guest-common GuestHelpers check_hookscript
 sub check_hookscript($volid) {
-    my $cfg = PVESim::storage_cfg();
-    my ($path, undef, $type) = PVESim::volume_path($cfg, $volid);
+    my $cfg = storage_config();
+    my ($path, undef, $type) = storage_path($cfg, $volid);
     die "'$volid' is not in the snippets directory\n" if $type ne 'snippets';
     die "script '$volid' does not exist\n" if !-f $path;
     die "script '$volid' is not executable\n" if !-x $path;
     return $path;
 }
 
+# The hook's environment: the caller's (minus the simulator's PVESIM_* knobs), PATH as
+# set by pve-common src/PVE/CLIHandler.pm run_cli_handler, LC_ALL and
+# LVM_SUPPRESS_FD_WARNINGS as set by pve-common src/PVE/Cmd.pm run (run_command).
+# PVE_MIGRATED_FROM: qemu-server src/PVE/QemuServer.pm vm_start_nolock assigns
+# $ENV{PVE_MIGRATED_FROM} = $migratedfrom (undef for a normal start) before pre-start;
+# whether that leaves it present-but-empty or absent is unconfirmed
+# (pve-interface.md), so the knob PVESIM_HOOK_MIGRATED_FROM=empty|absent decides
+# (default: empty).
+sub hook_env($phase_env) {
+    my %env = map { $_ => $ENV{$_} } grep { !/^PVESIM_/ } keys %ENV;
+    $env{PATH} = '/sbin:/bin:/usr/sbin:/usr/bin';
+    $env{LC_ALL} = 'C';
+    $env{LVM_SUPPRESS_FD_WARNINGS} = '1';
+    if ($phase_env->{start}) {
+        my $mode = $ENV{PVESIM_HOOK_MIGRATED_FROM} // 'empty';
+        if ($mode eq 'empty') { $env{PVE_MIGRATED_FROM} = '' }
+        elsif ($mode eq 'absent') { delete $env{PVE_MIGRATED_FROM} }
+        else { unsupported("PVESIM_HOOK_MIGRATED_FROM='$mode' (empty or absent)") }
+    }
+    return \%env;
+}
+
 # GuestHelpers exec_hookscript + pve-common Cmd.pm run
-sub exec_hookscript($conf, $vmid, $phase, $stop_on_error, $env_extra = {}) {
+sub exec_hookscript($conf, $vmid, $phase, $stop_on_error, $phase_env = {}) {
     return if !$conf->{hookscript};
+    my $env = hook_env($phase_env);
     eval {
         my $path = check_hookscript($conf->{hookscript});
         my $cmdstr = join(' ', map { shell_quote($_) } $path, $vmid, $phase);
@@ -373,8 +477,7 @@ sub exec_hookscript($conf, $vmid, $phase, $stop_on_error, $env_extra = {}) {
             close $w;
             open(STDIN, '<&', $r);
             open(STDERR, '>&', \*STDOUT);
-            %ENV = (LC_ALL => 'C', LVM_SUPPRESS_FD_WARNINGS => '1',
-                PATH => '/sbin:/bin:/usr/sbin:/usr/bin', %$env_extra);
+            %ENV = %$env;
             { no warnings 'exec'; exec { $path } $path, "$vmid", $phase; }
             print STDERR "exec failed: $!\n";
             POSIX::_exit(-1);
@@ -390,6 +493,7 @@ sub exec_hookscript($conf, $vmid, $phase, $stop_on_error, $env_extra = {}) {
         }
     };
     if (my $err = $@) {
+        die $err if ref($err) eq 'PVESim::Unsupported';
         my $msg = "hookscript error for $vmid on $phase: $err\n";
         die $msg if $stop_on_error;
         print STDERR $msg;    # perl warn
@@ -593,7 +697,7 @@ sub cmd_clone($args) {
         die "403 Permission check failed (pool '$pool' does not exist)\n"
             if defined($pool) && !PVESim::pools()->{$pool};
         die "no such cluster node '$target'\n" if $target && !PVESim::node_exists($target);
-        my $cfg = PVESim::storage_cfg();
+        my $cfg = storage_config();
         if ($storage) {
             my $scfg = PVESim::storage_check_enabled($cfg, $storage);
             param_err($usage, storage => "storage '$storage' does not support vm images")
@@ -669,6 +773,30 @@ sub cmd_clone($args) {
         return ($newconf, $oldconf, \%drives, \%fullclone, $pending);
     };
 
+    # Paths the simulator does not implement fail here, after the same early checks as
+    # the real command and before any output or allocation.
+    my $refuse_unsupported = sub ($drives, $fullclone) {
+        my $cfg = PVESim::storage_cfg();
+        for my $opt (sort keys %$drives) {
+            my $cloudinit = PVESim::drive_is_cloudinit($drives->{$opt});
+            # qemu-server QemuServer.pm clone_disk: $use_drive_mirror = $full && $running && !$snapname
+            unsupported("qm clone of a running VM (drive-mirror)")
+                if $fullclone->{$opt} && $running && !$snapname && !$cloudinit;
+            unsupported("qm clone --snapname as a linked clone")
+                if !$fullclone->{$opt} && $snapname;
+        }
+        # storages the worker activates: the source volumes (API2/Qemu.pm clone_vm:
+        # activate_volumes($vollist) - cloud-init drives are not in it) and each target
+        # (vdisk_alloc / vdisk_clone -> activate_storage)
+        my %sids;
+        for my $opt (keys %$drives) {
+            my ($src) = PVESim::parse_volume_id($drives->{$opt}->{file});
+            $sids{$src} = 1 if !PVESim::drive_is_cloudinit($drives->{$opt});
+            $sids{ ($fullclone->{$opt} && $storage) || $src } = 1;
+        }
+        check_inactive_fault_supported($cfg, 'clone', sort keys %sids);
+    };
+
     my $clonefn = sub {
         my ($newconf, $oldconf, $drives, $fullclone, $pending) = $load_and_check->();
         print "creating a clone of VM $vmid with ID $newid\n";
@@ -699,25 +827,31 @@ sub cmd_clone($args) {
         eval {
             local $SIG{INT} = local $SIG{TERM} = local $SIG{QUIT} = local $SIG{HUP} =
                 sub { die "interrupted by signal\n" };
+            # API2/Qemu.pm clone_vm: activate_volumes($storecfg, $vollist, $snapname) before
+            # the disk loop; pve-storage Storage.pm activate_storage dies
+            # "storage '<id>' is not online" when the plugin's check_connection fails
+            for my $opt (sort keys %$drives) {
+                next if PVESim::drive_is_cloudinit($drives->{$opt});
+                my ($src_sid) = PVESim::parse_volume_id($drives->{$opt}->{file});
+                die "storage '$src_sid' is not online\n"
+                    if PVESim::storage_fault_inactive('qm', 'clone', $src_sid);
+            }
             for my $opt (sort keys %$drives) {
                 my $drive = $drives->{$opt};
                 my ($src_sid, $src_volname) = PVESim::parse_volume_id($drive->{file});
-                if (PVESim::storage_fault_inactive('qm', 'clone', $src_sid)) {
-                    die "storage '$src_sid' is not online\n";
-                }
                 my $full = $fullclone->{$opt};
                 print "create " . ($full ? 'full' : 'linked') . " clone of drive $opt ($drive->{file})\n";
                 my $newvolid;
                 if (!$full) {
-                    unsupported("qm clone --snapname as a linked clone") if $snapname;
+                    # Storage.pm vdisk_clone: activate_storage first
+                    die "storage '$src_sid' is not online\n"
+                        if PVESim::storage_fault_inactive('qm', 'clone', $src_sid);
                     $newvolid = vdisk_clone($cfg, $drive->{file}, $newid);
                     push @newvollist, $newvolid;
                     $die_now->() if $crash;
                 } else {
                     my $sid = $storage || $src_sid;
                     my $scfg = PVESim::storage_config($cfg, $sid);
-                    die "storage '$sid' is not online\n"
-                        if PVESim::storage_fault_inactive('qm', 'clone', $sid);
                     my $src_s = PVESim::storage_config($cfg, $src_sid);
                     my $src_fmt = PVESim::parse_volname($src_s, $src_volname)->{format};
                     my $dst_fmt = PVESim::resolve_format_hint($scfg, $format // $src_fmt);
@@ -734,15 +868,15 @@ sub cmd_clone($args) {
                         $size = PVESim::vol_size($src_sid, $src_volname)
                             // PVESim::parse_size($drive->{size}) // 0;
                     }
+                    # Storage.pm vdisk_alloc: activate_storage before allocating
+                    die "storage '$sid' is not online\n"
+                        if PVESim::storage_fault_inactive('qm', 'clone', $sid);
                     $newvolid = lock_storage($sid, sub {
                         PVESim::vdisk_alloc($cfg, $sid, $newid, $dst_fmt, $name, $size);
                     });
                     push @newvollist, $newvolid;
                     print "allocated target volume '$newvolid'\n";
                     if (!PVESim::drive_is_cloudinit($drive) && $opt ne 'efidisk0') {
-                        if ($running && !$snapname) {
-                            unsupported("qm clone of a running VM (drive-mirror)");
-                        }
                         copy_progress($size, $crash, $crash ? $die_now : undef, $p->{bwlimit});
                     } elsif ($crash && !PVESim::drive_is_cloudinit($drive)) {
                         $die_now->();
@@ -792,7 +926,7 @@ sub cmd_clone($args) {
     my $lock_target = sub { lock_vm($newid, 1, 0, $clonefn) };
     my $lock_source = sub { lock_vm($vmid, 1, $running ? 0 : 1, $lock_target) };
 
-    $load_and_check->();    # early checks before forking/locking
+    $refuse_unsupported->(($load_and_check->())[2, 3]);    # early checks before forking/locking
     return run_worker($lock_source) ? 0 : 255;
 }
 
@@ -880,7 +1014,18 @@ sub cmd_template($args) {
         die "you can't convert a VM to template if VM is running\n" if PVESim::is_running($vmid);
         return $c;
     };
-    $load_and_check->();
+    my $c0 = $load_and_check->();
+    {
+        # template_create -> vdisk_create_base -> activate_storage (see check_inactive_fault_supported)
+        my $cfg = PVESim::storage_cfg();
+        my @sids;
+        for my $d (PVESim::conf_drives($c0->{main})) {
+            next if PVESim::drive_is_cdrom($d->[1]) || ($disk && $d->[0] ne $disk);
+            next if !PVESim::volume_has_feature($cfg, 'template', $d->[1]->{file});
+            push @sids, (PVESim::parse_volume_id($d->[1]->{file}))[0];
+        }
+        check_inactive_fault_supported($cfg, 'template', @sids);
+    }
     # API method 'template' has no $upid_exit in qm's cmddef: exit 0 even on failure
     run_worker(sub {
         lock_vm($vmid, 10, 0, sub {
@@ -888,7 +1033,8 @@ sub cmd_template($args) {
             my $conf = $c->{main};
             $conf->{template} = 1;
             PVESim::write_conf($vmid, $c);
-            my $cfg = PVESim::storage_cfg();
+            # QemuServer.pm template_create reads the storage config (inside the worker)
+            my $cfg = storage_config();
             for my $d (PVESim::conf_drives($conf)) {
                 my ($ds, $drive) = @$d;
                 next if PVESim::drive_is_cdrom($drive);
@@ -934,6 +1080,7 @@ sub cmd_set($args) {
     if (defined(my $h = $p->{hookscript})) {
         eval { check_hookscript($h) };
         if (my $e = $@) {
+            die $e if ref($e) eq 'PVESim::Unsupported';
             $e = $e->{msg} if ref $e;
             param_err($usage, hookscript => $e);
         }
@@ -974,30 +1121,56 @@ sub cmd_start($args) {
         ['vmid'], $args);
     return 0 if maybe_garbage_or_hang();
     my $vmid = $p->{vmid};
-    # API vm_start loads nothing before the fork: a missing config is a worker error
+    # qemu-server API2/Qemu.pm vm_start: nothing is loaded before the fork except the
+    # storage config; a missing VM config is a worker error (exit 255)
+    my $cfg = storage_config();
+    if (my $c = PVESim::load_conf($vmid)) {
+        # paths the simulator does not implement fail before the worker starts
+        my $conf = $c->{main};
+        my $lock = $conf->{lock} // '';
+        unsupported("qm start of a running VM with lock 'backup' (vm_resume)")
+            if $lock eq 'backup' && PVESim::is_running($vmid);
+        unsupported("qm start of a hibernated VM (resume from vmstate)")
+            if !is_template($conf) && ($lock eq 'suspended' || defined $conf->{vmstate});
+        unsupported("qm start with pending changes (vmconfig_apply_pending)")
+            if !is_template($conf) && %{ $c->{pending} };
+        my @sids;
+        for my $d (PVESim::conf_drives($conf)) {
+            my ($sid) = PVESim::parse_volume_id($d->[1]->{file} // '', 1);
+            next if !defined $sid;
+            # cloud-init is regenerated before pre-start (Cloudinit.pm commit_cloudinit_disk)
+            # with its own activation-failure handling: not simulated
+            unsupported("storage-inactive fault on the cloud-init drive's storage '$sid' for qm start")
+                if PVESim::drive_is_cloudinit($d->[1]) && PVESim::storage_fault_listed('qm', 'start', $sid);
+            push @sids, $sid;
+        }
+        check_inactive_fault_supported($cfg, 'start', @sids);
+    }
     my $ok = run_worker(sub {
+        # QemuServer.pm vm_start: lock_config, load_config, template check, check_lock
+        # (unless skiplock or lock 'suspended'), then "VM <vmid> already running"
         lock_vm($vmid, 10, 0, sub {
             my $c = load_local($vmid);
             my $conf = $c->{main};
             die "you can't start a vm if it's a template\n" if is_template($conf);
-            my $suspended = ($conf->{lock} // '') eq 'suspended';
-            check_lock($conf) if !($p->{skiplock} || $suspended);
+            check_lock($conf) if !$p->{skiplock};
             die "VM $vmid already running\n" if PVESim::is_running($vmid);
-            my $cfg = PVESim::storage_cfg();
-            exec_hookscript($conf, $vmid, 'pre-start', 1, { PVE_MIGRATED_FROM => '' });
+            # vm_start_nolock: cloud-init ISO generation (Cloudinit.pm commit_cloudinit_disk
+            # prints this for each cloud-init drive), then pre-start
             for my $d (PVESim::conf_drives($conf)) {
-                next if PVESim::drive_is_cdrom($d->[1]) && !PVESim::drive_is_cloudinit($d->[1]);
-                my ($sid) = PVESim::parse_volume_id($d->[1]->{file}, 1);
-                next if !defined $sid;
+                my (undef, $vn) = PVESim::parse_volume_id($d->[1]->{file} // '', 1);
+                print "generating cloud-init ISO\n" if defined($vn) && $vn =~ m/vm-$vmid-cloudinit/;
+            }
+            exec_hookscript($conf, $vmid, 'pre-start', 1, { start => 1 });
+            # then activate_volumes (Storage.pm activate_storage: "... is not online")
+            my %seen;
+            for my $d (PVESim::conf_drives($conf)) {
+                my ($sid) = PVESim::parse_volume_id($d->[1]->{file} // '', 1);
+                next if !defined($sid) || $seen{$sid}++;
                 die "storage '$sid' is not online\n" if PVESim::storage_fault_inactive('qm', 'start', $sid);
             }
             PVESim::set_run_state($vmid, 'running');
-            if ($suspended) {    # resume from hibernation drops the lock (and vmstate)
-                delete $conf->{lock};
-                delete $conf->{vmstate};
-                PVESim::write_conf($vmid, $c);
-            }
-            exec_hookscript($conf, $vmid, 'post-start', 0, { PVE_MIGRATED_FROM => '' });
+            exec_hookscript($conf, $vmid, 'post-start', 0, { start => 1 });
         });
     });
     return $ok ? 0 : 255;
@@ -1009,18 +1182,53 @@ sub assert_config_exists($vmid) {
         if !-f PVESim::conf_path($vmid);
 }
 
-# qemu-server _do_vm_stop: check_running (asserts the config exists), then
-# load_config, check_lock, pre-stop; vm_stop_cleanup runs post-stop
-sub do_stop($vmid, $shutdown) {
+# qemu-server >= 9.1.13 decides by /run/qemu-server/force-legacy-cleanup (QemuServer/
+# RunState.pm can_use_cleanup_flag; debian/preinst creates it when upgrading from an older
+# version, a reboot removes it). Knob PVESIM_LEGACY_CLEANUP=1 simulates that file.
+sub legacy_cleanup() { ($ENV{PVESIM_LEGACY_CLEANUP} // '') eq '1' }
+
+# qemu-server QemuServer.pm _do_vm_stop (called under the config lock by vm_stop):
+# check_running (asserts the config exists), load_config, check_lock, pre-stop, QMP
+# quit/powerdown, wait, then vm_stop_cleanup. With the cleanup flag (the default) that
+# runs the post-stop hook right there - still under the lock, output in the worker's
+# stdout - and clears the flag; in legacy mode it runs no hook.
+sub do_stop($vmid) {
     assert_config_exists($vmid);
-    return if !PVESim::is_running($vmid);
+    return 0 if !PVESim::is_running($vmid);
     my $c = load_local($vmid);
     my $conf = $c->{main};
     check_lock($conf);
     exec_hookscript($conf, $vmid, 'pre-stop', 0);
     PVESim::set_run_state($vmid, 'stopped');
-    # qemu-server >= 9.2 vm_stop_cleanup runs post-stop
-    exec_hookscript($conf, $vmid, 'post-stop', 0);
+    exec_hookscript($conf, $vmid, 'post-stop', 0) if !legacy_cleanup();
+    return 1;
+}
+
+# QEMU has exited: qmeventd (src/qmeventd/qmeventd.c) runs `qm cleanup <vmid> 1 0`
+# (CLI/qm.pm 'cleanup') on its own, detached from qm stop, with its output going to
+# qmeventd's log - simulated as DIR/log/qmeventd.log. It waits for the config lock
+# (lock_config_full, 60 s) and, only in legacy mode, runs the post-stop hook itself.
+sub spawn_qmeventd_cleanup($vmid) {
+    make_path("$DIR/log");
+    my $pid = fork() // die "fork failed: $!\n";
+    return if $pid;
+    POSIX::setsid();
+    open(STDIN, '<', '/dev/null');
+    open(STDOUT, '>>', "$DIR/log/qmeventd.log") or POSIX::_exit(1);
+    open(STDERR, '>&', \*STDOUT);
+    select(STDERR); $| = 1; select(STDOUT); $| = 1;
+    %HELD = ();
+    eval {
+        return if !-f PVESim::conf_path($vmid);
+        print STDERR "Starting cleanup for $vmid\n";
+        lock_file_full("/var/lock/qemu-server/lock-$vmid.conf", "$DIR/lock/lock-$vmid.conf", 60, 0, sub {
+            my $c = load_local($vmid);
+            exec_hookscript($c->{main}, $vmid, 'post-stop', 0) if legacy_cleanup();
+        });
+        print STDERR "Finished cleanup for $vmid\n";
+    };
+    if (my $e = $@) { print STDERR ref($e) ? $e->{msg} : $e }
+    POSIX::_exit(0);
 }
 
 sub cmd_stop($args) {
@@ -1030,7 +1238,11 @@ sub cmd_stop($args) {
     my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
     return 0 if maybe_garbage_or_hang();
     my $vmid = $p->{vmid};
-    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { do_stop($vmid, 0) }) });
+    # API2/Qemu.pm vm_stop: storage config, then the worker (everything else is in it)
+    storage_config();
+    my $stopped = 0;
+    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { $stopped = do_stop($vmid) }) });
+    spawn_qmeventd_cleanup($vmid) if $stopped;
     return $ok ? 0 : 255;
 }
 
@@ -1041,12 +1253,25 @@ sub cmd_shutdown($args) {
     my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
     return 0 if maybe_garbage_or_hang();
     my $vmid = $p->{vmid};
-    die "VM is paused - cannot shutdown\n" if PVESim::run_state($vmid)->{status} eq 'paused';
-    # check_running -> assert_config_exists_on_node (a -f test: errno ENOENT, exit 2)
-    eval { assert_config_exists($vmid) };
-    err($@, 2) if $@;
-    die "VM $vmid not running\n" if !PVESim::is_running($vmid);
-    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { do_stop($vmid, 1) }) });
+    # API2/Qemu.pm vm_shutdown: storage config, then QemuServer.pm vm_is_paused($vmid, 1):
+    # assert_config_exists_on_node + QMP query-status inside an eval whose error is
+    # warned as "$@\n" (so with an empty line after it); the QMP call on a stopped VM
+    # dies "VM <vmid> not running" (QemuServer/Monitor.pm qmp_cmd)
+    storage_config();
+    my $st = PVESim::run_state($vmid)->{status};
+    if (!-f PVESim::conf_path($vmid)) {
+        print STDERR "unable to find configuration file for VM $vmid on node '" . PVESim::nodename() . "'\n\n";
+    } elsif ($st eq 'stopped') {
+        print STDERR "VM $vmid not running\n\n";
+    } elsif ($st eq 'paused' || $st eq 'prelaunch' || $st eq 'suspended') {
+        # a plain die before the fork: exit per the die rule, errno unknown -> 255
+        die "VM is paused - cannot shutdown\n";
+    }
+    # the worker: vm_stop -> lock_config -> _do_vm_stop (a missing config dies there,
+    # a stopped VM is a no-op)
+    my $stopped = 0;
+    my $ok = run_worker(sub { lock_vm($vmid, 10, 0, sub { $stopped = do_stop($vmid) }) });
+    spawn_qmeventd_cleanup($vmid) if $stopped;
     return $ok ? 0 : 255;
 }
 
@@ -1059,50 +1284,59 @@ sub cmd_destroy($args) {
     my $p = parse_cli($usage, { vmid => vmid_prop() }, ['vmid'], $args);
     return 0 if maybe_garbage_or_hang();
     my $vmid = $p->{vmid};
-    # API destroy_vm $early_checks (before the fork and again under the lock)
+    # qemu-server API2/Qemu.pm destroy_vm $early_checks (before the fork and again under
+    # the lock): load_config, check_protection (pve-guest-common AbstractConfig.pm:
+    # "<prefix> - protection mode enabled"), HA/replication (not simulated), running
     my $early_checks = sub {
         my $c = load_local($vmid);
         die "can't remove VM $vmid - protection mode enabled\n" if $c->{main}->{protection};
         die "VM $vmid is running - destroy failed\n" if PVESim::is_running($vmid);
         return $c;
     };
-    $early_checks->();
+    my $c0 = $early_checks->();
+    unsupported("qm destroy of a VM with snapshots (vmstate volumes, snapshot volumes)")
+        if %{ $c0->{snapshots} };
+    unsupported("qm destroy of a VM that is in a pool (AccessControl remove_vm_access)")
+        if grep { $_ eq $vmid } map { split /,/ } (PVESim::slurp("$DIR/etc/pve/user.cfg") // '') =~ m/^pool:[^:]*:[^:]*:([^:]*):/mg;
     my $ok = run_worker(sub {
+        my $cfg = storage_config();    # read inside the worker
         lock_vm($vmid, 10, 0, sub {
             $early_checks->();
             # QemuServer.pm destroy_vm
             my $c = load_local($vmid);
             my $conf = $c->{main};
             check_lock($conf) if ($conf->{lock} // '') ne 'suspended';
-            my $cfg = PVESim::storage_cfg();
             my @drives = map { [$_, PVESim::parse_drive($conf->{$_})] }
                 grep { $PVESim::IS_DRIVE{$_} || /^unused\d+$/ } sort keys %$conf;
             if (is_template($conf)) {
                 for my $d (@drives) {
                     next if PVESim::drive_is_cdrom($d->[1]);
                     my $volid = $d->[1]->{file};
+                    next if !$volid || $volid =~ m|^/|;
                     my ($sid, $vn) = PVESim::parse_volume_id($volid, 1);
                     next if !defined $sid;
+                    # pve-storage Storage.pm volume_is_base_and_used
                     my @users = grep {
                         (PVESim::slurp(PVESim::vol_reg_path($sid, $_)) // '') =~ m/^base=\Q$vn\E$/m
                     } PVESim::list_volumes($sid);
                     die "base volume '$volid' is still in use by linked cloned\n" if @users;
                 }
             }
+            # remove the disks this VM owns (owner from PVE::Storage::path); the storage
+            # tools' own output (lvremove ...) is not simulated: its wording is unconfirmed
             my %done;
             for my $d (@drives) {
                 my $drive = $d->[1];
                 next if PVESim::drive_is_cdrom($drive) && !PVESim::drive_is_cloudinit($drive);
                 my $volid = $drive->{file};
-                next if !$volid || $volid =~ m|^/| || $done{$volid}++;
+                next if !$volid || $volid =~ m|^/| || $done{$volid};
                 my ($sid, $vn) = PVESim::parse_volume_id($volid, 1);
                 next if !defined $sid;
                 my $s = $cfg->{$sid} or next;
                 my $pv = eval { PVESim::parse_volname($s, $vn) } or next;
                 next if !defined($pv->{vmid}) || $pv->{vmid} != $vmid;
+                $done{$volid} = 1;
                 PVESim::free_volume($cfg, $volid);
-                print "  Logical volume \"$pv->{name}\" successfully removed.\n"
-                    if $s->{type} =~ /^lvm/;
             }
             unlink PVESim::conf_path($vmid);
             PVESim::set_run_state($vmid, 'stopped');
@@ -1124,48 +1358,56 @@ sub cmd_pvesm_status($args) {
             format => { type => 'boolean', optional => 1 },
         }, [], $args);
     return 0 if maybe_garbage_or_hang();
-    my $cfg = PVESim::storage_cfg();
+    # pve-storage src/PVE/API2/Storage/Status.pm 'index' and src/PVE/Storage.pm storage_info
+    my $cfg = storage_config();
     my $node = PVESim::nodename();
     my $target = $p->{target};
     undef $target if $target && ($target eq $node || $target eq 'localhost');
-    die "no such cluster node '$target'\n" if $target && !PVESim::node_exists($target);
-    my %want_content = map { $_ => 1 } split /[,;\s]+/, ($p->{content} // '');
-    my @rows;
-    for my $sid (sort keys %$cfg) {
+    # storage_info: every storage, minus (with --content) those without a wanted content
+    # type or not enabled on this node (storage_check_enabled: disable, nodes)
+    my %info;
+    my @ctypes = grep { $_ ne '' } split /[,;\s]+/, ($p->{content} // '');
+    for my $sid (keys %$cfg) {
         my $s = $cfg->{$sid};
-        next if defined $p->{storage} && $sid ne $p->{storage};
         my $enabled = PVESim::storage_enabled_on($s, $node);
-        if (%want_content) {
-            next if !$enabled;
-            next if !grep { $s->{contenthash}->{$_} } keys %want_content;
+        if (defined $p->{content}) {
+            next if !(grep { $s->{contenthash}->{$_} } @ctypes) || !$enabled;
         }
+        $info{$sid} = { enabled => $enabled, active => 0, total => 0, used => 0, avail => 0 };
+    }
+    # then activates every enabled one (a failure is warned and leaves it inactive)
+    for my $sid (sort keys %info) {
+        next if !$info{$sid}->{enabled};
+        if (PVESim::storage_fault_inactive('pvesm', 'status', $sid)) {
+            print STDERR "storage '$sid' is not online\n";
+            next;
+        }
+        my ($t, $u, $a) = capacity($sid, $cfg->{$sid});
+        @{ $info{$sid} }{qw(active total used avail)} = (1, $t, $u, $a);
+    }
+    param_err($usage, storage => 'No such storage.') if $p->{storage} && !$info{ $p->{storage} };
+    # a target node is not checked for existence; only the storage's nodes list counts
+    my @rows;
+    for my $sid (sort keys %info) {
+        next if $p->{storage} && $p->{storage} ne $sid;
+        my $s = $cfg->{$sid};
         next if $p->{enabled} && $s->{disable};
         if ($target) {
             next if !$s->{shared};
-            next if !PVESim::storage_enabled_on($s, $target);
+            next if $s->{nodehash} && !$s->{nodehash}->{$node};      # storage_check_node(local)
+            next if $s->{nodehash} && !$s->{nodehash}->{$target};    # storage_check_node(target)
         }
-        push @rows, [$sid, $s, $enabled];
-    }
-    if (defined $p->{storage} && !@rows) {
-        param_err($usage, storage => 'No such storage.');
+        push @rows, [$sid, $s, $info{$sid}];
     }
     my $maxlen = 0;
     for (@rows) { $maxlen = length($_->[0]) if length($_->[0]) > $maxlen }
     $maxlen += 1;
     my @out;
     for my $r (@rows) {
-        my ($sid, $s, $enabled) = @$r;
-        my ($status, $total, $used, $avail) = ('disabled', 0, 0, 0);
-        if ($enabled) {
-            if (PVESim::storage_fault_inactive('pvesm', 'status', $sid)) {
-                print STDERR "storage '$sid' is not online\n";
-                $status = 'inactive';
-            } else {
-                $status = 'active';
-                ($total, $used, $avail) = capacity($sid, $s);
-            }
-        }
-        push @out, [$sid, $s->{type}, $status, $total, $used, $avail];
+        my ($sid, $s, $i) = @$r;
+        # CLI/pvesm.pm $print_status: 'disabled' if not enabled, else active/inactive
+        my $status = !$i->{enabled} ? 'disabled' : $i->{active} ? 'active' : 'inactive';
+        push @out, [$sid, $s->{type}, $status, @$i{qw(total used avail)}];
     }
     my @hdr = $ENV{PVESIM_PVESM_OLD_HEADER}
         ? ('Name', 'Type', 'Status', 'Total', 'Used', 'Available', '%')
@@ -1197,12 +1439,17 @@ sub capacity($sid, $s) {
     return ($total, $used, $total - $used);
 }
 
+# pve-storage src/PVE/CLI/pvesm.pm method 'path': parameter 'volume' has format
+# 'pve-volume-id' (Plugin.pm parse_volume_id as validator), then
+# print PVE::Storage::path($cfg, $volume) . "\n" (see storage_path above); errors are a
+# plain die (exit per the die rule of pve-interface.md section 9; 255 here).
 sub cmd_pvesm_path($args) {
     my $usage = 'pvesm path <volume>';
-    my $p = parse_cli($usage, { volume => { type => 'string' } }, ['volume'], $args);
+    my $p = parse_cli($usage, { volume => { type => 'string', format => 'pve-volume-id' } },
+        ['volume'], $args);
     return 0 if maybe_garbage_or_hang();
-    my $cfg = PVESim::storage_cfg();
-    my ($path) = PVESim::volume_path($cfg, $p->{volume});
+    my $cfg = storage_config();
+    my ($path) = storage_path($cfg, $p->{volume});
     print "$path\n";
     return 0;
 }
@@ -1230,6 +1477,10 @@ sub main() {
     return abort_usage('no command specified') if !@a;
     my $c = shift @a;
     my $cmd = resolve($c, \%real);
+    # pve-common CLIHandler.pm $handle_cmd: "no command specified" first, then
+    # setup_environment (RESTEnvironment.pm setup_default_cli_env: root@pam needs euid 0),
+    # then "unknown command"; a plain die (exit per the die rule; 255 here)
+    die "please run as root\n" if $> != 0;
     return abort_usage("unknown command '$PROG $c'") if !$cmd;
     $SUBCMD = $cmd;
     my $fn = $impl{$cmd};
