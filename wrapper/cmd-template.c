@@ -695,6 +695,17 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
         goto out;
     }
+    /* Without --storage the copy lands on the source disks' own storages:
+     * the audit trail and the report name them. */
+    char storages[512] = "";
+    for (size_t i = 0, off = 0; !o.q.storage && i < p.storages.n && off < sizeof(storages); i++) {
+        off += (size_t)snprintf(storages + off, sizeof(storages) - off, "%s%s", i ? "," : "",
+                                p.storages.v[i]);
+    }
+    if (*storages) {
+        a.storage = storages;
+        report_set_storage(c->rep, storages);
+    }
 
     /* Queue behind other copies onto the same storages (sorted: no deadlock). */
     for (size_t i = 0; i < p.storages.n && !c->dry_run; i++) {

@@ -153,3 +153,14 @@ sim_qm() {
 json_get() {
     jq -r "$1" <"$T/out"
 }
+
+# wait_for_grep PATTERN FILE [SECONDS]: until PATTERN shows up in FILE (default 10 s).
+wait_for_grep() {
+    local i
+    for i in $(seq 1 $((${3:-10} * 20))); do
+        grep -qE -- "$1" "$2" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "wait_for_grep: /$1/ did not appear in $2"
+    return 1
+}

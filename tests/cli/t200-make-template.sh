@@ -85,6 +85,7 @@ t_make_template() {
     assert_eq 9000 "$(json_get .vmid)"
     assert_eq 100 "$(json_get .source)"
     assert_eq ubuntu-server-template-22.04 "$(json_get .name)"
+    assert_eq local-lvm "$(json_get .storage)" "the source disk's storage"
     assert_eq "$S/bin/qm clone 100 9000 --full 1 --name ubuntu-server-template-22.04" \
         "$(json_get '.commands[0] | join(" ")')"
     assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[-1] | join(" ")')"
@@ -422,18 +423,20 @@ t_json_everywhere() {
 t_taken_while_waiting() {
     sim_setup
     mkdir -p "$T/run"
-    flock "$T/run/storage-local-lvm.0.lock" sleep 2 &
+    # Hold the storage's only copy slot (flock -o: the lock lives in flock itself).
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
     holder=$!
-    sleep 0.3
-    "$PVETMPL" --json make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
-    sleep 0.8
+    wait_for_grep "waiting for a copy slot" "$T/err"
     "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
-    wait $holder
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
-    assert_grep "taken while waiting" <(json_get .msg)
-    assert_no_grep "destroy" "$T/out"
+    assert_grep "taken while waiting" "$T/err"
+    assert_no_grep "destroy" "$T/err"
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
 }
 
@@ -547,14 +550,28 @@ t_copies_per_storage_two() {
     sim_setup
     echo 'copies_per_storage = 2' >>"$PVETMPL_CONFIG"
     sim_knob PVESIM_COPY_MIBPS=4000
-    mkdir -p "$T/run"
     "$PVETMPL" make-template 100 9001 --no-hook >"$T/o1" 2>"$T/e1" &
     p1=$!
-    sleep 0.6
-    # slot 0 is held by the first run; a second run must take slot 1, not wait
+    # once the first copy runs it holds a slot; the second must take the other one
+    for _ in $(seq 1 200); do
+        pgrep -f "sim.pl $S qm clone 100 9001" >/dev/null && break
+        sleep 0.05
+    done
+    pgrep -f "sim.pl $S qm clone 100 9001" >/dev/null
     "$PVETMPL" make-template 100 9002 --no-hook >"$T/o2" 2>"$T/e2"
     wait $p1
     assert_no_grep "waiting for a copy slot" "$T/e2"
+    # and with one slot the second run does wait
+    sed -i 's/^copies_per_storage = 2$/copies_per_storage = 1/' "$PVETMPL_CONFIG"
+    "$PVETMPL" make-template 100 9003 --no-hook >"$T/o3" 2>"$T/e3" &
+    p3=$!
+    for _ in $(seq 1 200); do
+        pgrep -f "sim.pl $S qm clone 100 9003" >/dev/null && break
+        sleep 0.05
+    done
+    "$PVETMPL" make-template 100 9004 --no-hook >"$T/o4" 2>"$T/e4"
+    wait $p3
+    assert_grep "waiting for a copy slot" "$T/e4"
 }
 
 t_snapshot_missing() {
