@@ -3,6 +3,10 @@
 # when any is missing; does nothing when all are present.
 set -eu
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && ! command -v dpkg-checkbuilddeps >/dev/null; then
+    # dpkg-dev reads debian/control for us; a minimal image may lack it.
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpkg-dev
+fi
 if dpkg-checkbuilddeps debian/control 2>/dev/null; then
     exit 0
 fi
