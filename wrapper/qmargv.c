@@ -56,6 +56,17 @@ int qmargv_template(const char *qm, uint32_t vmid, const char *disk, struct strv
     return done(ret, r);
 }
 
+int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv *ret)
+{
+    struct strv sv = STRV_INIT;
+    int r = strv_push(&sv, qm);
+    r |= strv_push(&sv, "migrate");
+    r |= strv_pushf(&sv, "%" PRIu32, vmid);
+    r |= strv_push(&sv, node);
+    *ret = sv;
+    return done(ret, r);
+}
+
 int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret)
 {
     struct strv sv = STRV_INIT;

@@ -22,6 +22,8 @@ int qmargv_clone(const char *qm, const struct clone_req *q, struct strv *ret);
 int qmargv_template(const char *qm, uint32_t vmid, const char *disk, struct strv *ret);
 int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret);
 int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret);
+/* qm migrate VMID NODE (offline: the VM is stopped or a template) */
+int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv *ret);
 /* pvesm status [--content C] [--target NODE] */
 int qmargv_pvesm_status(const char *pvesm, const char *content, const char *target,
                         struct strv *ret);
