@@ -1140,6 +1140,295 @@ local         dir     active        98497780        12345678        86152102   1
 }
 t_check "knob PVESIM_PVESM_OLD_HEADER=1: pre-9.0.14 header" t_knob_old_header
 
+# ------------------------------------------------------------------ qm migrate (offline)
+# Texts: qemu-server e6352be6 API2/Qemu.pm migrate_vm, QemuMigrate.pm; pve-guest-common
+# 4a8f6cb AbstractMigrate.pm (see tests/pvesim/README.md "qm migrate").
+TS='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+# $T/out without the task-log timestamps and with "(duration 00:00:0N)" (whole seconds
+# of time(), so a fast migration may still cross a second) as "(duration D)", into $T/o
+ts_strip() { sed -E "s/^$TS //; s/\(duration 00:00:0[0-9]\)/(duration D)/" "$T/out" >"$T/o"; }
+
+t_migrate_offline() {
+    sim --other-node pve2
+    hook mark.sh 'echo "$2" >>'"$T"'/hook.log'
+    "$PVESIM" "$S" add-vm 140 --name web --disk scsi0=nfs-shared:2G --cdrom ide2=none \
+        --hookscript local:snippets/mark.sh --snapshot s1
+    c0=$(grep -v '^lock' "$S/etc/pve/nodes/pve/qemu-server/140.conf")
+    expect_rc 0 "$QM" migrate 140 pve2
+    assert_file_eq "$T/err" ''
+    assert_grep "^$TS starting migration of VM 140 to node 'pve2' \(192\.0\.2\.12\)$" "$T/out"
+    assert_grep "^$TS migration finished successfully \(duration [0-9]{2}:[0-9]{2}:[0-9]{2}\)$" "$T/out"
+    ts_strip
+    assert_file_eq "$T/o" "starting migration of VM 140 to node 'pve2' (192.0.2.12)
+migration finished successfully (duration D)
+"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/140.conf" ]
+    c=$S/etc/pve/nodes/pve2/qemu-server/140.conf
+    assert_eq "$c0" "$(cat "$c")" "config moved unchanged, no lock left"
+    assert_grep '^"140": \{ "node": "pve2", "type": "qemu", "version": [0-9]+ \}' "$S/etc/pve/.vmlist"
+    assert_grep '^"100": \{ "node": "pve", ' "$S/etc/pve/.vmlist"
+    [ -f "$S/volumes/nfs-shared/140%2Fvm-140-disk-0.qcow2" ]
+    [ ! -e "$T/hook.log" ] # no hook phase runs for an offline migration
+    assert_grep '"argv":\["qm","migrate","140","pve2"\],"mutating":true,"rc":0' "$S/calls.log"
+    # the VM is gone from this node
+    expect_rc 2 "$QM" migrate 140 pve2
+    assert_file_eq "$T/err" "Configuration file 'nodes/pve/qemu-server/140.conf' does not exist
+"
+    expect_rc 0 "$QM" list
+    assert_no_grep ' 140 ' "$T/out"
+    # a template on shared storage, with a linked clone; --online on a stopped VM warns
+    "$PVESIM" "$S" add-vm 9000 --disk scsi0=nfs-shared:1G --template
+    expect_rc 0 "$QM" clone 9000 123
+    expect_rc 0 "$QM" migrate 9000 pve2 --online --with-local-disks --force --bwlimit 100 \
+        --migration_type insecure --with-conntrack-state
+    assert_file_eq "$T/err" "VM isn't running. Doing offline migration instead.
+"
+    ts_strip
+    assert_file_eq "$T/o" "starting migration of VM 9000 to node 'pve2' (192.0.2.12)
+migration finished successfully (duration D)
+"
+    assert_grep '^template: 1$' "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+    assert_grep '^"9000": \{ "node": "pve2", ' "$S/etc/pve/.vmlist"
+    # an unused disk and a [PENDING] section on shared storage move along
+    "$PVESIM" "$S" add-vm 141 --disk scsi0=nfs-shared:1G --disk scsi1=nfs-shared:1G
+    sed -i 's/^scsi1:/unused0:/; s/^\(unused0: [^,]*\),.*/\1/' "$S/etc/pve/nodes/pve/qemu-server/141.conf"
+    printf '\n[PENDING]\nmemory: 4096\n' >>"$S/etc/pve/nodes/pve/qemu-server/141.conf"
+    expect_rc 0 "$QM" migrate 141 pve2
+    assert_grep '^unused0: nfs-shared:141/vm-141-disk-1.qcow2$' "$S/etc/pve/nodes/pve2/qemu-server/141.conf"
+    assert_grep '^\[PENDING\]$' "$S/etc/pve/nodes/pve2/qemu-server/141.conf"
+}
+t_check "qm migrate (offline, shared storage): log lines, config moved, .vmlist, exit 0" t_migrate_offline
+
+t_migrate_checks() {
+    sim --other-node pve2
+    expect_rc 255 "$QM" migrate 100 pve
+    assert_file_eq "$T/err" '400 Parameter verification failed.
+target: target is local node.
+qm migrate <vmid> <target> [OPTIONS]
+'
+    expect_rc 255 "$QM" migrate 100 node_1
+    assert_file_eq "$T/err" '400 Parameter verification failed.
+target: invalid format - value does not look like a valid node name
+
+qm migrate <vmid> <target> [OPTIONS]
+'
+    expect_rc 255 "$QM" migrate 100
+    assert_file_eq "$T/err" '400 not enough arguments
+qm migrate <vmid> <target> [OPTIONS]
+'
+    expect_rc 255 "$QM" migrate 100 pve3
+    assert_file_eq "$T/err" "no such cluster node 'pve3'
+"
+    expect_rc 2 "$QM" migrate 4242 pve2
+    assert_file_eq "$T/err" "Configuration file 'nodes/pve/qemu-server/4242.conf' does not exist
+"
+    "$PVESIM" "$S" add-vm 150 --disk scsi0=nfs-shared:1G --lock backup
+    expect_rc 255 "$QM" migrate 150 pve2
+    assert_file_eq "$T/err" 'VM is locked (backup)
+'
+    assert_file_eq "$T/out" ''
+    "$PVESIM" "$S" add-vm 151 --disk scsi0=nfs-shared:1G --status paused
+    expect_rc 255 "$QM" migrate 151 pve2
+    assert_file_eq "$T/err" "can't migrate running VM without --online
+"
+    # check_storage_availability: both nodes, content type
+    "$PVESIM" "$S" add-storage nfs nfs-one path="$S/mnt/one" server=192.0.2.52 export=/one \
+        content=images nodes=pve
+    "$PVESIM" "$S" add-vm 152 --disk scsi0=nfs-one:1G
+    expect_rc 255 "$QM" migrate 152 pve2
+    assert_file_eq "$T/err" "storage 'nfs-one' is not available on node 'pve2'
+"
+    "$PVESIM" "$S" add-vm 153 --disk scsi0=nfs-shared:1G --cdrom ide2=nfs-shared:iso/x.iso
+    expect_rc 255 "$QM" migrate 153 pve2
+    assert_file_eq "$T/err" "nfs-shared:iso/x.iso: content type 'iso' is not available on storage 'nfs-shared'
+"
+    sed -i 's/^scsi0: nfs-one:/scsi0: old-nfs:/' "$S/etc/pve/nodes/pve/qemu-server/152.conf"
+    expect_rc 255 "$QM" migrate 152 pve2
+    assert_file_eq "$T/err" "storage 'old-nfs' is disabled
+"
+    # an unused disk only counts in the worker (QemuMigrate.pm prepare)
+    "$PVESIM" "$S" add-vm 154 --disk scsi0=nfs-shared:1G
+    echo 'unused0: nfs-one:154/vm-154-disk-9.qcow2' >>"$S/etc/pve/nodes/pve/qemu-server/154.conf"
+    expect_rc 255 "$QM" migrate 154 pve2
+    ts_strip
+    assert_file_eq "$T/o" "ERROR: migration aborted (duration D): storage 'nfs-one' is not available on node 'pve2'
+"
+    assert_file_eq "$T/err" 'migration aborted
+'
+    [ -f "$S/etc/pve/nodes/pve/qemu-server/154.conf" ]
+    assert_no_grep '^lock' "$S/etc/pve/nodes/pve/qemu-server/154.conf"
+    # no quorum (.members "quorate": 0)
+    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    assert_grep '"quorate" : 0' "$S/etc/pve/.members"
+    expect_rc 255 "$QM" migrate 154 pve2
+    assert_file_eq "$T/err" 'cluster not ready - no quorum?
+'
+    assert_eq 0 "$(grep -c '"node": "pve2"' "$S/etc/pve/.vmlist" || true)" "nothing moved"
+}
+t_check "qm migrate: checks before the fork (param, node, config, lock, running, storages)" t_migrate_checks
+
+t_migrate_scan_errors() {
+    sim --other-node pve2
+    v=$S/etc/pve/.vmlist
+    # a local ISO: "local cdrom image"; missing file: activate_volume's error
+    "$PVESIM" "$S" add-vm 141 --disk scsi0=nfs-shared:1G --cdrom ide2=local:iso/debian.iso
+    touch "$S/var/lib/vz/template/iso/debian.iso"
+    c0=$(cat "$S/etc/pve/nodes/pve/qemu-server/141.conf")
+    expect_rc 255 "$QM" migrate 141 pve2
+    assert_grep "^$TS ERROR: Problem found while scanning volumes - can't migrate VM - check log$" "$T/out"
+    ts_strip
+    assert_file_eq "$T/o" "starting migration of VM 141 to node 'pve2' (192.0.2.12)
+found local disk 'local:iso/debian.iso' (attached)
+can't migrate local disk 'local:iso/debian.iso': local cdrom image
+ERROR: Problem found while scanning volumes - can't migrate VM - check log
+aborting phase 1 - cleanup resources
+ERROR: migration aborted (duration D): Problem found while scanning volumes - can't migrate VM - check log
+"
+    assert_file_eq "$T/err" 'migration aborted
+'
+    assert_eq "$c0" "$(cat "$S/etc/pve/nodes/pve/qemu-server/141.conf")" "lock: migrate removed again"
+    assert_grep '^"141": \{ "node": "pve", ' "$v"
+    rm "$S/var/lib/vz/template/iso/debian.iso"
+    expect_rc 255 "$QM" migrate 141 pve2
+    assert_grep "^$TS can't migrate local disk 'local:iso/debian.iso': volume 'local:iso/debian.iso' does not exist$" "$T/out"
+    # the host's cdrom drive, also when only a snapshot references it
+    "$PVESIM" "$S" add-vm 142 --disk scsi0=nfs-shared:1G --cdrom ide2=cdrom --snapshot s1
+    expect_rc 255 "$QM" migrate 142 pve2
+    ts_strip
+    assert_file_eq "$T/o" "starting migration of VM 142 to node 'pve2' (192.0.2.12)
+can't migrate local cdrom drive
+ERROR: Problem found while scanning volumes - can't migrate VM - check log
+aborting phase 1 - cleanup resources
+ERROR: migration aborted (duration D): Problem found while scanning volumes - can't migrate VM - check log
+"
+    sed -i '0,/^ide2: cdrom/{/^ide2: cdrom/d}' "$S/etc/pve/nodes/pve/qemu-server/142.conf"
+    expect_rc 255 "$QM" migrate 142 pve2
+    assert_grep "^$TS can't migrate local cdrom drive \(referenced in snapshot - s1\)$" "$T/out"
+    # a local lvm-thin disk with a snapshot: found, then refused
+    "$PVESIM" "$S" add-vm 143 --disk scsi0=local-lvm:1G --snapshot s1
+    expect_rc 255 "$QM" migrate 143 pve2
+    ts_strip
+    assert_grep "^found local disk 'local-lvm:vm-143-disk-0' \(attached\)$" "$T/o"
+    assert_grep "^can't migrate local disk 'local-lvm:vm-143-disk-0': non-migratable snapshot exists$" "$T/o"
+    # a template whose local base volume has linked clones
+    "$PVESIM" "$S" add-vm 9001 --disk scsi0=dir-tmpl:1G --template
+    expect_rc 0 "$QM" clone 9001 124
+    expect_rc 255 "$QM" migrate 9001 pve2
+    ts_strip
+    assert_file_eq "$T/o" "starting migration of VM 9001 to node 'pve2' (192.0.2.12)
+found local disk 'dir-tmpl:9001/base-9001-disk-0.qcow2' (attached)
+can't migrate local disk 'dir-tmpl:9001/base-9001-disk-0.qcow2': referenced by linked clone(s)
+ERROR: Problem found while scanning volumes - can't migrate VM - check log
+aborting phase 1 - cleanup resources
+ERROR: migration aborted (duration D): Problem found while scanning volumes - can't migrate VM - check log
+"
+    # a disk owned by another VM
+    "$PVESIM" "$S" add-vm 144 --disk scsi0=nfs-shared:1G
+    echo 'scsi1: dir-tmpl:9001/base-9001-disk-0.qcow2,size=1G' >>"$S/etc/pve/nodes/pve/qemu-server/144.conf"
+    expect_rc 255 "$QM" migrate 144 pve2
+    assert_grep "^$TS can't migrate local disk 'dir-tmpl:9001/base-9001-disk-0.qcow2': owned by other VM \(owner = VM 9001\)$" "$T/out"
+    assert_no_grep '"node": "pve2"' "$v"
+}
+t_check "qm migrate: scan_local_volumes errors abort phase 1 (exit 255, config unlocked)" t_migrate_scan_errors
+
+t_migrate_knobs() {
+    sim --other-node pve2
+    for i in 140 141 142 143; do "$PVESIM" "$S" add-vm $i --disk scsi0=nfs-shared:1G; done
+    knob PVESIM_FAULT=lock-timeout
+    knob PVESIM_FAULT_CMD=migrate
+    knob PVESIM_FAULT_COUNT=1
+    expect_rc 255 "$QM" migrate 140 pve2
+    ts_strip
+    assert_file_eq "$T/o" "trying to acquire lock...
+ERROR: migration aborted (duration D): can't lock file '/var/lock/qemu-server/lock-140.conf' - got timeout
+"
+    assert_file_eq "$T/err" 'migration aborted
+'
+    expect_rc 0 "$QM" migrate 140 pve2 # count used up
+    knob --clear
+    # a real flock held for a while: the worker waits (lock_config, 10 s)
+    flock "$S/lock/lock-141.conf" sleep 0.8 &
+    fl=$!
+    sleep 0.2
+    expect_rc 0 "$QM" migrate 141 pve2
+    wait $fl
+    ts_strip
+    assert_file_eq "$T/o" "trying to acquire lock...
+ OK
+starting migration of VM 141 to node 'pve2' (192.0.2.12)
+migration finished successfully (duration D)
+"
+    # guest_migration_lock (/var/lock/pve-manager/pve-migrate-<vmid>) is taken first
+    flock "$S/lock/pve-migrate-142" sleep 0.8 &
+    fl=$!
+    sleep 0.2
+    expect_rc 0 "$QM" migrate 142 pve2
+    wait $fl
+    assert_grep '^trying to acquire lock\.\.\.$' "$T/out"
+    # storage-inactive on a shared nfs storage: prepare only warns
+    knob PVESIM_FAULT=storage-inactive=nfs-shared
+    expect_rc 0 "$QM" migrate 143 pve2
+    ts_strip
+    assert_file_eq "$T/o" "Used shared storage 'nfs-shared' is not online on source node!
+starting migration of VM 143 to node 'pve2' (192.0.2.12)
+migration finished successfully (duration D)
+"
+    knob --clear
+    "$PVESIM" "$S" add-vm 144 --disk scsi0=nfs-shared:1G
+    knob PVESIM_FAULT=garbage
+    knob PVESIM_FAULT_CMD='qm migrate'
+    expect_rc 0 "$QM" migrate 144 pve2
+    assert_no_grep 'starting migration' "$T/out"
+    [ -f "$S/etc/pve/nodes/pve/qemu-server/144.conf" ]
+    knob --clear
+    knob PVESIM_FAULT=hang
+    knob PVESIM_FAULT_CMD=migrate
+    "$QM" migrate 144 pve2 >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.5
+    kill -0 $pid
+    kill $pid
+    wait $pid || true
+    [ -f "$S/etc/pve/nodes/pve/qemu-server/144.conf" ]
+    knob --clear
+    knob PVESIM_LATENCY_MS=400
+    t0=$(date +%s%N)
+    expect_rc 0 "$QM" migrate 144 pve2
+    t1=$(date +%s%N)
+    [ $(((t1 - t0) / 1000000)) -ge 400 ]
+    [ -f "$S/etc/pve/nodes/pve2/qemu-server/144.conf" ]
+}
+t_check "qm migrate: knobs lock-timeout/COUNT/CMD, real flocks, storage-inactive, garbage, hang, latency" t_migrate_knobs
+
+t_migrate_unsupported() {
+    sim --other-node pve2
+    # local disks would be copied (storage_migrate): not simulated, also not with the option
+    expect_rc 99 "$QM" migrate 100 pve2
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm migrate copying local volumes (local-lvm:vm-100-cloudinit, local-lvm:vm-100-disk-0; PVE::Storage::storage_migrate output not confirmed)
+'
+    assert_file_eq "$T/out" ''
+    expect_rc 99 "$QM" migrate 100 pve2 --with-local-disks
+    "$PVESIM" "$S" add-vm 140 --disk scsi0=nfs-shared:1G --status running
+    expect_rc 99 "$QM" migrate 140 pve2 --online
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm migrate --online of a running VM (live migration)
+'
+    "$PVESIM" "$S" set-status 140 stopped
+    expect_rc 99 "$QM" migrate 140 pve2 --migration_network 10.0.0.0/24
+    expect_rc 99 "$QM" migrate 140 pve2 --targetstorage nfs-shared
+    echo 'serial1: /dev/ttyS1' >>"$S/etc/pve/nodes/pve/qemu-server/140.conf"
+    expect_rc 99 "$QM" migrate 140 pve2
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm migrate of a VM with local devices (serial1)
+'
+    "$PVESIM" "$S" add-vm 141 --disk scsi0=nfs-shared:1G
+    knob PVESIM_FAULT=storage-inactive=local-lvm,nfs-shared
+    expect_rc 99 "$QM" migrate 100 pve2
+    assert_file_eq "$T/out" ''
+    [ -f "$S/etc/pve/nodes/pve/qemu-server/100.conf" ] && [ -f "$S/etc/pve/nodes/pve/qemu-server/140.conf" ]
+    assert_no_grep '^lock' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    assert_no_grep '"node": "pve2"' "$S/etc/pve/.vmlist"
+}
+t_check "qm migrate: live migration, local-disk copy, unconfirmed options exit 99 before any effect" t_migrate_unsupported
+
 # ------------------------------------------------------------------ CLI errors / unsupported / call log
 
 t_cli_errors() {
@@ -1167,8 +1456,8 @@ t_check "unknown command / prefix expansion / single-dash options" t_cli_errors
 
 t_unsupported() {
     sim
-    expect_rc 99 "$QM" migrate 100 pve2
-    assert_file_eq "$T/err" 'pvesim: unsupported: qm migrate 100 pve2
+    expect_rc 99 "$QM" reboot 100
+    assert_file_eq "$T/err" 'pvesim: unsupported: qm reboot 100
 '
     expect_rc 99 "$QM" set 100 --memory 4096
     assert_file_eq "$T/err" 'pvesim: unsupported: qm set 100 --memory 4096

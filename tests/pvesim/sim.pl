@@ -1346,6 +1346,417 @@ sub cmd_destroy($args) {
     return $ok ? 0 : 255;
 }
 
+# ------------------------------------------------------------ qm migrate (offline only)
+#
+# Read (not copied) and followed here:
+#   qemu-server e6352be6 src/PVE/CLI/qm.pm $cmddef 'migrate': API method migrate_vm, positional
+#     ['vmid', 'target'], $upid_exit (exit 0 if the task ended OK/WARNINGS, exit(-1) = 255 else)
+#   qemu-server e6352be6 src/PVE/API2/Qemu.pm 'migrate_vm': schema and the checks before the
+#     fork; worker 'qmigrate' = GuestHelpers guest_migration_lock + PVE::QemuMigrate->migrate
+#   pve-guest-common 4a8f6cb src/PVE/GuestHelpers.pm guest_migration_lock (lock_file on
+#     /var/lock/pve-manager/pve-migrate-<vmid>, 10 s)
+#   pve-guest-common 4a8f6cb src/PVE/AbstractMigrate.pm migrate (phases, error handling,
+#     duration), log / $msg2text (line format)
+#   qemu-server e6352be6 src/PVE/QemuMigrate.pm lock_vm, prepare, scan_local_volumes, phase1,
+#     phase1_cleanup, phase3_cleanup, final_cleanup
+#   qemu-server e6352be6 src/PVE/QemuServer.pm check_storage_availability, foreach_volid,
+#     get_vm_volumes, vm_stop/_do_vm_stop (nocheck, stopped VM: no-op), vm_stop_cleanup
+#     (skip_hookscript: no post-stop hook)
+#   pve-cluster 7091d92 src/PVE/Cluster.pm check_cfs_quorum, check_node_exists, remote_node_ip;
+#     src/PVE/SSHInfo.pm get_ssh_info (the IP in the log line)
+#   pve-storage 0c56bad src/PVE/Storage.pm storage_check_enabled/_node, activate_volumes,
+#     volume_is_base_and_used; src/PVE/Storage/Plugin.pm activate_volume
+# Live migration, copying local disks (storage_migrate: the storage tools' output is not
+# confirmed) and everything listed in mig_refuse() fail with exit 99 before any effect.
+
+# AbstractMigrate.pm log / $msg2text: "<%F %H:%M:%S localtime>[ ERROR:] <line>" per line
+sub mig_log($level, $msg) {
+    chomp $msg;
+    return if !$msg;
+    my $prefix = POSIX::strftime("%F %H:%M:%S", localtime);
+    $prefix .= " ERROR:" if $level eq 'err';
+    print "$prefix $_\n" for split /\n/, $msg;
+}
+
+# pve-cluster Cluster.pm check_cfs_quorum (/etc/pve/local writable only with quorum; the
+# simulator takes "quorate" from .members)
+sub check_cfs_quorum() {
+    my $cl = PVESim::members()->{cluster} // {};
+    die "cluster not ready - no quorum?\n" if defined($cl->{quorate}) && !$cl->{quorate};
+}
+
+# QemuServer.pm foreach_volid: all volumes of drives, unusedN and vmstate in the main
+# section, [PENDING] and every snapshot, with the attributes the migration looks at
+sub mig_volids($c) {
+    my %vh;
+    my $test = sub ($key, $drive, $snapname, $pending) {
+        my $volid = $drive->{file};
+        return if !defined($volid) || $volid eq '';
+        my $a = ($vh{$volid} //= {});
+        $a->{cdrom} //= 1;
+        $a->{cdrom} = 0 if !PVESim::drive_is_cdrom($drive);
+        $a->{is_cloudinit} = 1 if PVESim::drive_is_cloudinit($drive);
+        $a->{is_unused} //= 0;
+        $a->{is_unused} = 1 if $key =~ m/^unused\d+$/;
+        $a->{is_attached} //= 0;
+        $a->{is_attached} = 1 if !$a->{is_unused} && !defined($snapname) && !$pending;
+        $a->{referenced_in_snapshot}->{$snapname} = 1 if defined $snapname;
+        $a->{referenced_in_pending} = 1 if $pending;
+        $a->{is_vmstate} = 1 if $key eq 'vmstate';
+        $a->{is_tpmstate} = 1 if $key eq 'tpmstate0';
+    };
+    my $each = sub ($conf, $snapname, $pending) {
+        for my $k (@PVESim::DRIVE_NAMES, 'vmstate', sort grep { /^unused\d+$/ } keys %$conf) {
+            next if !defined $conf->{$k};
+            my $d = $k =~ m/^(vmstate|unused\d+)$/ ? { file => $conf->{$k} } : PVESim::parse_drive($conf->{$k});
+            $test->($k, $d, $snapname, $pending);
+        }
+    };
+    $each->($c->{main}, undef, 0);
+    $each->($c->{pending}, undef, 1) if %{ $c->{pending} // {} };
+    $each->($c->{snapshots}->{$_}, $_, 0) for sort keys %{ $c->{snapshots} // {} };
+    return \%vh;
+}
+
+# QemuServer.pm get_vm_volumes: foreach_volid minus absolute paths and non-volume IDs
+sub mig_vm_volumes($c) {
+    my $vh = mig_volids($c);
+    return grep { !m|^/| && defined((PVESim::parse_volume_id($_, 1))[0]) } sort keys %$vh;
+}
+
+# pve-storage Storage.pm volume_is_base_and_used: a base volume is "used" if the plugin's
+# parse_volname of some image on the storage names it as basename/basevmid (lvmthin's
+# parse_volname returns no basename, so there it is never "used")
+sub mig_base_and_used($sid, $volname, $s) {
+    my $p = PVESim::parse_volname($s, $volname);
+    return 0 if !$p->{isBase};
+    for my $v (PVESim::list_volumes($sid)) {
+        my $q = eval { PVESim::parse_volname($s, $v) } or next;
+        return 1 if $q->{basename} && defined($q->{basevmid}) && $q->{basevmid} == $p->{vmid}
+            && $q->{basename} eq $p->{name};
+    }
+    return 0;
+}
+
+# Paths of the offline migration that the simulator does not implement (exit 99), checked
+# before the fork so that nothing has happened yet.
+sub mig_refuse($vmid, $c, $target) {
+    my $conf = $c->{main};
+    # QemuMigrate/Helpers.pm check_local_resources (prepare dies "can't migrate VM which
+    # uses local devices: <list>" in hash order, or with --force logs and goes on; mapped
+    # devices need the mapping configs): none of it simulated
+    my @res;
+    push @res, grep { $conf->{$_} } qw(hostusb hostpci ivshmem);
+    for my $k (sort keys %$conf) {
+        next if $k =~ m/^usb\d+$/ && $conf->{$k} =~ m/(?:^|,)host=spice(?:,|$)/i;
+        next if $k =~ m/^serial\d+$/ && $conf->{$k} eq 'socket';
+        push @res, $k if $k =~ m/^(usb|hostpci|serial|parallel|virtiofs)\d+$/;
+    }
+    unsupported("qm migrate of a VM with local devices (" . join(', ', @res) . ")") if @res;
+    # QemuConfig.pm cleanup_fleecing_images (prepare) logs and frees left-over images
+    unsupported("qm migrate of a VM with [special:fleecing] images") if $c->{special}->{fleecing};
+    # QemuMigrate.pm config_update_local_disksizes rewrites efidisk0/tpmstate0 sizes
+    # (update_efidisk_size, update_tpmstate_size): not simulated
+    for my $k (qw(efidisk0 tpmstate0)) {
+        unsupported("qm migrate of a VM with $k (disk size rewrite)")
+            if grep { defined $_->{$k} } $conf, $c->{pending} // {}, values %{ $c->{snapshots} // {} };
+    }
+    # HA (API2/Qemu.pm: vm_is_ha_managed -> 'ha-manager migrate'), replication
+    # (QemuMigrate.pm prepare/handle_replication), datacenter.cfg migration settings
+    # (AbstractMigrate.pm migrate: network -> mtunnel, type)
+    unsupported("qm migrate with HA resources configured (etc/pve/ha/resources.cfg)")
+        if -e "$DIR/etc/pve/ha/resources.cfg";
+    unsupported("qm migrate with replication jobs configured (etc/pve/replication.cfg)")
+        if -e "$DIR/etc/pve/replication.cfg";
+    unsupported("qm migrate with a 'migration' setting in etc/pve/datacenter.cfg")
+        if (PVESim::slurp("$DIR/etc/pve/datacenter.cfg") // '') =~ m/^migration:/m;
+    # storage-inactive fault: only the shared-storage check in prepare is simulated
+    # ("Used shared storage '<sid>' is not online on source node!", plugin check_connection)
+    my $cfg = PVESim::storage_cfg();
+    my %sids = map { ((PVESim::parse_volume_id($_))[0] => 1) } mig_vm_volumes($c);
+    for my $sid (sort keys %sids) {
+        next if !PVESim::storage_fault_listed('qm', 'migrate', $sid);
+        my $s = $cfg->{$sid} // {};
+        unsupported("storage-inactive fault on storage '$sid' for qm migrate (only shared"
+            . " nfs, cifs, iscsi, esxi storages)")
+            if !$s->{shared} || !$PVESim::CHECK_CONNECTION_TYPES{ $s->{type} };
+    }
+    # dry run of prepare's storage checks and of scan_local_volumes: real errors are left
+    # to the worker; copying local volumes is not simulated
+    my $scan = eval { mig_prepare_checks($c, $cfg, $target, 1); mig_scan($c, $cfg, $vmid, $target) };
+    if (my $e = $@) {
+        die $e if ref($e) eq 'PVESim::Unsupported';
+        return;
+    }
+    unsupported("qm migrate copying local volumes (" . join(', ', sort keys %{ $scan->{local} })
+        . "; PVE::Storage::storage_migrate output not confirmed)")
+        if !$scan->{abort} && %{ $scan->{local} };
+}
+
+# QemuMigrate.pm prepare, the loop over get_vm_volumes: storage enabled on this node,
+# target_storage_check_available (enabled on the target, content type), and for shared
+# storages the check_connection warning (plain warn: worker output, no timestamp)
+sub mig_prepare_checks($c, $cfg, $target, $dry) {
+    for my $volid (mig_vm_volumes($c)) {
+        my ($sid, $volname) = PVESim::parse_volume_id($volid);
+        my $scfg = PVESim::storage_check_enabled($cfg, $sid);
+        my $tscfg = PVESim::storage_check_enabled($cfg, $sid, $target);
+        my $vtype = PVESim::parse_volname($tscfg, $volname)->{vtype};
+        die "$volid: content type '$vtype' is not available on storage '$sid'\n"
+            if !$tscfg->{contenthash}->{$vtype};
+        if ($scfg->{shared} && !$dry) {
+            print STDERR "Used shared storage '$sid' is not online on source node!\n"
+                if PVESim::storage_fault_inactive('qm', 'migrate', $sid);
+        }
+    }
+}
+
+# QemuMigrate.pm scan_local_volumes for an offline migration inside the cluster (no
+# storage map, no replication). Pure: returns { log => [[level, msg], ...],
+# abort => error text or undef, local => { volid => ref } }.
+sub mig_scan($c, $cfg, $vmid, $target) {
+    my $vh = mig_volids($c);
+    my (%local, %errs, @other);
+    my $abort = 0;
+    my $test_volid = sub ($volid, $attr) {
+        unsupported("qm migrate of a VM with the local file/device '$volid'") if $volid =~ m|^/|;
+        my $snaprefs = $attr->{referenced_in_snapshot};
+        if ($attr->{cdrom}) {
+            if ($volid eq 'cdrom') {
+                my $msg = "can't migrate local cdrom drive";
+                $msg .= " (referenced in snapshot - " . join(', ', sort keys %$snaprefs) . ")"
+                    if $snaprefs && !$attr->{is_attached};
+                push @other, "$msg\n";
+                $abort = 1;
+                return;
+            }
+            return if $volid eq 'none';
+        }
+        my ($sid, $volname) = PVESim::parse_volume_id($volid);
+        my $scfg = PVESim::storage_check_enabled($cfg, $sid);
+        # target_storage_check_available
+        my $tscfg = PVESim::storage_check_enabled($cfg, $sid, $target);
+        my $p = PVESim::parse_volname($scfg, $volname);
+        die "$volid: content type '$p->{vtype}' is not available on storage '$sid'\n"
+            if !$tscfg->{contenthash}->{ $p->{vtype} };
+        return if $scfg->{shared};
+        my $ref;
+        $ref = 'pending' if $attr->{referenced_in_pending};
+        $ref = 'snapshot' if $attr->{referenced_in_snapshot};
+        $ref = 'unused' if $attr->{is_unused};
+        $ref = 'attached' if $attr->{is_attached};
+        $ref = 'generated' if $attr->{is_tpmstate};
+        $local{$volid} = $ref;
+        # activate_volumes (Storage.pm) -> Plugin.pm activate_volume checks that the file
+        # exists; then volume_size_info (qemu-img info on the file)
+        my $t = $scfg->{type};
+        if ($PVESim::FILE_TYPES{$t}) {
+            my ($path) = PVESim::volume_path($cfg, $volid);
+            die "volume '$sid:$volname' does not exist\n" if !-e $path;
+        } elsif ($t eq 'lvm' || $t eq 'lvmthin') {
+            unsupported("qm migrate: size of the missing volume '$volid' (lvs error text)")
+                if !PVESim::vol_exists($sid, $volname);
+        } else {
+            unsupported("qm migrate with a local volume on storage type '$t' ('$volid')");
+        }
+        if ($attr->{cdrom}) {
+            if ($volid =~ m/vm-\d+-cloudinit/) {
+                $local{$volid} = 'generated';
+                return;
+            }
+            die "local cdrom image\n";
+        }
+        my (undef, $owner) = PVESim::volume_path($cfg, $volid);    # PVE::Storage::path
+        unsupported("qm migrate of a volume without owner ('$volid')") if !defined $owner;
+        die "owned by other VM (owner = VM $owner)\n" if $owner != $vmid;
+        return if $attr->{is_vmstate};
+        if ($snaprefs) {
+            my $fmt = $p->{format} // 'raw';
+            die "non-migratable snapshot exists\n"
+                if !($t eq 'zfspool' || ($t eq 'btrfs' && $fmt eq 'raw')
+                    || ($fmt eq 'qcow2' && !$scfg->{'snapshot-as-volume-chain'}));
+        }
+        die "referenced by linked clone(s)\n" if mig_base_and_used($sid, $volname, $scfg);
+    };
+    for my $volid (sort keys %$vh) {
+        eval { $test_volid->($volid, $vh->{$volid}) };
+        if (my $e = $@) {
+            die $e if ref($e) eq 'PVESim::Unsupported';
+            $e = $e->{msg} if ref $e;
+            $errs{$volid} = $e;
+            $abort = 1;
+        }
+    }
+    my @log;
+    for my $vol (sort keys %local) {
+        my $ref = $local{$vol} // '';
+        my %txt = (attached => ' (attached)', unused => ' (unused)',
+            snapshot => ' (referenced by snapshot(s))', pending => ' (pending change)');
+        if ($ref eq 'generated') {
+            push @log, ['info', "found generated disk '$vol' (in current VM config)\n"];
+        } else {
+            push @log, ['info', "found local disk '$vol'" . ($txt{$ref} // '') . "\n"];
+        }
+    }
+    push @log, ['warn', "can't migrate local disk '$_': $errs{$_}"] for sort keys %errs;
+    push @log, ['warn', $_] for @other;
+    return { log => \@log, local => \%local,
+        abort => $abort ? "can't migrate VM - check log\n" : undef };
+}
+
+# AbstractMigrate.pm migrate with QemuMigrate.pm's phases, offline
+sub mig_run($vmid, $target, $ip, $p) {
+    my $starttime = CORE::time();
+    my $errors = 0;
+    eval {
+        lock_vm($vmid, 10, 0, sub {    # QemuMigrate.pm lock_vm: lock_config (10 s)
+            # prepare
+            my $c = load_local($vmid);
+            my $cfg = storage_config();
+            check_lock($c->{main});
+            if (PVESim::is_running($vmid)) {
+                die "can't migrate running VM without --online\n" if !$p->{online};
+                unsupported("qm migrate --online of a running VM (live migration)");
+            }
+            mig_refuse($vmid, $c, $target);
+            mig_prepare_checks($c, $cfg, $target, 0);
+            # (ssh <target> /bin/true succeeds: not simulated otherwise)
+
+            # phase1
+            eval {
+                mig_log('info', "starting migration of VM $vmid to node '$target' ($ip)");
+                $c->{main}->{lock} = 'migrate';
+                PVESim::write_conf($vmid, $c);
+                my $scan = mig_scan($c, $cfg, $vmid, $target);
+                mig_log(@$_) for @{ $scan->{log} };
+                die "Problem found while scanning volumes - $scan->{abort}" if $scan->{abort};
+                unsupported("qm migrate copying local volumes") if %{ $scan->{local} };
+                # config_update_local_disksizes: nothing local; write_config
+                PVESim::write_conf($vmid, $c);
+            };
+            if (my $err = $@) {
+                die $err if ref($err) eq 'PVESim::Unsupported';
+                $err = $err->{msg} if ref $err;
+                mig_log('err', $err);
+                # phase1_cleanup: drop the migrate lock again (no remote disks, no bitmaps)
+                mig_log('info', "aborting phase 1 - cleanup resources");
+                delete $c->{main}->{lock};
+                eval { PVESim::write_conf($vmid, $c) };
+                if (my $e = $@) { mig_log('err', ref($e) ? $e->{msg} : $e) }
+                die $err;
+            }
+
+            # phase3_cleanup: update_volume_ids with an empty map + write_config,
+            # move_config_to_node, vm_stop(nocheck) is a no-op for a stopped VM,
+            # vm_stop_cleanup skips the hookscript, then 'ssh <target> qm unlock <vmid>'
+            eval {
+                PVESim::write_conf($vmid, $c);
+                my $dst = PVESim::conf_dir($target);
+                make_path($dst);
+                rename(PVESim::conf_path($vmid), "$dst/$vmid.conf")
+                    or die "failed to move config file to node '$target': $!\n";
+                PVESim::regen_vmlist();
+                my $tc = PVESim::load_conf($vmid, $target);
+                delete $tc->{main}->{lock};
+                delete $tc->{pending}->{lock};
+                PVESim::write_conf($vmid, $tc, $target);
+            };
+            if (my $err = $@) {
+                mig_log('err', ref($err) ? $err->{msg} : $err);
+                $errors = 1;
+            }
+        });
+    };
+    my $err = $@;
+    die $err if ref($err) eq 'PVESim::Unsupported';
+    $err = $err->{msg} if ref $err;
+    my $delay = CORE::time() - $starttime;
+    my $mins = int($delay / 60);
+    my $secs = $delay - $mins * 60;
+    my $hours = int($mins / 60);
+    $mins -= $hours * 60;
+    my $duration = sprintf("%02d:%02d:%02d", $hours, $mins, $secs);
+    if ($err) {
+        mig_log('err', "migration aborted (duration $duration): $err");
+        die "migration aborted\n";
+    }
+    if ($errors) {
+        mig_log('err', "migration finished with problems (duration $duration)");
+        die "migration problems\n";
+    }
+    mig_log('info', "migration finished successfully (duration $duration)");
+}
+
+sub cmd_migrate($args) {
+    $MUTATING = JSON::PP::true;
+    my $usage = 'qm migrate <vmid> <target> [OPTIONS]';
+    my $bool = { type => 'boolean', optional => 1 };
+    my $schema = {
+        vmid => vmid_prop(),
+        target => { type => 'string', format => 'pve-node' },
+        online => $bool, force => $bool, 'with-local-disks' => $bool,
+        'with-conntrack-state' => $bool,
+        migration_type => { type => 'string', enum => ['secure', 'insecure'], optional => 1 },
+        migration_network => { type => 'string', optional => 1 },    # format CIDR: not simulated
+        targetstorage => { type => 'string', optional => 1 },       # storage map: not simulated
+        bwlimit => { type => 'integer', minimum => 0, optional => 1 },
+    };
+    my $p = parse_cli($usage, $schema, ['vmid', 'target'], $args);
+    return 0 if maybe_garbage_or_hang();
+    my ($vmid, $target) = @$p{qw(vmid target)};
+    # --migration_network: AbstractMigrate.pm asks the target via 'pvecm mtunnel' for its
+    # address and logs "use dedicated network address ..."; --targetstorage: parse_idmap and
+    # check_storage_access_migrate texts. Neither is simulated.
+    for my $o (qw(migration_network targetstorage)) {
+        unsupported("qm migrate --$o") if defined $p->{$o};
+    }
+    # --force (local devices, replication), --with-local-disks (only checked for a running
+    # VM in scan_local_volumes), --migration_type, --bwlimit (only used for local volumes)
+    # and --with-conntrack-state (reset to 0 for a stopped VM) change nothing for the
+    # offline migrations simulated here; root may use all of them.
+
+    # API2/Qemu.pm migrate_vm, before the fork
+    my $localnode = PVESim::nodename();
+    param_err($usage, target => 'target is local node.') if $target eq $localnode;
+    check_cfs_quorum();
+    die "no such cluster node '$target'\n" if !PVESim::node_exists($target);
+    # remote_node_ip: the nodelist's ip (falls back to a DNS lookup: not simulated)
+    my $ip = PVESim::members()->{nodelist}->{$target}->{ip}
+        // unsupported("qm migrate to node '$target' without an ip in etc/pve/.members");
+    # QemuMigrate.pm prepare tests 'ssh <target> /bin/true' ("Can't connect to destination
+    # address using public key"); how long ssh takes to fail for a dead node is unknown
+    unsupported("qm migrate to node '$target' marked offline in etc/pve/.members")
+        if !(PVESim::members()->{nodelist}->{$target}->{online} // 1);
+    my $c = load_local($vmid);    # "Configuration file '...' does not exist", exit 2
+    check_lock($c->{main});
+    if (PVESim::is_running($vmid)) {
+        die "can't migrate running VM without --online\n" if !$p->{online};
+        unsupported("qm migrate --online of a running VM (live migration)");
+    }
+    print STDERR "VM isn't running. Doing offline migration instead.\n" if $p->{online};
+    my $cfg = storage_config();
+    # QemuServer.pm check_storage_availability: drives of the main section, in
+    # valid_drive_names order; storage enabled here and on the target, content type
+    my $conf = $c->{main};
+    for my $k (grep { defined $conf->{$_} } @PVESim::DRIVE_NAMES) {
+        my $volid = PVESim::parse_drive($conf->{$k})->{file};
+        next if !$volid;
+        my ($sid, $volname) = PVESim::parse_volume_id($volid, 1);
+        next if !defined $sid;
+        my $scfg = PVESim::storage_check_enabled($cfg, $sid);
+        PVESim::storage_check_enabled($cfg, $sid, $target);
+        my $vtype = PVESim::parse_volname($scfg, $volname)->{vtype};
+        die "$volid: content type '$vtype' is not available on storage '$sid'\n"
+            if !$scfg->{contenthash}->{$vtype};
+    }
+    mig_refuse($vmid, $c, $target);
+    my $ok = run_worker(sub {
+        lock_file_full("/var/lock/pve-manager/pve-migrate-$vmid", "$DIR/lock/pve-migrate-$vmid",
+            10, 0, sub { mig_run($vmid, $target, $ip, $p) });
+    });
+    return $ok ? 0 : 255;
+}
+
 # ------------------------------------------------------------ pvesm
 
 sub cmd_pvesm_status($args) {
@@ -1469,7 +1880,8 @@ sub main() {
     my %impl = $PROG eq 'qm'
         ? (status => \&cmd_status, config => \&cmd_config, list => \&cmd_list, clone => \&cmd_clone,
             template => \&cmd_template, set => \&cmd_set, unlock => \&cmd_unlock, start => \&cmd_start,
-            stop => \&cmd_stop, shutdown => \&cmd_shutdown, destroy => \&cmd_destroy)
+            stop => \&cmd_stop, shutdown => \&cmd_shutdown, destroy => \&cmd_destroy,
+            migrate => \&cmd_migrate)
         : $PROG eq 'pvesm' ? (status => \&cmd_pvesm_status, path => \&cmd_pvesm_path)
         : die "pvesim: unknown program '$PROG'\n";
     my %real = $PROG eq 'qm' ? %QM_COMMANDS : %PVESM_COMMANDS;
