@@ -11,25 +11,42 @@
  * it needs instead of the full libconfuse schema.
  *
  * Config lookup (the first that applies; nothing is merged):
- *   1. $PVETMPL_CONFIG, when set and not empty (manual runs, tests);
+ *   1. $PVETMPL_CONFIG, when set and not empty. qemu-server's run_command
+ *      only adds LC_ALL and LVM_SUPPRESS_FD_WARNINGS (the CLI also sets
+ *      PATH); everything else is inherited, so a value exported in the shell
+ *      of an admin who runs `qm start` reaches the hook too;
  *   2. "<hook path>.conf" next to the hook, when that file exists, e.g.
  *      /var/lib/vz/snippets/pvetmpl-hook.conf: a per-storage override that
- *      also works on a shared snippets storage and under the test simulator,
- *      which, like qemu-server, passes only LC_ALL, PATH and PVE_MIGRATED_FROM;
+ *      also works on a shared snippets storage. Ignored (with a warning) unless
+ *      it is root-owned and not group/world-writable: the snippets directory
+ *      of a storage may be writable by others, and this file decides whether
+ *      VMs start;
  *   3. the compiled-in default /etc/pvetmpl/pvetmpl.conf.
  * A missing file means the defaults (pve_dir /etc/pve, no policy). Keys read:
- * pve_dir, node, hook_refuse_vmids, hook_refuse_tags. */
+ * pve_dir, node, hook_refuse_vmids, hook_refuse_tags. A config or rule that
+ * does not parse never stops a VM, but is never silent either: a warning on
+ * stderr, PVETMPL_CONFIG_ERROR in the entry and PRIORITY 4.
+ *
+ * Proxmox waits for the hook without a timeout while holding the VM's config
+ * lock, so nothing here may block forever: files are opened O_NONBLOCK and
+ * must be regular (a FIFO would block the open or the read), and an alarm of
+ * HOOK_TIMEOUT_SEC seconds covers the rest (a stalled journald whose socket
+ * queue is full blocks sd_journal_sendv). When it fires, the hook exits 0 -
+ * or 1 once the policy has decided to refuse: a timeout never turns a
+ * refusal into a start. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -41,6 +58,9 @@
 #define HOOK_DEFAULT_CONFIG PVETMPL_SYSCONFDIR "/pvetmpl/pvetmpl.conf"
 
 #define LIST_MAX 4096
+/* Seconds before the hook gives up on whatever blocks it (see above). Long
+ * enough for a busy journald, short enough not to hold the VM's lock. */
+#define HOOK_TIMEOUT_SEC 5
 
 struct hconf {
     char path[PATH_MAX]; /* the file read, "" when none */
@@ -50,6 +70,7 @@ struct hconf {
     size_t vmids_len;
     char tags[LIST_MAX];
     size_t tags_len;
+    char error[900]; /* PVETMPL_CONFIG_ERROR: what was ignored, "" when all was fine */
 };
 
 struct vminfo {
@@ -62,6 +83,18 @@ struct vminfo {
 /* Static, not on the stack or heap: read once per call, never freed. */
 static char filebuf[64 * 1024];
 
+/* Set once the pre-start policy has decided to refuse: the alarm then exits 1. */
+static volatile sig_atomic_t refusing;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char m[] = "pvetmpl-hook: timed out (journal or file blocked), giving up\n";
+    ssize_t k = write(STDERR_FILENO, m, sizeof(m) - 1);
+    (void)k;
+    _exit(refusing ? 1 : 0);
+}
+
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
 {
@@ -73,12 +106,27 @@ static void warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Reads at most sizeof(filebuf)-1 bytes of path. Returns the length or -errno. */
-static ssize_t read_file(const char *path)
+/* Reads at most sizeof(filebuf)-1 bytes of path, which must be a regular file
+ * (a FIFO or device could block us forever); its stat goes into st when not
+ * NULL. Returns the length or -errno (-EINVAL: not a regular file). */
+static ssize_t read_file(const char *path, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         return -errno;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    if (st) {
+        *st = sb;
     }
     size_t n = 0;
     while (n < sizeof(filebuf) - 1) {
@@ -99,6 +147,25 @@ static ssize_t read_file(const char *path)
     close(fd);
     filebuf[n] = '\0';
     return (ssize_t)n;
+}
+
+static const char *read_error(ssize_t r)
+{
+    return r == -EINVAL ? "not a regular file" : strerror((int)-r);
+}
+
+/* Appends one problem to h->error ("; "-separated) and says it on stderr. */
+static void conf_error(struct hconf *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void conf_error(struct hconf *h, const char *fmt, ...)
+{
+    char m[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof(m), fmt, ap);
+    va_end(ap);
+    warn("%s", m);
+    size_t l = strlen(h->error);
+    snprintf(h->error + l, sizeof(h->error) - l, "%s%s", l ? "; " : "", m);
 }
 
 /* ---- the config scanner ----------------------------------------------
@@ -205,6 +272,11 @@ static void list_add(char *buf, size_t *len, const char *item)
 static int scan_config(struct hconf *h, unsigned *line)
 {
     struct scan s = {.p = filebuf};
+    if (memcmp(filebuf, "\xEF\xBB\xBF", 3) == 0) {
+        /* Otherwise the first key would silently become "\xEF\xBB\xBF<key>". */
+        conf_error(h, "'%s' starts with a UTF-8 byte order mark; skipped it", h->path);
+        s.p += 3;
+    }
     int depth = 0;
     char key[64];
     enum tok t;
@@ -238,6 +310,9 @@ static int scan_config(struct hconf *h, unsigned *line)
         } else if (depth == 0 && strcmp(key, "hook_refuse_tags") == 0) {
             lbuf = h->tags;
             llen = &h->tags_len;
+        } else if (depth == 0 && strncmp(key, "hook_refuse", 11) == 0) {
+            /* A misspelt policy key would otherwise switch the policy off. */
+            conf_error(h, "unknown key '%s' in '%s' ignored", key, h->path);
         }
         if (lbuf && !append) {
             *llen = 0;
@@ -294,19 +369,29 @@ static void load_config(struct hconf *h, const char *self)
     snprintf(h->pve_dir, sizeof(h->pve_dir), "/etc/pve");
     const char *path = getenv("PVETMPL_CONFIG");
     bool must_exist = path && *path;
+    bool is_side = false;
     char side[PATH_MAX];
     if (!must_exist) {
         path = HOOK_DEFAULT_CONFIG;
         if (self[0] == '/' && snprintf(side, sizeof(side), "%s.conf", self) < (int)sizeof(side) &&
             access(side, F_OK) == 0) {
             path = side;
-            must_exist = true;
+            must_exist = is_side = true;
         }
     }
-    ssize_t n = read_file(path);
+    struct stat st;
+    ssize_t n = read_file(path, &st);
+    if (n >= 0 && is_side && (st.st_uid != 0 || (st.st_mode & 022))) {
+        /* Anyone who can write it could refuse starts or hide the policy. */
+        conf_error(h, "ignoring '%s': it is %s", path,
+                   st.st_uid != 0 ? "not owned by root" : "group- or world-writable");
+        path = HOOK_DEFAULT_CONFIG;
+        must_exist = false;
+        n = read_file(path, NULL);
+    }
     if (n < 0) {
         if (must_exist || n != -ENOENT) {
-            warn("cannot read config '%s': %s, using the defaults", path, strerror((int)-n));
+            conf_error(h, "cannot read config '%s': %s, using the defaults", path, read_error(n));
         }
         return;
     }
@@ -314,12 +399,15 @@ static void load_config(struct hconf *h, const char *self)
     unsigned line = 0;
     if (scan_config(h, &line) < 0) {
         /* A broken config must not stop VMs: no policy, default paths. */
-        warn("cannot parse config '%s' at line %u, using the defaults", path, line);
-        char keep[PATH_MAX];
+        char keep[PATH_MAX], err[sizeof(h->error)];
         snprintf(keep, sizeof(keep), "%s", h->path);
+        snprintf(err, sizeof(err), "%s", h->error);
         memset(h, 0, sizeof(*h));
         snprintf(h->path, sizeof(h->path), "%s", keep);
+        snprintf(h->error, sizeof(h->error), "%s", err);
         snprintf(h->pve_dir, sizeof(h->pve_dir), "/etc/pve");
+        conf_error(h, "cannot parse config '%s' at line %u, using the defaults (no policy)", path,
+                   line);
     }
 }
 
@@ -359,11 +447,11 @@ static int load_vm(const struct hconf *h, uint32_t vmid, struct vminfo *vm)
         }
     }
     snprintf(vm->path, sizeof(vm->path), "%.1023s/qemu-server/%" PRIu32 ".conf", h->pve_dir, vmid);
-    ssize_t n = read_file(vm->path);
+    ssize_t n = read_file(vm->path, NULL);
     if (n == -ENOENT && node[0]) {
         snprintf(vm->path, sizeof(vm->path), "%.1023s/nodes/%.255s/qemu-server/%" PRIu32 ".conf",
                  h->pve_dir, node, vmid);
-        n = read_file(vm->path);
+        n = read_file(vm->path, NULL);
     }
     if (n < 0) {
         return (int)n;
@@ -387,11 +475,13 @@ static int load_vm(const struct hconf *h, uint32_t vmid, struct vminfo *vm)
             } else if (kl == 4 && strncmp(l, "tags", 4) == 0) {
                 snprintf(vm->tags, sizeof(vm->tags), "%.*s", vl, v);
             } else if (!vm->source_vmid && is_drive_key(l, kl)) {
-                char vol[512];
-                snprintf(vol, sizeof(vol), "%.*s", (int)strcspn(v, ",\n"), v);
-                uint32_t b = journal_base_vmid(vol);
-                if (b != vmid) {
-                    vm->source_vmid = b;
+                char vol[512], opts[512];
+                size_t vlen = strcspn(v, ",\n");
+                snprintf(vol, sizeof(vol), "%.*s", (int)vlen, v);
+                snprintf(opts, sizeof(opts), ",%.*s,", vl - (int)vlen, v + vlen);
+                /* A CD-ROM's image is never a linked clone's base, whatever its name. */
+                if (!strstr(opts, ",media=cdrom,")) {
+                    vm->source_vmid = journal_base_vmid(vol, vmid);
                 }
             }
         }
@@ -419,15 +509,56 @@ static bool parse_vmid(const char *s, size_t len, uint32_t *ret)
     return true;
 }
 
+/* A rule is "N" or "A-B" (A <= B); fills [*lo, *hi]. */
+static bool parse_vmid_rule(const char *rule, uint32_t *lo, uint32_t *hi)
+{
+    const char *dash = strchr(rule, '-');
+    if (!dash) {
+        return parse_vmid(rule, strlen(rule), lo) && (*hi = *lo, true);
+    }
+    return parse_vmid(rule, (size_t)(dash - rule), lo) &&
+           parse_vmid(dash + 1, strlen(dash + 1), hi) && *lo <= *hi;
+}
+
 static bool vmid_rule_matches(const char *rule, uint32_t vmid)
 {
     uint32_t a, b;
-    const char *dash = strchr(rule, '-');
-    if (!dash) {
-        return parse_vmid(rule, strlen(rule), &a) && a == vmid;
+    return parse_vmid_rule(rule, &a, &b) && a <= vmid && vmid <= b;
+}
+
+/* pve-tag: [a-z0-9_][a-z0-9_+.-]*, any case. */
+static bool valid_tag(const char *t)
+{
+    if (!*t || *t == '-' || *t == '+' || *t == '.') {
+        return false;
     }
-    return parse_vmid(rule, (size_t)(dash - rule), &a) &&
-           parse_vmid(dash + 1, strlen(dash + 1), &b) && a <= vmid && vmid <= b;
+    for (; *t; t++) {
+        if (!isalnum((unsigned char)*t) && !strchr("_+.-", *t)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A rule that cannot match anything would quietly switch that part of the
+ * policy off: say so, so the entry and stderr show it. */
+static void check_rules(struct hconf *h)
+{
+    uint32_t a, b;
+    for (const char *r = h->vmids; *r; r += strlen(r) + 1) {
+        if (!parse_vmid_rule(r, &a, &b)) {
+            conf_error(h,
+                       "ignoring hook_refuse_vmids rule '%.64s' in '%s': not a VMID (3-9 "
+                       "digits, no leading zero) or a range LOW-HIGH",
+                       r, h->path);
+        }
+    }
+    for (const char *t = h->tags; *t; t += strlen(t) + 1) {
+        if (!valid_tag(t)) {
+            conf_error(h, "ignoring hook_refuse_tags rule '%.64s' in '%s': not a valid tag", t,
+                       h->path);
+        }
+    }
 }
 
 /* PVE splits tags on ';', ',' and spaces; comparison ignores case. */
@@ -490,11 +621,12 @@ static void add(struct fields *f, const char *fmt, ...)
     f->n++;
 }
 
-static void add_common(struct fields *f, enum journal_msg m)
+/* priority < 0: the message's own. */
+static void add_common(struct fields *f, enum journal_msg m, int priority)
 {
     const struct journal_msg_info *mi = journal_msg_info(m);
     add(f, "MESSAGE_ID=%s", mi->id);
-    add(f, "PRIORITY=%d", mi->priority);
+    add(f, "PRIORITY=%d", priority >= 0 ? priority : mi->priority);
     add(f, "SYSLOG_IDENTIFIER=%s", JOURNAL_HOOK_IDENT);
 }
 
@@ -512,6 +644,13 @@ int main(int argc, char **argv)
     static struct hconf h;
     static struct vminfo vm;
     const char *self = argc > 0 && argv[0] ? argv[0] : "pvetmpl-hook";
+
+    /* First of all: nothing below may hold the VM's lock forever. */
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(HOOK_TIMEOUT_SEC);
+
     uint32_t vmid = 0;
     bool vmid_ok = argc >= 2 && parse_vmid(argv[1], strlen(argv[1]), &vmid);
     enum journal_phase ph = argc >= 3 ? journal_phase_from_string(argv[2]) : _JOURNAL_PHASE_INVALID;
@@ -528,7 +667,7 @@ int main(int argc, char **argv)
         }
         /* A newer Proxmox may add phases: log and let it go on. */
         warn("%s, ignoring", err);
-        add_common(&f, JOURNAL_MSG_HOOK_INVALID);
+        add_common(&f, JOURNAL_MSG_HOOK_INVALID, -1);
         add(&f, "MESSAGE=pvetmpl-hook ignored a call: %s", err);
         if (vmid_ok) {
             add(&f, "PVETMPL_VMID=%" PRIu32, vmid);
@@ -543,28 +682,30 @@ int main(int argc, char **argv)
 
     const char *phase = journal_phase_to_string(ph);
     load_config(&h, self);
+    check_rules(&h);
     int r = load_vm(&h, vmid, &vm);
     if (r < 0) {
         warn("cannot read the config of VM %" PRIu32 " ('%s'): %s, logging without it", vmid,
-             vm.path, strerror(-r));
+             vm.path, read_error(r));
     }
     const char *from = getenv("PVE_MIGRATED_FROM");
 
     char why[256];
     if (ph == JOURNAL_PHASE_PRE_START && policy_refuses(&h, vmid, &vm, why, sizeof(why))) {
+        refusing = 1;
         warn("refusing to start VM %" PRIu32 ": it matches %s in '%s'", vmid, why,
              h.path[0] ? h.path : "(no config)");
-        add_common(&f, JOURNAL_MSG_HOOK_REFUSED);
+        add_common(&f, JOURNAL_MSG_HOOK_REFUSED, -1);
         add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s start refused by %s", vmid, vm.name[0] ? " '" : "",
             vm.name, vm.name[0] ? "'" : "", why);
         add(&f, "PVETMPL_POLICY=%s", why);
-        add(&f, "PVETMPL_CONFIG=%s", h.path);
     } else {
         char mig[300] = "";
         if (from && *from) {
             snprintf(mig, sizeof(mig), " (migrated from %.255s)", from);
         }
-        add_common(&f, journal_phase_msg(ph));
+        /* A config problem may have switched the policy off: make it stand out. */
+        add_common(&f, journal_phase_msg(ph), h.error[0] ? 4 : -1);
         add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s %s%s", vmid, vm.name[0] ? " '" : "", vm.name,
             vm.name[0] ? "'" : "", phase, mig);
         why[0] = '\0';
@@ -582,6 +723,12 @@ int main(int argc, char **argv)
     }
     if (vm.source_vmid) {
         add(&f, "PVETMPL_SOURCE_VMID=%" PRIu32, vm.source_vmid);
+    }
+    if ((why[0] || h.error[0]) && h.path[0]) {
+        add(&f, "PVETMPL_CONFIG=%s", h.path);
+    }
+    if (h.error[0]) {
+        add(&f, "PVETMPL_CONFIG_ERROR=%s", h.error);
     }
     char what[64];
     snprintf(what, sizeof(what), "VM %" PRIu32 " %s", vmid, phase);

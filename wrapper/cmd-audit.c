@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] [--json]
- *               [-D DIR | --file FILE...]
+ *               [--all-users] [-D DIR | --file FILE...]
  *
  * Reads pvetmpl's own entries (the wrapper's audit events and the hook's
- * phase events) through libsystemd: field matches on MESSAGE_ID and
- * SYSLOG_IDENTIFIER, so unrelated entries are never even read. --vmid
- * follows lineage both ways along "source -> vmid" edges: the VM's ancestors
- * (the template it came from, the VM that template was made from) and its
- * descendants (clones, their clones). Edges come from pvetmpl's clone and
- * make-template events and from the hook's PVETMPL_SOURCE_VMID (the base of
- * a linked clone's disks). */
+ * phase events) through libsystemd: field matches on MESSAGE_ID,
+ * SYSLOG_IDENTIFIER and _UID=0, so unrelated entries are never even read.
+ * Only the journal-set _UID can be trusted: any local user can write an
+ * entry with our MESSAGE_ID, identifier and PVETMPL_* fields, but the hook
+ * and every state change run as root. --all-users lifts the _UID match and
+ * marks the other rows untrusted.
+ *
+ * --vmid follows lineage both ways along "source -> vmid" edges: the VM's
+ * ancestors (the template it came from, the VM that template was made from)
+ * and its descendants (clones, their clones). Edges come from root's
+ * succeeded clone and make-template events (a started or failed clone may
+ * have left no VM, and a later unrelated VM may reuse its VMID) and from the
+ * hook's PVETMPL_SOURCE_VMID (the base of a linked clone's disks). */
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "journal.h"
@@ -28,9 +37,10 @@ struct aev {
     enum journal_msg msg;
     uint32_t vmid, src;
     long exit_code, duration_ms; /* -1 = absent */
+    bool trusted;                /* written by root (_UID=0) */
     /* owned copies, NULL when the field is absent */
     char *action, *result, *phase, *name, *storage, *volid, *user, *uid, *error, *tags,
-        *migrated_from, *policy, *plan, *message, *hostname;
+        *migrated_from, *policy, *plan, *message, *hostname, *loginuid, *config_error;
 };
 
 struct aevs {
@@ -40,9 +50,10 @@ struct aevs {
 
 static void aev_release(struct aev *a)
 {
-    char **fs[] = {&a->action,        &a->result, &a->phase, &a->name,    &a->storage,
-                   &a->volid,         &a->user,   &a->uid,   &a->error,   &a->tags,
-                   &a->migrated_from, &a->policy, &a->plan,  &a->message, &a->hostname};
+    char **fs[] = {&a->action,        &a->result,      &a->phase, &a->name,    &a->storage,
+                   &a->volid,         &a->user,        &a->uid,   &a->error,   &a->tags,
+                   &a->migrated_from, &a->policy,      &a->plan,  &a->message, &a->hostname,
+                   &a->loginuid,      &a->config_error};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
         free(*fs[i]);
         *fs[i] = NULL;
@@ -145,6 +156,9 @@ static int read_entry(sd_journal *j, struct aev *a)
     a->plan = field(j, "PVETMPL_PLAN", &oom);
     a->message = field(j, "MESSAGE", &oom);
     a->hostname = field(j, "_HOSTNAME", &oom);
+    a->loginuid = field(j, "_AUDIT_LOGINUID", &oom);
+    a->config_error = field(j, "PVETMPL_CONFIG_ERROR", &oom);
+    a->trusted = a->uid && strcmp(a->uid, "0") == 0;
     if (oom) {
         aev_release(a);
         return -ENOMEM;
@@ -196,13 +210,36 @@ static int open_journal(sd_journal **j, const char *dir, char **files, size_t nf
     return 0;
 }
 
-static int add_matches(sd_journal *j, const char *action, bool by_action)
+/* The hook's kinds that --action names by their MESSAGE_ID: a phase (whose
+ * refusals show as that phase too) or "hook-invalid". Fills ids; returns how
+ * many, 0 when action is one of pvetmpl's own actions. */
+static size_t hook_kind_ids(const char *action, enum journal_msg ids[2])
+{
+    enum journal_phase ph = journal_phase_from_string(action);
+    if (ph != _JOURNAL_PHASE_INVALID) {
+        ids[0] = journal_phase_msg(ph);
+        ids[1] = JOURNAL_MSG_HOOK_REFUSED;
+        return ph == JOURNAL_PHASE_PRE_START ? 2 : 1;
+    }
+    if (strcmp(action, "hook-invalid") == 0) {
+        ids[0] = JOURNAL_MSG_HOOK_INVALID;
+        return 1;
+    }
+    return 0;
+}
+
+static int add_matches(sd_journal *j, const char *action, bool all_users)
 {
     int r = 0;
     char m[128];
+    enum journal_msg ids[2];
+    size_t nk = action ? hook_kind_ids(action, ids) : 0;
     for (int i = 0; i < _JOURNAL_MSG_MAX && r >= 0; i++) {
-        snprintf(m, sizeof(m), "MESSAGE_ID=%s", journal_msg_info((enum journal_msg)i)->id);
-        r = sd_journal_add_match(j, m, 0);
+        bool want = nk == 0 || ids[0] == (enum journal_msg)i || (nk > 1 && ids[1] == i);
+        if (want) {
+            snprintf(m, sizeof(m), "MESSAGE_ID=%s", journal_msg_info((enum journal_msg)i)->id);
+            r = sd_journal_add_match(j, m, 0);
+        }
     }
     /* Same field ORs, different fields AND: ours by id and by identifier. */
     if (r >= 0) {
@@ -211,19 +248,31 @@ static int add_matches(sd_journal *j, const char *action, bool by_action)
     if (r >= 0) {
         r = sd_journal_add_match(j, "SYSLOG_IDENTIFIER=" JOURNAL_HOOK_IDENT, 0);
     }
-    if (r >= 0 && by_action) {
-        bool is_phase = journal_phase_from_string(action) != _JOURNAL_PHASE_INVALID;
-        snprintf(m, sizeof(m), "%s=%s", is_phase ? "PVETMPL_PHASE" : "PVETMPL_ACTION", action);
+    if (r >= 0 && !all_users) {
+        r = sd_journal_add_match(j, "_UID=0", 0);
+    }
+    if (r >= 0 && action && nk == 0) {
+        snprintf(m, sizeof(m), "PVETMPL_ACTION=%s", action);
         r = sd_journal_add_match(j, m, 0);
     }
     return r;
 }
 
-static int load(sd_journal *j, struct aevs *l, struct err *e)
+/* Reads every matching entry. A read error ends the scan with what was read
+ * so far: *read_err is set, the caller warns. */
+static int load(sd_journal *j, struct aevs *l, int *read_err, struct err *e)
 {
     int r;
-    SD_JOURNAL_FOREACH(j)
-    {
+    *read_err = 0;
+    for (;;) {
+        r = sd_journal_next(j);
+        if (r < 0) {
+            *read_err = r;
+            break;
+        }
+        if (r == 0) {
+            break;
+        }
         if (l->n == l->alloc) {
             size_t na = l->alloc ? l->alloc * 2 : 64;
             struct aev *nv = realloc(l->v, na * sizeof(*nv));
@@ -263,9 +312,14 @@ static void closure(const struct aevs *l, uint32_t *set, size_t *n, size_t cap, 
         grew = false;
         for (size_t i = 0; i < l->n && *n < cap; i++) {
             const struct aev *a = &l->v[i];
-            if (!a->vmid || !a->src || a->msg == JOURNAL_MSG_ACTION_DRY_RUN ||
-                a->msg == JOURNAL_MSG_ACTION_REFUSED) {
-                continue; /* no edge, or one that never became real */
+            /* Only what proves the VM exists: a finished clone/conversion, or
+             * the hook seeing a linked clone's base (phases and refusals). A
+             * failed clone may or may not have left a VM; nothing tells. */
+            bool real =
+                a->msg == JOURNAL_MSG_ACTION_SUCCEEDED ||
+                (a->msg >= JOURNAL_MSG_HOOK_PRE_START && a->msg <= JOURNAL_MSG_HOOK_REFUSED);
+            if (!a->vmid || !a->src || !real || !a->trusted) {
+                continue;
             }
             uint32_t from = down ? a->src : a->vmid, to = down ? a->vmid : a->src;
             if (in_set(set, *n, from) && !in_set(set, *n, to)) {
@@ -319,14 +373,25 @@ static void print_json(const struct aev *a)
     if (a->duration_ms >= 0) {
         json_object_object_add(o, "duration_ms", json_object_new_int64(a->duration_ms));
     }
+    json_object_object_add(o, "trusted", json_object_new_boolean(a->trusted));
     const struct {
         const char *key, *val;
     } strs[] = {
-        {"phase", a->phase},     {"name", a->name}, {"storage", a->storage},
-        {"volid", a->volid},     {"user", a->user}, {"uid", a->uid},
-        {"error", a->error},     {"tags", a->tags}, {"migrated_from", a->migrated_from},
-        {"policy", a->policy},   {"plan", a->plan}, {"hostname", a->hostname},
+        {"phase", a->phase},
+        {"name", a->name},
+        {"storage", a->storage},
+        {"volid", a->volid},
+        {"user", a->user},
+        {"uid", a->uid},
+        {"error", a->error},
+        {"tags", a->tags},
+        {"migrated_from", a->migrated_from},
+        {"policy", a->policy},
+        {"plan", a->plan},
+        {"hostname", a->hostname},
         {"message", a->message},
+        {"audit_loginuid", a->loginuid},
+        {"config_error", a->config_error},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (strs[i].val) {
@@ -338,9 +403,30 @@ static void print_json(const struct aev *a)
     json_object_put(o);
 }
 
+/* Copies src into dst for the table: control characters (C0, DEL, C1 in
+ * UTF-8) become '?', so a forged field cannot move the cursor, recolour the
+ * terminal or fake a row. */
+static void clean(char *dst, size_t len, const char *src)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(src ? src : "-"); *p && n + 1 < len;
+         p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dst[n++] = '?';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            dst[n++] = '?';
+            p++;
+        } else {
+            dst[n++] = (char)*p;
+        }
+    }
+    dst[n] = '\0';
+}
+
 static void print_row(const struct aev *a)
 {
-    char t[32], vm[16] = "-", src[16] = "-", detail[1200] = "";
+    char t[32], vm[16] = "-", src[16] = "-", raw[1200] = "", uid[48];
+    char action[64], result[32], name[128], storage[64], user[64], cuid[48], detail[1300];
     fmt_time(a->usec, t, sizeof(t), false);
     if (a->vmid) {
         snprintf(vm, sizeof(vm), "%" PRIu32, a->vmid);
@@ -349,25 +435,35 @@ static void print_row(const struct aev *a)
         snprintf(src, sizeof(src), "%" PRIu32, a->src);
     }
     if (a->error) {
-        snprintf(detail, sizeof(detail), "%s", a->error);
+        snprintf(raw, sizeof(raw), "%s", a->error);
     } else if (a->policy) {
-        snprintf(detail, sizeof(detail), "policy %s", a->policy);
+        snprintf(raw, sizeof(raw), "policy %s", a->policy);
+    } else if (a->config_error) {
+        snprintf(raw, sizeof(raw), "config: %s", a->config_error);
     } else if (a->migrated_from) {
-        snprintf(detail, sizeof(detail), "migrated from %s", a->migrated_from);
+        snprintf(raw, sizeof(raw), "migrated from %s", a->migrated_from);
     } else if (a->duration_ms >= 0) {
-        snprintf(detail, sizeof(detail), "%ld ms", a->duration_ms);
+        snprintf(raw, sizeof(raw), "%ld ms", a->duration_ms);
     } else if (a->volid) {
-        snprintf(detail, sizeof(detail), "%s", a->volid);
+        snprintf(raw, sizeof(raw), "%s", a->volid);
     }
-    /* A newline in an error would break the table. */
-    for (char *p = detail; *p; p++) {
-        if (*p == '\n' || *p == '\t') {
-            *p = ' ';
-        }
-    }
-    printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %s\n", t, aev_action(a), aev_result(a),
-           vm, src, a->name ? a->name : "-", a->storage ? a->storage : "-", a->user ? a->user : "-",
-           detail);
+    /* _UID, and the login uid behind it when the kernel recorded one. */
+    bool has_login = a->loginuid && strcmp(a->loginuid, "4294967295") != 0;
+    snprintf(uid, sizeof(uid), "%.16s%s%.16s", a->uid ? a->uid : "?", has_login ? "/" : "",
+             has_login ? a->loginuid : "");
+    clean(action, sizeof(action), aev_action(a));
+    clean(result, sizeof(result), aev_result(a));
+    clean(name, sizeof(name), a->name);
+    clean(storage, sizeof(storage), a->storage);
+    clean(user, sizeof(user), a->user);
+    clean(cuid, sizeof(cuid), uid);
+    char d[sizeof(raw)];
+    clean(d, sizeof(d), raw[0] ? raw : "");
+    /* Not root's: anyone could have written it. */
+    snprintf(detail, sizeof(detail), "%s%s", a->trusted ? "" : "UNTRUSTED (not written by root) ",
+             d);
+    printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
+           name, storage, user, cuid, detail);
 }
 
 static int usage(struct err *e, const char *fmt, const char *arg)
@@ -376,8 +472,47 @@ static int usage(struct err *e, const char *fmt, const char *arg)
     snprintf(m, sizeof(m), fmt, arg);
     return err_set(e, ERR_USAGE,
                    "%s (usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] "
-                   "[--json] [-D DIR|--file FILE])",
+                   "[--json] [--all-users] [-D DIR|--file FILE])",
                    m);
+}
+
+/* A warning that reaches stderr also with --json: stdout then holds JSON
+ * lines, not the report that would otherwise carry it. */
+static void audit_warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void audit_warn(struct ctx *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    cmd_warn(c, "%s", buf);
+    if (c->json) {
+        fprintf(stderr, "pvetmpl: warning: %s\n", buf);
+    }
+}
+
+/* Whether we are in a group that can read the system journal. */
+static bool journal_group_member(void)
+{
+    static const char *const names[] = {"adm", "systemd-journal", "wheel"};
+    gid_t gids[256];
+    int n = getgroups(sizeof(gids) / sizeof(gids[0]), gids);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        struct group *g = getgrnam(names[k]);
+        if (!g) {
+            continue;
+        }
+        if (g->gr_gid == getegid()) {
+            return true;
+        }
+        for (int i = 0; i < n; i++) {
+            if (gids[i] == g->gr_gid) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 static uint64_t now_usec(void)
@@ -389,7 +524,7 @@ static uint64_t now_usec(void)
 
 static const char *const help_audit =
     "usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] [--json]\n"
-    "                     [-D DIR | --file FILE]\n"
+    "                     [--all-users] [-D DIR | --file FILE]\n"
     "\n"
     "History from the systemd journal: who made which template from which VM on\n"
     "which storage when, the VMs cloned from it, and their starts and stops.\n"
@@ -399,11 +534,14 @@ static const char *const help_audit =
     "                  ('2026-11-26 10:00', '@EPOCH', 'today', 'yesterday', '-1h')\n"
     "  --action A      only this action or hook phase (make-template, clone, pre-start...)\n"
     "  --json          one JSON object per line instead of the table\n"
+    "  --all-users     also entries not written by root (_UID != 0), marked UNTRUSTED:\n"
+    "                  anyone can write an entry that looks like pvetmpl's\n"
     "  -D DIR, --file FILE  read an exported journal directory or file\n";
 
 int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
 {
     const char *dir = NULL, *action = NULL;
+    bool all_users = false;
     uint32_t vmid = 0;
     uint64_t since = 0, until = UINT64_MAX;
     char **files = calloc((size_t)argc + 1, sizeof(*files));
@@ -439,6 +577,8 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
         }
         if (strcmp(opt, "--json") == 0) {
             c->json = true;
+        } else if (strcmp(opt, "--all-users") == 0) {
+            all_users = true;
         } else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             cmd_help(c, help_audit);
             c->own_output = !c->json;
@@ -488,13 +628,19 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
     if (open_journal(&j, dir, files, nfiles, e) < 0) {
         goto out;
     }
-    int r = add_matches(j, action, action && !vmid);
+    /* With --vmid, lineage needs every event: --action filters afterwards. */
+    int r = add_matches(j, vmid ? NULL : action, all_users);
     if (r < 0) {
         err_set(e, ERR_INTERNAL, "cannot add journal matches: %s", strerror(-r));
         goto out;
     }
-    if (load(j, &l, e) < 0) {
+    int read_err = 0;
+    if (load(j, &l, &read_err, e) < 0) {
         goto out;
+    }
+    if (read_err < 0) {
+        audit_warn(c, "reading the journal stopped early: %s; the history below may be incomplete",
+                   strerror(-read_err));
     }
 
     /* set = ancestors (with vmid) followed by down = descendants (with vmid). */
@@ -534,14 +680,28 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
             print_json(a);
         } else {
             if (shown == 0) {
-                printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %s\n", "TIME", "ACTION",
-                       "RESULT", "VMID", "SOURCE", "NAME", "STORAGE", "USER", "DETAIL");
+                printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %-10s %s\n", "TIME",
+                       "ACTION", "RESULT", "VMID", "SOURCE", "NAME", "STORAGE", "USER", "UID",
+                       "DETAIL");
             }
             print_row(a);
         }
         shown++;
     }
-    if (shown == 0) {
+    if (shown == 0 && !dir && !nfiles && !sd_journal_has_runtime_files(j) &&
+        !sd_journal_has_persistent_files(j)) {
+        /* sd_journal_open skips what it may not read: nothing matched because
+         * nothing could be read, not because nothing happened. */
+        audit_warn(c,
+                   "no journal file was readable (uid %u): members of the group adm or "
+                   "systemd-journal, or root, can read the system journal",
+                   (unsigned)geteuid());
+    } else if (shown == 0 && !dir && !nfiles && geteuid() != 0 && !journal_group_member()) {
+        audit_warn(c,
+                   "no matching pvetmpl events in the journal files readable by uid %u (the "
+                   "system journal needs group adm or systemd-journal)",
+                   (unsigned)geteuid());
+    } else if (shown == 0) {
         cmd_info(c, "no matching pvetmpl events in the journal");
     }
     fflush(stdout);

@@ -25,6 +25,7 @@
 #include "pvesm.h"
 #include "qm.h"
 #include "validate.h"
+#include "vmlist.h"
 
 #define HOOK_BINARY_MAX (64u << 20)
 
@@ -132,6 +133,9 @@ static int write_atomic(const char *path, const char *data, size_t len, struct e
         if (k < 0 && errno == EINTR) {
             continue;
         }
+        if (k == 0) {
+            errno = EIO; /* no progress and no error: errno would be stale */
+        }
         if (k <= 0) {
             goto fail;
         }
@@ -219,8 +223,9 @@ static int journalled_change(struct ctx *c, struct journal_event *ev, struct str
     return r;
 }
 
-/* Checks the storage exists, is usable and file-based. */
-static int check_storage(struct ctx *c, const char *storage, struct err *e)
+/* Checks the storage exists, is usable and file-based; its type into type. */
+static int check_storage(struct ctx *c, const char *storage, char *type, size_t type_len,
+                         struct err *e)
 {
     struct strv argv = STRV_INIT;
     struct spawn_result res;
@@ -251,6 +256,8 @@ static int check_storage(struct ctx *c, const char *storage, struct err *e)
     } else if (row->state != PVESM_ACTIVE) {
         r = err_set(e, ERR_PRECONDITION, "storage '%s' is %s", storage,
                     pvesm_state_name(row->state));
+    } else {
+        snprintf(type, type_len, "%s", row->type);
     }
     pvesm_status_release(&st);
     return r;
@@ -284,6 +291,68 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
     return r;
 }
 
+/* Whether storage (of type) is shared between the nodes: a network file
+ * system type, or "shared 1" in its section of <pve_dir>/storage.cfg. */
+static bool storage_is_shared(const struct conf *cf, const char *storage, const char *type)
+{
+    static const char *const net[] = {"nfs", "cifs", "cephfs", "glusterfs"};
+    for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++) {
+        if (strcmp(type, net[i]) == 0) {
+            return true;
+        }
+    }
+    char path[PATH_MAX], line[1024], head[512];
+    snprintf(path, sizeof(path), "%s/storage.cfg", cf->pve_dir);
+    snprintf(head, sizeof(head), "%s: %s", type, storage);
+    FILE *f = fopen(path, "re");
+    bool in = false, shared = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] && line[0] != ' ' && line[0] != '\t' && line[0] != '#') {
+            in = strcmp(line, head) == 0;
+        } else if (in) {
+            const char *k = line + strspn(line, " \t");
+            if (strncmp(k, "shared", 6) == 0 && strchr(" \t", k[6]) && k[6]) {
+                shared = atoi(k + 7 + strspn(k + 7, " \t")) == 1;
+            }
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return shared;
+}
+
+/* Proxmox checks the hookscript before every phase and a failing pre-start
+ * is fatal, so a hook on node-local storage stops the VM from starting on any
+ * node without the file (clone --target, migration, HA). Warns when the
+ * cluster has guests on other nodes and storage is not shared. */
+static void warn_node_local(struct ctx *c, const char *storage, const char *type)
+{
+    if (storage_is_shared(c->conf, storage, type)) {
+        return;
+    }
+    struct vmlist vl = {0};
+    struct err ignore;
+    if (node_load_vmlist(c->conf, &vl, &ignore) < 0) {
+        return; /* no cluster view: nothing to warn about */
+    }
+    const char *local = node_local_name(c->conf);
+    for (size_t i = 0; i < vl.n; i++) {
+        if (vl.entries[i].node && strcmp(vl.entries[i].node, local) != 0) {
+            cmd_warn(c,
+                     "storage '%s' is not shared, but the cluster has guests on other nodes "
+                     "(e.g. %" PRIu32 " on '%s'): a VM whose hookscript is missing on a node "
+                     "cannot start there (migration, HA, clone --target); use a shared file "
+                     "storage (nfs, cifs, cephfs) as hook_storage, or run 'pvetmpl hook "
+                     "install' on every node",
+                     storage, vl.entries[i].vmid, vl.entries[i].node);
+            break;
+        }
+    }
+    vmlist_release(&vl);
+}
+
 /* Places hook_binary on storage as snippets/<hook_name>; fills p. */
 static int place_hook(struct ctx *c, const char *storage, struct placed *p, struct err *e)
 {
@@ -302,14 +371,18 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
         return err_set(e, ERR_CONFIG, "cannot read hook_binary '%s': %s", cf->hook_binary,
                        strerror(-r));
     }
-    if (check_storage(c, storage, e) < 0 ||
+    char type[64] = "";
+    if (check_storage(c, storage, type, sizeof(type), e) < 0 ||
         volid_path(c, p->volid, p->path, sizeof(p->path), e) < 0) {
         free(bin);
         return -1;
     }
+    warn_node_local(c, storage, type);
     r = read_all(p->path, &cur, &cur_len, &st);
+    /* Identical bytes are not enough: its owner could change it at any time
+     * into something Proxmox runs as root. */
     bool same = r == 0 && cur_len == bin_len && memcmp(cur, bin, bin_len) == 0 &&
-                (st.st_mode & 0777) == 0755;
+                (st.st_mode & 07777) == 0755 && st.st_uid == 0;
     free(cur);
     if (same) {
         cmd_info(c, "'%s' is already the current hook binary", p->path);
@@ -508,6 +581,20 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
                         : !ours                   ? "foreign"
                         : strcmp(fs, "same") == 0 ? "installed"
                                                   : "outdated";
+    /* The hook's side config decides whether VMs start: show it, and
+     * whether the hook would ignore it (same rule as the hook's). */
+    char side[PATH_MAX + 8] = "", side_note[64] = "";
+    struct stat sst;
+    if (ours && path[0] && snprintf(side, sizeof(side), "%s.conf", path) < (int)sizeof(side) &&
+        stat(side, &sst) == 0) {
+        snprintf(side_note, sizeof(side_note), "%s",
+                 !S_ISREG(sst.st_mode) ? "ignored: not a regular file"
+                 : sst.st_uid != 0     ? "ignored: not owned by root"
+                 : (sst.st_mode & 022) ? "ignored: group- or world-writable"
+                                       : "used");
+    } else {
+        side[0] = '\0';
+    }
     struct json_object *o = vm_obj(vmid, has ? cur : NULL, state);
     if (o) {
         json_object_object_add(o, "ours", json_object_new_boolean(ours));
@@ -517,10 +604,18 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
         if (path[0]) {
             json_object_object_add(o, "path", json_object_new_string(path));
         }
+        if (side[0]) {
+            json_object_object_add(o, "config", json_object_new_string(side));
+            json_object_object_add(o, "config_state", json_object_new_string(side_note));
+        }
         json_object_array_add(vms, o);
     }
     if (!c->json && !c->quiet) {
-        printf("%-10" PRIu32 " %-10s %-40s %s\n", vmid, state, has ? cur : "-", fs ? fs : "-");
+        printf("%-10" PRIu32 " %-10s %-40s %s", vmid, state, has ? cur : "-", fs ? fs : "-");
+        if (side[0]) {
+            printf("  config %s (%s)", side, side_note);
+        }
+        printf("\n");
     }
     return 0;
 }
@@ -541,8 +636,8 @@ static const char *const help_hook =
     "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
     "           left alone when identical) and set it as each VM's hookscript\n"
     "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
-    "  status   whether each VM has the hook, which volume, and whether the file\n"
-    "           is the same binary as hook_binary\n"
+    "  status   whether each VM has the hook, which volume, whether the file is\n"
+    "           the same binary as hook_binary, and its side config <file>.conf\n"
     "\n"
     "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
 
@@ -628,7 +723,16 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     if (op == OP_INSTALL) {
         struct placed p;
         report_set_storage(c->rep, storage);
-        if (place_hook(c, storage, &p, e) < 0) {
+        /* Every VM must exist before anything is written. */
+        size_t bad = n;
+        for (size_t i = 0; i < n && bad == n; i++) {
+            char cur[512];
+            bool has;
+            if (vm_hookscript(c, vmids[i], cur, sizeof(cur), &has, e) < 0) {
+                bad = i;
+            }
+        }
+        if (bad < n || place_hook(c, storage, &p, e) < 0) {
             /* Nothing was set on any VM: record the refusal for each. */
             struct err je;
             for (size_t i = 0; i < n; i++) {
@@ -686,7 +790,11 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
 {
     struct placed p;
-    if (place_hook(c, c->conf->hook_storage, &p, e) < 0) {
+    char cur[512];
+    bool has;
+    /* The VM must exist before anything is written. */
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0 ||
+        place_hook(c, c->conf->hook_storage, &p, e) < 0) {
         struct journal_event ev = {
             .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
         struct err je;

@@ -174,7 +174,8 @@ int journal_event_fields(const struct journal_event *ev, enum journal_result r, 
 
 void journal_user(char *buf, size_t len)
 {
-    const char *s = getenv("SUDO_USER");
+    /* Only root can have been reached through sudo; anyone else could set it. */
+    const char *s = getuid() == 0 ? getenv("SUDO_USER") : NULL;
     if (s && *s && strlen(s) < len) {
         snprintf(buf, len, "%s", s);
         return;
@@ -557,27 +558,70 @@ int journal_parse_time(const char *s, uint64_t now_usec, uint64_t *ret_usec)
     return -EINVAL;
 }
 
-uint32_t journal_base_vmid(const char *volume)
+/* A VMID at *p: 3 to 9 digits, no leading zero (pve-vmid); advances *p. */
+static bool vmid_at(const char **p, uint32_t *ret)
 {
-    if (!volume) {
+    const char *q = *p;
+    uint32_t v = 0;
+    int nd = 0;
+    while (isdigit((unsigned char)q[nd]) && nd < 10) {
+        v = v * 10 + (uint32_t)(q[nd] - '0');
+        nd++;
+    }
+    if (nd < 3 || nd > 9 || q[0] == '0') {
+        return false;
+    }
+    *p = q + nd;
+    *ret = v;
+    return true;
+}
+
+static bool skip(const char **p, const char *lit)
+{
+    size_t l = strlen(lit);
+    if (strncmp(*p, lit, l) != 0) {
+        return false;
+    }
+    *p += l;
+    return true;
+}
+
+uint32_t journal_base_vmid(const char *volume, uint32_t vmid)
+{
+    const char *p = volume ? strchr(volume, ':') : NULL;
+    uint32_t dir = 0, base = 0, own = 0;
+    if (!p || p == volume) {
         return 0;
     }
-    for (const char *p = volume; (p = strstr(p, "base-")) != NULL; p++) {
-        /* Only at the start of a volname component: "local:base-..", "../base-..". */
-        if (p != volume && p[-1] != ':' && p[-1] != '/') {
-            continue;
+    p++;
+    /* File storages: "N/base-N-disk-M.FMT/VMID/vm-VMID-...". */
+    bool file = isdigit((unsigned char)*p);
+    if (file && (!vmid_at(&p, &dir) || !skip(&p, "/"))) {
+        return 0;
+    }
+    if (!skip(&p, "base-") || !vmid_at(&p, &base) || !skip(&p, "-disk-") ||
+        !isdigit((unsigned char)*p)) {
+        return 0;
+    }
+    while (isdigit((unsigned char)*p)) {
+        p++;
+    }
+    if (file) {
+        if (dir != base || !skip(&p, ".") || !isalnum((unsigned char)*p)) {
+            return 0;
         }
-        const char *q = p + 5;
-        uint32_t v = 0;
-        int nd = 0;
-        while (isdigit((unsigned char)*q) && nd < 10) {
-            v = v * 10 + (uint32_t)(*q - '0');
-            q++;
-            nd++;
+        while (isalnum((unsigned char)*p)) {
+            p++;
         }
-        if (nd >= 3 && *q == '-' && v >= 100) {
-            return v;
+        if (!skip(&p, "/") || !vmid_at(&p, &own) || own != vmid) {
+            return 0;
         }
     }
-    return 0;
+    /* Block storages: "base-N-disk-M/vm-VMID-..." */
+    char vm[24];
+    snprintf(vm, sizeof(vm), "/vm-%" PRIu32 "-", vmid);
+    if (!skip(&p, vm) || !*p || strchr(p, '/') || base == vmid) {
+        return 0;
+    }
+    return base;
 }

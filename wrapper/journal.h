@@ -120,8 +120,9 @@ int journal_dry_run(const struct journal_event *ev, const char *plan, struct err
 int journal_event_fields(const struct journal_event *ev, enum journal_result r, int exit_code,
                          long duration_ms, const char *error, const char *user, struct strv *ret);
 
-/* PVETMPL_USER: $SUDO_USER, else the login user (loginuid), else the name of
- * the real uid, else "uid:N". Never fails. */
+/* PVETMPL_USER: $SUDO_USER when the real uid is 0 (anyone else could set
+ * it), else the login user (loginuid), else the name of the real uid, else
+ * "uid:N". Self-declared: readers trust _UID/_AUDIT_LOGINUID. Never fails. */
 void journal_user(char *buf, size_t len);
 
 /* 0 when JOURNAL_SOCKET is a socket, else -1 with e (ERR_PRECONDITION). */
@@ -138,9 +139,11 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e);
  * Returns 0 or -EINVAL. */
 int journal_parse_time(const char *s, uint64_t now_usec, uint64_t *ret_usec);
 
-/* Finds the linked-clone base in a disk volume: the N of the last "base-N-"
- * component ("local:100/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2" -> 100).
- * Returns 0 when there is none. */
-uint32_t journal_base_vmid(const char *volume);
+/* The base VM of a linked clone's disk volume of VM vmid: N for exactly the
+ * shapes Proxmox creates, "STORAGE:base-N-disk-M/vm-VMID-..." (block
+ * storages) and "STORAGE:N/base-N-disk-M.FMT/VMID/vm-VMID-..." (file
+ * storages). Returns 0 for anything else (full clones, ISO images, another
+ * VM's volume), so a look-alike name never invents a lineage. */
+uint32_t journal_base_vmid(const char *volume, uint32_t vmid);
 
 #endif

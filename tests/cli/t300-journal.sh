@@ -1,8 +1,10 @@
 #!/bin/bash
 # pvetmpl's own audit events against a real journald (tests/with-journald.sh):
 # every action MESSAGE_ID and field, read back with journalctl -o json and
-# through pvetmpl audit (sd_journal); an unreachable journal only warns; the
-# message catalog is consumed by journalctl --update-catalog and shown by -x.
+# through pvetmpl audit (sd_journal), from the hook commands and from the real
+# make-template, clone and template runs on the simulated node; PVETMPL_USER;
+# an unreachable journal only warns; the message catalog is consumed by
+# journalctl --update-catalog and shown by -x.
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 ID_STARTED=e6110781a22e4187ad41bbb786685409
@@ -134,6 +136,65 @@ every_action_id_and_field() {
     assert_eq "$(jsel PVETMPL_VMID=3001 --since "@${T0%.*}" | wc -l)" "$(wc -l <"$T/out")"
 }
 
+# real_writer ACTION VMID NAME STORAGE: the started/succeeded pair the real
+# command wrote, via journalctl -o json and via pvetmpl audit --json, agree
+# and carry every field. STORAGE "<absent>" when the action has none.
+real_writer() {
+    local act=$1 vm=$2 name=$3 storage=$4 j a
+    j=$(jsel PVETMPL_ACTION="$act" PVETMPL_VMID="$vm" MESSAGE_ID=$ID_SUCCEEDED)
+    assert_eq 1 "$(grep -c . <<<"$j")" "one $act succeeded entry for $vm"
+    assert_eq succeeded "$(jfield "$j" PVETMPL_RESULT)"
+    assert_eq 0 "$(jfield "$j" PVETMPL_EXIT)"
+    [[ $(jfield "$j" PVETMPL_DURATION_MS) =~ ^[0-9]+$ ]]
+    assert_eq alice "$(jfield "$j" PVETMPL_USER)" "$act: SUDO_USER as root"
+    assert_eq "$name" "$(jfield "$j" PVETMPL_NAME)" "$act name"
+    assert_eq "$storage" "$(jfield "$j" PVETMPL_STORAGE)" "$act storage"
+    assert_eq 0 "$(jfield "$j" _UID)"
+    s=$(jsel PVETMPL_ACTION="$act" PVETMPL_VMID="$vm" MESSAGE_ID=$ID_STARTED)
+    assert_eq 1 "$(grep -c . <<<"$s")" "one $act started entry for $vm"
+    assert_eq started "$(jfield "$s" PVETMPL_RESULT)"
+    assert_eq "<absent>" "$(jfield "$s" PVETMPL_EXIT)"
+    # The same entry through sd_journal.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action "$act"
+    a=$(jq -c --argjson v "$vm" 'select(.vmid == $v and .result == "succeeded")' "$T/out")
+    assert_eq 1 "$(grep -c . <<<"$a")"
+    assert_eq "$(jfield "$j" PVETMPL_NAME)" "$(jq -r '.name // "<absent>"' <<<"$a")"
+    assert_eq "$(jfield "$j" PVETMPL_STORAGE)" "$(jq -r '.storage // "<absent>"' <<<"$a")"
+    assert_eq "$(jfield "$j" PVETMPL_DURATION_MS)" "$(jq -r .duration_ms <<<"$a")"
+    assert_eq alice "$(jq -r .user <<<"$a")"
+    assert_eq 0 "$(jq -r .exit <<<"$a")"
+    assert_eq "true 0" "$(jq -r '"\(.trusted) \(.uid)"' <<<"$a")"
+    assert_eq 1 "$(jq -c --argjson v "$vm" 'select(.vmid == $v and .result == "started")' \
+        "$T/out" | grep -c .)"
+}
+
+real_template_clone_entries() {
+    mknode
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" make-template --name tmpl-j --storage dir-tmpl \
+        100 9300
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" clone --name web-j --storage dir-tmpl 9300 301
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" template 301
+    real_writer make-template 9300 tmpl-j dir-tmpl
+    real_writer clone 301 web-j dir-tmpl
+    real_writer template 301 web-j "<absent>"
+    j=$(jsel PVETMPL_ACTION=make-template PVETMPL_VMID=9300 MESSAGE_ID=$ID_SUCCEEDED)
+    assert_eq 100 "$(jfield "$j" PVETMPL_SOURCE_VMID)"
+    j=$(jsel PVETMPL_ACTION=clone PVETMPL_VMID=301 MESSAGE_ID=$ID_SUCCEEDED)
+    assert_eq 9300 "$(jfield "$j" PVETMPL_SOURCE_VMID)"
+}
+
+user_field() {
+    mknode
+    "$PVESIM" "$D" add-vm 3004 --name who --disk scsi0=local:8 >/dev/null
+    # As root, SUDO_USER names who asked.
+    SUDO_USER=alice expect_rc 0 "$PVETMPL" -n hook install 3004
+    assert_eq alice "$(jfield "$(jsel PVETMPL_VMID=3004 | tail -n 1)" PVETMPL_USER)"
+    # Without it: the login user or root's name, never a stale alice.
+    expect_rc 0 env -u SUDO_USER "$PVETMPL" -n hook install 3004
+    u=$(jfield "$(jsel PVETMPL_VMID=3004 | tail -n 1)" PVETMPL_USER)
+    [ -n "$u" ] && [ "$u" != alice ] && [ "$u" != "<absent>" ]
+}
+
 no_journal_still_acts() {
     mknode
     "$PVESIM" "$D" add-vm 3002 --name nj --disk scsi0=local:8 >/dev/null
@@ -170,6 +231,9 @@ catalog_explains() {
 
 t_check "every action MESSAGE_ID and field, via journalctl and pvetmpl audit" \
     every_action_id_and_field
+t_check "make-template, clone, template: the real writers' entries, both readers" \
+    real_template_clone_entries
+t_check "PVETMPL_USER: SUDO_USER as root, else the login user" user_field
 t_check "no journal: the action proceeds, a warning says the record is missing" \
     no_journal_still_acts
 t_check "journalctl -x explains an entry with the catalog" catalog_explains

@@ -2,8 +2,10 @@
 # pvetmpl-hook against a real journald (tests/with-journald.sh): the entry of
 # each phase read back with journalctl -o json, exit 0 for everything that is
 # not the pre-start policy (unknown phases, bad arguments, no journal, no or
-# broken config, no VM config), the policy refusal, the config lookup, and the
-# simulated node's qm start/stop running the installed hook end to end.
+# broken config, bad rules, no VM config, FIFOs, a stalled journal), the
+# policy refusal, the config lookup and its ownership rules, and the simulated
+# node's qm start/stop running the installed hook end to end; `hook
+# install|status|remove` on the simulated node.
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 if [ "${PVETMPL_TEST_JOURNALD:-}" != 1 ]; then
@@ -154,6 +156,114 @@ broken_config() {
     assert_grep "cannot parse config '$T/pve.conf' at line" "$T/err"
     j=$(jget PVETMPL_VMID=3106)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
+    # ... but never silently: a warning entry that says why.
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == "cannot parse config '$T/pve.conf' at line 4"* ]]
+    assert_eq "$T/pve.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+}
+
+bad_rules() {
+    # Rules that can never match would switch the policy off without a word:
+    # each is warned about, the entry carries them, and the VM still starts.
+    mkpve
+    addvm 3150 ranged "web"
+    bom=$'\xef\xbb\xbf'
+    {
+        echo "hook_refuse_vmids = {\"3199-3100\", \"03150\", \"${bom}3150\", \"31x0\"}"
+        echo 'hook_refuse_tags = {"no start", "-x"}'
+        echo 'hook_refuse_vmid = "3150"'
+    } >>"$T/pve.conf"
+    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-start
+    for r in "3199-3100" "03150" "${bom}3150" "31x0"; do
+        assert_grep "ignoring hook_refuse_vmids rule '$r' in '$T/pve.conf'" "$T/err"
+    done
+    assert_grep "ignoring hook_refuse_tags rule 'no start'" "$T/err"
+    assert_grep "ignoring hook_refuse_tags rule '-x'" "$T/err"
+    assert_grep "unknown key 'hook_refuse_vmid' in '$T/pve.conf' ignored" "$T/err"
+    j=$(jget PVETMPL_VMID=3150)
+    assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    ce=$(jfield "$j" PVETMPL_CONFIG_ERROR)
+    [[ $ce == *"rule '3199-3100'"*"rule '03150'"*"rule 'no start'"* ]]
+    [[ $ce == *"'hook_refuse_vmid'"* ]]
+    # Other phases carry it too: the problem shows wherever one looks.
+    expect_rc 0 "$PVETMPL_HOOK" 3150 post-stop
+    assert_eq 4 "$(jfield "$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=post-stop)" PRIORITY)"
+    # A valid rule next to bad ones still refuses.
+    echo 'hook_refuse_tags += {"web"}' >>"$T/pve.conf"
+    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
+    j=$(jget PVETMPL_VMID=3150 MESSAGE_ID=$ID_REFUSED)
+    assert_eq "hook_refuse_tags 'web'" "$(jfield "$j" PVETMPL_POLICY)"
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"rule '3199-3100'"* ]]
+    # A byte order mark at the start of the file: said, skipped, rules kept.
+    printf '\xef\xbb\xbfhook_refuse_vmids = {"3150"}\npve_dir = "%s/pve"\n' "$T" >"$T/pve.conf"
+    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
+    assert_grep "starts with a UTF-8 byte order mark" "$T/err"
+    # A clean config: no error field, the usual priority.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3100-3149"}\n' "$T" \
+        >"$T/pve.conf"
+    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-stop
+    assert_eq "" "$(cat "$T/err")"
+    j=$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=pre-stop)
+    assert_eq 6 "$(jfield "$j" PRIORITY)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+}
+
+fifo_files() {
+    # A FIFO where a config should be would block open() forever while
+    # Proxmox holds the VM's lock: it is refused at once instead.
+    mkpve
+    mkfifo "$T/pve/nodes/pve/qemu-server/3160.conf"
+    s=$(date +%s%N)
+    expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 pre-start
+    ms=$((($(date +%s%N) - s) / 1000000))
+    [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
+    assert_grep "cannot read the config of VM 3160 .*: not a regular file" "$T/err"
+    mkfifo "$T/fifo.conf"
+    s=$(date +%s%N)
+    PVETMPL_CONFIG=$T/fifo.conf expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 post-start
+    ms=$((($(date +%s%N) - s) / 1000000))
+    [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
+    assert_grep "cannot read config '$T/fifo.conf': not a regular file" "$T/err"
+    j=$(jget PVETMPL_VMID=3160 PVETMPL_PHASE=post-start)
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not a regular file"* ]]
+}
+
+stalled_journal() {
+    # A journal socket whose queue is full blocks sd_journal_sendv: the alarm
+    # ends the hook - exit 0, or 1 once the policy has refused. The stalled
+    # "journald" is a socket this test binds in its own mount namespace.
+    mkpve
+    addvm 3165 stalled "halt"
+    echo 'hook_refuse_tags = {"halt"}' >>"$T/pve.conf"
+    cat >stall.pl <<'PERL'
+use strict;
+use Socket;
+use Fcntl;
+use Time::HiRes qw(time);
+my $p = "/run/systemd/journal/socket";
+socket(my $srv, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+bind($srv, pack_sockaddr_un($p)) or die "bind: $!";
+socket(my $cli, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+connect($cli, pack_sockaddr_un($p)) or die "connect: $!";
+fcntl($cli, F_SETFL, fcntl($cli, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
+my $n = 0;
+$n++ while $n < 100000 && send($cli, "x" x 64, 0);
+die "the queue never filled\n" if $n >= 100000;
+my $t0 = time;
+system(@ARGV);
+printf "rc=%d secs=%d\n", $? >> 8, time - $t0;
+PERL
+    for ph in post-start pre-start; do
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        expect_rc 0 timeout 60 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd &&
+            mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$PVETMPL_HOOK" 3165 $ph
+        cp "$T/out" "out.$ph"
+        assert_grep "timed out" "$T/err"
+    done
+    # post-start gives up with exit 0; a refused pre-start stays refused.
+    assert_grep "^rc=0 secs=[4-9]$" out.post-start
+    assert_grep "^rc=1 secs=[4-9]$" out.pre-start
 }
 
 node_layout_without_symlink() {
@@ -199,6 +309,26 @@ EOF
     assert_grep "not recorded" "$T/err"
 }
 
+cdrom_and_iso_are_no_base() {
+    # Only a disk in a linked clone's shape names the base VM.
+    mkpve
+    {
+        echo "name: media"
+        echo "ide0: local:iso/base-100-disk-0.iso,media=cdrom"
+        echo "ide2: local:100/base-100-disk-0.qcow2/3170/vm-3170-disk-0.qcow2,media=cdrom"
+        echo "sata0: local:iso/base-200-disk-0.iso"
+        echo "scsi0: local-lvm:vm-3170-disk-0,size=8G"
+        echo "scsi1: local-zfs:base-300-disk-0/vm-3171-disk-0,size=8G"
+    } >"$T/pve/nodes/pve/qemu-server/3170.conf"
+    expect_rc 0 "$PVETMPL_HOOK" 3170 pre-start
+    assert_eq "<absent>" "$(jfield "$(jget PVETMPL_VMID=3170)" PVETMPL_SOURCE_VMID)"
+    echo "scsi2: local-zfs:base-400-disk-1/vm-3170-disk-2,size=8G" \
+        >>"$T/pve/nodes/pve/qemu-server/3170.conf"
+    expect_rc 0 "$PVETMPL_HOOK" 3170 post-start
+    assert_eq 400 "$(jfield "$(jget PVETMPL_VMID=3170 PVETMPL_PHASE=post-start)" \
+        PVETMPL_SOURCE_VMID)"
+}
+
 sidecar_config() {
     # Proxmox passes only LC_ALL/PATH/PVE_MIGRATED_FROM: the file next to the
     # hook is found without any environment; PVETMPL_CONFIG beats it.
@@ -210,6 +340,32 @@ sidecar_config() {
     assert_grep "in '$T/hook.conf'" "$T/err"
     expect_rc 0 env -i PVETMPL_CONFIG="$T/pve.conf" "$T/hook" 3120 pre-start
     assert_eq sidecar "$(jfield "$(jget PVETMPL_VMID=3120 MESSAGE_ID=$ID_PRE_START)" PVETMPL_NAME)"
+}
+
+sidecar_must_be_roots() {
+    # Whoever can write the side file decides which VMs start: only a
+    # root-owned file that nobody else can write counts.
+    mkpve
+    addvm 3121 sideown ""
+    cp "$PVETMPL_HOOK" "$T/hook"
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3121"\n' "$T" >"$T/hook.conf"
+    chown 65534 "$T/hook.conf"
+    expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
+    assert_grep "ignoring '$T/hook.conf': it is not owned by root" "$T/err"
+    j=$(jget PVETMPL_VMID=3121)
+    assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    assert_eq "ignoring '$T/hook.conf': it is not owned by root" \
+        "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+    chown 0 "$T/hook.conf"
+    for m in 0664 0646; do
+        chmod $m "$T/hook.conf"
+        expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
+        assert_grep "ignoring '$T/hook.conf': it is group- or world-writable" "$T/err"
+    done
+    chmod 0644 "$T/hook.conf"
+    expect_rc 1 env -i LC_ALL=C "$T/hook" 3121 pre-start
+    assert_grep "in '$T/hook.conf'" "$T/err"
 }
 
 sim_end_to_end() {
@@ -285,6 +441,40 @@ install_idempotent() {
     chmod 0644 "$SNIP/pvetmpl-hook"
     expect_rc 0 "$PVETMPL" hook install 3140
     assert_eq 755 "$(stat -c %a "$SNIP/pvetmpl-hook")"
+    # Identical bytes owned by someone else: they could change it at will, so
+    # it is replaced by root's own copy.
+    chown 65534 "$SNIP/pvetmpl-hook"
+    ino=$(stat -c %i "$SNIP/pvetmpl-hook")
+    expect_rc 0 "$PVETMPL" --json hook install 3140
+    assert_eq true "$(jq -r .hook_file.changed "$T/out")"
+    assert_eq 0 "$(stat -c %u "$SNIP/pvetmpl-hook")"
+    [ "$ino" != "$(stat -c %i "$SNIP/pvetmpl-hook")" ]
+    cmp "$BUILD/pvetmpl-hook" "$SNIP/pvetmpl-hook"
+    # A single-node cluster: no warning about node-local storage.
+    assert_no_grep "not shared" "$T/err"
+}
+
+node_local_storage_warning() {
+    # A hookscript on node-local storage cannot run on the other nodes:
+    # warned about once the cluster has guests elsewhere.
+    sim_setup --other-node pve2
+    D=$S
+    "$PVESIM" "$D" add-vm 3185 --name nl --disk scsi0=local:8 >/dev/null
+    expect_rc 0 "$PVETMPL" hook install 3185
+    assert_no_grep "not shared" "$T/err"
+    "$PVESIM" "$D" add-vm 3186 --node pve2 --name far --disk scsi0=local:8 >/dev/null
+    expect_rc 0 "$PVETMPL" hook install 3185
+    assert_grep "warning: storage 'local' is not shared, but the cluster has guests on other nodes \(e.g. 3186 on 'pve2'\).*run 'pvetmpl hook install' on every node" "$T/err"
+    # Shared storages: by type, or "shared 1" in storage.cfg.
+    expect_rc 0 "$PVETMPL" hook install 3185 --storage nfs-shared
+    assert_no_grep "not shared" "$T/err"
+    mkdir -p "$D/mnt/sh"
+    "$PVESIM" "$D" add-storage dir shdir path="$D/mnt/sh" content=snippets shared=1 >/dev/null
+    expect_rc 0 "$PVETMPL" hook install 3185 --storage shdir
+    assert_no_grep "not shared" "$T/err"
+    # make-template registers the hook through the same code: same warning.
+    expect_rc 0 "$PVETMPL" make-template --storage dir-tmpl 100 9100
+    assert_grep "warning: storage 'local' is not shared" "$T/err"
 }
 
 install_refusals() {
@@ -308,15 +498,56 @@ install_refusals() {
     expect_rc 64 "$PVETMPL" hook remove 3141 --storage local
     expect_rc 64 "$PVETMPL" hook install 3141 --storage 'a b'
     expect_rc 64 "$PVETMPL" hook install 3141 --bogus
-    # A VM that does not exist: the query fails, nothing is set.
-    run "$PVETMPL" hook install 3199
+    # A VM that does not exist: checked before anything is written or set.
+    run "$PVETMPL" hook install 3141 3199
     [ "$RC" != 0 ]
     assert_grep "qm config 3199" "$T/err"
+    assert_eq "" "$(ls -A "$SNIP")" "nothing written for a missing VM"
+    assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "nothing set for a missing VM"
     # Another storage works when it is file-based.
     expect_rc 0 "$PVETMPL" hook install 3141 --storage dir-tmpl
     run "$D/bin/qm" config 3141
     assert_grep "^hookscript: dir-tmpl:snippets/pvetmpl-hook$" "$T/out"
     cmp "$BUILD/pvetmpl-hook" "$D/mnt/tmpl/snippets/pvetmpl-hook"
+}
+
+write_returns_zero() {
+    # write(2) returning 0 leaves errno as it was: the error must not show a
+    # stale one. An LD_PRELOAD shim makes the temporary hook file's writes
+    # return 0 after setting errno to ENOTTY.
+    mknode
+    "$PVESIM" "$D" add-vm 3146 --name w0 --disk scsi0=local:8 >/dev/null
+    cat >shim.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    char link[64], target[4096];
+    if (!real) {
+        real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    }
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t l = readlink(link, target, sizeof(target) - 1);
+    if (l > 0 && n > 0) {
+        target[l] = '\0';
+        if (strstr(target, "/snippets/.pvetmpl-hook.")) {
+            errno = ENOTTY;
+            return 0;
+        }
+    }
+    return real(fd, buf, n);
+}
+C
+    cc -shared -fPIC -o shim.so shim.c -ldl
+    LD_PRELOAD=$T/shim.so expect_rc 69 "$PVETMPL" hook install 3146
+    assert_grep "cannot write '$SNIP/pvetmpl-hook': Input/output error" "$T/err"
+    assert_no_grep "Inappropriate ioctl" "$T/err"
+    assert_eq "" "$(ls -A "$SNIP")" "no temporary file left"
 }
 
 dry_run_changes_nothing() {
@@ -351,6 +582,15 @@ status_and_remove() {
     expect_rc 0 "$PVETMPL" hook status 3143 3144
     assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same$" "$T/out"
     assert_grep "^3144 +none +- +-$" "$T/out"
+    # The side config: shown, and whether the hook would use it.
+    printf 'hook_refuse_tags = {"x"}\n' >"$SNIP/pvetmpl-hook.conf"
+    expect_rc 0 "$PVETMPL" hook status 3143
+    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
+    chown 65534 "$SNIP/pvetmpl-hook.conf"
+    expect_rc 0 "$PVETMPL" --json hook status 3143
+    assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")"
+    assert_eq "ignored: not owned by root" "$(jq -r '.vms[0].config_state' "$T/out")"
+    rm "$SNIP/pvetmpl-hook.conf"
     cp /bin/true "$SNIP/pvetmpl-hook"
     expect_rc 0 "$PVETMPL" --json hook status 3143
     assert_eq "outdated differs" "$(jq -r '.vms[0] | "\(.state) \(.file)"' "$T/out")"
@@ -370,16 +610,31 @@ t_check "an unknown phase is logged and ignored (exit 0)" unknown_phase
 t_check "bad arguments are logged and ignored (exit 0)" bad_arguments
 t_check "no journal socket: exit 0 and a warning on stderr" no_journal
 t_check "missing config and VM config: defaults, warnings, exit 0" missing_config
-t_check "unparseable config: no policy, exit 0" broken_config
+t_check "unparseable config: no policy, exit 0, PVETMPL_CONFIG_ERROR, priority 4" broken_config
+t_check "rules that do not parse are warned about and recorded; valid ones still refuse" \
+    bad_rules
+t_check "a FIFO as VM config or config: exit 0 at once" fifo_files
+t_check "a stalled journal: the alarm exits 0, or 1 after a refusal" stalled_journal
+t_check "a cdrom or ISO volume is no linked-clone base" cdrom_and_iso_are_no_base
 t_check "VM config found under nodes/<node>/ without the symlink" node_layout_without_symlink
 t_check "pre-start policy refuses by VMID range and tag (exit 1, journaled)" policy_refusal
-t_check "config next to the hook is found with Proxmox's bare environment" sidecar_config
+t_check "config next to the hook is found without PVETMPL_CONFIG" sidecar_config
+t_check "config next to the hook: ignored unless root's and not writable by others" \
+    sidecar_must_be_roots
 if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
     t_check "simulated node: hook install, qm start/stop run the hook, policy refusal" \
         sim_end_to_end
-    t_check "hook install: atomic, mode 0755, idempotent" install_idempotent
+    t_check "hook install: atomic, mode 0755, idempotent, root-owned" install_idempotent
+    t_check "hook install on node-local storage warns when other nodes have guests" \
+        node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
+    if command -v cc >/dev/null; then
+        t_check "hook install: a write that returns 0 is reported without a stale errno" \
+            write_returns_zero
+    else
+        t_skip "hook install: a write that returns 0" "no C compiler for the LD_PRELOAD shim"
+    fi
     t_check "hook status and remove" status_and_remove
 else
     t_skip "simulated node end to end" "tests/pvesim/pvesim or build/pvetmpl is missing"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # pvetmpl audit against a real journald: lineage both ways across
 # template -> clone -> start/stop, time windows, --action, -D/--file on a
-# copied journal, bad values, and thousands of unrelated entries.
+# copied journal, bad values, thousands of unrelated entries, entries forged
+# by another user, and a journal the caller may not read.
 # The lineage entries are written with logger --journald in exactly the shape
 # pvetmpl and the hook write them (t300/t310 check that shape against the
 # real writers), so the test does not depend on the clone commands.
@@ -24,6 +25,8 @@ ID_POST_STOP=c72a7568645347b08b2bb9c4299c4f97
 ID_STARTED=e6110781a22e4187ad41bbb786685409
 ID_SUCCEEDED=af54a1449e15477cbe8f5b94cc8fd3cd
 ID_DRY_RUN=005554488480410a91698c38c3c0ed42
+ID_FAILED=83241a15c883482ab443d58aceae279f
+ID_INVALID=52275f2771314a6382f6f849605a4497
 
 # audit does not read the config, but main loads it: an empty one is fine.
 : >"$TMPROOT/empty.conf"
@@ -31,6 +34,9 @@ export PVETMPL_CONFIG=$TMPROOT/empty.conf
 
 inject() { # FIELD=VALUE...
     printf '%s\n' "$@" | logger --journald
+}
+inject_as_nobody() { # FIELD=VALUE...: what any local user can write
+    printf '%s\n' "$@" | setpriv --reuid=65534 --regid=65534 --clear-groups logger --journald
 }
 action() { # ACTION RESULT-ID RESULT VMID SRC [more fields]
     local a=$1 id=$2 res=$3 vm=$4 src=$5
@@ -57,12 +63,24 @@ action clone $ID_SUCCEEDED succeeded 4102 4900 PVETMPL_NAME=web2
 action clone $ID_SUCCEEDED succeeded 4201 4101 PVETMPL_NAME=web1-copy
 action clone $ID_DRY_RUN dry-run 4999 4900 "PVETMPL_PLAN=qm clone 4900 4999"
 action clone $ID_SUCCEEDED succeeded 4501 4500 PVETMPL_NAME=unrelated
+# A clone of 4900 that failed before a VM existed; later an unrelated VM 4601.
+action clone $ID_STARTED started 4601 4900 PVETMPL_NAME=lost
+action clone $ID_FAILED failed 4601 4900 PVETMPL_NAME=lost PVETMPL_EXIT=75
 hook $ID_PRE_START pre-start 4101 PVETMPL_NAME=web1
 hook $ID_POST_START post-start 4101 PVETMPL_NAME=web1
 hook $ID_PRE_START pre-start 4102 PVETMPL_NAME=web2
 hook $ID_PRE_START pre-start 4201
 hook $ID_PRE_START pre-start 4301 PVETMPL_SOURCE_VMID=4900 # a linked clone made by hand
 hook $ID_PRE_START pre-start 4501
+hook $ID_PRE_START pre-start 4601 PVETMPL_NAME=stranger
+hook $ID_INVALID pre-migrate 4502 "PVETMPL_ERROR=unknown phase 'pre-migrate'"
+# Forged by an ordinary user with our id, identifier and fields, claiming
+# root and carrying terminal escapes in every column.
+ESC=$'\e'
+inject_as_nobody "MESSAGE=clone succeeded" "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDENTIFIER=pvetmpl \
+    PRIORITY=5 "PVETMPL_ACTION=clone${ESC}[2K" PVETMPL_RESULT=succeeded PVETMPL_VMID=4777 \
+    PVETMPL_SOURCE_VMID=4900 "PVETMPL_NAME=evil${ESC}]0;x" "PVETMPL_USER=root${ESC}[31m" \
+    "PVETMPL_STORAGE=local${ESC}[1A" "PVETMPL_ERROR=${ESC}[2Jboom"
 # Look-alikes that are not ours: no MESSAGE_ID, or a foreign identifier.
 inject MESSAGE=forged SYSLOG_IDENTIFIER=pvetmpl PVETMPL_VMID=4101 PVETMPL_ACTION=clone
 inject MESSAGE=forged "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDENTIFIER=other PVETMPL_VMID=4101 \
@@ -94,6 +112,7 @@ post-stop ok 4101 -
 }
 
 lineage_of_a_template() {
+    # The failed clone 4601 shows as an attempt; the later VM 4601 is no clone.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4900
     rows "$T/out" >got
     assert_file_eq got "make-template succeeded 4900 4100
@@ -102,6 +121,8 @@ clone succeeded 4101 4900
 clone succeeded 4102 4900
 clone succeeded 4201 4101
 clone dry-run 4999 4900
+clone started 4601 4900
+clone failed 4601 4900
 pre-start ok 4101 -
 post-start ok 4101 -
 pre-start ok 4102 -
@@ -111,7 +132,14 @@ post-stop ok 4101 -
 "
     # The source VM's view reaches the whole tree; the unrelated one only itself.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4100
-    assert_eq 12 "$(wc -l <"$T/out")"
+    assert_eq 14 "$(wc -l <"$T/out")"
+    # The VM that took the failed clone's VMID is on its own.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4601
+    rows "$T/out" >got
+    assert_file_eq got "clone started 4601 4900
+clone failed 4601 4900
+pre-start ok 4601 -
+"
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4501
     rows "$T/out" >got
     assert_file_eq got "clone succeeded 4501 4500
@@ -133,14 +161,15 @@ clone succeeded 4201 4101
     assert_eq $ID_SUCCEEDED "$(jq -r .message_id <<<"$a")"
     [[ $(jq -r .time <<<"$a") =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]]
     expect_rc 0 "$PVETMPL" audit --since "@$T0" --vmid 4101
-    assert_grep '^TIME +ACTION +RESULT +VMID +SOURCE +NAME +STORAGE +USER +DETAIL$' "$T/out"
-    assert_grep '^[0-9-]{10} [0-9:]{8}  make-template +succeeded +4900 +4100 +tmpl-deb +local +alice +5000 ms$' "$T/out"
+    assert_grep '^TIME +ACTION +RESULT +VMID +SOURCE +NAME +STORAGE +USER +UID +DETAIL$' "$T/out"
+    assert_grep '^[0-9-]{10} [0-9:]{8}  make-template +succeeded +4900 +4100 +tmpl-deb +local +alice +0 +5000 ms$' "$T/out"
     assert_grep '  post-stop +ok +4101 +- +web1 ' "$T/out"
     assert_eq 9 "$(wc -l <"$T/out")" "header + 8 rows"
     # Without --vmid: everything of ours in the window, nothing forged.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
     assert_no_grep forged "$T/out"
-    assert_eq 14 "$(wc -l <"$T/out")"
+    assert_eq 18 "$(wc -l <"$T/out")"
+    assert_eq true "$(jq -s 'all(.trusted and .uid == "0")' "$T/out")"
 }
 
 time_window() {
@@ -165,7 +194,17 @@ time_window() {
 
 actions() {
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action pre-start
-    assert_eq 5 "$(wc -l <"$T/out")"
+    assert_eq 6 "$(wc -l <"$T/out")"
+    # The hook's invalid calls have no PVETMPL_ACTION: matched by MESSAGE_ID,
+    # the same with and without --vmid.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action hook-invalid
+    rows "$T/out" >got
+    assert_file_eq got "hook-invalid ignored 4502 -
+"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action hook-invalid --vmid 4502
+    rows "$T/out" >got
+    assert_file_eq got "hook-invalid ignored 4502 -
+"
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action make-template
     rows "$T/out" >got
     assert_file_eq got "make-template succeeded 4900 4100
@@ -216,10 +255,82 @@ many_unrelated_entries() {
     s=$(date +%s%N)
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
     e=$(date +%s%N)
-    assert_eq 14 "$(wc -l <"$T/out")"
+    assert_eq 18 "$(wc -l <"$T/out")"
     ms=$(((e - s) / 1000000))
     echo "audit took $ms ms"
     [ "$ms" -lt 3000 ]
+}
+
+forged_by_another_user() {
+    # Not shown by default, nor does it attach 4777 to 4900's lineage.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4777
+    assert_eq "" "$(cat "$T/out")"
+    expect_rc 0 "$PVETMPL" audit --since "@$T0"
+    assert_no_grep 4777 "$T/out"
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4900
+    assert_no_grep 4777 "$T/out"
+    # --all-users shows it, marked, with the journal's _UID.
+    expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4777
+    assert_eq 1 "$(wc -l <"$T/out")"
+    assert_eq "false 65534" "$(jq -r '"\(.trusted) \(.uid)"' "$T/out")"
+    expect_rc 0 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4777
+    assert_grep '^[0-9-]{10} [0-9:]{8}  clone\?\[2K +succeeded +4777 +4900 +evil\?\]0;x +local\?\[1A +root\?\[31m +65534 +UNTRUSTED \(not written by root\) \?\[2Jboom$' "$T/out"
+    # No control character reaches the terminal, in any column.
+    assert_no_grep $'[\x01-\x08\x0b-\x1f\x7f]' "$T/out"
+    # In 4900's history it shows as an untrusted attempt, nothing more.
+    expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4900
+    assert_eq false "$(jq -r 'select(.vmid == 4777) | .trusted' "$T/out")"
+}
+
+unreadable_journal() {
+    # An ordinary user without group adm/systemd-journal reads nothing: say
+    # so instead of "no matching events".
+    mkdir -m 0755 cfg
+    : >cfg/empty.conf
+    chmod 0644 cfg/empty.conf
+    chmod 0755 "$T" "$TMPROOT"
+    expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$PVETMPL" audit --vmid 4101
+    assert_grep "no journal file was readable \(uid 65534\).*group adm or systemd-journal" \
+        "$T/err"
+    assert_no_grep "no matching pvetmpl events in the journal$" "$T/err"
+    # With --json too: stdout holds JSON lines, the warning goes to stderr.
+    expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$PVETMPL" audit --json --vmid 4101
+    assert_eq "" "$(cat "$T/out")"
+    assert_grep "no journal file was readable \(uid 65534\)" "$T/err"
+}
+
+read_error_warns() {
+    # A journal read error part-way through must not pass for the end of the
+    # history: an LD_PRELOAD shim makes sd_journal_next fail after 3 entries.
+    cat >shim.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+int sd_journal_next(void *j)
+{
+    static int (*real)(void *);
+    static int calls;
+    if (!real) {
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "sd_journal_next");
+    }
+    if (++calls > atoi(getenv("SHIM_FAIL_AFTER"))) {
+        return -EIO;
+    }
+    return real(j);
+}
+C
+    cc -shared -fPIC -o shim.so shim.c -ldl
+    SHIM_FAIL_AFTER=3 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json
+    assert_eq 3 "$(wc -l <"$T/out")"
+    assert_grep "warning: reading the journal stopped early: Input/output error; the history below may be incomplete" "$T/err"
+    # The shim itself changes nothing when it does not fail.
+    SHIM_FAIL_AFTER=100000 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json \
+        --since "@$T0"
+    assert_eq 18 "$(wc -l <"$T/out")"
+    assert_eq "" "$(cat "$T/err")"
 }
 
 real_lineage_end_to_end() {
@@ -262,6 +373,14 @@ t_check "--action matches pvetmpl actions and hook phases" actions
 t_check "bad values exit 64 naming the value" bad_values
 t_check "-D DIR and --file read a copied journal the same way" exported_journal
 t_check "thousands of unrelated entries" many_unrelated_entries
+t_check "an entry forged by another user: hidden by default, marked with --all-users" \
+    forged_by_another_user
+t_check "a journal the user may not read is reported as such" unreadable_journal
+if command -v cc >/dev/null; then
+    t_check "a read error part-way through is a warning, not a silent end" read_error_warns
+else
+    t_skip "a read error part-way through" "no C compiler for the LD_PRELOAD shim"
+fi
 if [ -x "$PVESIM" ]; then
     t_check "real make-template -> linked clone -> qm start/stop, traced by audit" \
         real_lineage_end_to_end

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hookreg.h"
 #include "journal.h"
@@ -167,7 +168,15 @@ START_TEST(user_from_sudo)
     char buf[64];
     setenv("SUDO_USER", "bob", 1);
     journal_user(buf, sizeof(buf));
-    ck_assert_str_eq(buf, "bob");
+    if (getuid() == 0) {
+        ck_assert_str_eq(buf, "bob");
+        /* check forks each test: dropping root here affects only this one. */
+        ck_assert_int_eq(setresuid(65534, 65534, 65534), 0);
+        journal_user(buf, sizeof(buf));
+    }
+    /* Not root: SUDO_USER is anyone's to set, so it is ignored. */
+    ck_assert_str_ne(buf, "bob");
+    ck_assert(buf[0] != '\0');
     unsetenv("SUDO_USER");
     journal_user(buf, sizeof(buf));
     ck_assert(buf[0] != '\0');
@@ -250,16 +259,35 @@ END_TEST
 
 START_TEST(base_vmid)
 {
-    ck_assert_uint_eq(journal_base_vmid("local:100/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2"),
-                      100);
-    ck_assert_uint_eq(journal_base_vmid("local-zfs:base-9000-disk-0/vm-101-disk-0"), 9000);
-    ck_assert_uint_eq(journal_base_vmid("ceph:base-123456789-disk-1/vm-200-disk-1"), 123456789);
-    ck_assert_uint_eq(journal_base_vmid("local-lvm:vm-101-disk-0"), 0);
-    ck_assert_uint_eq(journal_base_vmid("local:iso/base-100-disk-0.iso"), 100);
-    ck_assert_uint_eq(journal_base_vmid("local:101/mybase-100-disk-0.raw"), 0);
-    ck_assert_uint_eq(journal_base_vmid("local:base-99-disk-0"), 0);
-    ck_assert_uint_eq(journal_base_vmid("none"), 0);
-    ck_assert_uint_eq(journal_base_vmid(NULL), 0);
+    /* The two shapes Proxmox gives a linked clone's disks. */
+    ck_assert_uint_eq(
+        journal_base_vmid("local:100/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2", 101), 100);
+    ck_assert_uint_eq(journal_base_vmid("local-zfs:base-9000-disk-0/vm-101-disk-0", 101), 9000);
+    ck_assert_uint_eq(journal_base_vmid("ceph:base-123456789-disk-1/vm-200-disk-1", 200),
+                      123456789);
+    ck_assert_uint_eq(journal_base_vmid("local-lvm:base-100-disk-0/vm-101-cloudinit", 101), 100);
+    /* Full clones, media and look-alikes are not. */
+    ck_assert_uint_eq(journal_base_vmid("local-lvm:vm-101-disk-0", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:iso/base-100-disk-0.iso", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-0.iso", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:101/mybase-100-disk-0.raw", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-99-disk-0/vm-101-disk-0", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-0100-disk-0/vm-101-disk-0", 101), 0);
+    /* The template's own base volume, and another VM's volume. */
+    ck_assert_uint_eq(journal_base_vmid("local-zfs:base-100-disk-0", 100), 0);
+    ck_assert_uint_eq(journal_base_vmid("local-zfs:base-100-disk-0/vm-102-disk-0", 101), 0);
+    ck_assert_uint_eq(
+        journal_base_vmid("local:100/base-100-disk-0.qcow2/102/vm-102-disk-0.qcow2", 101), 0);
+    /* Directory and base do not agree; nested paths; no disk number. */
+    ck_assert_uint_eq(
+        journal_base_vmid("local:200/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-0/vm-101-disk-0/x", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-/vm-101-disk-0", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-0/vm-101-", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid(":base-100-disk-0/vm-101-disk-0", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("base-100-disk-0/vm-101-disk-0", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("none", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid(NULL, 101), 0);
 }
 END_TEST
 
