@@ -25,6 +25,7 @@ struct opts {
     uint32_t src, newid;
     struct clone_req q;
     bool no_hook, linked;
+    const char *migrate_to; /* make-template --target: where the finished template goes */
 };
 
 enum {
@@ -54,8 +55,8 @@ static const char *const help_make_template =
     "  --storage STORAGE      target storage (default: each source disk's own)\n"
     "  --format raw|qcow2|vmdk  disk format on file storages\n"
     "  --pool POOL            add the template to this resource pool\n"
-    "  --target NODE          refused: qm template must run where the copy is; make\n"
-    "                         the template here, then 'qm migrate NEWID NODE'\n"
+    "  --target NODE          put the template on NODE: it is made here (qm template\n"
+    "                         runs where the VM is), then moved with 'qm migrate'\n"
     "  --description TEXT     description (default: the source's)\n"
     "  --bwlimit KIB          copy bandwidth limit in KiB/s\n"
     "  --snapname SNAP        copy from this snapshot of SRC\n"
@@ -206,12 +207,9 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
     }
     if (make_template && o->q.target) {
         /* qm template must run on the node that holds the VM, and qm here only
-         * reaches this node: make the template here, then 'qm migrate' it. */
-        return err_set(e, ERR_USAGE,
-                       "make-template cannot use '--target': the conversion must run on the node "
-                       "that holds the copy; make the template here and move it with 'qm "
-                       "migrate %" PRIu32 " %s'",
-                       o->newid, o->q.target);
+         * reaches this node: make the template here, then migrate it. */
+        o->migrate_to = o->q.target;
+        o->q.target = NULL;
     }
     o->q.src = o->src;
     o->q.newid = o->newid;
@@ -540,14 +538,17 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
                           const struct vmlist_entry *ve, struct err *e)
 {
     const char *local = node_local_name(c->conf);
-    if (strcmp(ve->type, "qemu") != 0 || strcmp(ve->node, local) != 0) {
+    /* make-template --target: the template of an earlier run lives there. */
+    bool remote = o->migrate_to && strcmp(ve->node, o->migrate_to) == 0;
+    if (strcmp(ve->type, "qemu") != 0 || (strcmp(ve->node, local) != 0 && !remote)) {
         return err_set(e, ERR_PRECONDITION,
                        "VMID %" PRIu32 " is already used by a '%s' guest on node '%s'", o->newid,
                        ve->type, ve->node);
     }
     struct qm_config cf = {0};
     char list[700], want[256];
-    if (read_config(c, o->newid, &cf, e) < 0) {
+    if ((remote ? node_read_config_file(c->conf, ve->node, o->newid, &cf, e)
+                : read_config(c, o->newid, &cf, e)) < 0) {
         return -1;
     }
     expected_name(c, o, want, sizeof(want));
@@ -636,6 +637,44 @@ static bool left_behind(struct ctx *c, uint32_t newid, struct err *e)
     return true;
 }
 
+/* qm migrate (offline) with lock retries, then the check that the VM is on
+ * node now: pmxcfs's .vmlist is the cluster's own answer. */
+static int migrate(struct ctx *c, uint32_t vmid, const char *node, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct backoff b = {0};
+    enum qm_error qe;
+    int r;
+    if (qmargv_migrate(c->conf->qm, vmid, node, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (c->dry_run) {
+        cmd_record(c, strv_argv(&argv));
+        strv_release(&argv);
+        return 0;
+    }
+    cmd_info(c, "moving template %" PRIu32 " to node '%s'", vmid, node);
+    do {
+        r = run_once(c, &argv, "qm migrate", false, &qe, e);
+    } while (r < 0 && is_lock_error(qe) && backoff_wait(c, &b, e));
+    strv_release(&argv);
+    if (r < 0) {
+        return -1;
+    }
+    struct vmlist vl;
+    if (node_load_vmlist(c->conf, &vl, e) < 0) {
+        return -1;
+    }
+    const struct vmlist_entry *ve = vmlist_find(&vl, vmid);
+    if (!ve || strcmp(ve->node, node) != 0) {
+        err_set(e, ERR_QM_FAILED, "'qm migrate' exited 0 but VM %" PRIu32 " is on node '%s'", vmid,
+                ve ? ve->node : "(none)");
+        r = -1;
+    }
+    vmlist_release(&vl);
+    return r;
+}
+
 static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, struct err *e)
 {
     struct opts o;
@@ -684,7 +723,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .src = o.src,
         .newid = o.newid,
         .storage = o.q.storage,
-        .target = o.q.target,
+        .target = o.q.target ? o.q.target : o.migrate_to,
         .snapname = o.q.snapname,
         .for_template = make_template,
         .linked = o.linked,
@@ -798,11 +837,23 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         report_disks(c, &cf, &p);
         goto fail;
     }
+    if (o.migrate_to && migrate(c, o.newid, o.migrate_to, e) < 0) {
+        char keep[sizeof(e->detail)];
+        snprintf(keep, sizeof(keep), "%s", e->detail);
+        err_set(e, e->cls,
+                "template %" PRIu32 " was created on this node, but moving it to node '%s' "
+                "failed: %s; finish with 'qm migrate %" PRIu32 " %s'",
+                o.newid, o.migrate_to, keep, o.newid, o.migrate_to);
+        report_disks(c, &cf, &p);
+        goto fail;
+    }
     if (!c->dry_run) {
         report_disks(c, &cf, &p);
         report_set_name(c->rep, cf.name);
-        report_set_msg(c->rep, "template %" PRIu32 " '%s' created from VM %" PRIu32, o.newid,
-                       cf.name ? cf.name : "", o.src);
+        report_set_msg(c->rep, "template %" PRIu32 " '%s' created from VM %" PRIu32 "%s%s%s",
+                       o.newid, cf.name ? cf.name : "", o.src,
+                       o.migrate_to ? " and moved to node '" : "", o.migrate_to ? o.migrate_to : "",
+                       o.migrate_to ? "'" : "");
     } else {
         report_set_msg(c->rep, "would create template %" PRIu32 " from VM %" PRIu32, o.newid,
                        o.src);

@@ -2,6 +2,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,43 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
     free(buf);
     if (r < 0) {
         return err_set(e, ERR_BAD_OUTPUT, "cannot parse the cluster's VM list '%s'", cf->vmlist);
+    }
+    return 0;
+}
+
+int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
+                          struct qm_config *ret, struct err *e)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/nodes/%s/qemu-server/%" PRIu32 ".conf", cf->pve_dir, node,
+             vmid);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path, strerror(errno));
+    }
+    char *buf = NULL, *line = NULL;
+    size_t len = 0, cap = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ssize_t k;
+    while (out && (k = getline(&line, &cap, f)) > 0) {
+        if (line[0] == '[') {
+            break; /* [PENDING], [special:...], snapshots: not the current config */
+        }
+        if (line[0] != '#' && line[0] != '\n') {
+            fwrite(line, 1, (size_t)k, out);
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!out || fclose(out) != 0) {
+        free(buf);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    unsigned bad = 0;
+    int r = qm_parse_config(buf, len, ret, &bad);
+    free(buf);
+    if (r < 0) {
+        return err_set(e, ERR_BAD_OUTPUT, "cannot parse '%s' (line %u)", path, bad);
     }
     return 0;
 }

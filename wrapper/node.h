@@ -30,6 +30,11 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 
 /* Reads and parses the config's vmlist file. */
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
+/* Reads a VM's config straight from pmxcfs (<pve_dir>/nodes/<node>/qemu-server/
+ * <vmid>.conf): qm here cannot read a VM of another node. Only the main
+ * section counts; the description's '#' lines are skipped. */
+int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
+                          struct qm_config *ret, struct err *e);
 /* The local node's name: the config's node, else uname's nodename. */
 const char *node_local_name(const struct conf *cf);
 

@@ -272,7 +272,28 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         preflight_check_storage(c, p, p->storages.v[i], q->for_template && !q->linked,
                                 q->target && target_ok ? &target_list : NULL, q->target);
     }
-    if (q->hook_storage) {
+    if (q->target && target_ok && p->src_ok && p->src_cf.hookscript) {
+        /* The copy inherits the source's hookscript, which Proxmox checks
+         * before every start on the node the VM is on. */
+        char sid[128];
+        snprintf(sid, sizeof(sid), "%.*s", (int)strcspn(p->src_cf.hookscript, ":"),
+                 p->src_cf.hookscript);
+        bool ok = pvesm_status_find(&target_list, sid) != NULL;
+        preflight_check(c, p, "source_hookscript", ok, false,
+                        ok ? "hookscript '%s' is on storage '%s', shared with node '%s'"
+                           : "hookscript '%s' is on storage '%s', not shared with node '%s': the "
+                             "copy could not start there",
+                        p->src_cf.hookscript, sid, q->target);
+    }
+    if (q->hook_storage && q->target && target_ok &&
+        !pvesm_status_find(&target_list, q->hook_storage)) {
+        /* Proxmox checks the hookscript before every phase: a clone on a node
+         * without the file could not start at all. */
+        preflight_check(c, p, "hook_storage", false, false,
+                        "hook storage '%s' is not shared with node '%s': VMs made from this "
+                        "template could not start there (set a shared hook_storage, or --no-hook)",
+                        q->hook_storage, q->target);
+    } else if (q->hook_storage) {
         const struct pvesm_row *hr = pvesm_status_find(&p->all, q->hook_storage);
         bool ok = hr && hr->state == PVESM_ACTIVE && pvesm_type_is_file_based(hr->type);
         preflight_check(c, p, "hook_storage", ok, false,

@@ -390,9 +390,29 @@ t_parallel_same_newid() {
 }
 
 # ---- review findings: each would fail if its fix were undone ----
-t_target_make_template_refused() {
-    bad_arg make-template 100 9000 --target pve2
-    assert_grep "qm migrate 9000 pve2" "$T/err"
+t_make_template_target() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    # the default hook storage 'local' is not on pve2: clones there could not start
+    expect_rc 69 "$PVETMPL" --json make-template 120 9000 --target pve2
+    assert_eq false "$(json_get '.checks[] | select(.name=="hook_storage") | .ok')"
+    assert_eq 0 "$(sim_mutating_calls)"
+    expect_rc 0 "$PVETMPL" --json make-template 120 9000 --target pve2 --no-hook --name tmpl
+    assert_eq "$S/bin/qm clone 120 9000 --full 1 --name tmpl" "$(json_get '.commands[0] | join(" ")')"
+    assert_eq "$S/bin/qm migrate 9000 pve2" "$(json_get '.commands[-1] | join(" ")')"
+    assert_grep "moved to node 'pve2'" <(json_get .msg)
+    grep -q '^template: 1$' "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+    grep -q 'nfs-shared:9000/base-9000-disk-0' "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+    # and a re-run finds it there
+    expect_rc 0 "$PVETMPL" --json make-template 120 9000 --target pve2 --no-hook --name tmpl
+    assert_eq false "$(json_get .changed)"
+}
+
+t_target_local_hookscript() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 121 --name hooked --disk scsi0=nfs-shared:8G --hookscript local:snippets/x
+    expect_rc 69 "$PVETMPL" --json clone 121 9001 --target pve2
+    assert_eq false "$(json_get '.checks[] | select(.name=="source_hookscript") | .ok')"
 }
 
 t_clone_target() {
@@ -634,7 +654,8 @@ t_check "progress bar per disk on a terminal only" t_progress_tty
 t_check "-v shows qm's own lines" t_verbose_qm_lines
 t_check "4 parallel make-template onto one storage: none fails" t_parallel_one_storage
 t_check "parallel runs for one NEWID: one qm clone" t_parallel_same_newid
-t_check "make-template --target refused with the way to do it" t_target_make_template_refused
+t_check "make-template --target: made here, then migrated" t_make_template_target
+t_check "--target refused when the inherited hookscript is node-local" t_target_local_hookscript
 t_check "clone --target onto shared storage" t_clone_target
 t_check "an unknown option inside a short cluster is named" t_short_cluster_option
 t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
