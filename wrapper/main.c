@@ -37,7 +37,7 @@ static const char *const usage_text =
     "  storages                    every storage, its type, state, and template support\n"
     "  hook install|remove|status VMID... [--storage STORAGE]\n"
     "                              manage the pvetmpl-hook hookscript of VMs\n"
-    "  audit [--vmid N] [--since T] [--until T] [--action A] [--json] [-D DIR|--file FILE]\n"
+    "  audit [--vmid N] [--since T] [--until T] [--action A] [--all-users] [-D DIR|--file FILE]\n"
     "                              history of templates, clones, starts and stops\n"
     "\n"
     "Global options:\n"
