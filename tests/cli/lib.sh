@@ -164,3 +164,14 @@ wait_for_grep() {
     echo "wait_for_grep: /$1/ did not appear in $2"
     return 1
 }
+
+# wait_for_proc PATTERN [SECONDS]: until a process whose command line matches runs.
+wait_for_proc() {
+    local i
+    for i in $(seq 1 $((${2:-10} * 20))); do
+        pgrep -f -- "$1" >/dev/null && return 0
+        sleep 0.05
+    done
+    echo "wait_for_proc: no process matching '$1'"
+    return 1
+}

@@ -286,21 +286,22 @@ t_timeout() {
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
 }
 
-t_interrupt() {
+signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits 130
     sim_setup
     sim_knob PVESIM_FAULT=hang
     sim_knob PVESIM_FAULT_CMD=clone
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
-    for _ in $(seq 1 100); do
-        pgrep -f "sim.pl $S qm clone" >/dev/null && break
-        sleep 0.05
-    done
-    kill -INT $pid
+    wait_for_proc "sim.pl $S qm clone"
+    kill -"$1" $pid
     wait $pid && rc=0 || rc=$?
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
+    sleep 0.2
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
 }
+t_interrupt() { signal_during_clone INT; }
+t_sigterm() { signal_during_clone TERM; }
 
 t_garbage_output() {
     sim_setup
@@ -549,22 +550,6 @@ t_dry_run_clone_and_template() {
     assert_eq 0 "$(sim_mutating_calls)"
 }
 
-t_sigterm() {
-    sim_setup
-    sim_knob PVESIM_FAULT=hang
-    sim_knob PVESIM_FAULT_CMD=clone
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    for _ in $(seq 1 100); do
-        pgrep -f "sim.pl $S qm clone" >/dev/null && break
-        sleep 0.05
-    done
-    kill -TERM $pid
-    wait $pid && rc=0 || rc=$?
-    assert_eq 130 "$rc"
-    sleep 0.2
-    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
-}
 
 t_copies_per_storage_two() {
     sim_setup
@@ -573,11 +558,7 @@ t_copies_per_storage_two() {
     "$PVETMPL" make-template 100 9001 --no-hook >"$T/o1" 2>"$T/e1" &
     p1=$!
     # once the first copy runs it holds a slot; the second must take the other one
-    for _ in $(seq 1 200); do
-        pgrep -f "sim.pl $S qm clone 100 9001" >/dev/null && break
-        sleep 0.05
-    done
-    pgrep -f "sim.pl $S qm clone 100 9001" >/dev/null
+    wait_for_proc "sim.pl $S qm clone 100 9001"
     "$PVETMPL" make-template 100 9002 --no-hook >"$T/o2" 2>"$T/e2"
     wait $p1
     assert_no_grep "waiting for a copy slot" "$T/e2"
@@ -585,10 +566,7 @@ t_copies_per_storage_two() {
     sed -i 's/^copies_per_storage = 2$/copies_per_storage = 1/' "$PVETMPL_CONFIG"
     "$PVETMPL" make-template 100 9003 --no-hook >"$T/o3" 2>"$T/e3" &
     p3=$!
-    for _ in $(seq 1 200); do
-        pgrep -f "sim.pl $S qm clone 100 9003" >/dev/null && break
-        sleep 0.05
-    done
+    wait_for_proc "sim.pl $S qm clone 100 9003"
     "$PVETMPL" make-template 100 9004 --no-hook >"$T/o4" 2>"$T/e4"
     wait $p3
     assert_grep "waiting for a copy slot" "$T/e4"
