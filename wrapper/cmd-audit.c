@@ -462,7 +462,7 @@ static void print_row(const struct aev *a)
     /* Not root's: anyone could have written it. */
     snprintf(detail, sizeof(detail), "%s%s", a->trusted ? "" : "UNTRUSTED (not written by root) ",
              d);
-    printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
+    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
            name, storage, user, cuid, detail);
 }
 
@@ -680,7 +680,7 @@ int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
             print_json(a);
         } else {
             if (shown == 0) {
-                printf("%-19s  %-14s %-9s  %-9s %-9s %-16s %-12s %-10s %-10s %s\n", "TIME",
+                printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", "TIME",
                        "ACTION", "RESULT", "VMID", "SOURCE", "NAME", "STORAGE", "USER", "UID",
                        "DETAIL");
             }
