@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "unit.h"
 
 #ifndef TOP
 #define TOP "."
@@ -517,9 +518,5 @@ int main(void)
     tcase_add_test(tc, comments_do_not_shift_lines);
     tcase_add_test(tc, comment_markers_inside_values);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

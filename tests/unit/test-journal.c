@@ -15,6 +15,7 @@
 
 #include "hookreg.h"
 #include "journal.h"
+#include "unit.h"
 
 /* 2026-11-26 12:34:56 UTC; tests run with TZ=UTC. */
 #define NOW 1795696496000000ULL
@@ -369,9 +370,5 @@ int main(void)
     tcase_add_test(tc, argv_builders);
     tcase_add_test(tc, volids);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pvesm.h"
+#include "unit.h"
 
 #define HDR_NEW                                                                                    \
     "Name             Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %\n"
@@ -225,9 +226,5 @@ static Suite *pvesm_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(pvesm_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(pvesm_suite());
 }

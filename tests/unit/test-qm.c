@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qm.h"
+#include "unit.h"
 
 /* ---- qm status --------------------------------------------------------- */
 
@@ -693,9 +694,5 @@ static Suite *qm_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(qm_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(qm_suite());
 }

@@ -6,6 +6,7 @@
 
 #include "progress.h"
 #include "qmargv.h"
+#include "unit.h"
 
 static char *joined(struct strv *sv)
 {
@@ -121,9 +122,5 @@ int main(void)
     tcase_add_test(tc, pvesm_status_filters);
     tcase_add_test(tc, progress_bar_rendering);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -12,6 +12,7 @@
 
 #include "spawn.h"
 #include "strv.h"
+#include "unit.h"
 
 static struct spawn_result run(char *const argv[], const struct spawn_opts *o)
 {
@@ -290,9 +291,5 @@ int main(void)
     tcase_add_test(tc, interrupt_is_forwarded);
     tcase_add_test(tc, strv_quoting);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "validate.h"
+#include "unit.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -579,9 +580,5 @@ int main(void)
     tcase_add_test(tc, subject_is_escaped_and_cut);
     tcase_add_test(tc, message_buffer_edges);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vmlist.h"
+#include "unit.h"
 
 static int parse(const char *text, struct vmlist *vl)
 {
@@ -159,9 +160,5 @@ static Suite *vmlist_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(vmlist_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(vmlist_suite());
 }
