@@ -572,6 +572,18 @@ t_copies_per_storage_two() {
     assert_grep "waiting for a copy slot" "$T/e4"
 }
 
+t_internal_error() {
+    # Out of file descriptors half-way through starting the concurrent queries:
+    # an internal error (70), not a qm failure; the children already started are stopped.
+    sim_setup
+    expect_rc 70 bash -c "ulimit -n 10; exec \"$PVETMPL\" --json make-template 100 9000"
+    assert_eq internal "$(json_get .error.class)"
+    assert_grep "Too many open files" <(json_get .msg)
+    assert_eq 0 "$(sim_mutating_calls)"
+    sleep 0.2
+    assert_eq "" "$(pgrep -f "sim.pl $S " || true)" "no qm left running"
+}
+
 t_snapshot_missing() {
     sim_setup
     expect_rc 69 "$PVETMPL" --json make-template 100 9000 --snapname nosuch
@@ -648,4 +660,5 @@ t_check "dry run of clone and template" t_dry_run_clone_and_template
 t_check "SIGTERM is passed on: 130" t_sigterm
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
+t_check "resource exhaustion is an internal error: 70" t_internal_error
 t_done
