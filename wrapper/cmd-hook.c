@@ -20,6 +20,7 @@
 
 #include "cmd.h"
 #include "hookreg.h"
+#include "qmargv.h"
 #include "journal.h"
 #include "node.h"
 #include "pvesm.h"
@@ -229,7 +230,7 @@ static int check_storage(struct ctx *c, const char *storage, char *type, size_t 
 {
     struct strv argv = STRV_INIT;
     struct spawn_result res;
-    if (hook_argv_pvesm_status(c->conf, &argv) < 0) {
+    if (qmargv_pvesm_status(c->conf->pvesm, NULL, NULL, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     int r = query(c, &argv, "pvesm status", &res, e);
@@ -268,7 +269,7 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
 {
     struct strv argv = STRV_INIT;
     struct spawn_result res;
-    if (hook_argv_pvesm_path(c->conf, volid, &argv) < 0) {
+    if (qmargv_pvesm_path(c->conf->pvesm, volid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     int r = query(c, &argv, "pvesm path", &res, e);
@@ -422,7 +423,7 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
     struct spawn_result res;
     char what[32];
     snprintf(what, sizeof(what), "qm config %" PRIu32, vmid);
-    if (hook_argv_qm_config(c->conf, vmid, &argv) < 0) {
+    if (qmargv_config(c->conf->qm, vmid, NULL, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     int r = query(c, &argv, what, &res, e);
@@ -481,7 +482,7 @@ static int install_one(struct ctx *c, uint32_t vmid, const char *storage, const 
         cmd_warn(c, "VM %" PRIu32 " had the hookscript '%s', replacing it", vmid, cur);
     }
     struct strv argv = STRV_INIT;
-    if (hook_argv_qm_set(c->conf, vmid, volid, &argv) < 0) {
+    if (qmargv_set_hookscript(c->conf->qm, vmid, volid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     char what[48];
@@ -528,7 +529,7 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
         return -1;
     }
     struct strv argv = STRV_INIT;
-    if (hook_argv_qm_unset(c->conf, vmid, &argv) < 0) {
+    if (qmargv_set_hookscript(c->conf->qm, vmid, NULL, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     char what[48];

@@ -808,7 +808,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         char volid[512];
         struct strv hargv = STRV_INIT;
         if (hook_volid(c->conf->hook_storage, c->conf->hook_name, volid, sizeof(volid)) < 0 ||
-            hook_argv_qm_set(c->conf, o.newid, volid, &hargv) < 0) {
+            qmargv_set_hookscript(c->conf->qm, o.newid, volid, &hargv) < 0) {
             err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
             goto fail;
         }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hookreg: registering the pvetmpl hookscript on VMs. hook_register lives in
  * cmd-hook.c (next to `pvetmpl hook install`, which it shares code with);
- * the pure argv builders and volid helpers live in hookreg.c, so unit tests
- * can link them without the command layer. */
+ * the pure volid helpers live in hookreg.c, so unit tests can link them
+ * without the command layer. The argv builders are qmargv's. */
 #ifndef PVETMPL_HOOKREG_H
 #define PVETMPL_HOOKREG_H
 
@@ -28,16 +28,5 @@ int hook_register(struct ctx *c, uint32_t vmid, struct err *e);
 int hook_volid(const char *storage, const char *name, char *buf, size_t len);
 /* True when volid is "<any storage>:snippets/<name>". */
 bool hook_volid_is_ours(const char *volid, const char *name);
-
-/* The exact argv of each query/change; program paths come from the config.
- * Each returns 0 or -ENOMEM (ret left empty). */
-int hook_argv_pvesm_status(const struct conf *cf, struct strv *ret); /* pvesm status */
-int hook_argv_pvesm_path(const struct conf *cf, const char *volid,
-                         struct strv *ret);                                      /* pvesm path V */
-int hook_argv_qm_config(const struct conf *cf, uint32_t vmid, struct strv *ret); /* qm config N */
-/* qm set N --hookscript V */
-int hook_argv_qm_set(const struct conf *cf, uint32_t vmid, const char *volid, struct strv *ret);
-/* qm set N --delete hookscript */
-int hook_argv_qm_unset(const struct conf *cf, uint32_t vmid, struct strv *ret);
 
 #endif

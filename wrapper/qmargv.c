@@ -67,6 +67,27 @@ int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv 
     return done(ret, r);
 }
 
+int qmargv_set_hookscript(const char *qm, uint32_t vmid, const char *volid, struct strv *ret)
+{
+    struct strv sv = STRV_INIT;
+    int r = strv_push(&sv, qm);
+    r |= strv_push(&sv, "set");
+    r |= strv_pushf(&sv, "%" PRIu32, vmid);
+    r |= volid ? opt(&sv, "--hookscript", volid) : opt(&sv, "--delete", "hookscript");
+    *ret = sv;
+    return done(ret, r);
+}
+
+int qmargv_pvesm_path(const char *pvesm, const char *volid, struct strv *ret)
+{
+    struct strv sv = STRV_INIT;
+    int r = strv_push(&sv, pvesm);
+    r |= strv_push(&sv, "path");
+    r |= strv_push(&sv, volid);
+    *ret = sv;
+    return done(ret, r);
+}
+
 int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret)
 {
     struct strv sv = STRV_INIT;

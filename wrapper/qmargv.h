@@ -24,6 +24,10 @@ int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret)
 int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret);
 /* qm migrate VMID NODE (offline: the VM is stopped or a template) */
 int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv *ret);
+/* qm set VMID --hookscript VOLID; with volid NULL: qm set VMID --delete hookscript */
+int qmargv_set_hookscript(const char *qm, uint32_t vmid, const char *volid, struct strv *ret);
+/* pvesm path VOLID */
+int qmargv_pvesm_path(const char *pvesm, const char *volid, struct strv *ret);
 /* pvesm status [--content C] [--target NODE] */
 int qmargv_pvesm_status(const char *pvesm, const char *content, const char *target,
                         struct strv *ret);

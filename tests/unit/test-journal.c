@@ -292,47 +292,6 @@ START_TEST(base_vmid)
 }
 END_TEST
 
-static void assert_argv(const struct strv *sv, const char *const *want)
-{
-    size_t i = 0;
-    for (; want[i]; i++) {
-        ck_assert_msg(i < sv->n, "argv too short at %s", want[i]);
-        ck_assert_str_eq(sv->v[i], want[i]);
-    }
-    ck_assert_uint_eq(sv->n, i);
-    ck_assert_ptr_null(sv->v[i]);
-}
-
-START_TEST(argv_builders)
-{
-    struct conf cf = {.qm = "/usr/sbin/qm", .pvesm = "/usr/sbin/pvesm"};
-    struct strv sv = STRV_INIT;
-
-    ck_assert_int_eq(hook_argv_pvesm_status(&cf, &sv), 0);
-    assert_argv(&sv, (const char *const[]){"/usr/sbin/pvesm", "status", NULL});
-    strv_release(&sv);
-
-    ck_assert_int_eq(hook_argv_pvesm_path(&cf, "local:snippets/pvetmpl-hook", &sv), 0);
-    assert_argv(
-        &sv, (const char *const[]){"/usr/sbin/pvesm", "path", "local:snippets/pvetmpl-hook", NULL});
-    strv_release(&sv);
-
-    ck_assert_int_eq(hook_argv_qm_config(&cf, 100, &sv), 0);
-    assert_argv(&sv, (const char *const[]){"/usr/sbin/qm", "config", "100", NULL});
-    strv_release(&sv);
-
-    ck_assert_int_eq(hook_argv_qm_set(&cf, 999999999, "nfs1:snippets/pvetmpl-hook", &sv), 0);
-    assert_argv(&sv, (const char *const[]){"/usr/sbin/qm", "set", "999999999", "--hookscript",
-                                           "nfs1:snippets/pvetmpl-hook", NULL});
-    strv_release(&sv);
-
-    ck_assert_int_eq(hook_argv_qm_unset(&cf, 101, &sv), 0);
-    assert_argv(
-        &sv, (const char *const[]){"/usr/sbin/qm", "set", "101", "--delete", "hookscript", NULL});
-    strv_release(&sv);
-}
-END_TEST
-
 START_TEST(volids)
 {
     char buf[64];
@@ -367,7 +326,6 @@ int main(void)
     tcase_add_test(tc, time_relative);
     tcase_add_test(tc, time_invalid);
     tcase_add_test(tc, base_vmid);
-    tcase_add_test(tc, argv_builders);
     tcase_add_test(tc, volids);
     suite_add_tcase(s, tc);
     return unit_run(s);

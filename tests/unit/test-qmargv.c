@@ -86,6 +86,18 @@ START_TEST(template_status_config_migrate)
 }
 END_TEST
 
+START_TEST(hookscript_and_path)
+{
+    ASSERT_ARGV(
+        qmargv_set_hookscript("/usr/sbin/qm", 999999999, "nfs1:snippets/pvetmpl-hook", &sv_),
+        "/usr/sbin/qm set 999999999 --hookscript nfs1:snippets/pvetmpl-hook");
+    ASSERT_ARGV(qmargv_set_hookscript("/usr/sbin/qm", 101, NULL, &sv_),
+                "/usr/sbin/qm set 101 --delete hookscript");
+    ASSERT_ARGV(qmargv_pvesm_path("/usr/sbin/pvesm", "local:snippets/pvetmpl-hook", &sv_),
+                "/usr/sbin/pvesm path local:snippets/pvetmpl-hook");
+}
+END_TEST
+
 START_TEST(pvesm_status_filters)
 {
     ASSERT_ARGV(qmargv_pvesm_status("/usr/sbin/pvesm", NULL, NULL, &sv_), "/usr/sbin/pvesm status");
@@ -119,6 +131,7 @@ int main(void)
     tcase_add_test(tc, clone_every_option_in_order);
     tcase_add_test(tc, clone_description_is_one_argument);
     tcase_add_test(tc, template_status_config_migrate);
+    tcase_add_test(tc, hookscript_and_path);
     tcase_add_test(tc, pvesm_status_filters);
     tcase_add_test(tc, progress_bar_rendering);
     suite_add_tcase(s, tc);
