@@ -94,15 +94,10 @@ static const char *template_word(const struct conf *cf, const struct pvesm_row *
     if (!images) {
         return "no";
     }
-    switch (pvesm_type_template_support(row->type)) {
+    switch (preflight_template_support(cf, row->type)) {
     case PVESM_TEMPLATE_YES:
         return "yes";
     case PVESM_TEMPLATE_UNKNOWN:
-        for (size_t i = 0; i < cf->template_types.n; i++) {
-            if (strcmp(cf->template_types.v[i], row->type) == 0) {
-                return "yes";
-            }
-        }
         return "unknown";
     default:
         return "no";

@@ -51,6 +51,13 @@ static bool in_list(const struct strv *sv, const char *s)
     return false;
 }
 
+enum pvesm_template_support preflight_template_support(const struct conf *cf, const char *type)
+{
+    enum pvesm_template_support t = pvesm_type_template_support(type);
+    return t == PVESM_TEMPLATE_UNKNOWN && in_list(&cf->template_types, type) ? PVESM_TEMPLATE_YES
+                                                                             : t;
+}
+
 bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
                              const struct pvesm_status *target_list, const char *target)
 {
@@ -69,13 +76,10 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
                                "storage '%s' does not hold VM images (content 'images')", sid);
     }
     if (for_template) {
-        switch (pvesm_type_template_support(row->type)) {
+        switch (preflight_template_support(c->conf, row->type)) {
         case PVESM_TEMPLATE_YES:
             break;
         case PVESM_TEMPLATE_UNKNOWN:
-            if (in_list(&c->conf->template_types, row->type)) {
-                break;
-            }
             return preflight_check(c, p, name, false, false,
                                    "storage '%s' has type '%s', which pvetmpl does not know to "
                                    "hold base images; list it in template_types if it does",

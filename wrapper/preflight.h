@@ -43,6 +43,9 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
                   struct err *e);
 void preflight_release(struct preflight *p);
 
+/* What a storage type can do with base images, the config's template_types
+ * (third-party types the admin vouches for) counted as YES. */
+enum pvesm_template_support preflight_template_support(const struct conf *cf, const char *type);
 /* Records one check in the report and, when it failed, in p->failures. */
 bool preflight_check(struct ctx *c, struct preflight *p, const char *name, bool ok, bool busy,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
