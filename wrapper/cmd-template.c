@@ -498,12 +498,13 @@ static void audit(struct ctx *c, struct journal_event *ev, enum journal_result r
  * a lock is transient. done(p), when set, ends the retries early (an already
  * complete template needs no lock). A dry run does not wait. */
 static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct preflight *p,
-                           bool (*done)(const struct preflight *), struct err *e)
+                           bool (*done)(const struct preflight *, const char *), const char *ud,
+                           struct err *e)
 {
     struct backoff b = {0};
     for (;;) {
         int r = preflight_run(c, q, p, e);
-        if (r != 1 || p->failed != p->failed_busy || c->dry_run || (done && done(p))) {
+        if (r != 1 || p->failed != p->failed_busy || c->dry_run || (done && done(p, ud))) {
             return r;
         }
         if (!backoff_wait(c, &b, e)) {
@@ -729,7 +730,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .linked = o.linked,
         .hook_storage = hook ? c->conf->hook_storage : NULL,
     };
-    r = preflight_retry(c, &pq, &p, NULL, e);
+    r = preflight_retry(c, &pq, &p, NULL, NULL, e);
     if (r != 0) {
         audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
         goto out;
@@ -885,13 +886,12 @@ int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e)
 
 /* ---- template ------------------------------------------------------------ */
 
-static const char *arg_disk; /* template --disk, for is_complete */
-
-static bool is_complete(const struct preflight *p)
+/* A complete template (or, with disk, that disk a base volume): nothing to do. */
+static bool is_complete(const struct preflight *p, const char *disk)
 {
     char list[8];
     return p->src_ok && p->src_cf.template &&
-           unconverted(&p->src_cf, arg_disk, list, sizeof(list)) == 0;
+           unconverted(&p->src_cf, disk, list, sizeof(list)) == 0;
 }
 
 int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
@@ -942,8 +942,7 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     struct preflight_req pq = {.src = vmid, .no_storages = true};
     struct qm_config cf = {0};
     int rc = -1;
-    arg_disk = disk;
-    int pr = preflight_retry(c, &pq, &p, is_complete, e);
+    int pr = preflight_retry(c, &pq, &p, is_complete, disk, e);
     if (pr < 0 || !p.src_ok) {
         audit(c, &a, pr < 0 ? JOURNAL_FAILED : JOURNAL_REFUSED, e);
         goto out;
@@ -956,7 +955,7 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
         goto out;
     }
     /* Idempotent: a complete template is nothing to do, locked or not. */
-    if (is_complete(&p)) {
+    if (is_complete(&p, disk)) {
         report_clear_checks(c->rep);
         report_disks(c, &p.src_cf, &p);
         report_set_msg(c->rep, "VM %" PRIu32 " is already a template; nothing to do", vmid);

@@ -7,7 +7,6 @@
 
 struct report {
     struct json_object *o;
-    size_t failed_checks;
 };
 
 /* OOM inside json-c leaves a key missing; the caller cannot do better, and the
@@ -53,12 +52,6 @@ void report_free(struct report *r)
 void report_set_changed(struct report *r, bool changed)
 {
     put(r, "changed", json_object_new_boolean(changed));
-}
-
-bool report_changed(const struct report *r)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(r->o, "changed", &v) && json_object_get_boolean(v);
 }
 
 void report_set_msg(struct report *r, const char *fmt, ...)
@@ -124,9 +117,6 @@ void report_add_check(struct report *r, const char *name, bool ok, const char *d
     json_object_object_add(c, "ok", json_object_new_boolean(ok));
     json_object_object_add(c, "detail", json_object_new_string(detail ? detail : ""));
     json_object_array_add(array(r, "checks"), c);
-    if (!ok) {
-        r->failed_checks++;
-    }
 }
 
 void report_add_warning(struct report *r, const char *fmt, ...)
@@ -159,12 +149,6 @@ void report_set(struct report *r, const char *key, struct json_object *val)
 void report_clear_checks(struct report *r)
 {
     put(r, "checks", json_object_new_array());
-    r->failed_checks = 0;
-}
-
-size_t report_n_failed_checks(const struct report *r)
-{
-    return r->failed_checks;
 }
 
 struct json_object *report_finish(struct report *r, const struct err *e, int rc, long duration_ms)

@@ -17,7 +17,6 @@ struct report *report_new(const char *action);
 void report_free(struct report *r);
 
 void report_set_changed(struct report *r, bool changed);
-bool report_changed(const struct report *r);
 void report_set_msg(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_set_action(struct report *r, const char *action);
 void report_set_vmid(struct report *r, uint32_t vmid); /* the VM acted on / created */
@@ -36,8 +35,6 @@ void report_add_disk(struct report *r, const char *drive, const char *volume, co
 void report_set(struct report *r, const char *key, struct json_object *val);
 /* Forgets the checks recorded so far (a preflight that is run again). */
 void report_clear_checks(struct report *r);
-/* Counts of what was added so far (for human output). */
-size_t report_n_failed_checks(const struct report *r);
 
 /* Finalises rc/failed/error/duration_ms and returns the object (owned by r). */
 struct json_object *report_finish(struct report *r, const struct err *e, int rc, long duration_ms);
