@@ -459,20 +459,20 @@ static struct json_object *vm_obj(uint32_t vmid, const char *hookscript, const c
 }
 
 /* Sets volid as the hookscript of vmid. *changed tells whether it did. */
-static int install_one(struct ctx *c, uint32_t vmid, const char *storage, const char *volid,
-                       struct json_object *vms, bool *changed, struct err *e)
-{
+/* The VM's current hookscript, as vm_hookscript read it (once: the caller
+ * reads every VM before anything is written). */
+struct vm_hook {
     char cur[512];
-    bool has = false;
+    bool has;
+};
+
+static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, const char *storage,
+                       const char *volid, struct json_object *vms, bool *changed, struct err *e)
+{
+    const char *cur = vh->cur;
+    bool has = vh->has;
     struct journal_event ev = {
         .action = "hook-install", .vmid = vmid, .storage = storage, .volid = volid};
-    struct err je;
-    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
-        return -1;
-    }
     if (has && strcmp(cur, volid) == 0) {
         cmd_info(c, "VM %" PRIu32 " already has the hookscript %s", vmid, volid);
         json_object_array_add(vms, vm_obj(vmid, cur, "unchanged"));
@@ -725,11 +725,13 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
         struct placed p;
         report_set_storage(c->rep, storage);
         /* Every VM must exist before anything is written. */
-        size_t bad = n;
+        struct vm_hook *vh = calloc(n, sizeof(*vh));
+        size_t bad = vh ? n : 0;
+        if (!vh) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+        }
         for (size_t i = 0; i < n && bad == n; i++) {
-            char cur[512];
-            bool has;
-            if (vm_hookscript(c, vmids[i], cur, sizeof(cur), &has, e) < 0) {
+            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0) {
                 bad = i;
             }
         }
@@ -746,6 +748,7 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
             }
             json_object_put(vms);
             free(vmids);
+            free(vh);
             return -1;
         }
         changed = p.changed;
@@ -755,11 +758,13 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
         json_object_object_add(fo, "changed", json_object_new_boolean(p.changed));
         report_set(c->rep, "hook_file", fo);
         for (size_t i = 0; i < n; i++) {
-            if (install_one(c, vmids[i], storage, p.volid, vms, &changed, e) < 0 && rc == 0) {
+            if (install_one(c, vmids[i], &vh[i], storage, p.volid, vms, &changed, e) < 0 &&
+                rc == 0) {
                 rc = -1;
                 first = *e;
             }
         }
+        free(vh);
     } else if (op == OP_REMOVE) {
         for (size_t i = 0; i < n; i++) {
             if (remove_one(c, vmids[i], vms, &changed, e) < 0 && rc == 0) {
@@ -791,10 +796,9 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
 {
     struct placed p;
-    char cur[512];
-    bool has;
+    struct vm_hook vh;
     /* The VM must exist before anything is written. */
-    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0 ||
+    if (vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0 ||
         place_hook(c, c->conf->hook_storage, &p, e) < 0) {
         struct journal_event ev = {
             .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
@@ -806,7 +810,7 @@ int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
     }
     struct json_object *vms = json_object_new_array();
     bool changed = false;
-    int r = install_one(c, vmid, c->conf->hook_storage, p.volid, vms, &changed, e);
+    int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, e);
     json_object_put(vms);
     return r;
 }
