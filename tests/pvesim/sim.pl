@@ -224,23 +224,24 @@ sub parse_cli($usage, $schema, $argnames, $args) {
 
 my %HELD;    # lock file -> fh (flock is per open file description)
 
-# pve-common Tools.pm lock_file_full: non-blocking try, then "trying to acquire
-# lock..." on STDERR and a blocking wait bounded by $timeout seconds.
-sub lock_file_full($realname, $file, $timeout, $shared, $code) {
+# Takes $file's flock (re-entrant within this process), runs $code, releases.
+# Waiting is announced with $wait_msg on STDERR and bounded by $timeout
+# seconds; on timeout it dies with $timeout_msg, after a wait that ended well
+# it prints $ok_msg (if any). The texts are the callers' (from source).
+sub with_flock($file, $mode, $timeout, $wait_msg, $timeout_msg, $ok_msg, $code) {
     return $code->() if $HELD{$file};
     make_path("$DIR/lock");
     open(my $fh, '>>', $file) or die "can't open file - $!\n";
-    my $mode = $shared ? LOCK_SH : LOCK_EX;
     if (!flock($fh, $mode | LOCK_NB)) {
-        print STDERR "trying to acquire lock...\n";
+        print STDERR $wait_msg;
         my $deadline = time() + $timeout;
         my $ok = 0;
         while (time() < $deadline) {
             if (flock($fh, $mode | LOCK_NB)) { $ok = 1; last }
             sleep(0.02);
         }
-        die "can't lock file '$realname' - got timeout\n" if !$ok;
-        print STDERR " OK\n";
+        die $timeout_msg if !$ok;
+        print STDERR $ok_msg if defined($ok_msg);
     }
     $HELD{$file} = $fh;
     my @r = eval { $code->() };
@@ -249,6 +250,13 @@ sub lock_file_full($realname, $file, $timeout, $shared, $code) {
     close $fh;
     die $err if $err;
     return $r[0];
+}
+
+# pve-common Tools.pm lock_file_full: non-blocking try, then "trying to acquire
+# lock..." on STDERR and a blocking wait bounded by $timeout seconds.
+sub lock_file_full($realname, $file, $timeout, $shared, $code) {
+    return with_flock($file, $shared ? LOCK_SH : LOCK_EX, $timeout, "trying to acquire lock...\n",
+        "can't lock file '$realname' - got timeout\n", " OK\n", $code);
 }
 
 my $FAULT_LOCK_VMID;    # qm clone: the fault hits the target's lock
@@ -269,27 +277,9 @@ sub lock_storage($sid, $code) {
     my $shared = $cfg->{$sid} && $cfg->{$sid}->{shared};
     return lock_file_full("/var/lock/pve-manager/pve-storage-$sid", PVESim::storage_lock_file($sid),
         10, 0, $code) if !$shared;
-    my $file = "$DIR/lock/cfs-storage-$sid";
-    return $code->() if $HELD{$file};
-    make_path("$DIR/lock");
-    open(my $fh, '>>', $file) or die "can't open file - $!\n";
-    if (!flock($fh, LOCK_EX | LOCK_NB)) {
-        print STDERR "trying to acquire cfs lock 'storage-$sid' ...\n";
-        my $deadline = time() + 10;
-        my $ok = 0;
-        while (time() < $deadline) {
-            if (flock($fh, LOCK_EX | LOCK_NB)) { $ok = 1; last }
-            sleep(0.05);
-        }
-        die "cfs-lock 'storage-$sid' error: got lock request timeout\n" if !$ok;
-    }
-    $HELD{$file} = $fh;
-    my @r = eval { $code->() };
-    my $err = $@;
-    delete $HELD{$file};
-    close $fh;
-    die $err if $err;
-    return $r[0];
+    return with_flock("$DIR/lock/cfs-storage-$sid", LOCK_EX, 10,
+        "trying to acquire cfs lock 'storage-$sid' ...\n",
+        "cfs-lock 'storage-$sid' error: got lock request timeout\n", undef, $code);
 }
 
 # ------------------------------------------------------------ worker
