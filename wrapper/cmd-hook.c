@@ -415,7 +415,8 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
     return r;
 }
 
-/* The VM's current hookscript (NULL when none) into buf. */
+/* The VM's hookscript in its committed config (qm config --current: a
+ * pending one is not in effect yet) into buf ("" when none). */
 static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bool *ret_has,
                          struct err *e)
 {
@@ -423,7 +424,7 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
     struct spawn_result res;
     char what[32];
     snprintf(what, sizeof(what), "qm config %" PRIu32, vmid);
-    if (qmargv_config(c->conf->qm, vmid, NULL, &argv) < 0) {
+    if (qmargv_config_current(c->conf->qm, vmid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     int r = query(c, &argv, what, &res, e);

@@ -290,13 +290,14 @@ static int run_once(struct ctx *c, const struct strv *argv, const char *what, bo
     return rc;
 }
 
-/* Reads VMID's config (retrying nothing: a read). */
+/* Reads VMID's committed config (qm config --current: what qm clone and qm
+ * template act on, without pending changes); retries nothing: a read. */
 static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, struct err *e)
 {
     struct strv argv = STRV_INIT;
     struct spawn_result r;
     unsigned line = 0;
-    if (qmargv_config(c->conf->qm, vmid, NULL, &argv) < 0) {
+    if (qmargv_config_current(c->conf->qm, vmid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     int rc = node_run(c, strv_argv(&argv), &r, e);
@@ -512,6 +513,24 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
         }
         preflight_release(p);
         report_clear_checks(c->rep);
+    }
+}
+
+/* Names the source's pending changes, which the copy or template will not
+ * carry (preflight judged the committed config, the one qm acts on). */
+static void warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid, const char *what)
+{
+    if (p->pending_unknown) {
+        cmd_warn(c,
+                 "cannot read the pending changes of VM %" PRIu32 " ('qm config %" PRIu32
+                 "'); its committed config was checked",
+                 vmid, vmid);
+    } else if (p->n_pending) {
+        cmd_warn(c,
+                 "VM %" PRIu32 " has pending changes that %s will not carry: %s (qm acts on the "
+                 "committed config, 'qm config %" PRIu32 " --current'; apply or revert them "
+                 "first to include them)",
+                 vmid, what, p->pending, vmid);
     }
 }
 
@@ -731,6 +750,9 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .hook_storage = hook ? c->conf->hook_storage : NULL,
     };
     r = preflight_retry(c, &pq, &p, NULL, NULL, e);
+    if (p.src_ok) {
+        warn_pending(c, &p, o.src, make_template ? "the template" : "the clone");
+    }
     if (r != 0) {
         audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
         goto out;
@@ -943,6 +965,9 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     struct qm_config cf = {0};
     int rc = -1;
     int pr = preflight_retry(c, &pq, &p, is_complete, disk, e);
+    if (p.src_ok) {
+        warn_pending(c, &p, vmid, "the template");
+    }
     if (pr < 0 || !p.src_ok) {
         audit(c, &a, pr < 0 ? JOURNAL_FAILED : JOURNAL_REFUSED, e);
         goto out;

@@ -100,7 +100,7 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
 }
 
 /* Index of each query in the concurrent batch. */
-enum { Q_STATUS, Q_CONFIG, Q_PVESM, Q_IMAGES, Q_SNAP, Q_TARGET, Q_MAX };
+enum { Q_STATUS, Q_CONFIG, Q_PVESM, Q_IMAGES, Q_SNAP, Q_TARGET, Q_PENDING, Q_MAX };
 
 static int parse_pvesm(const struct spawn_result *r, const char *what, struct pvesm_status *ret,
                        struct err *e)
@@ -122,11 +122,29 @@ static void add_storage(struct preflight *p, const char *sid)
     }
 }
 
+/* Pending changes ([PENDING] in the VM's config) are what `qm config` shows
+ * on top of `qm config --current`; qm clone discards them (qemu-server
+ * API2/Qemu.pm clone_vm: "found pending changes for '...', discarding for
+ * clone") and qm template converts the committed disks (QemuServer.pm
+ * template_create), so the copy or template will not carry them. */
+static void read_pending(struct preflight *p, const struct qm_config *cur,
+                         const struct spawn_result *rp)
+{
+    struct qm_config pend = {0};
+    unsigned line = 0;
+    if (spawn_result_code(rp) != 0 || qm_parse_config(rp->out, rp->out_len, &pend, &line) < 0) {
+        p->pending_unknown = true;
+    } else {
+        p->n_pending = qm_config_diff_keys(&pend, cur, p->pending, sizeof(p->pending));
+    }
+    qm_config_release(&pend);
+}
+
 int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight *p, struct err *e)
 {
     const struct conf *cf = c->conf;
     const char *local = node_local_name(cf);
-    struct strv argv[Q_MAX] = {STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT, STRV_INIT};
+    struct strv argv[Q_MAX];
     char *const *argvs[Q_MAX];
     int idx[Q_MAX];
     struct spawn_result res[Q_MAX];
@@ -135,12 +153,18 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
     int rc = -1;
 
     memset(p, 0, sizeof(*p));
+    for (int i = 0; i < Q_MAX; i++) {
+        argv[i] = (struct strv)STRV_INIT;
+    }
     if (node_load_vmlist(cf, &p->vl, e) < 0) {
         return -1;
     }
 
+    /* Judged on the committed config (--current): qm clone and qm template act
+     * on it; the plain config (pending applied) only tells what they drop. */
     if (qmargv_status(cf->qm, q->src, false, &argv[Q_STATUS]) < 0 ||
-        qmargv_config(cf->qm, q->src, NULL, &argv[Q_CONFIG]) < 0 ||
+        qmargv_config_current(cf->qm, q->src, &argv[Q_CONFIG]) < 0 ||
+        qmargv_config(cf->qm, q->src, NULL, &argv[Q_PENDING]) < 0 ||
         qmargv_pvesm_status(cf->pvesm, NULL, NULL, &argv[Q_PVESM]) < 0 ||
         qmargv_pvesm_status(cf->pvesm, "images", NULL, &argv[Q_IMAGES]) < 0 ||
         (q->snapname && qmargv_config(cf->qm, q->src, q->snapname, &argv[Q_SNAP]) < 0) ||
@@ -210,6 +234,10 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
                                                  "clone needs one (use a full clone)",
                             q->src);
         }
+    }
+
+    if (p->src_ok && !q->snapname) { /* a snapshot is copied as it was */
+        read_pending(p, &p->src_cf, &res[idx[Q_PENDING]]);
     }
 
     if (q->snapname && p->src_ok) {

@@ -24,7 +24,12 @@ struct preflight_req {
 
 struct preflight {
     struct vmlist vl;
-    struct qm_config src_cf; /* valid when src_ok */
+    struct qm_config src_cf; /* valid when src_ok; committed (qm config --current) */
+    /* src_cf's pending changes (keys, comma-separated), which qm clone and qm
+     * template do not act on; pending_unknown when they could not be read. */
+    char pending[512];
+    size_t n_pending;
+    bool pending_unknown;
     struct qm_status src_st;
     struct pvesm_status all;    /* pvesm status */
     struct pvesm_status images; /* pvesm status --content images */

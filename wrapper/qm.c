@@ -2,6 +2,7 @@
 #include "qm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,6 +480,43 @@ int qm_parse_config(const char *text, size_t len, struct qm_config *ret, unsigne
     cf.template = t && strcmp(t, "1") == 0;
     *ret = cf;
     return 0;
+}
+
+static void diff_add(const char *key, size_t n, char *buf, size_t len, size_t *off)
+{
+    if (*off >= len) {
+        return;
+    }
+    int w = snprintf(buf + *off, len - *off, "%s%s", n ? "," : "", key);
+    if (w < 0 || (size_t)w >= len - *off) {
+        if (len >= 4) {
+            memcpy(buf + len - 4, "...", 4);
+        }
+        *off = len;
+        return;
+    }
+    *off += (size_t)w;
+}
+
+size_t qm_config_diff_keys(const struct qm_config *a, const struct qm_config *b, char *buf,
+                           size_t len)
+{
+    size_t n = 0, off = 0;
+    if (len) {
+        buf[0] = '\0';
+    }
+    for (size_t i = 0; i < a->n_kv; i++) {
+        const char *v = qm_config_get(b, a->kv[i].key);
+        if (!v || strcmp(v, a->kv[i].value) != 0) {
+            diff_add(a->kv[i].key, n++, buf, len, &off);
+        }
+    }
+    for (size_t i = 0; i < b->n_kv; i++) {
+        if (!qm_config_get(a, b->kv[i].key)) {
+            diff_add(b->kv[i].key, n++, buf, len, &off);
+        }
+    }
+    return n;
 }
 
 void qm_config_release(struct qm_config *cf)

@@ -55,6 +55,12 @@ struct qm_config {
 int qm_parse_config(const char *text, size_t len, struct qm_config *ret, unsigned *reterr_line);
 void qm_config_release(struct qm_config *cf);
 const char *qm_config_get(const struct qm_config *cf, const char *key);
+/* The keys whose value differs between a and b, or that only one has, in a's
+ * order then b's, comma-separated into buf (truncated with "..." when full).
+ * Returns their number. For `qm config` vs `qm config --current`: the pending
+ * changes. */
+size_t qm_config_diff_keys(const struct qm_config *a, const struct qm_config *b, char *buf,
+                           size_t len);
 /* True for the drive keys qm treats as disks (pve-interface.md §3). */
 bool qm_is_drive_key(const char *key);
 /* Decodes description's %XX escapes into a malloc'd string (NULL on OOM/bad input). */

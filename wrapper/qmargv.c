@@ -101,15 +101,29 @@ int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret)
     return done(ret, r);
 }
 
-int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret)
+static int config_argv(const char *qm, uint32_t vmid, const char *snapshot, bool current,
+                       struct strv *ret)
 {
     struct strv sv = STRV_INIT;
     int r = strv_push(&sv, qm);
     r |= strv_push(&sv, "config");
     r |= strv_pushf(&sv, "%" PRIu32, vmid);
     r |= opt(&sv, "--snapshot", snapshot);
+    if (current) {
+        r |= strv_push(&sv, "--current");
+    }
     *ret = sv;
     return done(ret, r);
+}
+
+int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret)
+{
+    return config_argv(qm, vmid, snapshot, false, ret);
+}
+
+int qmargv_config_current(const char *qm, uint32_t vmid, struct strv *ret)
+{
+    return config_argv(qm, vmid, NULL, true, ret);
 }
 
 int qmargv_pvesm_status(const char *pvesm, const char *content, const char *target,

@@ -21,7 +21,12 @@ struct clone_req {
 int qmargv_clone(const char *qm, const struct clone_req *q, struct strv *ret);
 int qmargv_template(const char *qm, uint32_t vmid, const char *disk, struct strv *ret);
 int qmargv_status(const char *qm, uint32_t vmid, bool verbose, struct strv *ret);
+/* qm config VMID [--snapshot SNAP]: pending changes applied (what the VM will be) */
 int qmargv_config(const char *qm, uint32_t vmid, const char *snapshot, struct strv *ret);
+/* qm config VMID --current: the committed config, the one qm clone and qm
+ * template act on (qemu-server clone_vm drops [PENDING]; template_create walks
+ * the main section) */
+int qmargv_config_current(const char *qm, uint32_t vmid, struct strv *ret);
 /* qm migrate VMID NODE (offline: the VM is stopped or a template) */
 int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv *ret);
 /* qm set VMID --hookscript VOLID; with volid NULL: qm set VMID --delete hookscript */

@@ -232,6 +232,25 @@ t_template_silent_skip_refused() {
     assert_eq 0 "$(sim_mutating_calls)"
 }
 
+# Committed scsi0 on lvm, a pending scsi0 on local-lvm: qm clone and qm
+# template act on the committed disk, so that is what preflight must judge.
+t_pending_changes_judged_committed() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 102 --name pend --disk scsi0=lvm-thick:8G
+    conf=$S/etc/pve/nodes/pve/qemu-server/102.conf
+    printf '\n[PENDING]\nmemory: 4096\nscsi0: local-lvm:vm-102-disk-9,size=8G\n' >>"$conf"
+    cp "$conf" "$T/before"
+    expect_rc 69 "$PVETMPL" template 102
+    assert_grep "storage 'lvm-thick' has type 'lvm'" "$T/err"
+    assert_grep "pending changes that the template will not carry: memory,scsi0" "$T/err"
+    expect_rc 69 "$PVETMPL" --json make-template 102 9000 --no-hook
+    assert_eq false "$(json_get '.checks[] | select(.name=="storage:lvm-thick") | .ok')"
+    assert_eq "" "$(json_get '.checks[] | select(.name=="storage:local-lvm") | .name')"
+    assert_grep "memory,scsi0" <(json_get '.warnings[]')
+    assert_eq 0 "$(sim_mutating_calls)"
+    cmp "$T/before" "$conf"
+}
+
 t_template_failure_detected() {
     # qm template exits 0 when its worker fails: the read-back must catch it.
     sim_setup
@@ -630,6 +649,7 @@ t_check "dry run: argv printed, zero state-changing calls" t_dry_run
 t_check "check: report only" t_check_cmd
 t_check "storages: types, states and template support" t_storages_cmd
 t_check "template: disks on lvm refused (silent skip prevented)" t_template_silent_skip_refused
+t_check "pending changes: judged on the committed config, named in a warning" t_pending_changes_judged_committed
 t_check "template: failing qm template (exit 0) detected" t_template_failure_detected
 t_check "template: VM with snapshots refused" t_template_snapshots
 t_check "template: running VM refused" t_template_running

@@ -182,6 +182,32 @@ START_TEST(config_basic)
 }
 END_TEST
 
+/* qm config vs qm config --current: the pending changes, named once each. */
+START_TEST(config_diff_keys)
+{
+    struct qm_config pend, cur;
+    unsigned line;
+    char buf[64];
+    ck_assert_int_eq(config_of("memory: 4096\nname: a\nscsi0: local-lvm:vm-100-disk-1,size=8G\n"
+                               "tags: x\n",
+                               &pend, &line),
+                     0);
+    ck_assert_int_eq(config_of("memory: 2048\nname: a\nscsi0: lvm:vm-100-disk-0,size=8G\n"
+                               "serial0: socket\n",
+                               &cur, &line),
+                     0);
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, buf, sizeof(buf)), 4);
+    ck_assert_str_eq(buf, "memory,scsi0,tags,serial0");
+    ck_assert_uint_eq(qm_config_diff_keys(&cur, &cur, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "");
+    char small[8];
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, small, sizeof(small)), 4);
+    ck_assert_str_eq(small, "memo...");
+    qm_config_release(&pend);
+    qm_config_release(&cur);
+}
+END_TEST
+
 START_TEST(config_disks)
 {
     static const struct {
@@ -663,6 +689,7 @@ static Suite *qm_suite(void)
     Suite *s = suite_create("qm");
     TCase *tc = tcase_create("status");
     tcase_add_test(tc, status_plain_and_verbose);
+    tcase_add_test(tc, config_diff_keys);
     tcase_add_test(tc, status_edge_cases);
     tcase_add_test(tc, status_errors);
     tcase_add_test(tc, status_overlong_line);

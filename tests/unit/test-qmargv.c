@@ -81,6 +81,8 @@ START_TEST(template_status_config_migrate)
     ASSERT_ARGV(qmargv_config("/usr/sbin/qm", 100, NULL, &sv_), "/usr/sbin/qm config 100");
     ASSERT_ARGV(qmargv_config("/usr/sbin/qm", 100, "snap1", &sv_),
                 "/usr/sbin/qm config 100 --snapshot snap1");
+    ASSERT_ARGV(qmargv_config_current("/usr/sbin/qm", 100, &sv_),
+                "/usr/sbin/qm config 100 --current");
     ASSERT_ARGV(qmargv_migrate("/usr/sbin/qm", 9000, "pve2", &sv_),
                 "/usr/sbin/qm migrate 9000 pve2");
 }
