@@ -315,6 +315,30 @@ static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, stru
     return rc;
 }
 
+/* Reads VMID's run state (qm status). */
+static int read_status(struct ctx *c, uint32_t vmid, struct qm_status *ret, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    struct spawn_result r;
+    unsigned line = 0;
+    if (qmargv_status(c->conf->qm, vmid, false, &argv) < 0) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int rc = node_run(c, strv_argv(&argv), &r, e);
+    strv_release(&argv);
+    if (rc < 0) {
+        return -1;
+    }
+    if (spawn_result_code(&r) != 0) {
+        rc = node_fail(&r, "qm status", e);
+    } else if (qm_parse_status(r.out, r.out_len, ret, &line) < 0) {
+        rc = err_set(e, ERR_BAD_OUTPUT,
+                     "cannot parse the output of 'qm status %" PRIu32 "' (line %u)", vmid, line);
+    }
+    spawn_result_release(&r);
+    return rc;
+}
+
 static bool disk_needs_base(const struct qm_disk *d)
 {
     return !d->cdrom; /* cloud-init drives are CD-ROMs: qm template skips them */
@@ -535,6 +559,42 @@ static void warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid
 }
 
 /* ---- make-template / clone ------------------------------------------------ */
+
+/* The source as preflight saw it may be stale after the wait for copy slots:
+ * started meanwhile, qm clone would copy its live disks (qemu-server
+ * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So its state and
+ * lock are read again right before qm clone. A lock is waited for like any
+ * other (the slots stay held); a running VM is refused. Returns 0, or -1 with
+ * e set (ERR_PRECONDITION running, ERR_BUSY still locked). */
+static int source_still_ready(struct ctx *c, uint32_t src, struct err *e)
+{
+    struct backoff b = {0};
+    for (;;) {
+        struct qm_config cf = {0};
+        struct qm_status st = {0};
+        int r = -1;
+        if (read_config(c, src, &cf, e) == 0 && read_status(c, src, &st, e) == 0) {
+            if (strcmp(st.status, "stopped") != 0) {
+                r = err_set(e, ERR_PRECONDITION,
+                            "VM %" PRIu32 " is %s now: it was started while this run waited for "
+                            "a copy slot; stop it first (the procedure copies a powered-off VM)",
+                            src, st.status);
+            } else if (cf.lock) {
+                r = err_set(e, ERR_BUSY,
+                            "VM %" PRIu32 " is locked (%s): it was locked while this run "
+                            "waited for a copy slot",
+                            src, cf.lock);
+            } else {
+                r = 0;
+            }
+        }
+        qm_config_release(&cf);
+        qm_status_release(&st);
+        if (r == 0 || e->cls != ERR_BUSY || !backoff_wait(c, &b, e)) {
+            return r;
+        }
+    }
+}
 
 /* The name a clone gets: --name, else qm's default "Copy-of-VM-<source name>". */
 static void expected_name(struct ctx *c, const struct opts *o, char *buf, size_t len)
@@ -793,6 +853,12 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         err_set(e, ERR_PRECONDITION, "VMID %" PRIu32 " was taken while waiting for a copy slot",
                 o.newid);
         audit(c, &a, JOURNAL_REFUSED, e);
+        goto out;
+    }
+    if (!c->dry_run && source_still_ready(c, o.src, e) < 0) {
+        audit(c, &a,
+              e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
+              e);
         goto out;
     }
 

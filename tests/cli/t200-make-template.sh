@@ -480,6 +480,55 @@ t_taken_while_waiting() {
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
 }
 
+# The source started while its make-template waits for a copy slot: no qm
+# clone of the running VM (Proxmox would drive-mirror its live disks).
+t_started_while_waiting() {
+    sim_setup
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sim_qm start 100 >/dev/null
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 69 "$rc"
+    assert_grep "VM 100 is running now: it was started while this run waited for a copy slot" \
+        "$T/err"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+    assert_eq "" "$("$PVESIM" "$S" calls --mutating | grep -v '"start"' || true)" "only the qm start"
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        journalctl --sync
+        journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl \
+            PVETMPL_VMID=9000 PVETMPL_RESULT=refused >"$T/j"
+        assert_grep "started while this run waited" "$T/j"
+    fi
+}
+
+# A lock taken on the source during the wait is waited for like any lock.
+t_locked_while_waiting() {
+    sim_setup
+    echo "lock_retries = 1" >>"$PVETMPL_CONFIG"
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sed -i 's/^name:/lock: backup\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 75 "$rc"
+    assert_grep "VM 100 is locked \(backup\): it was locked while this run waited" "$T/err"
+    assert_grep "retrying in 1 s \(1 of 1\)" "$T/err"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+}
+
 t_resume_after_failed_conversion() {
     sim_setup
     sim_knob PVESIM_FAULT=lock-timeout
@@ -670,6 +719,8 @@ t_check "clone --target onto shared storage" t_clone_target
 t_check "an unknown option inside a short cluster is named" t_short_cluster_option
 t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
+t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
+t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
 t_check "template: lock errors retried" t_template_lock_retry_replans
 t_check "template: a half-made template is completed disk by disk" t_half_template_completed_per_disk
