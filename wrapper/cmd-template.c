@@ -717,8 +717,34 @@ static bool left_behind(struct ctx *c, uint32_t newid, struct err *e)
     return true;
 }
 
+/* After what (qm clone, qm migrate) exited 0: is VMID on node now? pmxcfs's
+ * .vmlist is the cluster's own answer; an exit status alone is no proof (qm may
+ * print garbage and exit 0). Returns 0, or -1 with e set (ERR_QM_FAILED). */
+static int confirm_on_node(struct ctx *c, uint32_t vmid, const char *node, const char *what,
+                           struct err *e)
+{
+    struct vmlist vl;
+    if (node_load_vmlist(c->conf, &vl, e) < 0) {
+        return -1;
+    }
+    const struct vmlist_entry *ve = vmlist_find(&vl, vmid);
+    int r = 0;
+    if (!ve) {
+        r = err_set(e, ERR_QM_FAILED,
+                    "'%s' exited 0 but VM %" PRIu32 " does not exist (not in the cluster's VM "
+                    "list)",
+                    what, vmid);
+    } else if (strcmp(ve->node, node) != 0) {
+        r = err_set(e, ERR_QM_FAILED,
+                    "'%s' exited 0 but VM %" PRIu32 " is on node '%s', not on '%s'", what, vmid,
+                    ve->node, node);
+    }
+    vmlist_release(&vl);
+    return r;
+}
+
 /* qm migrate (offline) with lock retries, then the check that the VM is on
- * node now: pmxcfs's .vmlist is the cluster's own answer. */
+ * node now. */
 static int migrate(struct ctx *c, uint32_t vmid, const char *node, struct err *e)
 {
     struct strv argv = STRV_INIT;
@@ -741,18 +767,7 @@ static int migrate(struct ctx *c, uint32_t vmid, const char *node, struct err *e
     if (r < 0) {
         return -1;
     }
-    struct vmlist vl;
-    if (node_load_vmlist(c->conf, &vl, e) < 0) {
-        return -1;
-    }
-    const struct vmlist_entry *ve = vmlist_find(&vl, vmid);
-    if (!ve || strcmp(ve->node, node) != 0) {
-        err_set(e, ERR_QM_FAILED, "'qm migrate' exited 0 but VM %" PRIu32 " is on node '%s'", vmid,
-                ve ? ve->node : "(none)");
-        r = -1;
-    }
-    vmlist_release(&vl);
-    return r;
+    return confirm_on_node(c, vmid, node, "qm migrate", e);
 }
 
 static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, struct err *e)
@@ -871,14 +886,26 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         }
         goto fail;
     }
+    /* Confirmed before anything is reported or built on it. */
+    if (!c->dry_run &&
+        confirm_on_node(c, o.newid, o.q.target ? o.q.target : node_local_name(c->conf), "qm clone",
+                        e) < 0) {
+        goto fail;
+    }
     report_set_changed(c->rep, !c->dry_run);
     if (!make_template) {
         if (c->dry_run) {
             report_set_msg(c->rep, "would clone VM %" PRIu32 " to %" PRIu32, o.src, o.newid);
         } else if (o.q.target) {
-            /* The copy lives on the other node now: qm here cannot read it back. */
-            report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " on node '%s'", o.src,
-                           o.newid, o.q.target);
+            /* The copy lives on the other node now: qm here cannot read it
+             * back, its config file in pmxcfs can. */
+            if (node_read_config_file(c->conf, o.q.target, o.newid, &cf, e) < 0) {
+                goto fail;
+            }
+            report_disks(c, &cf, &p);
+            report_set_name(c->rep, cf.name);
+            report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " '%s' on node '%s'", o.src,
+                           o.newid, cf.name ? cf.name : "", o.q.target);
         } else {
             if (read_config(c, o.newid, &cf, e) < 0) {
                 goto fail;

@@ -442,6 +442,26 @@ t_clone_target() {
     assert_eq true "$(json_get .changed)"
     assert_grep "on node 'pve2'" <(json_get .msg)
     test -f "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+    # read back from the target node's config, not taken from the command line
+    assert_eq moved "$(json_get .name)"
+    assert_eq nfs-shared "$(json_get '.disks[] | select(.drive=="scsi0") | .storage')"
+}
+
+# qm clone printing garbage and exiting 0 without making the VM: a failure,
+# confirmed from .vmlist, never "cloned" (with and without --target).
+t_clone_exit0_without_vm() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob PVESIM_FAULT_CMD=clone
+    expect_rc 1 "$PVETMPL" --json clone 120 9100 --target pve2
+    assert_eq qm_failed "$(json_get .error.class)"
+    assert_grep "'qm clone' exited 0 but VM 9100 does not exist" <(json_get .msg)
+    assert_no_grep "cloned" <(json_get .msg)
+    expect_rc 1 "$PVETMPL" make-template 100 9000
+    assert_grep "'qm clone' exited 0 but VM 9000 does not exist" "$T/err"
+    assert_no_grep "hookscript set" "$T/err"
+    assert_eq "" "$("$PVESIM" "$S" calls --mutating | grep -v '"clone"' || true)" "only the clones"
 }
 
 t_short_cluster_option() {
@@ -716,6 +736,7 @@ t_check "parallel runs for one NEWID: one qm clone" t_parallel_same_newid
 t_check "make-template --target: made here, then migrated" t_make_template_target
 t_check "--target refused when the inherited hookscript is node-local" t_target_local_hookscript
 t_check "clone --target onto shared storage" t_clone_target
+t_check "qm clone exiting 0 without a VM is a failure (.vmlist read-back)" t_clone_exit0_without_vm
 t_check "an unknown option inside a short cluster is named" t_short_cluster_option
 t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
