@@ -200,10 +200,35 @@ static int change(struct ctx *c, struct strv *argv, const char *what, struct err
     return r;
 }
 
-/* A change with its journal records: "dry-run", or "started" then
- * "succeeded"/"failed". An unwritten record is only a warning. */
+static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bool *ret_has,
+                         struct err *e);
+
+/* qm set may exit 0 without effect: VMID's committed config is read back and
+ * must show the hookscript want (NULL: none) before the change counts. */
+static int confirm_hookscript(struct ctx *c, uint32_t vmid, const char *want, const char *what,
+                              struct err *e)
+{
+    char cur[512];
+    bool has = false;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        return -1;
+    }
+    if (want ? has && strcmp(cur, want) == 0 : !has) {
+        return 0;
+    }
+    char got[600], wanted[600];
+    snprintf(got, sizeof(got), has ? "'hookscript: %s'" : "no hookscript", cur);
+    snprintf(wanted, sizeof(wanted), want ? "'hookscript: %s'" : "no hookscript", want ? want : "");
+    return err_set(e, ERR_QM_FAILED,
+                   "'%s' exited 0, but the config of VM %" PRIu32 " reads back %s, not %s", what,
+                   vmid, got, wanted);
+}
+
+/* A change of VMID's hookscript to want (NULL: removed) with its journal
+ * records: "dry-run", or "started" then "succeeded"/"failed", succeeded only
+ * once the config read back shows it. An unwritten record is only a warning. */
 static int journalled_change(struct ctx *c, struct journal_event *ev, struct strv *argv,
-                             const char *what, struct err *e)
+                             const char *what, uint32_t vmid, const char *want, struct err *e)
 {
     struct err je;
     if (c->dry_run) {
@@ -218,6 +243,9 @@ static int journalled_change(struct ctx *c, struct journal_event *ev, struct str
         warn_journal(c, &je);
     }
     int r = change(c, argv, what, e);
+    if (r == 0) {
+        r = confirm_hookscript(c, vmid, want, what, e);
+    }
     if (journal_end(ev, r < 0 ? e : NULL, &je) < 0) {
         warn_journal(c, &je);
     }
@@ -488,7 +516,7 @@ static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, c
     }
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
-    int r = journalled_change(c, &ev, &argv, what, e);
+    int r = journalled_change(c, &ev, &argv, what, vmid, volid, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;
@@ -535,7 +563,7 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     }
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --delete hookscript", vmid);
-    int r = journalled_change(c, &ev, &argv, what, e);
+    int r = journalled_change(c, &ev, &argv, what, vmid, NULL, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;

@@ -549,6 +549,27 @@ t_locked_while_waiting() {
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
 }
 
+# qm set exiting 0 without effect: the hookscript read back from the config
+# decides, for make-template, hook install and hook remove.
+t_hookscript_read_back() {
+    sim_setup
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob "PVESIM_FAULT_CMD=qm set"
+    expect_rc 1 "$PVETMPL" make-template 100 9000
+    assert_grep "registering the hookscript failed: 'qm set 9000 --hookscript' exited 0, but the config of VM 9000 reads back no hookscript, not 'hookscript: local:snippets/" "$T/err"
+    assert_no_grep "hookscript set" "$T/err"
+    assert_eq 0 "$(grep -c '"template"' "$S/calls.log" || true)" "no qm template"
+    expect_rc 1 "$PVETMPL" --json hook install 100
+    assert_grep "reads back no hookscript" <(json_get .msg)
+    assert_no_grep "hookscript:" <(sim_qm config 100 --current)
+    "$PVESIM" "$S" knob --clear
+    expect_rc 0 "$PVETMPL" hook install 100
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob "PVESIM_FAULT_CMD=qm set"
+    expect_rc 1 "$PVETMPL" hook remove 100
+    assert_grep "reads back 'hookscript: local:snippets/.*', not no hookscript" "$T/err"
+}
+
 t_resume_after_failed_conversion() {
     sim_setup
     sim_knob PVESIM_FAULT=lock-timeout
@@ -742,6 +763,7 @@ t_check "--json: one object for --help, early errors, and after the command" t_j
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
 t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
+t_check "hookscript change confirmed from the config read back" t_hookscript_read_back
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
 t_check "template: lock errors retried" t_template_lock_retry_replans
 t_check "template: a half-made template is completed disk by disk" t_half_template_completed_per_disk
