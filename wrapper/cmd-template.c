@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "cmd.h"
 #include "hookreg.h"
 #include "journal.h"
@@ -1009,6 +1011,42 @@ static bool is_complete(const struct preflight *p, const char *disk)
            unconverted(&p->src_cf, disk, list, sizeof(list)) == 0;
 }
 
+/* The outcome of template [--disk D], per disk: what is a base volume now and
+ * what is not (qm template --disk converts one disk but marks the whole VM a
+ * template). JSON gets "base" and "not_base" (drive names) besides "disks". */
+static void report_template(struct ctx *c, uint32_t vmid, const struct qm_config *cf,
+                            const char *disk, bool already)
+{
+    char base[700] = "", rest[700];
+    struct json_object *jb = json_object_new_array(), *jn = json_object_new_array();
+    for (size_t i = 0, off = 0; i < cf->n_disks; i++) {
+        const struct qm_disk *d = &cf->disks[i];
+        if (!disk_needs_base(d)) {
+            continue;
+        }
+        json_object_array_add(d->base ? jb : jn, json_object_new_string(d->key));
+        if (d->base && off < sizeof(base)) {
+            off += (size_t)snprintf(base + off, sizeof(base) - off, "%s%s (%s)", off ? ", " : "",
+                                    d->key, d->volume);
+        }
+    }
+    report_set(c->rep, "base", jb);
+    report_set(c->rep, "not_base", jn);
+    const char *nm = cf->name ? cf->name : "";
+    if (unconverted(cf, NULL, rest, sizeof(rest)) == 0) {
+        report_set_msg(c->rep, "VM %" PRIu32 " '%s' %s a template%s", vmid, nm,
+                       already ? "is already" : "is now", already ? "; nothing to do" : "");
+    } else {
+        /* Only reachable with --disk: without it, any unconverted disk fails. */
+        report_set_msg(c->rep,
+                       "VM %" PRIu32 " '%s': disk %s %s a base volume; the VM is marked as a "
+                       "template, but only partly converted: base now: %s; not converted: %s "
+                       "(convert them with 'pvetmpl template %" PRIu32 "')",
+                       vmid, nm, disk, already ? "was already" : "is now", *base ? base : "none",
+                       rest, vmid);
+    }
+}
+
 int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
 {
     static const struct option lopts[] = {
@@ -1076,7 +1114,7 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     if (is_complete(&p, disk)) {
         report_clear_checks(c->rep);
         report_disks(c, &p.src_cf, &p);
-        report_set_msg(c->rep, "VM %" PRIu32 " is already a template; nothing to do", vmid);
+        report_template(c, vmid, &p.src_cf, disk, true);
         rc = 0;
         goto out;
     }
@@ -1120,8 +1158,10 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
         goto out;
     }
     if (!c->dry_run) {
-        report_set_msg(c->rep, "VM %" PRIu32 " '%s' is now a template", vmid,
-                       cf.name ? cf.name : "");
+        report_template(c, vmid, &cf, disk, false);
+    } else if (disk) {
+        report_set_msg(c->rep, "would convert disk %s of VM %" PRIu32 " to a base volume", disk,
+                       vmid);
     } else {
         report_set_msg(c->rep, "would convert VM %" PRIu32 " to a template", vmid);
     }

@@ -601,6 +601,25 @@ t_half_template_completed_per_disk() {
     assert_eq 2 "$(json_get '[.disks[] | select(.base)] | length')"
 }
 
+# template --disk converts one disk and qm marks the whole VM a template:
+# say what is base now and what is not, never just "is now a template".
+t_template_one_disk_reports_the_rest() {
+    sim_setup
+    "$PVESIM" "$S" add-vm 108 --name two --disk scsi0=local-lvm:8G --disk scsi1=local-lvm:4G
+    expect_rc 0 "$PVETMPL" template 108 --disk scsi0
+    assert_grep "disk scsi0 is now a base volume" "$T/out"
+    assert_grep "base now: scsi0 \(local-lvm:base-108-disk-0\); not converted: scsi1 \(local-lvm:vm-108-disk-1\)" "$T/out"
+    assert_no_grep "is now a template" "$T/out"
+    expect_rc 0 "$PVETMPL" --json template 108 --disk scsi0
+    assert_eq '["scsi0"]' "$(json_get '.base | tostring')"
+    assert_eq '["scsi1"]' "$(json_get '.not_base | tostring')"
+    assert_grep "scsi0 was already a base volume" <(json_get .msg)
+    expect_rc 0 "$PVETMPL" --json template 108
+    assert_eq '["scsi0","scsi1"]' "$(json_get '.base | tostring')"
+    assert_eq '[]' "$(json_get '.not_base | tostring')"
+    assert_eq "VM 108 'two' is now a template" "$(json_get .msg)"
+}
+
 t_template_lock_retry_replans() {
     sim_setup
     echo 'lock_retries = 2' >>"$PVETMPL_CONFIG"
@@ -765,6 +784,7 @@ t_check "source started while waiting for a slot: 69, no qm clone, journalled" t
 t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
 t_check "hookscript change confirmed from the config read back" t_hookscript_read_back
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
+t_check "template --disk: what is base now and what is not" t_template_one_disk_reports_the_rest
 t_check "template: lock errors retried" t_template_lock_retry_replans
 t_check "template: a half-made template is completed disk by disk" t_half_template_completed_per_disk
 t_check "idempotency: only the requested template counts" t_idempotency_is_strict
