@@ -1454,6 +1454,54 @@ qm status <vmid> [OPTIONS]
 }
 t_check "unknown command / prefix expansion / single-dash options" t_cli_errors
 
+# A full clone of a running VM drive-mirrors its live disks (qemu-server
+# clone_vm / clone_disk / BlockJob.pm monitor): 'skip' for every drive but the
+# last, then suspend, cancel every job, resume. The source keeps running.
+t_clone_running_mirror() {
+    sim
+    "$PVESIM" "$S" add-vm 130 --name live --disk scsi0=local-lvm:1G --disk virtio1=local-lvm:2G
+    sed -i 's/^agent: enabled=1$/agent: 0/' "$S/etc/pve/nodes/pve/qemu-server/130.conf"
+    "$PVESIM" "$S" set-status 130 running
+    expect_rc 0 "$QM" clone 130 131 --bwlimit 2048
+    assert_file_eq "$T/out" "creating a clone of VM 130 with ID 131
+create full clone of drive scsi0 (local-lvm:vm-130-disk-0)
+  Logical volume \"vm-131-disk-0\" created.
+allocated target volume 'local-lvm:vm-131-disk-0'
+drive mirror is starting for drive-scsi0 with bandwidth limit: 2048 KiB/s
+mirror-scsi0: transferred 0.0 B of 1.0 GiB (0.00%) in 0s
+mirror-scsi0: transferred 1.0 GiB of 1.0 GiB (100.00%) in 8m 32s, ready
+all 'mirror' jobs are ready
+create full clone of drive virtio1 (local-lvm:vm-130-disk-1)
+  Logical volume \"vm-131-disk-1\" created.
+allocated target volume 'local-lvm:vm-131-disk-1'
+drive mirror is starting for drive-virtio1 with bandwidth limit: 2048 KiB/s
+mirror-virtio1: transferred 0.0 B of 2.0 GiB (0.00%) in 0s
+mirror-virtio1: transferred 2.0 GiB of 2.0 GiB (100.00%) in 17m 4s, ready
+all 'mirror' jobs are ready
+skipping guest filesystem freeze - disabled in VM options
+suspend vm
+mirror-scsi0: Cancelling block job
+mirror-virtio1: Cancelling block job
+mirror-scsi0: Done.
+mirror-virtio1: Done.
+resume vm
+"
+    assert_file_eq "$T/err" ""
+    expect_rc 0 "$QM" status 130
+    assert_file_eq "$T/out" "status: running
+"
+    expect_rc 0 "$QM" config 131
+    assert_grep '^scsi0: local-lvm:vm-131-disk-0,iothread=1,size=1G$' "$T/out"
+    assert_grep '^virtio1: local-lvm:vm-131-disk-1,iothread=1,size=2G$' "$T/out"
+    assert_no_grep '^lock:' "$T/out"
+    # the guest agent enabled: no simulated guest answers its guest-ping
+    "$PVESIM" "$S" set-status 100 running
+    expect_rc 0 "$QM" clone 100 101
+    assert_grep "^skipping guest filesystem freeze - agent configured but not running\?$" "$T/out"
+    assert_no_grep "^drive mirror is starting for drive-ide2" "$T/out" # cloud-init: nothing copied
+}
+t_check "qm clone of a running VM: drive-mirror lines, the source keeps running" t_clone_running_mirror
+
 t_unsupported() {
     sim
     expect_rc 99 "$QM" reboot 100
@@ -1466,13 +1514,6 @@ t_unsupported() {
     expect_rc 99 "$QM" snapshot 100 s1
     expect_rc 99 "$PVESM" alloc local-lvm 100 vm-100-disk-5 1G
     # unsupported paths fail after the real early checks, before any output or allocation
-    "$PVESIM" "$S" set-status 100 running
-    expect_rc 99 "$QM" clone 100 101
-    assert_file_eq "$T/err" 'pvesim: unsupported: qm clone of a running VM (drive-mirror)
-'
-    assert_file_eq "$T/out" ''
-    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
-    [ -z "$(ls "$S/volumes/local-lvm" | grep 101)" ]
     "$PVESIM" "$S" add-vm 9000 --disk scsi0=local-lvm:1G --template --snapshot s1
     expect_rc 99 "$QM" clone 9000 9001 --snapname s1
     assert_file_eq "$T/err" 'pvesim: unsupported: qm clone --snapname as a linked clone

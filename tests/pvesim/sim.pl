@@ -768,10 +768,6 @@ sub cmd_clone($args) {
     my $refuse_unsupported = sub ($drives, $fullclone) {
         my $cfg = PVESim::storage_cfg();
         for my $opt (sort keys %$drives) {
-            my $cloudinit = PVESim::drive_is_cloudinit($drives->{$opt});
-            # qemu-server QemuServer.pm clone_disk: $use_drive_mirror = $full && $running && !$snapname
-            unsupported("qm clone of a running VM (drive-mirror)")
-                if $fullclone->{$opt} && $running && !$snapname && !$cloudinit;
             unsupported("qm clone --snapname as a linked clone")
                 if !$fullclone->{$opt} && $snapname;
         }
@@ -808,6 +804,7 @@ sub cmd_clone($args) {
         PVESim::write_raw_conf($newid, "# qmclone temporary file\nlock: clone\n");
 
         my @newvollist;
+        my %mirror_jobs;
         my $crash = PVESim::fault_active('qm', 'clone', 'crash-mid-clone');
         my $die_now = sub {
             log_call(137);
@@ -866,7 +863,12 @@ sub cmd_clone($args) {
                     });
                     push @newvollist, $newvolid;
                     print "allocated target volume '$newvolid'\n";
-                    if (!PVESim::drive_is_cloudinit($drive) && $opt ne 'efidisk0') {
+                    my $last = $opt eq (sort keys %$drives)[-1];
+                    if ($running && !$snapname) {
+                        # clone_disk: $use_drive_mirror = $full && $running && !$snapname
+                        mirror_running_disk($opt, $size, $p->{bwlimit}, \%mirror_jobs, $last,
+                            PVESim::drive_is_cloudinit($drive) ? 1 : 0, $oldconf->{agent});
+                    } elsif (!PVESim::drive_is_cloudinit($drive) && $opt ne 'efidisk0') {
                         copy_progress($size, $crash, $crash ? $die_now : undef, $p->{bwlimit});
                     } elsif ($crash && !PVESim::drive_is_cloudinit($drive)) {
                         $die_now->();
@@ -883,6 +885,9 @@ sub cmd_clone($args) {
                 PVESim::write_conf($newid, { main => $newconf });
             }
             delete $newconf->{lock};
+            # qemu-server e6352be6 API2/Qemu.pm clone_vm "do not write pending changes": a
+            # warn (worker: stdout) naming the [PENDING] keys (Perl hash order there; sorted
+            # here for stable output), then the section is dropped
             if (my @changes = sort keys %$pending) {
                 print "found pending changes for '" . join(',', @changes) . "', discarding for clone\n";
             }
@@ -918,6 +923,77 @@ sub cmd_clone($args) {
 
     $refuse_unsupported->(($load_and_check->())[2, 3]);    # early checks before forking/locking
     return run_worker($lock_source) ? 0 : 255;
+}
+
+# ------------------------------------------------------------ drive-mirror (running source)
+#
+# A full clone of a running VM without --snapname copies the live disks with QEMU's
+# drive-mirror instead of qemu-img convert. Read (not copied) from qemu-server e6352be6:
+# src/PVE/API2/Qemu.pm clone_vm ($completion 'skip' for every drive but the last, which
+# gets 'complete'; the source is flocked exclusively), src/PVE/QemuServer.pm clone_disk
+# ($use_drive_mirror = $full && $running && $src_drivename && !$snapname && !$unused) and
+# clone_disk_copy_data, src/PVE/QemuServer/BlockJob.pm mirror (machine version >= 10.0:
+# blockdev_mirror, job id "mirror-<drive>"; the simulated VM runs pc-i440fx-10.1),
+# common_mirror_qmp_options, monitor and qemu_blockjobs_cancel, and
+# src/PVE/QemuServer/Agent.pm guest_fs_freeze_applicable / should_fs_freeze. The mirror
+# is simulated as instantly ready: one progress line at 0 % and one at 100 % with ", ready"
+# (monitor prints a job's line until the first time it is ready).
+
+# QemuServer/Agent.pm should_fs_freeze: parse_guest_agent's 'enabled' (the property
+# string's default key) and 'freeze-fs' (default 1)
+sub agent_should_freeze($agent) {
+    return 0 if !defined $agent;
+    my %kv = map { my ($k, $v) = split /=/, $_, 2; defined $v ? ($k => $v) : (enabled => $k) }
+        split /,/, $agent;
+    my $on = sub ($v) { $v =~ m/^(1|on|yes|true)$/i ? 1 : 0 };
+    return $on->($kv{enabled} // 0) && $on->($kv{'freeze-fs'} // 1);
+}
+
+sub render_duration($secs) {
+    # pve-common Format.pm render_duration: "<h>h <m>m <s>s", leading zero units left out
+    my ($h, $m, $s) = (int($secs / 3600), int(($secs % 3600) / 60), $secs % 60);
+    return "${h}h ${m}m ${s}s" if $h;
+    return "${m}m ${s}s" if $m;
+    return "${s}s";
+}
+
+sub mirror_running_disk($opt, $size, $bwlimit, $jobs, $last, $cloudinit, $agent) {
+    if (!$cloudinit) {    # clone_disk: no data is copied for a cloud-init drive
+        # BlockJob.pm common_mirror_qmp_options
+        if (defined $bwlimit) {
+            print "drive mirror is starting for drive-$opt with bandwidth limit: $bwlimit KiB/s\n";
+        } else {
+            print "drive mirror is starting for drive-$opt\n";
+        }
+        my $job = "mirror-$opt";
+        $jobs->{$job} = 1;
+        my $mibps = $ENV{PVESIM_COPY_MIBPS} || 200000;
+        $mibps = $bwlimit / 1024 if $bwlimit && $bwlimit / 1024 < $mibps;
+        my $secs = int($size / (1024 * 1024) / $mibps);
+        my $total_h = render_bytes($size, 1);
+        # BlockJob.pm monitor: "transferred <X> of <Y> (<P>%) in <dur>", ", ready" once ready
+        print "$job: transferred " . render_bytes(0, 1) . " of $total_h (0.00%) in 0s\n"
+            if $size;
+        print "$job: transferred $total_h of $total_h (100.00%) in " . render_duration($secs)
+            . ", ready\n";
+    } elsif (!$last || !%$jobs) {
+        return;
+    }
+    # monitor, once every job is ready: 'skip' returns with the jobs running
+    print "all 'mirror' jobs are ready\n";
+    return if !$last;
+    # 'complete' towards another VM: guest_fs_freeze_applicable logs why it does not
+    # freeze, then suspend, cancel the jobs (the copies stay as they are), resume. No
+    # simulated guest runs an agent, so an enabled one fails qga_check_running's
+    # guest-ping (its 3 s timeout is not waited for here).
+    print agent_should_freeze($agent)
+        ? "skipping guest filesystem freeze - agent configured but not running?\n"
+        : "skipping guest filesystem freeze - disabled in VM options\n";
+    print "suspend vm\n";
+    print "$_: Cancelling block job\n" for sort keys %$jobs;
+    print "$_: Done.\n" for sort keys %$jobs;
+    print "resume vm\n";
+    %$jobs = ();
 }
 
 # PVE::Storage::vdisk_clone (linked clone of a base volume)
