@@ -1139,7 +1139,14 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
                             d->key, d->volume);
             continue;
         }
-        preflight_check_storage(c, &p, d->storage, true, NULL, NULL);
+        if (!preflight_check_storage(c, &p, d->storage, true, NULL, NULL)) {
+            /* Name the disk too: the one in the committed config, the one qm converts. */
+            char nm[64];
+            snprintf(nm, sizeof(nm), "disk:%s", d->key);
+            preflight_check(c, &p, nm, false, false,
+                            "disk %s (%s) cannot become a base volume on storage '%s'", d->key,
+                            d->volume, d->storage);
+        }
     }
     if (p.failed) {
         preflight_fail(&p, e);

@@ -242,6 +242,8 @@ t_pending_changes_judged_committed() {
     cp "$conf" "$T/before"
     expect_rc 69 "$PVETMPL" template 102
     assert_grep "storage 'lvm-thick' has type 'lvm'" "$T/err"
+    assert_grep "disk scsi0 \(lvm-thick:vm-102-disk-0\) cannot become a base volume" "$T/err"
+    assert_no_grep "vm-102-disk-9" "$T/err"
     assert_grep "pending changes that the template will not carry: memory,scsi0" "$T/err"
     expect_rc 69 "$PVETMPL" --json make-template 102 9000 --no-hook
     assert_eq false "$(json_get '.checks[] | select(.name=="storage:lvm-thick") | .ok')"
