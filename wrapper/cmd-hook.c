@@ -204,7 +204,10 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
                          struct err *e);
 
 /* qm set may exit 0 without effect: VMID's committed config is read back and
- * must show the hookscript want (NULL: none) before the change counts. */
+ * must show the hookscript want (NULL: none) before the change counts. The
+ * committed one, also for a running VM: hookscript is a "fast plug" option,
+ * applied at once, never left pending (qemu-server QemuServer.pm
+ * $fast_plug_option). */
 static int confirm_hookscript(struct ctx *c, uint32_t vmid, const char *want, const char *what,
                               struct err *e)
 {
