@@ -530,6 +530,26 @@ t_started_while_waiting() {
     fi
 }
 
+# The re-check's own answer unreadable: 65, no qm clone.
+t_recheck_unreadable() {
+    sim_setup
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob PVESIM_FAULT_CMD=status
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 65 "$rc"
+    assert_grep "cannot parse the output of 'qm status 100'" "$T/err"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+}
+
 # A lock taken on the source during the wait is waited for like any lock.
 t_locked_while_waiting() {
     sim_setup
@@ -784,6 +804,7 @@ t_check "--json: one object for --help, early errors, and after the command" t_j
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
 t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
+t_check "source state unreadable after the wait: 65, no qm clone" t_recheck_unreadable
 t_check "hookscript change confirmed from the config read back" t_hookscript_read_back
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
 t_check "template --disk: what is base now and what is not" t_template_one_disk_reports_the_rest
