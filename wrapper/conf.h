@@ -12,21 +12,21 @@
 #define CONF_DEFAULT_PATH PVETMPL_SYSCONFDIR "/pvetmpl/pvetmpl.conf"
 
 struct conf {
-    char *qm;      /* absolute path, default /usr/sbin/qm */
-    char *pvesm;   /* absolute path, default /usr/sbin/pvesm */
-    char *vmlist;  /* default /etc/pve/.vmlist */
-    char *pve_dir; /* default /etc/pve: where the hook reads its VM's config */
-    char *node;    /* local node name; default (empty): uname's nodename */
-    char *run_dir; /* our own lock files; default /run/pvetmpl */
-    long timeout;  /* seconds for one qm operation; 0 = none */
-    long lock_retries;     /* retries of "VM is locked"/"got timeout"; default 5 */
-    long lock_retry_max;   /* seconds of retrying at most; default 300 */
-    long copies_per_storage; /* concurrent copies onto one storage; default 1 */
+    char *qm;                   /* absolute path, default /usr/sbin/qm */
+    char *pvesm;                /* absolute path, default /usr/sbin/pvesm */
+    char *vmlist;               /* default /etc/pve/.vmlist */
+    char *pve_dir;              /* default /etc/pve: where the hook reads its VM's config */
+    char *node;                 /* local node name; default (empty): uname's nodename */
+    char *run_dir;              /* our own lock files; default /run/pvetmpl */
+    long timeout;               /* seconds for one qm operation; 0 = none */
+    long lock_retries;          /* retries of "VM is locked"/"got timeout"; default 5 */
+    long lock_retry_max;        /* seconds of retrying at most; default 300 */
+    long copies_per_storage;    /* concurrent copies onto one storage; default 1 */
     struct strv template_types; /* extra (third-party) storage types allowed to hold templates */
-    bool hook;          /* make-template registers the hookscript; default true */
-    char *hook_storage; /* default "local" */
-    char *hook_binary;  /* default PVETMPL_LIBEXECDIR "/pvetmpl-hook" */
-    char *hook_name;    /* file name under snippets/, default "pvetmpl-hook" */
+    bool hook;                  /* make-template registers the hookscript; default true */
+    char *hook_storage;         /* default "local" */
+    char *hook_binary;          /* default PVETMPL_LIBEXECDIR "/pvetmpl-hook" */
+    char *hook_name;            /* file name under snippets/, default "pvetmpl-hook" */
     /* pre-start policy of the hook (off when both are empty) */
     struct strv hook_refuse_vmids; /* VMIDs or ranges "100-199" */
     struct strv hook_refuse_tags;
@@ -38,5 +38,24 @@ struct conf {
 int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct err *e);
 int conf_load_string(const char *text, struct conf *ret, struct err *e);
 void conf_release(struct conf *c);
+
+/* The configuration pvetmpl-hook applies, found by the one lookup rule the
+ * hook and `pvetmpl hook status` share: "<hook_path>.conf" when it exists and
+ * passes the ownership rule of conf_load_file (root's, writable by its owner
+ * only), else CONF_DEFAULT_PATH. Never the environment: the caller of
+ * `qm start` must not choose the policy. */
+struct conf_hook {
+    struct conf conf; /* the file's; the defaults when it is missing or unreadable */
+    char *path;       /* the file chosen */
+    bool found;       /* it exists (a missing default file means the defaults) */
+    char *skipped;    /* why "<hook_path>.conf" was passed over, or NULL */
+    char *error;      /* why path could not be used, or NULL */
+    bool fail_closed; /* error, and the file evidently configures a refusal policy */
+};
+
+/* Fills *ret. A config that cannot be read is no failure here (error and
+ * fail_closed say so); only ERR_INTERNAL (out of memory) returns -1. */
+int conf_hook_load(const char *hook_path, struct conf_hook *ret, struct err *e);
+void conf_hook_release(struct conf_hook *h);
 
 #endif

@@ -89,12 +89,12 @@ enum qm_line_kind {
 };
 struct qm_line {
     enum qm_line_kind kind;
-    char drive[32];   /* DRIVE, and PROGRESS of a mirror job ("scsi0") */
-    char volid[512];  /* DRIVE: source volid; ALLOCATED: new volid */
-    bool linked;      /* DRIVE */
-    uint64_t done;    /* PROGRESS: bytes (rendered units converted back) */
-    uint64_t total;   /* PROGRESS */
-    double percent;   /* PROGRESS */
+    char drive[32];  /* DRIVE, and PROGRESS of a mirror job ("scsi0") */
+    char volid[512]; /* DRIVE: source volid; ALLOCATED: new volid */
+    bool linked;     /* DRIVE */
+    uint64_t done;   /* PROGRESS: bytes (rendered units converted back) */
+    uint64_t total;  /* PROGRESS */
+    double percent;  /* PROGRESS */
     unsigned warnings;
 };
 /* Classifies one line (without its newline). Never fails: unknown is OTHER. */
@@ -105,21 +105,23 @@ int qm_parse_size_rendered(const char *s, uint64_t *ret);
 /* ---- qm error texts (stderr) ------------------------------------------ */
 enum qm_error {
     QM_ERR_NONE = 0,
-    QM_ERR_UNKNOWN,         /* non-empty, not recognised */
-    QM_ERR_NO_CONFIG,       /* Configuration file '...' does not exist; unable to find configuration file */
-    QM_ERR_LOCKED,          /* VM is locked (<lock>) */
-    QM_ERR_LOCK_TIMEOUT,    /* can't lock file '...' - got timeout */
-    QM_ERR_EXISTS,          /* unable to create VM N: config file already exists; ... File exists */
-    QM_ERR_PARAM,           /* 400 ... */
-    QM_ERR_PERMISSION,      /* 403 ...; only root can ...; please run as root */
-    QM_ERR_HAS_SNAPSHOTS,   /* unable to create template, because VM contains snapshots */
-    QM_ERR_IS_TEMPLATE,     /* you can't convert a template to a template */
-    QM_ERR_RUNNING,         /* you can't convert a VM to template if VM is running */
-    QM_ERR_NO_SNAPSHOT,     /* snapshot '<s>' does not exist */
-    QM_ERR_STORAGE,         /* storage '<id>' does not exist|is disabled|is not available ...|does not support vm images */
-    QM_ERR_FEATURE,         /* (Full|Linked) clone feature is not supported ... */
-    QM_ERR_NO_QUORUM,       /* cluster not ready - no quorum? */
-    QM_ERR_CLONE_FAILED,    /* clone failed: ... */
+    QM_ERR_UNKNOWN,   /* non-empty, not recognised */
+    QM_ERR_NO_CONFIG, /* Configuration file '...' does not exist; unable to find configuration file
+                       */
+    QM_ERR_LOCKED,    /* VM is locked (<lock>) */
+    QM_ERR_LOCK_TIMEOUT,  /* can't lock file '...' - got timeout */
+    QM_ERR_EXISTS,        /* unable to create VM N: config file already exists; ... File exists */
+    QM_ERR_PARAM,         /* 400 ... */
+    QM_ERR_PERMISSION,    /* 403 ...; only root can ...; please run as root */
+    QM_ERR_HAS_SNAPSHOTS, /* unable to create template, because VM contains snapshots */
+    QM_ERR_IS_TEMPLATE,   /* you can't convert a template to a template */
+    QM_ERR_RUNNING,       /* you can't convert a VM to template if VM is running */
+    QM_ERR_NO_SNAPSHOT,   /* snapshot '<s>' does not exist */
+    QM_ERR_STORAGE,       /* storage '<id>' does not exist|is disabled|is not available ...|does not
+                             support vm images */
+    QM_ERR_FEATURE,       /* (Full|Linked) clone feature is not supported ... */
+    QM_ERR_NO_QUORUM,     /* cluster not ready - no quorum? */
+    QM_ERR_CLONE_FAILED,  /* clone failed: ... */
     QM_ERR_UNKNOWN_COMMAND, /* ERROR: unknown command ... */
     _QM_ERR_MAX,
 };
