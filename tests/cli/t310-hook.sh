@@ -33,15 +33,22 @@ count() {
     journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl-hook "$@" | wc -l
 }
 
-# A fake /etc/pve in $T/pve with VM configs in the real node's layout.
+# A copy of the hook as $HOOK in the test's dir: its config is the file
+# beside it, $HOOK.conf (the environment never names the hook's config).
+mkhook() {
+    HOOK=$T/hook
+    cp "$PVETMPL_HOOK" "$HOOK"
+}
+# A fake /etc/pve in $T/pve with VM configs in the real node's layout, and
+# $HOOK with a config pointing at it.
 mkpve() {
+    mkhook
     mkdir -p "$T/pve/nodes/pve/qemu-server"
     ln -s nodes/pve/qemu-server "$T/pve/qemu-server"
-    cat >"$T/pve.conf" <<EOF
+    cat >"$T/hook.conf" <<EOF
 pve_dir = "$T/pve"
 node = "pve"
 EOF
-    export PVETMPL_CONFIG=$T/pve.conf
 }
 addvm() { # VMID NAME TAGS [DISK]
     {
@@ -62,7 +69,7 @@ four_phases() {
     mkpve
     addvm 3100 web-3100 "prod;web" "local:9000/base-9000-disk-0.qcow2/3100/vm-3100-disk-0.qcow2"
     for ph in pre-start post-start pre-stop post-stop; do
-        expect_rc 0 "$PVETMPL_HOOK" 3100 "$ph"
+        expect_rc 0 "$HOOK" 3100 "$ph"
         assert_eq "" "$(cat "$T/err")" "stderr of $ph"
     done
     local ids=("$ID_PRE_START" "$ID_POST_START" "$ID_PRE_STOP" "$ID_POST_STOP") i=0
@@ -85,12 +92,12 @@ four_phases() {
 migrated_from() {
     mkpve
     addvm 3101 mig ""
-    PVE_MIGRATED_FROM=pve2 expect_rc 0 "$PVETMPL_HOOK" 3101 pre-start
+    PVE_MIGRATED_FROM=pve2 expect_rc 0 "$HOOK" 3101 pre-start
     j=$(jget PVETMPL_VMID=3101)
     assert_eq pve2 "$(jfield "$j" PVETMPL_MIGRATED_FROM)"
     assert_eq "VM 3101 'mig' pre-start (migrated from pve2)" "$(jfield "$j" MESSAGE)"
     # Proxmox sets it empty on a normal start: then the field is left out.
-    PVE_MIGRATED_FROM="" expect_rc 0 "$PVETMPL_HOOK" 3101 post-start
+    PVE_MIGRATED_FROM="" expect_rc 0 "$HOOK" 3101 post-start
     j=$(jget PVETMPL_VMID=3101 PVETMPL_PHASE=post-start)
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_MIGRATED_FROM)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_TAGS)"
@@ -100,7 +107,7 @@ migrated_from() {
 
 unknown_phase() {
     mkpve
-    expect_rc 0 "$PVETMPL_HOOK" 3102 pre-migrate
+    expect_rc 0 "$HOOK" 3102 pre-migrate
     assert_grep "unknown phase 'pre-migrate', ignoring" "$T/err"
     j=$(jget PVETMPL_VMID=3102)
     assert_eq $ID_INVALID "$(jfield "$j" MESSAGE_ID)"
@@ -111,14 +118,14 @@ unknown_phase() {
 
 bad_arguments() {
     mkpve
-    expect_rc 0 "$PVETMPL_HOOK"
+    expect_rc 0 "$HOOK"
     assert_grep "bad arguments: expected VMID PHASE, got 0" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" 3103 pre-start extra
+    expect_rc 0 "$HOOK" 3103 pre-start extra
     assert_grep "got 3 argument" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" 99 pre-start
+    expect_rc 0 "$HOOK" 99 pre-start
     assert_grep "invalid VMID '99'" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" "" pre-start
-    expect_rc 0 "$PVETMPL_HOOK" "3103x" pre-start
+    expect_rc 0 "$HOOK" "" pre-start
+    expect_rc 0 "$HOOK" "3103x" pre-start
     j=$(jget MESSAGE_ID=$ID_INVALID PVETMPL_ERROR="invalid VMID '3103x'")
     assert_eq pre-start "$(jfield "$j" PVETMPL_PHASE)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_VMID)"
@@ -130,7 +137,7 @@ no_journal() {
     for ph in pre-start post-start pre-stop post-stop bogus; do
         # An empty /run/systemd: no journal socket at all.
         expect_rc 0 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
-            "$PVETMPL_HOOK" 3104 $ph
+            "$HOOK" 3104 $ph
         assert_grep "not recorded: journal socket '/run/systemd/journal/socket' is not available" \
             "$T/err"
     done
@@ -138,71 +145,74 @@ no_journal() {
 }
 
 missing_config() {
-    # The config file named by PVETMPL_CONFIG is missing: defaults, a warning, exit 0.
-    PVETMPL_CONFIG=$T/nonexistent.conf expect_rc 0 "$PVETMPL_HOOK" 3105 pre-start
-    assert_grep "cannot read config '$T/nonexistent.conf'" "$T/err"
+    # No config beside the hook (and none at the default path here): the
+    # defaults, no policy, exit 0; a missing VM config is only a warning.
+    mkhook
+    expect_rc 0 "$HOOK" 3105 pre-start
     assert_grep "cannot read the config of VM 3105" "$T/err"
     j=$(jget PVETMPL_VMID=3105)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_NAME)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
 }
 
 broken_config() {
+    # A config that does not parse and configures no policy: the defaults
+    # (the start goes on), but never silently.
     mkpve
     addvm 3106 broken ""
-    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/pve.conf"
-    # Unparseable: no policy (the start goes on), default paths.
-    expect_rc 0 "$PVETMPL_HOOK" 3106 pre-start
-    assert_grep "cannot parse config '$T/pve.conf' at line" "$T/err"
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\ntimeout = {1}\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3106 pre-start
+    assert_grep "config '$T/hook.conf' not used: $T/hook.conf:3: .*; using the defaults \(no policy\)" \
+        "$T/err"
     j=$(jget PVETMPL_VMID=3106)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
-    # ... but never silently: a warning entry that says why.
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == "cannot parse config '$T/pve.conf' at line 4"* ]]
-    assert_eq "$T/pve.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == "config '$T/hook.conf' not used: $T/hook.conf:3: "* ]]
+    assert_eq "$T/hook.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    # A policy key in a comment configures nothing.
+    printf 'pve_dir = "%s/pve"\n# hook_refuse_vmids = {"3106"}\nbogus = 1\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3106 pre-start
+    assert_grep "no such option 'bogus'" "$T/err"
+    # One that evidently configures a policy fails closed: every pre-start
+    # is refused (the admin asked for a policy we cannot read); the other
+    # phases are logged.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3108 pre-start
+    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' configures a refusal policy and cannot be used" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3108)
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    [[ $(jfield "$j" PVETMPL_POLICY) == "fail-closed: "* ]]
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"every pre-start is refused" ]]
+    expect_rc 0 "$HOOK" 3108 post-stop
+    assert_eq $ID_POST_STOP "$(jfield "$(jget PVETMPL_VMID=3108 PVETMPL_PHASE=post-stop)" MESSAGE_ID)"
 }
 
 bad_rules() {
-    # Rules that can never match would switch the policy off without a word:
-    # each is warned about, the entry carries them, and the VM still starts.
+    # A rule that can never match, a misspelt policy key, a byte order mark:
+    # the shared reader refuses the file (as the wrapper does), which then
+    # evidently configures a policy it cannot apply: fail closed, and say why.
     mkpve
     addvm 3150 ranged "web"
-    bom=$'\xef\xbb\xbf'
-    {
-        echo "hook_refuse_vmids = {\"3199-3100\", \"03150\", \"${bom}3150\", \"31x0\"}"
-        echo 'hook_refuse_tags = {"no start", "-x"}'
-        echo 'hook_refuse_vmid = "3150"'
-    } >>"$T/pve.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-start
-    for r in "3199-3100" "03150" "${bom}3150" "31x0"; do
-        assert_grep "ignoring hook_refuse_vmids rule '$r' in '$T/pve.conf'" "$T/err"
+    local bom=$'\xef\xbb\xbf' rule
+    for rule in 'hook_refuse_vmids = {"3199-3100"}' 'hook_refuse_vmids = {"03150"}' \
+        'hook_refuse_vmids = {"31x0"}' "hook_refuse_vmids = {\"${bom}3150\"}" \
+        'hook_refuse_tags = {"no start"}' 'hook_refuse_tags = {"-x"}' \
+        'hook_refuse_vmid = "3150"' "${bom}hook_refuse_vmids = {\"3150\"}"; do
+        printf '%s\npve_dir = "%s/pve"\n' "$rule" "$T" >"$T/hook.conf"
+        expect_rc 1 "$HOOK" 3100 pre-start
+        assert_grep "fail-closed" "$T/err"
+        j=$(jget PVETMPL_VMID=3100 MESSAGE_ID=$ID_REFUSED)
+        [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not used: $T/hook.conf:1: "* ]]
+        # Other phases carry it too: the problem shows wherever one looks.
+        expect_rc 0 "$HOOK" 3150 post-stop
+        assert_eq 4 "$(jfield "$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=post-stop)" PRIORITY)"
     done
-    assert_grep "ignoring hook_refuse_tags rule 'no start'" "$T/err"
-    assert_grep "ignoring hook_refuse_tags rule '-x'" "$T/err"
-    assert_grep "unknown key 'hook_refuse_vmid' in '$T/pve.conf' ignored" "$T/err"
-    j=$(jget PVETMPL_VMID=3150)
-    assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
-    assert_eq 4 "$(jfield "$j" PRIORITY)"
-    ce=$(jfield "$j" PVETMPL_CONFIG_ERROR)
-    [[ $ce == *"rule '3199-3100'"*"rule '03150'"*"rule 'no start'"* ]]
-    [[ $ce == *"'hook_refuse_vmid'"* ]]
-    # Other phases carry it too: the problem shows wherever one looks.
-    expect_rc 0 "$PVETMPL_HOOK" 3150 post-stop
-    assert_eq 4 "$(jfield "$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=post-stop)" PRIORITY)"
-    # A valid rule next to bad ones still refuses.
-    echo 'hook_refuse_tags += {"web"}' >>"$T/pve.conf"
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    j=$(jget PVETMPL_VMID=3150 MESSAGE_ID=$ID_REFUSED)
-    assert_eq "hook_refuse_tags 'web'" "$(jfield "$j" PVETMPL_POLICY)"
-    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"rule '3199-3100'"* ]]
-    # A byte order mark at the start of the file: said, skipped, rules kept.
-    printf '\xef\xbb\xbfhook_refuse_vmids = {"3150"}\npve_dir = "%s/pve"\n' "$T" >"$T/pve.conf"
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    assert_grep "starts with a UTF-8 byte order mark" "$T/err"
     # A clean config: no error field, the usual priority.
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3100-3149"}\n' "$T" \
-        >"$T/pve.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-stop
+        >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3150 pre-stop
     assert_eq "" "$(cat "$T/err")"
     j=$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=pre-stop)
     assert_eq 6 "$(jfield "$j" PRIORITY)"
@@ -215,16 +225,17 @@ fifo_files() {
     mkpve
     mkfifo "$T/pve/nodes/pve/qemu-server/3160.conf"
     s=$(date +%s%N)
-    expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 pre-start
+    expect_rc 0 timeout 20 "$HOOK" 3160 pre-start
     ms=$((($(date +%s%N) - s) / 1000000))
     [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
     assert_grep "cannot read the config of VM 3160 .*: not a regular file" "$T/err"
-    mkfifo "$T/fifo.conf"
+    rm "$T/hook.conf"
+    mkfifo "$T/hook.conf"
     s=$(date +%s%N)
-    PVETMPL_CONFIG=$T/fifo.conf expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 post-start
+    expect_rc 0 timeout 20 "$HOOK" 3160 post-start
     ms=$((($(date +%s%N) - s) / 1000000))
     [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
-    assert_grep "cannot read config '$T/fifo.conf': not a regular file" "$T/err"
+    assert_grep "side config ignored: '$T/hook.conf' is not a regular file" "$T/err"
     j=$(jget PVETMPL_VMID=3160 PVETMPL_PHASE=post-start)
     [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not a regular file"* ]]
 }
@@ -235,7 +246,7 @@ stalled_journal() {
     # "journald" is a socket this test binds in its own mount namespace.
     mkpve
     addvm 3165 stalled "halt"
-    echo 'hook_refuse_tags = {"halt"}' >>"$T/pve.conf"
+    echo 'hook_refuse_tags = {"halt"}' >>"$T/hook.conf"
     cat >stall.pl <<'PERL'
 use strict;
 use Socket;
@@ -257,7 +268,7 @@ PERL
     for ph in post-start pre-start; do
         # shellcheck disable=SC2016 # expanded by the inner sh
         expect_rc 0 timeout 60 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd &&
-            mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$PVETMPL_HOOK" 3165 $ph
+            mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$HOOK" 3165 $ph
         cp "$T/out" "out.$ph"
         assert_grep "timed out" "$T/err"
     done
@@ -270,7 +281,7 @@ node_layout_without_symlink() {
     mkpve
     rm "$T/pve/qemu-server"
     addvm 3107 nodeform ""
-    expect_rc 0 "$PVETMPL_HOOK" 3107 post-stop
+    expect_rc 0 "$HOOK" 3107 post-stop
     assert_eq "" "$(cat "$T/err")"
     assert_eq nodeform "$(jfield "$(jget PVETMPL_VMID=3107)" PVETMPL_NAME)"
 }
@@ -280,31 +291,29 @@ policy_refusal() {
     addvm 3110 ok-vm "web"
     addvm 3150 ranged ""
     addvm 3111 tagged "Web;NoStart"
-    cat >>"$T/pve.conf" <<'EOF'
+    cat >>"$T/hook.conf" <<'EOF'
 # only pre-start is ever refused
 hook_refuse_vmids = {"3140-3160", "3199"}
 hook_refuse_tags = {"nostart"}   // case does not matter
-/* sections are skipped */
-other { hook_refuse_vmids = {"3110"} }
 EOF
-    expect_rc 0 "$PVETMPL_HOOK" 3110 pre-start
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    assert_grep "^pvetmpl-hook: refusing to start VM 3150: it matches hook_refuse_vmids '3140-3160' in '$T/pve.conf'" "$T/err"
+    expect_rc 0 "$HOOK" 3110 pre-start
+    expect_rc 1 "$HOOK" 3150 pre-start
+    assert_grep "^pvetmpl-hook: refusing to start VM 3150: it matches hook_refuse_vmids '3140-3160' in '$T/hook.conf'" "$T/err"
     j=$(jget PVETMPL_VMID=3150)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
     assert_eq "hook_refuse_vmids '3140-3160'" "$(jfield "$j" PVETMPL_POLICY)"
-    assert_eq "$T/pve.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    assert_eq "$T/hook.conf" "$(jfield "$j" PVETMPL_CONFIG)"
     assert_eq pre-start "$(jfield "$j" PVETMPL_PHASE)"
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    expect_rc 1 "$PVETMPL_HOOK" 3111 pre-start
+    expect_rc 1 "$HOOK" 3111 pre-start
     assert_grep "hook_refuse_tags 'nostart'" "$T/err"
     # The other phases are never refused.
     for ph in post-start pre-stop post-stop; do
-        expect_rc 0 "$PVETMPL_HOOK" 3150 $ph
+        expect_rc 0 "$HOOK" 3150 $ph
     done
     # Refusal holds even without a journal.
     expect_rc 1 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
-        "$PVETMPL_HOOK" 3199 pre-start
+        "$HOOK" 3199 pre-start
     assert_grep "refusing to start VM 3199" "$T/err"
     assert_grep "not recorded" "$T/err"
 }
@@ -320,26 +329,32 @@ cdrom_and_iso_are_no_base() {
         echo "scsi0: local-lvm:vm-3170-disk-0,size=8G"
         echo "scsi1: local-zfs:base-300-disk-0/vm-3171-disk-0,size=8G"
     } >"$T/pve/nodes/pve/qemu-server/3170.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3170 pre-start
+    expect_rc 0 "$HOOK" 3170 pre-start
     assert_eq "<absent>" "$(jfield "$(jget PVETMPL_VMID=3170)" PVETMPL_SOURCE_VMID)"
     echo "scsi2: local-zfs:base-400-disk-1/vm-3170-disk-2,size=8G" \
         >>"$T/pve/nodes/pve/qemu-server/3170.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3170 post-start
+    expect_rc 0 "$HOOK" 3170 post-start
     assert_eq 400 "$(jfield "$(jget PVETMPL_VMID=3170 PVETMPL_PHASE=post-start)" \
         PVETMPL_SOURCE_VMID)"
 }
 
 sidecar_config() {
-    # Proxmox passes only LC_ALL/PATH/PVE_MIGRATED_FROM: the file next to the
-    # hook is found without any environment; PVETMPL_CONFIG beats it.
+    # Proxmox passes the caller's environment on to the hook: an exported
+    # PVETMPL_CONFIG naming a permissive config must not choose the policy.
     mkpve
     addvm 3120 sidecar ""
-    cp "$PVETMPL_HOOK" "$T/hook"
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3120"\n' "$T" >"$T/hook.conf"
-    expect_rc 1 env -i LC_ALL=C PATH=/sbin:/bin:/usr/sbin:/usr/bin "$T/hook" 3120 pre-start
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/permissive.conf"
+    expect_rc 1 env -i LC_ALL=C PATH=/sbin:/bin:/usr/sbin:/usr/bin "$HOOK" 3120 pre-start
     assert_grep "in '$T/hook.conf'" "$T/err"
-    expect_rc 0 env -i PVETMPL_CONFIG="$T/pve.conf" "$T/hook" 3120 pre-start
-    assert_eq sidecar "$(jfield "$(jget PVETMPL_VMID=3120 MESSAGE_ID=$ID_PRE_START)" PVETMPL_NAME)"
+    export PVETMPL_CONFIG=$T/permissive.conf
+    expect_rc 1 "$HOOK" 3120 pre-start
+    assert_grep "refusing to start VM 3120: it matches hook_refuse_vmids '3120' in '$T/hook.conf'" \
+        "$T/err"
+    # Without the side file the default path is next, still not the environment.
+    rm "$T/hook.conf"
+    expect_rc 0 "$HOOK" 3120 pre-start
+    assert_eq "<absent>" "$(jfield "$(jget PVETMPL_VMID=3120 MESSAGE_ID=$ID_PRE_START)" PVETMPL_NAME)"
 }
 
 sidecar_must_be_roots() {
@@ -347,21 +362,20 @@ sidecar_must_be_roots() {
     # root-owned file that nobody else can write counts.
     mkpve
     addvm 3121 sideown ""
-    cp "$PVETMPL_HOOK" "$T/hook"
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3121"\n' "$T" >"$T/hook.conf"
     chown 65534 "$T/hook.conf"
-    expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
-    assert_grep "ignoring '$T/hook.conf': it is not owned by root" "$T/err"
+    expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
+    local skip="side config ignored: '$T/hook.conf' is owned by uid 65534, not by root or us: refusing it; using '/etc/pvetmpl/pvetmpl.conf'"
+    assert_grep "$skip" "$T/err"
     j=$(jget PVETMPL_VMID=3121)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    assert_eq "ignoring '$T/hook.conf': it is not owned by root" \
-        "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+    assert_eq "$skip" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
     chown 0 "$T/hook.conf"
-    for m in 0664 0646; do
-        chmod $m "$T/hook.conf"
-        expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
-        assert_grep "ignoring '$T/hook.conf': it is group- or world-writable" "$T/err"
+    for m in 0664:"its group" 0646:everyone 0620:"its group"; do
+        chmod "${m%%:*}" "$T/hook.conf"
+        expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
+        assert_grep "side config ignored: '$T/hook.conf' is writable by ${m#*:}: refusing it" "$T/err"
     done
     chmod 0644 "$T/hook.conf"
     expect_rc 1 env -i LC_ALL=C "$T/hook" 3121 pre-start
@@ -388,7 +402,8 @@ EOF
     # tells it where the simulated /etc/pve is.
     printf 'pve_dir = "%s/etc/pve"\nnode = "pve"\nhook_refuse_tags = {"blocked"}\n' "$D" \
         >"$D/var/lib/vz/snippets/pvetmpl-hook.conf"
-    unset PVETMPL_CONFIG
+    # PVETMPL_CONFIG stays exported (as in an admin's shell): it names the
+    # wrapper's config, which has no policy; the hook must not read it.
     expect_rc 0 "$D/bin/qm" start 3130
     expect_rc 0 "$D/bin/qm" stop 3130
     local i=0 ids=("$ID_PRE_START" "$ID_POST_START" "$ID_PRE_STOP" "$ID_POST_STOP")
@@ -580,16 +595,28 @@ status_and_remove() {
     assert_eq same "$(jq -r '.vms[0].file' "$T/out")"
     assert_eq false "$(jq -r .changed "$T/out")"
     expect_rc 0 "$PVETMPL" hook status 3143 3144
-    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same$" "$T/out"
+    # The file the hook uses and its policy: here none beside the hook, so
+    # the default path (missing in the test: defaults, no policy).
+    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config /etc/pvetmpl/pvetmpl.conf \((used|missing: defaults, no policy)\)$" "$T/out"
     assert_grep "^3144 +none +- +-$" "$T/out"
-    # The side config: shown, and whether the hook would use it.
-    printf 'hook_refuse_tags = {"x"}\n' >"$SNIP/pvetmpl-hook.conf"
+    # The side config: shown, with the policy the hook reads from it.
+    printf 'hook_refuse_tags = {"x", "\\x79"}\nhook_refuse_vmids = 777\n' >"$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" hook status 3143
     assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
+    assert_grep "^  policy: hook_refuse_vmids = 777$" "$T/out"
+    assert_grep "^  policy: hook_refuse_tags = x y$" "$T/out"
+    # Not root's: the hook passes it over, and status says so.
     chown 65534 "$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" --json hook status 3143
-    assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")"
-    assert_eq "ignored: not owned by root" "$(jq -r '.vms[0].config_state' "$T/out")"
+    assert_eq "/etc/pvetmpl/pvetmpl.conf" "$(jq -r '.vms[0].config' "$T/out")"
+    [[ $(jq -r '.vms[0].config_skipped' "$T/out") == *"'$SNIP/pvetmpl-hook.conf' is owned by uid 65534"* ]]
+    # Unusable with a policy in it: every start refused, as the hook does.
+    chown 0 "$SNIP/pvetmpl-hook.conf"
+    echo 'hook_refuse_vmids = 0777' >>"$SNIP/pvetmpl-hook.conf"
+    expect_rc 0 "$PVETMPL" --json hook status 3143
+    assert_eq "unusable: every pre-start is refused" "$(jq -r '.vms[0].config_state' "$T/out")"
+    assert_eq true "$(jq -r '.vms[0].policy.refuse_all' "$T/out")"
+    [[ $(jq -r '.vms[0].config_error' "$T/out") == "$SNIP/pvetmpl-hook.conf:3: "* ]]
     rm "$SNIP/pvetmpl-hook.conf"
     cp /bin/true "$SNIP/pvetmpl-hook"
     expect_rc 0 "$PVETMPL" --json hook status 3143
@@ -610,15 +637,14 @@ t_check "an unknown phase is logged and ignored (exit 0)" unknown_phase
 t_check "bad arguments are logged and ignored (exit 0)" bad_arguments
 t_check "no journal socket: exit 0 and a warning on stderr" no_journal
 t_check "missing config and VM config: defaults, warnings, exit 0" missing_config
-t_check "unparseable config: no policy, exit 0, PVETMPL_CONFIG_ERROR, priority 4" broken_config
-t_check "rules that do not parse are warned about and recorded; valid ones still refuse" \
-    bad_rules
+t_check "unusable config: defaults and a warning, or fail closed when it sets a policy" broken_config
+t_check "bad rules, misspelt keys, a BOM: the file is refused, the policy fails closed" bad_rules
 t_check "a FIFO as VM config or config: exit 0 at once" fifo_files
 t_check "a stalled journal: the alarm exits 0, or 1 after a refusal" stalled_journal
 t_check "a cdrom or ISO volume is no linked-clone base" cdrom_and_iso_are_no_base
 t_check "VM config found under nodes/<node>/ without the symlink" node_layout_without_symlink
 t_check "pre-start policy refuses by VMID range and tag (exit 1, journaled)" policy_refusal
-t_check "config next to the hook is found without PVETMPL_CONFIG" sidecar_config
+t_check "the config beside the hook decides; an exported PVETMPL_CONFIG does not" sidecar_config
 t_check "config next to the hook: ignored unless root's and not writable by others" \
     sidecar_must_be_roots
 if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
