@@ -455,7 +455,7 @@ int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct e
 /* ---- the hook's config ---- */
 
 /* Whether the text of path evidently configures a refusal policy: a
- * hook_refuse key outside comments (blanked by prescan, which runs to the
+ * hook_refuse key in any case outside comments (blanked by prescan, which runs to the
  * end whatever it finds). A file too large to read whole counts as one: what
  * it says cannot be told. */
 static bool mentions_policy(const char *path)
@@ -471,7 +471,7 @@ static bool mentions_policy(const char *path)
         text[i] = text[i] ? text[i] : ' ';
     }
     (void)prescan(text, path, &ignore);
-    bool found = cut || strstr(text, "hook_refuse") != NULL;
+    bool found = cut || strcasestr(text, "hook_refuse") != NULL;
     free(text);
     return found;
 }

@@ -526,6 +526,31 @@ install_refusals() {
     cmp "$BUILD/pvetmpl-hook" "$D/mnt/tmpl/snippets/pvetmpl-hook"
 }
 
+install_over_fifo() {
+    # A FIFO at the hook's snippets path would block the comparing read
+    # forever: refused at once, with what to do, and nothing changed.
+    mknode
+    "$PVESIM" "$D" add-vm 3147 --name ff --disk scsi0=local:8 >/dev/null
+    mkfifo "$SNIP/pvetmpl-hook"
+    expect_rc 69 timeout 20 "$PVETMPL" hook install 3147
+    assert_grep "'$SNIP/pvetmpl-hook' exists and is not a regular file \(a FIFO, device or directory\): remove it, then install again" \
+        "$T/err"
+    [ -p "$SNIP/pvetmpl-hook" ]
+    assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "nothing set"
+}
+
+wrapper_config_group_writable() {
+    # The wrapper's config names programs root runs: group-writable is
+    # refused like world-writable, before anything runs.
+    mknode
+    chmod 0664 "$PVETMPL_CONFIG"
+    expect_rc 78 "$PVETMPL" hook status 100
+    assert_grep "'$PVETMPL_CONFIG' is writable by its group: refusing it" "$T/err"
+    assert_eq 0 "$(sim_calls)" "no qm or pvesm call"
+    chmod 0644 "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" hook status 100
+}
+
 write_returns_zero() {
     # write(2) returning 0 leaves errno as it was: the error must not show a
     # stale one (ASan, under make sanitize, must be told the shim may come first). An LD_PRELOAD shim makes the temporary hook file's writes
@@ -631,6 +656,216 @@ status_and_remove() {
     assert_grep "^hookscript: local:snippets/other.sh" "$T/out"
 }
 
+truncation() {
+    # No fixed limit changes a decision: 120 harmless tags before the one
+    # the policy refuses (past the old 1023-byte cut) ...
+    mkpve
+    local tags i
+    tags=$(for i in $(seq 1 120); do printf 'harmless-tag-%03d;' "$i"; done)deny
+    addvm 3200 many-tags "$tags"
+    echo 'hook_refuse_tags = {"deny"}' >>"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3200 pre-start
+    assert_grep "refusing to start VM 3200: it matches hook_refuse_tags 'deny'" "$T/err"
+    assert_eq "$tags" "$(jfield "$(jget PVETMPL_VMID=3200)" PVETMPL_TAGS)"
+    # ... a VMID rule after more than 4 KiB of others (the old list cut) ...
+    printf 'hook_refuse_vmids = {%s"777"}\n' "$(for i in $(seq 1000 1800); do printf '"%d", ' "$i"; done)" \
+        >>"$T/hook.conf"
+    [ "$(wc -c <"$T/hook.conf")" -gt 5000 ]
+    expect_rc 1 "$HOOK" 777 pre-start
+    assert_grep "it matches hook_refuse_vmids '777'" "$T/err"
+    # ... and a VM config larger than pmxcfs holds (1 MiB; the old cut was
+    # 64 KiB): with a tag policy its start is refused, the tag could be in
+    # the part not read.
+    {
+        echo "name: huge"
+        head -c 1100000 /dev/zero | tr '\0' x | fold -w 1000 | sed 's/^/#/'
+        echo "tags: web"
+    } >"$T/pve/nodes/pve/qemu-server/3201.conf"
+    expect_rc 1 "$HOOK" 3201 pre-start
+    assert_grep "refusing to start VM 3201: fail-closed: hook_refuse_tags is set and the config of VM 3201 cannot be read whole" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3201)
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    [[ $(jfield "$j" PVETMPL_VM_CONFIG_ERROR) == *"is larger than 1048576 bytes"* ]]
+    # Without a policy it starts, and the entry says what was cut.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3201 pre-start
+    assert_grep "the config of VM 3201 .* is larger than 1048576 bytes, the most pmxcfs holds: read only its first 1048576 bytes" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3201 MESSAGE_ID=$ID_PRE_START)
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    assert_eq huge "$(jfield "$j" PVETMPL_NAME)"
+    [[ $(jfield "$j" PVETMPL_VM_CONFIG_ERROR) == *"read only its first 1048576 bytes" ]]
+    # A VMID rule needs no VM config: a cut one does not refuse by itself.
+    echo 'hook_refuse_vmids = {"3100"}' >>"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3201 pre-start
+}
+
+broken_pipe() {
+    # A warning into a pipe nobody reads raises SIGPIPE: the hook must live
+    # on, journal and exit as it would (0, or 1 for a refusal).
+    mkpve
+    cat >closedpipe.pl <<'PERL'
+pipe(my $r, my $w) or die "pipe: $!";
+close $r;
+open(STDERR, '>&', $w) or die "dup: $!";
+close $w;
+$SIG{PIPE} = 'DEFAULT';
+exec @ARGV or die "exec: $!";
+PERL
+    # No config for VM 3210: the hook warns before it journals.
+    expect_rc 0 perl closedpipe.pl "$HOOK" 3210 pre-start
+    assert_eq $ID_PRE_START "$(jfield "$(jget PVETMPL_VMID=3210)" MESSAGE_ID)"
+    echo 'hook_refuse_vmids = {"3211"}' >>"$T/hook.conf"
+    expect_rc 1 perl closedpipe.pl "$HOOK" 3211 pre-start
+    assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3211)" MESSAGE_ID)"
+}
+
+closed_std_fds() {
+    # Started with fds 0-2 closed, the hook still journals and exits right ...
+    mkpve
+    addvm 3212 fds ""
+    echo 'hook_refuse_vmids = {"3213"}' >>"$T/hook.conf"
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    expect_rc 0 sh -c 'exec "$@" <&- >&- 2>&-' sh "$HOOK" 3212 pre-start
+    assert_eq fds "$(jfield "$(jget PVETMPL_VMID=3212)" PVETMPL_NAME)"
+    # shellcheck disable=SC2016
+    expect_rc 1 sh -c 'exec "$@" 2>&-' sh "$HOOK" 3213 pre-start
+    assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3213)" MESSAGE_ID)"
+    # ... and what sits on fds 0-2 is /dev/null, not a file or socket it
+    # opened later (which its warnings would then reach). Seen in /proc while
+    # a stalled journal holds the hook in its journal write.
+    cat >fds.pl <<'PERL'
+use strict;
+use Socket;
+use Fcntl;
+use POSIX ();
+my $p = "/run/systemd/journal/socket";
+socket(my $srv, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+bind($srv, pack_sockaddr_un($p)) or die "bind: $!";
+socket(my $cli, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+connect($cli, pack_sockaddr_un($p)) or die "connect: $!";
+fcntl($cli, F_SETFL, fcntl($cli, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
+my $n = 0;
+$n++ while $n < 100000 && send($cli, "x" x 64, 0);
+die "the queue never filled\n" if $n >= 100000;
+open(my $out, '>', 'fds.out') or die "fds.out: $!";
+my $pid = fork() // die "fork: $!";
+if (!$pid) {
+    exec 'sh', '-c', 'exec "$@" <&- >&- 2>&-', 'sh', @ARGV or POSIX::_exit(127);
+}
+# Until the hook has its journal socket open (it then blocks in the write).
+my $found = 0;
+for (1 .. 200) {
+    # (the hook itself: before exec, the child still holds our sockets)
+    my $exe = readlink("/proc/$pid/exe") // '';
+    for my $fd ($exe eq $ARGV[0] ? glob "/proc/$pid/fd/*" : ()) {
+        my $t = readlink($fd) // '';
+        $found = 1 if $t =~ /^socket:/;
+    }
+    last if $found;
+    select(undef, undef, undef, 0.02);
+}
+print $out "socket $found\n";
+print $out "$_ " . (readlink("/proc/$pid/fd/$_") // 'closed') . "\n" for 0 .. 2;
+close $out;
+waitpid($pid, 0);
+PERL
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    expect_rc 0 timeout 60 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd &&
+        mkdir /run/systemd/journal && exec perl "$@"' sh fds.pl "$HOOK" 3212 post-start
+    assert_file_eq fds.out "socket 1
+0 /dev/null
+1 /dev/null
+2 /dev/null
+"
+}
+
+# rule_matches RULE VMID: a hook_refuse_vmids rule "N" or "A-B" covers VMID.
+rule_matches() {
+    local lo=${1%-*} hi=${1#*-}
+    [ "$lo" -le "$2" ] && [ "$2" -le "$hi" ]
+}
+# tag_matches TAGS WANT: WANT among TAGS (split on ; , space), any case.
+tag_matches() {
+    local t
+    for t in $(tr ';,' '  ' <<<"$1"); do
+        [ "${t,,}" != "${2,,}" ] || return 0
+    done
+    return 1
+}
+
+corpus_hook_and_wrapper_agree() {
+    # One grammar: for each text of tests/conf-corpus, the policy the
+    # wrapper reads (hook status) is the one the hook applies, probe by probe.
+    mknode
+    local probes="777:- 778:- 3301:prod 3302:x70rod 3303:deny 3304:web;blocked 3305:DeNy"
+    local p vmid tags f name refused_any=0 used=0 unusable=0
+    "$PVESIM" "$D" add-vm 3300 --name corpus --disk scsi0=local:8 >/dev/null
+    for p in $probes; do
+        vmid=${p%%:*} tags=${p#*:}
+        if [ "$tags" = - ]; then
+            "$PVESIM" "$D" add-vm "$vmid" --name "p$vmid" --disk scsi0=local:8 >/dev/null
+        else
+            "$PVESIM" "$D" add-vm "$vmid" --name "p$vmid" --tags "$tags" \
+                --disk scsi0=local:8 >/dev/null
+        fi
+    done
+    expect_rc 0 "$PVETMPL" hook install 3300
+    for f in "$TOP"/tests/conf-corpus/*.conf; do
+        name=${f##*/}
+        # The corpus text as written, then where the simulated node is.
+        { cat "$f"; printf '\npve_dir = "%s/etc/pve"\nnode = "pve"\n' "$D"; } \
+            >"$SNIP/pvetmpl-hook.conf"
+        expect_rc 0 "$PVETMPL" --json hook status 3300
+        local st all vmids ptags
+        st=$(jq -r '.vms[0].config_state' "$T/out")
+        all=$(jq -r '.vms[0].policy.refuse_all' "$T/out")
+        vmids=$(jq -r '.vms[0].policy.refuse_vmids[]' "$T/out")
+        ptags=$(jq -r '.vms[0].policy.refuse_tags[]' "$T/out")
+        assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")" "$name: file"
+        case $st in
+        used) used=$((used + 1)) ;;
+        unusable*) unusable=$((unusable + 1)) ;;
+        *) echo "$name: unexpected state '$st'"; return 1 ;;
+        esac
+        for p in $probes; do
+            vmid=${p%%:*} tags=${p#*:}
+            local want=0 r
+            if [ "$all" = true ]; then
+                want=1
+            fi
+            for r in $vmids; do
+                if rule_matches "$r" "$vmid"; then want=1; fi
+            done
+            for r in $ptags; do
+                if tag_matches "$tags" "$r"; then want=1; fi
+            done
+            run env -i LC_ALL=C PATH=/usr/bin:/bin "$SNIP/pvetmpl-hook" "$vmid" pre-start
+            if [ "$RC" != "$want" ]; then
+                echo "$name: VM $vmid (tags $tags): the wrapper's reading ($st;" \
+                    "vmids: $(echo $vmids); tags: $(echo $ptags); refuse_all: $all)" \
+                    "says exit $want, the hook exited $RC"
+                cat "$T/err"
+                return 1
+            fi
+            refused_any=$((refused_any + want))
+            echo "$name $vmid $want" >>decisions
+        done
+        echo "$name: $st; vmids: $(echo $vmids); tags: $(echo $ptags)" >>readings
+    done
+    # The corpus exercises both readings and both verdicts.
+    echo "used $used, unusable $unusable, refusals $refused_any"
+    [ "$used" -gt 10 ]
+    [ "$unusable" -gt 10 ]
+    [ "$refused_any" -gt 10 ]
+    # The three texts the old scanner misread, pinned.
+    assert_grep "^02-hex-escape.conf 3301 1$" decisions
+    assert_grep "^03-octal-escape.conf 777 1$" decisions
+    assert_grep "^04-backslash-newline.conf 3303 1$" decisions
+    cat readings
+}
+
 t_check "all four phases: one entry each, exit 0, fields from the VM config" four_phases
 t_check "PVE_MIGRATED_FROM becomes PVETMPL_MIGRATED_FROM only when set" migrated_from
 t_check "an unknown phase is logged and ignored (exit 0)" unknown_phase
@@ -641,6 +876,10 @@ t_check "unusable config: defaults and a warning, or fail closed when it sets a 
 t_check "bad rules, misspelt keys, a BOM: the file is refused, the policy fails closed" bad_rules
 t_check "a FIFO as VM config or config: exit 0 at once" fifo_files
 t_check "a stalled journal: the alarm exits 0, or 1 after a refusal" stalled_journal
+t_check "no silent cut: long tags, long rule lists, a VM config past pmxcfs's limit" truncation
+t_check "a warning into a broken pipe does not kill the hook (SIGPIPE ignored)" broken_pipe
+t_check "closed fds 0-2: reopened on /dev/null, the hook journals and exits right" \
+    closed_std_fds
 t_check "a cdrom or ISO volume is no linked-clone base" cdrom_and_iso_are_no_base
 t_check "VM config found under nodes/<node>/ without the symlink" node_layout_without_symlink
 t_check "pre-start policy refuses by VMID range and tag (exit 1, journaled)" policy_refusal
@@ -655,6 +894,9 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
         node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
+    t_check "hook install: a FIFO at the snippets path is refused, not waited on" \
+        install_over_fifo
+    t_check "the wrapper's config is refused when group-writable" wrapper_config_group_writable
     if command -v cc >/dev/null; then
         t_check "hook install: a write that returns 0 is reported without a stale errno" \
             write_returns_zero
@@ -662,6 +904,8 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
         t_skip "hook install: a write that returns 0" "no C compiler for the LD_PRELOAD shim"
     fi
     t_check "hook status and remove" status_and_remove
+    t_check "config corpus: the hook applies the policy the wrapper reads, text by text" \
+        corpus_hook_and_wrapper_agree
 else
     t_skip "simulated node end to end" "tests/pvesim/pvesim or build/pvetmpl is missing"
 fi
