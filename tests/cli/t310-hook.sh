@@ -844,7 +844,7 @@ corpus_hook_and_wrapper_agree() {
             run env -i LC_ALL=C PATH=/usr/bin:/bin "$SNIP/pvetmpl-hook" "$vmid" pre-start
             if [ "$RC" != "$want" ]; then
                 echo "$name: VM $vmid (tags $tags): the wrapper's reading ($st;" \
-                    "vmids: $(echo $vmids); tags: $(echo $ptags); refuse_all: $all)" \
+                    "vmids: ${vmids//$'\n'/ }; tags: ${ptags//$'\n'/ }; refuse_all: $all)" \
                     "says exit $want, the hook exited $RC"
                 cat "$T/err"
                 return 1
@@ -852,7 +852,7 @@ corpus_hook_and_wrapper_agree() {
             refused_any=$((refused_any + want))
             echo "$name $vmid $want" >>decisions
         done
-        echo "$name: $st; vmids: $(echo $vmids); tags: $(echo $ptags)" >>readings
+        echo "$name: $st; vmids: ${vmids//$'\n'/ }; tags: ${ptags//$'\n'/ }" >>readings
     done
     # The corpus exercises both readings and both verdicts.
     echo "used $used, unusable $unusable, refusals $refused_any"
