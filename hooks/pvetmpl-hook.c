@@ -274,7 +274,7 @@ static char *policy_refuses(const struct conf_hook *h, uint32_t vmid, const stru
     *rule = false;
     if (h->fail_closed) {
         return fmt("fail-closed: config '%s' configures a refusal policy and cannot be used",
-                   h->path);
+                   h->path ? h->path : "(unknown)");
     }
     const struct strv *v = &h->conf.hook_refuse_vmids, *t = &h->conf.hook_refuse_tags;
     for (size_t i = 0; i < v->n; i++) {

@@ -5,7 +5,8 @@
  * <hook_name>` names (atomically, mode 0755, untouched when identical), then
  * `qm set VMID --hookscript <volid>` for each VM that does not have it yet.
  * remove: `qm set VMID --delete hookscript`, only when it is ours.
- * status: which hookscript each VM has, and whether the file is our binary.
+ * status: which hookscript each VM has, whether the file is our binary, and
+ * the config that hook uses with its policy (conf_hook_load, the hook's own).
  * Every change writes journal audit events (actions "hook-file",
  * "hook-install", "hook-remove"). */
 #include <errno.h>
@@ -704,7 +705,8 @@ static const char *const help_hook =
     "           left alone when identical) and set it as each VM's hookscript\n"
     "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
     "  status   whether each VM has the hook, which volume, whether the file is\n"
-    "           the same binary as hook_binary, and its side config <file>.conf\n"
+    "           the same binary as hook_binary, and the config file that hook uses\n"
+    "           (<file>.conf beside it, else the default) with its start policy\n"
     "\n"
     "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
 
