@@ -668,9 +668,9 @@ truncation() {
     assert_grep "refusing to start VM 3200: it matches hook_refuse_tags 'deny'" "$T/err"
     assert_eq "$tags" "$(jfield "$(jget PVETMPL_VMID=3200)" PVETMPL_TAGS)"
     # ... a VMID rule after more than 4 KiB of others (the old list cut) ...
-    printf 'hook_refuse_vmids = {%s"777"}\n' "$(for i in $(seq 1000 1800); do printf '"%d", ' "$i"; done)" \
+    printf 'hook_refuse_vmids = {%s"777"}\n' "$(for i in $(seq 1000 2200); do printf '"%d", ' "$i"; done)" \
         >>"$T/hook.conf"
-    [ "$(wc -c <"$T/hook.conf")" -gt 5000 ]
+    [ "$(wc -c <"$T/hook.conf")" -gt 8000 ]
     expect_rc 1 "$HOOK" 777 pre-start
     assert_grep "it matches hook_refuse_vmids '777'" "$T/err"
     # ... and a VM config larger than pmxcfs holds (1 MiB; the old cut was
