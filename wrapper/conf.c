@@ -250,7 +250,7 @@ static int prescan(char *t, const char *label, struct err *e)
     enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
     unsigned line = 1, opened = 1, dollar = 0;
     bool in_word = false;
-    bool bom = memcmp(t, "\xEF\xBB\xBF", 3) == 0;
+    bool bom = strncmp(t, "\xEF\xBB\xBF", 3) == 0; /* stops at a shorter text's NUL */
     for (char *p = t; *p; p++) {
         char c = p[0], n = p[1];
         switch (st) {
