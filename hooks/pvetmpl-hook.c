@@ -6,26 +6,33 @@
  * documented pre-start policy (hook_refuse_vmids / hook_refuse_tags, off by
  * default), which refuses the start with exit 1.
  *
- * It never runs qm (the lock is held: qm would block for 10 s and fail), and
- * it allocates nothing: fixed buffers, a small scanner for the few config keys
- * it needs instead of the full libconfuse schema.
+ * It never runs qm (the lock is held: qm would block for 10 s and fail). It
+ * reads pvetmpl.conf with the wrapper's own reader (conf_load_file, through
+ * conf_hook_load), so the admin's file means one thing to both; that costs a
+ * few small allocations, which is fine for a process that lives a moment.
  *
- * Config lookup (the first that applies; nothing is merged):
- *   1. $PVETMPL_CONFIG, when set and not empty. qemu-server's run_command
- *      only adds LC_ALL and LVM_SUPPRESS_FD_WARNINGS (the CLI also sets
- *      PATH); everything else is inherited, so a value exported in the shell
- *      of an admin who runs `qm start` reaches the hook too;
- *   2. "<hook path>.conf" next to the hook, when that file exists, e.g.
- *      /var/lib/vz/snippets/pvetmpl-hook.conf: a per-storage override that
- *      also works on a shared snippets storage. Ignored (with a warning) unless
- *      it is root-owned and not group/world-writable: the snippets directory
- *      of a storage may be writable by others, and this file decides whether
- *      VMs start;
- *   3. the compiled-in default /etc/pvetmpl/pvetmpl.conf.
- * A missing file means the defaults (pve_dir /etc/pve, no policy). Keys read:
- * pve_dir, node, hook_refuse_vmids, hook_refuse_tags. A config or rule that
- * does not parse never stops a VM, but is never silent either: a warning on
- * stderr, PVETMPL_CONFIG_ERROR in the entry and PRIORITY 4.
+ * Config lookup (conf_hook_load, shared with `pvetmpl hook status`): the
+ * first that applies, nothing merged, never the environment (an exported
+ * PVETMPL_CONFIG in the shell of an admin who runs `qm start` would reach us:
+ * qemu-server's run_command passes the environment on):
+ *   1. "<hook path>.conf" next to the hook, e.g.
+ *      /var/lib/vz/snippets/pvetmpl-hook.conf, when it exists: a per-storage
+ *      override that also works on a shared snippets storage. Passed over
+ *      (with a warning) unless it is a regular file, root-owned and writable
+ *      by root only: it decides whether VMs start;
+ *   2. the compiled-in default /etc/pvetmpl/pvetmpl.conf.
+ * A missing default file means the defaults (pve_dir /etc/pve, no policy).
+ * A config that cannot be used (it does not parse, a bad value, unsafe
+ * ownership) is never silent: a warning on stderr, PVETMPL_CONFIG_ERROR in
+ * the entry and PRIORITY 4. When its text evidently configures a refusal
+ * policy (a hook_refuse key outside comments), every pre-start is refused
+ * (fail closed): the admin asked for a policy we cannot read. Otherwise the
+ * defaults apply.
+ *
+ * Nothing is cut silently: the VM's config is read whole up to pmxcfs's own
+ * file size limit. Past it, with a tag policy configured, the start is
+ * refused (the tag could be in the part not read); without one, the entry
+ * says the config was cut.
  *
  * Proxmox waits for the hook without a timeout while holding the VM's config
  * lock, so nothing here may block forever: files are opened O_NONBLOCK and
@@ -33,12 +40,12 @@
  * HOOK_TIMEOUT_SEC seconds covers the rest (a stalled journald whose socket
  * queue is full blocks sd_journal_sendv). When it fires, the hook exits 0 -
  * or 1 once the policy has decided to refuse: a timeout never turns a
- * refusal into a start. */
-#include <ctype.h>
+ * refusal into a start. SIGPIPE is ignored (a warning into a closed pipe must
+ * not kill a pre-start), and fds 0-2 are opened onto /dev/null when closed,
+ * so no file we open takes their place and receives our warnings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,42 +53,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "fileread.h"
 #include "journal.h"
+#include "validate.h"
 
-#ifndef PVETMPL_SYSCONFDIR
-#define PVETMPL_SYSCONFDIR "/etc"
-#endif
-#define HOOK_DEFAULT_CONFIG PVETMPL_SYSCONFDIR "/pvetmpl/pvetmpl.conf"
-
-#define LIST_MAX 4096
 /* Seconds before the hook gives up on whatever blocks it (see above). Long
  * enough for a busy journald, short enough not to hold the VM's lock. */
 #define HOOK_TIMEOUT_SEC 5
-
-struct hconf {
-    char path[PATH_MAX]; /* the file read, "" when none */
-    char pve_dir[1024];
-    char node[256];
-    char vmids[LIST_MAX]; /* NUL-separated items, ends with an empty item */
-    size_t vmids_len;
-    char tags[LIST_MAX];
-    size_t tags_len;
-    char error[900]; /* PVETMPL_CONFIG_ERROR: what was ignored, "" when all was fine */
-};
+/* pmxcfs refuses to hold a file larger than MEMDB_MAX_FILE_SIZE, 1 MiB
+ * (pve-cluster src/pmxcfs/memdb.h): no VM config Proxmox wrote is longer. */
+#define VM_CONFIG_MAX (1024 * 1024)
+#define FIELDS_MAX 20
 
 struct vminfo {
-    char path[PATH_MAX]; /* the config file read, "" when none */
-    char name[256];
-    char tags[1024];
+    char *path;           /* the config file read, NULL when none */
+    char *name;           /* NULL when none */
+    char *tags;           /* NULL when none */
     uint32_t source_vmid; /* linked-clone base from the disk volids, 0 = unknown */
+    bool whole;           /* read, and not cut */
+    bool cut;             /* read, but only up to VM_CONFIG_MAX */
+    char *error;          /* why it was not read whole */
 };
-
-/* Static, not on the stack or heap: read once per call, never freed. */
-static char filebuf[64 * 1024];
 
 /* Set once the pre-start policy has decided to refuse: the alarm then exits 1. */
 static volatile sig_atomic_t refusing;
@@ -95,6 +91,21 @@ static void on_alarm(int sig)
     _exit(refusing ? 1 : 0);
 }
 
+/* A closed fd 0-2 would be taken by the next open(): the VM config could
+ * end up receiving our warnings. */
+static void open_std_fds(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (n >= 0 && n != fd) {
+                dup2(n, fd);
+                close(n);
+            }
+        }
+    }
+}
+
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
 {
@@ -106,309 +117,18 @@ static void warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Reads at most sizeof(filebuf)-1 bytes of path, which must be a regular file
- * (a FIFO or device could block us forever); its stat goes into st when not
- * NULL. Returns the length or -errno (-EINVAL: not a regular file). */
-static ssize_t read_file(const char *path, struct stat *st)
+/* asprintf that yields NULL on failure (then the text is left out). */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        return -errno;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0) {
-        int r = -errno;
-        close(fd);
-        return r;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return -EINVAL;
-    }
-    if (st) {
-        *st = sb;
-    }
-    size_t n = 0;
-    while (n < sizeof(filebuf) - 1) {
-        ssize_t k = read(fd, filebuf + n, sizeof(filebuf) - 1 - n);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k < 0) {
-            int r = -errno;
-            close(fd);
-            return r;
-        }
-        if (k == 0) {
-            break;
-        }
-        n += (size_t)k;
-    }
-    close(fd);
-    filebuf[n] = '\0';
-    return (ssize_t)n;
-}
-
-static const char *read_error(ssize_t r)
-{
-    return r == -EINVAL ? "not a regular file" : strerror((int)-r);
-}
-
-/* Appends one problem to h->error ("; "-separated) and says it on stderr. */
-static void conf_error(struct hconf *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void conf_error(struct hconf *h, const char *fmt, ...)
-{
-    char m[400];
+    char *s = NULL;
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof(m), fmt, ap);
+    va_start(ap, f);
+    if (vasprintf(&s, f, ap) < 0) {
+        s = NULL;
+    }
     va_end(ap);
-    warn("%s", m);
-    size_t l = strlen(h->error);
-    snprintf(h->error + l, sizeof(h->error) - l, "%s%s", l ? "; " : "", m);
-}
-
-/* ---- the config scanner ----------------------------------------------
- * libconfuse syntax, just enough of it: `key = value`, `key = {a, b}`,
- * `key += {...}`, "..." strings with backslash escapes, '...' strings, bare
- * words, # and // and C comments; sections (`name [title] { ... }`) are
- * skipped. */
-
-enum tok { T_EOF, T_WORD, T_STR, T_EQ, T_PLUSEQ, T_LBRACE, T_RBRACE, T_COMMA, T_BAD };
-
-struct scan {
-    const char *p;
-    char val[PATH_MAX];
-};
-
-static enum tok next_tok(struct scan *s)
-{
-    for (;;) {
-        while (isspace((unsigned char)*s->p)) {
-            s->p++;
-        }
-        if (*s->p == '#' || (s->p[0] == '/' && s->p[1] == '/')) {
-            while (*s->p && *s->p != '\n') {
-                s->p++;
-            }
-            continue;
-        }
-        if (s->p[0] == '/' && s->p[1] == '*') {
-            const char *e = strstr(s->p + 2, "*/");
-            if (!e) {
-                return T_BAD;
-            }
-            s->p = e + 2;
-            continue;
-        }
-        break;
-    }
-    char c = *s->p;
-    size_t n = 0;
-    switch (c) {
-    case '\0':
-        return T_EOF;
-    case '=':
-        s->p++;
-        return T_EQ;
-    case '{':
-        s->p++;
-        return T_LBRACE;
-    case '}':
-        s->p++;
-        return T_RBRACE;
-    case ',':
-        s->p++;
-        return T_COMMA;
-    case '+':
-        if (s->p[1] == '=') {
-            s->p += 2;
-            return T_PLUSEQ;
-        }
-        break;
-    case '"':
-    case '\'':
-        s->p++;
-        while (*s->p && *s->p != c) {
-            char ch = *s->p++;
-            if (c == '"' && ch == '\\' && *s->p) {
-                ch = *s->p++;
-                ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch;
-            }
-            if (n + 1 < sizeof(s->val)) {
-                s->val[n++] = ch;
-            }
-        }
-        if (*s->p != c) {
-            return T_BAD;
-        }
-        s->p++;
-        s->val[n] = '\0';
-        return T_STR;
-    default:
-        break;
-    }
-    while (*s->p && !isspace((unsigned char)*s->p) && !strchr("={},\"'#", *s->p)) {
-        if (n + 1 < sizeof(s->val)) {
-            s->val[n++] = *s->p;
-        }
-        s->p++;
-    }
-    s->val[n] = '\0';
-    return n ? T_WORD : T_BAD;
-}
-
-static void list_add(char *buf, size_t *len, const char *item)
-{
-    size_t l = strlen(item);
-    if (*len + l + 2 <= LIST_MAX) {
-        memcpy(buf + *len, item, l + 1);
-        *len += l + 1;
-        buf[*len] = '\0';
-    }
-}
-
-/* Fills h from the text in filebuf. Returns 0, or -1 with the line in *line. */
-static int scan_config(struct hconf *h, unsigned *line)
-{
-    struct scan s = {.p = filebuf};
-    if (memcmp(filebuf, "\xEF\xBB\xBF", 3) == 0) {
-        /* Otherwise the first key would silently become "\xEF\xBB\xBF<key>". */
-        conf_error(h, "'%s' starts with a UTF-8 byte order mark; skipped it", h->path);
-        s.p += 3;
-    }
-    int depth = 0;
-    char key[64];
-    enum tok t;
-    while ((t = next_tok(&s)) != T_EOF) {
-        if (t == T_RBRACE && depth > 0) {
-            depth--;
-            continue;
-        }
-        if (t != T_WORD) {
-            goto bad;
-        }
-        snprintf(key, sizeof(key), "%.63s", s.val);
-        t = next_tok(&s);
-        if (t == T_LBRACE || t == T_WORD || t == T_STR) {
-            /* a section: "name {" or "name title {" */
-            if (t != T_LBRACE && next_tok(&s) != T_LBRACE) {
-                goto bad;
-            }
-            depth++;
-            continue;
-        }
-        if (t != T_EQ && t != T_PLUSEQ) {
-            goto bad;
-        }
-        bool append = t == T_PLUSEQ;
-        char *lbuf = NULL;
-        size_t *llen = NULL;
-        if (depth == 0 && strcmp(key, "hook_refuse_vmids") == 0) {
-            lbuf = h->vmids;
-            llen = &h->vmids_len;
-        } else if (depth == 0 && strcmp(key, "hook_refuse_tags") == 0) {
-            lbuf = h->tags;
-            llen = &h->tags_len;
-        } else if (depth == 0 && strncmp(key, "hook_refuse", 11) == 0) {
-            /* A misspelt policy key would otherwise switch the policy off. */
-            conf_error(h, "unknown key '%s' in '%s' ignored", key, h->path);
-        }
-        if (lbuf && !append) {
-            *llen = 0;
-            lbuf[0] = '\0';
-        }
-        t = next_tok(&s);
-        if (t == T_LBRACE) {
-            for (;;) {
-                t = next_tok(&s);
-                if (t == T_RBRACE) {
-                    break;
-                }
-                if (t != T_WORD && t != T_STR) {
-                    goto bad;
-                }
-                if (lbuf) {
-                    list_add(lbuf, llen, s.val);
-                }
-                t = next_tok(&s);
-                if (t == T_RBRACE) {
-                    break;
-                }
-                if (t != T_COMMA) {
-                    goto bad;
-                }
-            }
-            continue;
-        }
-        if (t != T_WORD && t != T_STR) {
-            goto bad;
-        }
-        if (depth != 0) {
-            continue;
-        }
-        if (lbuf) {
-            list_add(lbuf, llen, s.val);
-        } else if (strcmp(key, "pve_dir") == 0) {
-            snprintf(h->pve_dir, sizeof(h->pve_dir), "%.1023s", s.val);
-        } else if (strcmp(key, "node") == 0) {
-            snprintf(h->node, sizeof(h->node), "%.255s", s.val);
-        }
-    }
-    return 0;
-bad:
-    *line = 1;
-    for (const char *q = filebuf; q < s.p; q++) {
-        *line += *q == '\n';
-    }
-    return -1;
-}
-
-static void load_config(struct hconf *h, const char *self)
-{
-    snprintf(h->pve_dir, sizeof(h->pve_dir), "/etc/pve");
-    const char *path = getenv("PVETMPL_CONFIG");
-    bool must_exist = path && *path;
-    bool is_side = false;
-    char side[PATH_MAX];
-    if (!must_exist) {
-        path = HOOK_DEFAULT_CONFIG;
-        if (self[0] == '/' && snprintf(side, sizeof(side), "%s.conf", self) < (int)sizeof(side) &&
-            access(side, F_OK) == 0) {
-            path = side;
-            must_exist = is_side = true;
-        }
-    }
-    struct stat st;
-    ssize_t n = read_file(path, &st);
-    if (n >= 0 && is_side && (st.st_uid != 0 || (st.st_mode & 022))) {
-        /* Anyone who can write it could refuse starts or hide the policy. */
-        conf_error(h, "ignoring '%s': it is %s", path,
-                   st.st_uid != 0 ? "not owned by root" : "group- or world-writable");
-        path = HOOK_DEFAULT_CONFIG;
-        must_exist = false;
-        n = read_file(path, NULL);
-    }
-    if (n < 0) {
-        if (must_exist || n != -ENOENT) {
-            conf_error(h, "cannot read config '%s': %s, using the defaults", path, read_error(n));
-        }
-        return;
-    }
-    snprintf(h->path, sizeof(h->path), "%s", path);
-    unsigned line = 0;
-    if (scan_config(h, &line) < 0) {
-        /* A broken config must not stop VMs: no policy, default paths. */
-        char keep[PATH_MAX], err[sizeof(h->error)];
-        snprintf(keep, sizeof(keep), "%s", h->path);
-        snprintf(err, sizeof(err), "%s", h->error);
-        memset(h, 0, sizeof(*h));
-        snprintf(h->path, sizeof(h->path), "%s", keep);
-        snprintf(h->error, sizeof(h->error), "%s", err);
-        snprintf(h->pve_dir, sizeof(h->pve_dir), "/etc/pve");
-        conf_error(h, "cannot parse config '%s' at line %u, using the defaults (no policy)", path,
-                   line);
-    }
+    return s;
 }
 
 /* ---- the VM's config --------------------------------------------------- */
@@ -421,7 +141,7 @@ static bool is_drive_key(const char *k, size_t len)
         size_t pl = strlen(pfx[i]);
         if (len > pl && strncmp(k, pfx[i], pl) == 0) {
             size_t j = pl;
-            while (j < len && isdigit((unsigned char)k[j])) {
+            while (j < len && k[j] >= '0' && k[j] <= '9') {
                 j++;
             }
             if (j == len) {
@@ -432,140 +152,110 @@ static bool is_drive_key(const char *k, size_t len)
     return false;
 }
 
+/* The linked-clone base named by one drive value "volid[,opts]". */
+static uint32_t drive_base(const char *v, size_t vl, uint32_t vmid)
+{
+    size_t n = 0;
+    while (n < vl && v[n] != ',') {
+        n++;
+    }
+    char *opts = fmt(",%.*s,", (int)(vl - n), v + n);
+    char *vol = strndup(v, n);
+    uint32_t base = 0;
+    /* A CD-ROM's image is never a linked clone's base, whatever its name. */
+    if (opts && vol && !strstr(opts, ",media=cdrom,")) {
+        base = journal_base_vmid(vol, vmid);
+    }
+    free(opts);
+    free(vol);
+    return base;
+}
+
 /* Reads name, tags and the linked-clone base from the main section of
  * <pve_dir>/qemu-server/<vmid>.conf (the symlink a real node has) or
  * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf. */
-static int load_vm(const struct hconf *h, uint32_t vmid, struct vminfo *vm)
+static void load_vm(const struct conf *c, uint32_t vmid, struct vminfo *vm)
 {
-    char node[256];
-    snprintf(node, sizeof(node), "%s", h->node);
-    if (!node[0]) {
+    char node[256] = "";
+    char *text = NULL;
+    size_t len = 0;
+    bool cut = false;
+    if (c->node && c->node[0]) {
+        snprintf(node, sizeof(node), "%s", c->node);
+    } else {
         struct utsname u;
         if (uname(&u) == 0) {
             /* PVE's node name is the short host name. */
             snprintf(node, sizeof(node), "%.*s", (int)strcspn(u.nodename, "."), u.nodename);
         }
     }
-    snprintf(vm->path, sizeof(vm->path), "%.1023s/qemu-server/%" PRIu32 ".conf", h->pve_dir, vmid);
-    ssize_t n = read_file(vm->path, NULL);
-    if (n == -ENOENT && node[0]) {
-        snprintf(vm->path, sizeof(vm->path), "%.1023s/nodes/%.255s/qemu-server/%" PRIu32 ".conf",
-                 h->pve_dir, node, vmid);
-        n = read_file(vm->path, NULL);
+    vm->path = fmt("%s/qemu-server/%" PRIu32 ".conf", c->pve_dir, vmid);
+    int r = vm->path ? fileread_regular(vm->path, VM_CONFIG_MAX, &text, &len, &cut, NULL) : -ENOMEM;
+    if (r == -ENOENT && node[0]) {
+        free(vm->path);
+        vm->path = fmt("%s/nodes/%s/qemu-server/%" PRIu32 ".conf", c->pve_dir, node, vmid);
+        r = vm->path ? fileread_regular(vm->path, VM_CONFIG_MAX, &text, &len, &cut, NULL) : -ENOMEM;
     }
-    if (n < 0) {
-        return (int)n;
+    if (r < 0) {
+        vm->error =
+            fmt("cannot read the config of VM %" PRIu32 " ('%s'): %s", vmid,
+                vm->path ? vm->path : "?", r == -EINVAL ? "not a regular file" : strerror(-r));
+        return;
     }
-    for (char *l = filebuf; *l;) {
-        char *eol = strchr(l, '\n');
-        size_t len = eol ? (size_t)(eol - l) : strlen(l);
+    vm->whole = !cut;
+    vm->cut = cut;
+    if (cut) {
+        vm->error = fmt("the config of VM %" PRIu32 " ('%s') is larger than %d bytes, the most "
+                        "pmxcfs holds: read only its first %d bytes",
+                        vmid, vm->path, VM_CONFIG_MAX, VM_CONFIG_MAX);
+    }
+    const char *end = text + len;
+    for (const char *l = text; l < end;) {
+        const char *eol = memchr(l, '\n', (size_t)(end - l));
+        if (!eol && cut) {
+            break; /* the last line is the cut one: unknown */
+        }
+        size_t ll = eol ? (size_t)(eol - l) : (size_t)(end - l);
         if (l[0] == '[') {
             break; /* [PENDING], [special:...], snapshots: not the running config */
         }
-        char *colon = memchr(l, ':', len);
+        const char *colon = memchr(l, ':', ll);
         if (l[0] != '#' && colon) {
             size_t kl = (size_t)(colon - l);
-            char *v = colon + 1;
-            while (v < l + len && *v == ' ') {
+            const char *v = colon + 1;
+            while (v < l + ll && *v == ' ') {
                 v++;
             }
-            int vl = (int)(l + len - v);
+            size_t vl = (size_t)(l + ll - v);
             if (kl == 4 && strncmp(l, "name", 4) == 0) {
-                snprintf(vm->name, sizeof(vm->name), "%.*s", vl, v);
+                free(vm->name);
+                vm->name = strndup(v, vl);
             } else if (kl == 4 && strncmp(l, "tags", 4) == 0) {
-                snprintf(vm->tags, sizeof(vm->tags), "%.*s", vl, v);
+                free(vm->tags);
+                vm->tags = strndup(v, vl);
             } else if (!vm->source_vmid && is_drive_key(l, kl)) {
-                char vol[512], opts[512];
-                size_t vlen = strcspn(v, ",\n");
-                snprintf(vol, sizeof(vol), "%.*s", (int)vlen, v);
-                snprintf(opts, sizeof(opts), ",%.*s,", vl - (int)vlen, v + vlen);
-                /* A CD-ROM's image is never a linked clone's base, whatever its name. */
-                if (!strstr(opts, ",media=cdrom,")) {
-                    vm->source_vmid = journal_base_vmid(vol, vmid);
-                }
+                vm->source_vmid = drive_base(v, vl, vmid);
             }
         }
-        l = eol ? eol + 1 : l + len;
+        l = eol ? eol + 1 : end;
     }
-    return 0;
+    free(text);
 }
 
 /* ---- the pre-start policy ---------------------------------------------- */
 
-/* A VMID: 3 to 9 digits, no leading zero (pve-vmid). */
-static bool parse_vmid(const char *s, size_t len, uint32_t *ret)
-{
-    if (len < 3 || len > 9 || s[0] == '0') {
-        return false;
-    }
-    uint32_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char)s[i])) {
-            return false;
-        }
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    *ret = v;
-    return true;
-}
-
-/* A rule is "N" or "A-B" (A <= B); fills [*lo, *hi]. */
-static bool parse_vmid_rule(const char *rule, uint32_t *lo, uint32_t *hi)
-{
-    const char *dash = strchr(rule, '-');
-    if (!dash) {
-        return parse_vmid(rule, strlen(rule), lo) && (*hi = *lo, true);
-    }
-    return parse_vmid(rule, (size_t)(dash - rule), lo) &&
-           parse_vmid(dash + 1, strlen(dash + 1), hi) && *lo <= *hi;
-}
-
 static bool vmid_rule_matches(const char *rule, uint32_t vmid)
 {
     uint32_t a, b;
-    return parse_vmid_rule(rule, &a, &b) && a <= vmid && vmid <= b;
-}
-
-/* pve-tag: [a-z0-9_][a-z0-9_+.-]*, any case. */
-static bool valid_tag(const char *t)
-{
-    if (!*t || *t == '-' || *t == '+' || *t == '.') {
-        return false;
-    }
-    for (; *t; t++) {
-        if (!isalnum((unsigned char)*t) && !strchr("_+.-", *t)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A rule that cannot match anything would quietly switch that part of the
- * policy off: say so, so the entry and stderr show it. */
-static void check_rules(struct hconf *h)
-{
-    uint32_t a, b;
-    for (const char *r = h->vmids; *r; r += strlen(r) + 1) {
-        if (!parse_vmid_rule(r, &a, &b)) {
-            conf_error(h,
-                       "ignoring hook_refuse_vmids rule '%.64s' in '%s': not a VMID (3-9 "
-                       "digits, no leading zero) or a range LOW-HIGH",
-                       r, h->path);
-        }
-    }
-    for (const char *t = h->tags; *t; t += strlen(t) + 1) {
-        if (!valid_tag(t)) {
-            conf_error(h, "ignoring hook_refuse_tags rule '%.64s' in '%s': not a valid tag", t,
-                       h->path);
-        }
-    }
+    char msg[8];
+    return validate_vmid_range(rule, &a, &b, msg, sizeof(msg)) == 0 && a <= vmid && vmid <= b;
 }
 
 /* PVE splits tags on ';', ',' and spaces; comparison ignores case. */
 static bool has_tag(const char *tags, const char *want)
 {
     size_t wl = strlen(want);
-    for (const char *p = tags; *p;) {
+    for (const char *p = tags ? tags : ""; *p;) {
         size_t l = strcspn(p, ";, ");
         if (l == wl && l && strncasecmp(p, want, l) == 0) {
             return true;
@@ -576,48 +266,61 @@ static bool has_tag(const char *tags, const char *want)
     return false;
 }
 
-/* Writes the matching rule into why; returns true to refuse. */
-static bool policy_refuses(const struct hconf *h, uint32_t vmid, const struct vminfo *vm, char *why,
-                           size_t whylen)
+/* Why the start is refused (malloc'd), or NULL to let it go on. rule is set
+ * for a matching rule, so the message can name the file it came from. */
+static char *policy_refuses(const struct conf_hook *h, uint32_t vmid, const struct vminfo *vm,
+                            bool *rule)
 {
-    for (const char *r = h->vmids; *r; r += strlen(r) + 1) {
-        if (vmid_rule_matches(r, vmid)) {
-            snprintf(why, whylen, "hook_refuse_vmids '%.200s'", r);
-            return true;
+    *rule = false;
+    if (h->fail_closed) {
+        return fmt("fail-closed: config '%s' configures a refusal policy and cannot be used",
+                   h->path ? h->path : "(unknown)");
+    }
+    const struct strv *v = &h->conf.hook_refuse_vmids, *t = &h->conf.hook_refuse_tags;
+    for (size_t i = 0; i < v->n; i++) {
+        if (vmid_rule_matches(v->v[i], vmid)) {
+            *rule = true;
+            return fmt("hook_refuse_vmids '%s'", v->v[i]);
         }
     }
-    for (const char *t = h->tags; *t; t += strlen(t) + 1) {
-        if (has_tag(vm->tags, t)) {
-            snprintf(why, whylen, "hook_refuse_tags '%.200s'", t);
-            return true;
+    for (size_t i = 0; i < t->n; i++) {
+        if (has_tag(vm->tags, t->v[i])) {
+            *rule = true;
+            return fmt("hook_refuse_tags '%s'", t->v[i]);
         }
     }
-    return false;
+    if (t->n && !vm->whole) {
+        /* The tag could be in what was not read. */
+        return fmt("fail-closed: hook_refuse_tags is set and the config of VM %" PRIu32
+                   " cannot be read whole",
+                   vmid);
+    }
+    return NULL;
 }
 
 /* ---- the entry --------------------------------------------------------- */
 
 struct fields {
-    struct iovec iov[16];
-    char buf[16][1100];
+    struct iovec iov[FIELDS_MAX];
     int n;
 };
 
-static void add(struct fields *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct fields *f, const char *fmt, ...)
+static void add(struct fields *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct fields *f, const char *format, ...)
 {
-    if (f->n >= 16) {
+    char *s = NULL;
+    if (f->n >= FIELDS_MAX) {
         return;
     }
     va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(f->buf[f->n], sizeof(f->buf[f->n]), fmt, ap);
+    va_start(ap, format);
+    int k = vasprintf(&s, format, ap);
     va_end(ap);
     if (k < 0) {
         return;
     }
-    f->iov[f->n].iov_base = f->buf[f->n];
-    f->iov[f->n].iov_len = strlen(f->buf[f->n]);
+    f->iov[f->n].iov_base = s;
+    f->iov[f->n].iov_len = (size_t)k;
     f->n++;
 }
 
@@ -638,21 +341,38 @@ static void send_entry(struct fields *f, const char *what)
     }
 }
 
+/* The config problems in one line ("; "-separated), NULL when none. */
+static char *config_problems(const struct conf_hook *h)
+{
+    if (!h->error) {
+        return h->skipped ? fmt("%s", h->skipped) : NULL;
+    }
+    return fmt("%s%sconfig '%s' not used: %s; %s", h->skipped ? h->skipped : "",
+               h->skipped ? "; " : "", h->path, h->error,
+               h->fail_closed ? "it configures a refusal policy: every pre-start is refused"
+                              : "using the defaults (no policy)");
+}
+
 int main(int argc, char **argv)
 {
-    static struct fields f;
-    static struct hconf h;
-    static struct vminfo vm;
-    const char *self = argc > 0 && argv[0] ? argv[0] : "pvetmpl-hook";
-
-    /* First of all: nothing below may hold the VM's lock forever. */
+    /* Before anything opens a file (see the top). */
+    open_std_fds();
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+    /* Nothing below may hold the VM's lock forever. */
     struct sigaction sa = {.sa_handler = on_alarm};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
     alarm(HOOK_TIMEOUT_SEC);
 
+    static struct fields f;
+    static struct conf_hook h;
+    static struct vminfo vm;
+    const char *self = argc > 0 && argv[0] ? argv[0] : "pvetmpl-hook";
+    char msg[8];
     uint32_t vmid = 0;
-    bool vmid_ok = argc >= 2 && parse_vmid(argv[1], strlen(argv[1]), &vmid);
+    bool vmid_ok = argc >= 2 && validate_vmid(argv[1], &vmid, msg, sizeof(msg)) == 0;
     enum journal_phase ph = argc >= 3 ? journal_phase_from_string(argv[2]) : _JOURNAL_PHASE_INVALID;
 
     if (argc != 3 || !vmid_ok || ph == _JOURNAL_PHASE_INVALID) {
@@ -681,57 +401,78 @@ int main(int argc, char **argv)
     }
 
     const char *phase = journal_phase_to_string(ph);
-    load_config(&h, self);
-    check_rules(&h);
-    int r = load_vm(&h, vmid, &vm);
-    if (r < 0) {
-        warn("cannot read the config of VM %" PRIu32 " ('%s'): %s, logging without it", vmid,
-             vm.path, read_error(r));
+    struct err e;
+    char *problems;
+    if (conf_hook_load(self, &h, &e) < 0) {
+        /* No memory to read the policy with: it cannot be known. */
+        h.fail_closed = true;
+        h.path = NULL;
+        problems = fmt("cannot load the config: %s", e.detail);
+    } else {
+        problems = config_problems(&h);
+    }
+    if (problems) {
+        warn("%s", problems);
+    }
+    if (h.conf.pve_dir) {
+        load_vm(&h.conf, vmid, &vm);
+    }
+    if (vm.error) {
+        warn("%s%s", vm.error, vm.cut ? "" : ", logging without it");
     }
     const char *from = getenv("PVE_MIGRATED_FROM");
+    const char *cpath = h.path ? h.path : "(none)";
 
-    char why[256];
-    if (ph == JOURNAL_PHASE_PRE_START && policy_refuses(&h, vmid, &vm, why, sizeof(why))) {
+    bool rule = false;
+    char *why = ph == JOURNAL_PHASE_PRE_START ? policy_refuses(&h, vmid, &vm, &rule) : NULL;
+    if (why) {
         refusing = 1;
-        warn("refusing to start VM %" PRIu32 ": it matches %s in '%s'", vmid, why,
-             h.path[0] ? h.path : "(no config)");
+        if (rule) {
+            warn("refusing to start VM %" PRIu32 ": it matches %s in '%s'", vmid, why, cpath);
+        } else {
+            warn("refusing to start VM %" PRIu32 ": %s", vmid, why);
+        }
         add_common(&f, JOURNAL_MSG_HOOK_REFUSED, -1);
-        add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s start refused by %s", vmid, vm.name[0] ? " '" : "",
-            vm.name, vm.name[0] ? "'" : "", why);
+        add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s start refused by %s", vmid, vm.name ? " '" : "",
+            vm.name ? vm.name : "", vm.name ? "'" : "", why);
         add(&f, "PVETMPL_POLICY=%s", why);
     } else {
-        char mig[300] = "";
-        if (from && *from) {
-            snprintf(mig, sizeof(mig), " (migrated from %.255s)", from);
-        }
+        char *mig = from && *from ? fmt(" (migrated from %s)", from) : NULL;
         /* A config problem may have switched the policy off: make it stand out. */
-        add_common(&f, journal_phase_msg(ph), h.error[0] ? 4 : -1);
-        add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s %s%s", vmid, vm.name[0] ? " '" : "", vm.name,
-            vm.name[0] ? "'" : "", phase, mig);
-        why[0] = '\0';
+        add_common(&f, journal_phase_msg(ph), problems || vm.cut ? 4 : -1);
+        add(&f, "MESSAGE=VM %" PRIu32 "%s%s%s %s%s", vmid, vm.name ? " '" : "",
+            vm.name ? vm.name : "", vm.name ? "'" : "", phase, mig ? mig : "");
+        free(mig);
     }
     add(&f, "PVETMPL_VMID=%" PRIu32, vmid);
     add(&f, "PVETMPL_PHASE=%s", phase);
     if (from && *from) {
-        add(&f, "PVETMPL_MIGRATED_FROM=%.255s", from);
+        add(&f, "PVETMPL_MIGRATED_FROM=%s", from);
     }
-    if (vm.name[0]) {
+    if (vm.name) {
         add(&f, "PVETMPL_NAME=%s", vm.name);
     }
-    if (vm.tags[0]) {
+    if (vm.tags && vm.tags[0]) {
         add(&f, "PVETMPL_TAGS=%s", vm.tags);
     }
     if (vm.source_vmid) {
         add(&f, "PVETMPL_SOURCE_VMID=%" PRIu32, vm.source_vmid);
     }
-    if ((why[0] || h.error[0]) && h.path[0]) {
+    if ((why || problems) && h.path) {
         add(&f, "PVETMPL_CONFIG=%s", h.path);
     }
-    if (h.error[0]) {
-        add(&f, "PVETMPL_CONFIG_ERROR=%s", h.error);
+    if (problems) {
+        add(&f, "PVETMPL_CONFIG_ERROR=%s", problems);
+    }
+    if (vm.cut) {
+        add(&f, "PVETMPL_VM_CONFIG_ERROR=%s", vm.error);
     }
     char what[64];
     snprintf(what, sizeof(what), "VM %" PRIu32 " %s", vmid, phase);
     send_entry(&f, what);
-    return why[0] ? 1 : 0;
+    int rc = why ? 1 : 0;
+    /* Freed so that leak checkers (make sanitize) see none. */
+    free(why);
+    free(problems);
+    return rc;
 }

@@ -5,7 +5,8 @@
  * <hook_name>` names (atomically, mode 0755, untouched when identical), then
  * `qm set VMID --hookscript <volid>` for each VM that does not have it yet.
  * remove: `qm set VMID --delete hookscript`, only when it is ours.
- * status: which hookscript each VM has, and whether the file is our binary.
+ * status: which hookscript each VM has, whether the file is our binary, and
+ * the config that hook uses with its policy (conf_hook_load, the hook's own).
  * Every change writes journal audit events (actions "hook-file",
  * "hook-install", "hook-remove"). */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conf.h"
 #include "hookreg.h"
 #include "qmargv.h"
 #include "journal.h"
@@ -47,7 +49,8 @@ static void warn_journal(struct ctx *c, const struct err *je)
 /* Reads a whole file (at most HOOK_BINARY_MAX). Returns 0, or -errno. */
 static int read_all(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO at the path must not hang us before fstat. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         return -errno;
     }
@@ -411,6 +414,14 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
     }
     warn_node_local(c, storage, type);
     r = read_all(p->path, &cur, &cur_len, &st);
+    if (r == -EINVAL) {
+        /* Not ours to replace: someone put it there on purpose or by mistake. */
+        free(bin);
+        return err_set(e, ERR_PRECONDITION,
+                       "'%s' exists and is not a regular file (a FIFO, device or directory): "
+                       "remove it, then install again",
+                       p->path);
+    }
     /* Identical bytes are not enough: its owner could change it at any time
      * into something Proxmox runs as root. */
     bool same = r == 0 && cur_len == bin_len && memcmp(cur, bin, bin_len) == 0 &&
@@ -601,6 +612,49 @@ static const char *file_state(struct ctx *c, const char *volid, char *path, size
     return s;
 }
 
+/* A list as a JSON array of strings. */
+static struct json_object *strv_json(const struct strv *sv)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; a && i < sv->n; i++) {
+        json_object_array_add(a, json_object_new_string(sv->v[i]));
+    }
+    return a;
+}
+
+/* The hook's config problems and policy under its status line. */
+static void print_policy(const struct conf_hook *hc)
+{
+    if (hc->skipped) {
+        printf("  %s\n", hc->skipped);
+    }
+    if (hc->error) {
+        printf("  config error: %s\n", hc->error);
+    }
+    if (hc->fail_closed) {
+        printf("  policy: refuse every start (the config configures a policy and cannot be "
+               "used)\n");
+        return;
+    }
+    const struct strv *lists[] = {&hc->conf.hook_refuse_vmids, &hc->conf.hook_refuse_tags};
+    static const char *const names[] = {"hook_refuse_vmids", "hook_refuse_tags"};
+    bool any = false;
+    for (size_t l = 0; l < 2; l++) {
+        if (!lists[l]->n) {
+            continue;
+        }
+        any = true;
+        printf("  policy: %s =", names[l]);
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            printf(" %s", lists[l]->v[i]);
+        }
+        printf("\n");
+    }
+    if (!any) {
+        printf("  policy: none\n");
+    }
+}
+
 static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, struct err *e)
 {
     char cur[512], path[PATH_MAX] = "";
@@ -614,20 +668,18 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
                         : !ours                   ? "foreign"
                         : strcmp(fs, "same") == 0 ? "installed"
                                                   : "outdated";
-    /* The hook's side config decides whether VMs start: show it, and
-     * whether the hook would ignore it (same rule as the hook's). */
-    char side[PATH_MAX + 8] = "", side_note[64] = "";
-    struct stat sst;
-    if (ours && path[0] && snprintf(side, sizeof(side), "%s.conf", path) < (int)sizeof(side) &&
-        stat(side, &sst) == 0) {
-        snprintf(side_note, sizeof(side_note), "%s",
-                 !S_ISREG(sst.st_mode) ? "ignored: not a regular file"
-                 : sst.st_uid != 0     ? "ignored: not owned by root"
-                 : (sst.st_mode & 022) ? "ignored: group- or world-writable"
-                                       : "used");
-    } else {
-        side[0] = '\0';
+    /* The config the hook at that path applies, by the hook's own lookup
+     * and reader: what decides whether VMs start. */
+    struct conf_hook hc = {0};
+    bool show = ours && path[0];
+    if (show && conf_hook_load(path, &hc, e) < 0) {
+        return -1;
     }
+    const char *cstate = !show            ? NULL
+                         : hc.fail_closed ? "unusable: every pre-start is refused"
+                         : hc.error       ? "unusable: defaults, no policy"
+                         : hc.found       ? "used"
+                                          : "missing: defaults, no policy";
     struct json_object *o = vm_obj(vmid, has ? cur : NULL, state);
     if (o) {
         json_object_object_add(o, "ours", json_object_new_boolean(ours));
@@ -637,19 +689,34 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
         if (path[0]) {
             json_object_object_add(o, "path", json_object_new_string(path));
         }
-        if (side[0]) {
-            json_object_object_add(o, "config", json_object_new_string(side));
-            json_object_object_add(o, "config_state", json_object_new_string(side_note));
+        if (show) {
+            json_object_object_add(o, "config", json_object_new_string(hc.path));
+            json_object_object_add(o, "config_state", json_object_new_string(cstate));
+            if (hc.skipped) {
+                json_object_object_add(o, "config_skipped", json_object_new_string(hc.skipped));
+            }
+            if (hc.error) {
+                json_object_object_add(o, "config_error", json_object_new_string(hc.error));
+            }
+            struct json_object *po = json_object_new_object();
+            json_object_object_add(po, "refuse_all", json_object_new_boolean(hc.fail_closed));
+            json_object_object_add(po, "refuse_vmids", strv_json(&hc.conf.hook_refuse_vmids));
+            json_object_object_add(po, "refuse_tags", strv_json(&hc.conf.hook_refuse_tags));
+            json_object_object_add(o, "policy", po);
         }
         json_object_array_add(vms, o);
     }
     if (!c->json && !c->quiet) {
         printf("%-10" PRIu32 " %-10s %-40s %s", vmid, state, has ? cur : "-", fs ? fs : "-");
-        if (side[0]) {
-            printf("  config %s (%s)", side, side_note);
+        if (show) {
+            printf("  config %s (%s)", hc.path, cstate);
         }
         printf("\n");
+        if (show) {
+            print_policy(&hc);
+        }
     }
+    conf_hook_release(&hc);
     return 0;
 }
 
@@ -670,7 +737,8 @@ static const char *const help_hook =
     "           left alone when identical) and set it as each VM's hookscript\n"
     "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
     "  status   whether each VM has the hook, which volume, whether the file is\n"
-    "           the same binary as hook_binary, and its side config <file>.conf\n"
+    "           the same binary as hook_binary, and the config file that hook uses\n"
+    "           (<file>.conf beside it, else the default) with its start policy\n"
     "\n"
     "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileread.h"
 #include "validate.h"
 
 extern char **environ;
@@ -25,6 +26,9 @@ extern char **environ;
 /* Larger than any sane config; the limit keeps a wrong path from making us
  * read a huge file. */
 #define CONF_MAX_SIZE (1024 * 1024)
+/* mentions_policy reads this much of a config that did not load: beyond
+ * it, a file is taken to configure a policy. */
+#define CONF_POLICY_SCAN_MAX (16 * 1024 * 1024)
 /* Counts stay within an int, which is what callers compare them with. */
 #define CONF_COUNT_MAX INT_MAX
 /* slot.c holds one lock file open per copy slot and stops at 64: say so
@@ -234,15 +238,19 @@ static int copy_out(cfg_t *cfg, struct conf *c)
  *    something the admin did not write. (parse() also hides the
  *    environment, in case the scan and the lexer ever disagree.)
  * Unterminated strings and comments are reported here too: the lexer ends
- * on them silently and stays in its string state for the next parse.
+ * on them silently and stays in its string state for the next parse, and so
+ * is a UTF-8 byte order mark, which would become part of the first key.
+ * The scan always runs to the end, so every comment is blanked even after an
+ * error (conf_hook_load looks for policy keys in what is left).
  * The rules mirror libconfuse's lexer.l: '#' starts a comment anywhere
  * outside quotes, '//' and '/' '*' only where no unquoted word is under way;
  * in either kind of string a backslash takes the next character along. */
 static int prescan(char *t, const char *label, struct err *e)
 {
     enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
-    unsigned line = 1, opened = 1;
+    unsigned line = 1, opened = 1, dollar = 0;
     bool in_word = false;
+    bool bom = strncmp(t, "\xEF\xBB\xBF", 3) == 0; /* stops at a shorter text's NUL */
     for (char *p = t; *p; p++) {
         char c = p[0], n = p[1];
         switch (st) {
@@ -258,8 +266,8 @@ static int prescan(char *t, const char *label, struct err *e)
                     *++p = ' ';
                 }
                 continue;
-            } else if (c == '$' && n == '{') {
-                goto dollar;
+            } else if (c == '$' && n == '{' && !dollar) {
+                dollar = line;
             }
             in_word = !strchr(" #\"'\t\n\r={}()+,*", c);
             break;
@@ -271,8 +279,8 @@ static int prescan(char *t, const char *label, struct err *e)
             } else if (c == (st == DQ ? '"' : '\'')) {
                 st = NORMAL;
                 in_word = false;
-            } else if (st == DQ && c == '$' && n == '{') {
-                goto dollar;
+            } else if (st == DQ && c == '$' && n == '{' && !dollar) {
+                dollar = line;
             }
             break;
         case LINE_COMMENT:
@@ -296,6 +304,17 @@ static int prescan(char *t, const char *label, struct err *e)
         }
         line += c == '\n';
     }
+    if (bom) {
+        return err_set(e, ERR_CONFIG,
+                       "%s:1: starts with a UTF-8 byte order mark: save the file without one",
+                       label);
+    }
+    if (dollar) {
+        return err_set(e, ERR_CONFIG,
+                       "%s:%u: '${' is not allowed here: environment variables are not expanded "
+                       "(put a literal '${' in single quotes)",
+                       label, dollar);
+    }
     if (st == DQ || st == SQ) {
         return err_set(e, ERR_CONFIG, "%s:%u: unterminated string", label, opened);
     }
@@ -303,11 +322,6 @@ static int prescan(char *t, const char *label, struct err *e)
         return err_set(e, ERR_CONFIG, "%s:%u: unterminated comment", label, opened);
     }
     return 0;
-dollar:
-    return err_set(e, ERR_CONFIG,
-                   "%s:%u: '${' is not allowed here: environment variables are not expanded "
-                   "(put a literal '${' in single quotes)",
-                   label, line);
 }
 
 /* Parses with an empty environment, then puts the pointer back untouched,
@@ -387,8 +401,10 @@ int conf_load_string(const char *text, struct conf *ret, struct err *e)
     return r;
 }
 
-/* The file names programs root will run: it must not be someone else's or
- * writable by everyone. */
+/* The file names programs root runs and decides which VMs start: it must be
+ * root's (or ours, when we are not root: then root runs nothing from it) and
+ * writable by its owner only. The one rule for the wrapper's and the hook's
+ * config files. */
 static int check_file(const char *path, const struct stat *st, struct err *e)
 {
     if (!S_ISREG(st->st_mode)) {
@@ -398,46 +414,10 @@ static int check_file(const char *path, const struct stat *st, struct err *e)
         return err_set(e, ERR_CONFIG, "'%s' is owned by uid %u, not by root or us: refusing it",
                        path, (unsigned)st->st_uid);
     }
-    if (st->st_mode & S_IWOTH) {
-        return err_set(e, ERR_CONFIG, "'%s' is writable by everyone: refusing it", path);
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        return err_set(e, ERR_CONFIG, "'%s' is writable by %s: refusing it", path,
+                       st->st_mode & S_IWOTH ? "everyone" : "its group");
     }
-    return 0;
-}
-
-/* Reads all of fd, NUL-terminated, refusing more than CONF_MAX_SIZE bytes
- * and NUL bytes (the lexer would stop at one without a word). */
-static int read_all(int fd, const char *path, char **ret, struct err *e)
-{
-    size_t len = 0;
-    char *buf = malloc(CONF_MAX_SIZE + 2);
-    if (!buf) {
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    for (;;) {
-        ssize_t k = read(fd, buf + len, CONF_MAX_SIZE + 1 - len);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k < 0) {
-            int saved = errno;
-            free(buf);
-            return err_set(e, ERR_CONFIG, "cannot read '%s': %s", path, strerror(saved));
-        }
-        if (k == 0) {
-            break;
-        }
-        len += (size_t)k;
-        if (len > CONF_MAX_SIZE) {
-            free(buf);
-            return err_set(e, ERR_CONFIG, "'%s' is larger than %d bytes", path, CONF_MAX_SIZE);
-        }
-    }
-    buf[len] = '\0';
-    if (strlen(buf) != len) {
-        free(buf);
-        return err_set(e, ERR_CONFIG, "'%s' contains a NUL byte", path);
-    }
-    *ret = buf;
     return 0;
 }
 
@@ -445,24 +425,117 @@ int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct e
 {
     struct stat st;
     char *text = NULL;
-    /* O_NONBLOCK: opening a FIFO by mistake must not hang before fstat. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT && !must_exist) {
-            char empty[] = "";
-            return load(empty, path, ret, e);
-        }
-        return err_set(e, ERR_CONFIG, "cannot open '%s': %s", path, strerror(errno));
+    size_t len = 0;
+    bool cut = false;
+    int r = fileread_regular(path, CONF_MAX_SIZE, &text, &len, &cut, &st);
+    if (r == -ENOENT && !must_exist) {
+        char empty[] = "";
+        return load(empty, path, ret, e);
     }
-    int r = -1;
-    if (fstat(fd, &st) < 0) {
-        err_set(e, ERR_CONFIG, "cannot stat '%s': %s", path, strerror(errno));
-    } else if (check_file(path, &st, e) == 0 && read_all(fd, path, &text, e) == 0) {
+    if (r == -EINVAL) {
+        return err_set(e, ERR_CONFIG, "'%s' is not a regular file", path);
+    }
+    if (r < 0) {
+        return err_set(e, ERR_CONFIG, "cannot open '%s': %s", path, strerror(-r));
+    }
+    if (check_file(path, &st, e) < 0) {
+        r = -1;
+    } else if (cut) {
+        r = err_set(e, ERR_CONFIG, "'%s' is larger than %d bytes", path, CONF_MAX_SIZE);
+    } else if (strlen(text) != len) {
+        /* The lexer would stop at it without a word. */
+        r = err_set(e, ERR_CONFIG, "'%s' contains a NUL byte", path);
+    } else {
         r = load(text, path, ret, e);
     }
     free(text);
-    close(fd);
     return r;
+}
+
+/* ---- the hook's config ---- */
+
+/* Whether the text of path evidently configures a refusal policy: a
+ * hook_refuse key in any case outside comments (blanked by prescan, which runs to the
+ * end whatever it finds). A file too large to read whole counts as one: what
+ * it says cannot be told. */
+static bool mentions_policy(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bool cut = false;
+    struct err ignore;
+    if (fileread_regular(path, CONF_POLICY_SCAN_MAX, &text, &len, &cut, NULL) < 0) {
+        return false; /* nothing readable, nothing evident */
+    }
+    for (size_t i = 0; i < len; i++) {
+        text[i] = text[i] ? text[i] : ' ';
+    }
+    (void)prescan(text, path, &ignore);
+    bool found = cut || strcasestr(text, "hook_refuse") != NULL;
+    free(text);
+    return found;
+}
+
+int conf_hook_load(const char *hook_path, struct conf_hook *ret, struct err *e)
+{
+    struct conf_hook h = {0};
+    struct err le = {ERR_OK, ""};
+    struct stat st;
+    bool must_exist = false;
+    /* The side file counts only by its absolute path: Proxmox runs the hook
+     * by the path of its snippets volume. */
+    if (hook_path && hook_path[0] == '/') {
+        if (asprintf(&h.path, "%s.conf", hook_path) < 0) {
+            h.path = NULL;
+            goto oom;
+        }
+        if (stat(h.path, &st) == 0 && check_file(h.path, &st, &le) == 0) {
+            must_exist = true;
+        } else if (errno != ENOENT || le.cls != ERR_OK) {
+            if (le.cls == ERR_OK) {
+                err_set(&le, ERR_CONFIG, "cannot stat '%s': %s", h.path, strerror(errno));
+            }
+            if (asprintf(&h.skipped, "side config ignored: %s; using '%s'", le.detail,
+                         CONF_DEFAULT_PATH) < 0) {
+                h.skipped = NULL;
+                goto oom;
+            }
+        }
+        if (!must_exist) {
+            free(h.path);
+            h.path = NULL;
+        }
+    }
+    if (!h.path && !(h.path = strdup(CONF_DEFAULT_PATH))) {
+        goto oom;
+    }
+    h.found = must_exist || access(h.path, F_OK) == 0 || errno != ENOENT;
+    if (conf_load_file(h.path, must_exist, &h.conf, &le) < 0) {
+        if (le.cls == ERR_INTERNAL || !(h.error = strdup(le.detail))) {
+            goto oom;
+        }
+        h.fail_closed = mentions_policy(h.path);
+        if (conf_load_string("", &h.conf, &le) < 0) {
+            goto oom;
+        }
+    }
+    *ret = h;
+    return 0;
+oom:
+    conf_hook_release(&h);
+    return err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+void conf_hook_release(struct conf_hook *h)
+{
+    if (!h) {
+        return;
+    }
+    conf_release(&h->conf);
+    free(h->path);
+    free(h->skipped);
+    free(h->error);
+    *h = (struct conf_hook){0};
 }
 
 void conf_release(struct conf *c)

@@ -33,15 +33,22 @@ count() {
     journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl-hook "$@" | wc -l
 }
 
-# A fake /etc/pve in $T/pve with VM configs in the real node's layout.
+# A copy of the hook as $HOOK in the test's dir: its config is the file
+# beside it, $HOOK.conf (the environment never names the hook's config).
+mkhook() {
+    HOOK=$T/hook
+    cp "$PVETMPL_HOOK" "$HOOK"
+}
+# A fake /etc/pve in $T/pve with VM configs in the real node's layout, and
+# $HOOK with a config pointing at it.
 mkpve() {
+    mkhook
     mkdir -p "$T/pve/nodes/pve/qemu-server"
     ln -s nodes/pve/qemu-server "$T/pve/qemu-server"
-    cat >"$T/pve.conf" <<EOF
+    cat >"$T/hook.conf" <<EOF
 pve_dir = "$T/pve"
 node = "pve"
 EOF
-    export PVETMPL_CONFIG=$T/pve.conf
 }
 addvm() { # VMID NAME TAGS [DISK]
     {
@@ -62,7 +69,7 @@ four_phases() {
     mkpve
     addvm 3100 web-3100 "prod;web" "local:9000/base-9000-disk-0.qcow2/3100/vm-3100-disk-0.qcow2"
     for ph in pre-start post-start pre-stop post-stop; do
-        expect_rc 0 "$PVETMPL_HOOK" 3100 "$ph"
+        expect_rc 0 "$HOOK" 3100 "$ph"
         assert_eq "" "$(cat "$T/err")" "stderr of $ph"
     done
     local ids=("$ID_PRE_START" "$ID_POST_START" "$ID_PRE_STOP" "$ID_POST_STOP") i=0
@@ -85,12 +92,12 @@ four_phases() {
 migrated_from() {
     mkpve
     addvm 3101 mig ""
-    PVE_MIGRATED_FROM=pve2 expect_rc 0 "$PVETMPL_HOOK" 3101 pre-start
+    PVE_MIGRATED_FROM=pve2 expect_rc 0 "$HOOK" 3101 pre-start
     j=$(jget PVETMPL_VMID=3101)
     assert_eq pve2 "$(jfield "$j" PVETMPL_MIGRATED_FROM)"
     assert_eq "VM 3101 'mig' pre-start (migrated from pve2)" "$(jfield "$j" MESSAGE)"
     # Proxmox sets it empty on a normal start: then the field is left out.
-    PVE_MIGRATED_FROM="" expect_rc 0 "$PVETMPL_HOOK" 3101 post-start
+    PVE_MIGRATED_FROM="" expect_rc 0 "$HOOK" 3101 post-start
     j=$(jget PVETMPL_VMID=3101 PVETMPL_PHASE=post-start)
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_MIGRATED_FROM)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_TAGS)"
@@ -100,7 +107,7 @@ migrated_from() {
 
 unknown_phase() {
     mkpve
-    expect_rc 0 "$PVETMPL_HOOK" 3102 pre-migrate
+    expect_rc 0 "$HOOK" 3102 pre-migrate
     assert_grep "unknown phase 'pre-migrate', ignoring" "$T/err"
     j=$(jget PVETMPL_VMID=3102)
     assert_eq $ID_INVALID "$(jfield "$j" MESSAGE_ID)"
@@ -111,14 +118,14 @@ unknown_phase() {
 
 bad_arguments() {
     mkpve
-    expect_rc 0 "$PVETMPL_HOOK"
+    expect_rc 0 "$HOOK"
     assert_grep "bad arguments: expected VMID PHASE, got 0" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" 3103 pre-start extra
+    expect_rc 0 "$HOOK" 3103 pre-start extra
     assert_grep "got 3 argument" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" 99 pre-start
+    expect_rc 0 "$HOOK" 99 pre-start
     assert_grep "invalid VMID '99'" "$T/err"
-    expect_rc 0 "$PVETMPL_HOOK" "" pre-start
-    expect_rc 0 "$PVETMPL_HOOK" "3103x" pre-start
+    expect_rc 0 "$HOOK" "" pre-start
+    expect_rc 0 "$HOOK" "3103x" pre-start
     j=$(jget MESSAGE_ID=$ID_INVALID PVETMPL_ERROR="invalid VMID '3103x'")
     assert_eq pre-start "$(jfield "$j" PVETMPL_PHASE)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_VMID)"
@@ -130,7 +137,7 @@ no_journal() {
     for ph in pre-start post-start pre-stop post-stop bogus; do
         # An empty /run/systemd: no journal socket at all.
         expect_rc 0 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
-            "$PVETMPL_HOOK" 3104 $ph
+            "$HOOK" 3104 $ph
         assert_grep "not recorded: journal socket '/run/systemd/journal/socket' is not available" \
             "$T/err"
     done
@@ -138,71 +145,74 @@ no_journal() {
 }
 
 missing_config() {
-    # The config file named by PVETMPL_CONFIG is missing: defaults, a warning, exit 0.
-    PVETMPL_CONFIG=$T/nonexistent.conf expect_rc 0 "$PVETMPL_HOOK" 3105 pre-start
-    assert_grep "cannot read config '$T/nonexistent.conf'" "$T/err"
+    # No config beside the hook (and none at the default path here): the
+    # defaults, no policy, exit 0; a missing VM config is only a warning.
+    mkhook
+    expect_rc 0 "$HOOK" 3105 pre-start
     assert_grep "cannot read the config of VM 3105" "$T/err"
     j=$(jget PVETMPL_VMID=3105)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
     assert_eq "<absent>" "$(jfield "$j" PVETMPL_NAME)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
 }
 
 broken_config() {
+    # A config that does not parse and configures no policy: the defaults
+    # (the start goes on), but never silently.
     mkpve
     addvm 3106 broken ""
-    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/pve.conf"
-    # Unparseable: no policy (the start goes on), default paths.
-    expect_rc 0 "$PVETMPL_HOOK" 3106 pre-start
-    assert_grep "cannot parse config '$T/pve.conf' at line" "$T/err"
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\ntimeout = {1}\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3106 pre-start
+    assert_grep "config '$T/hook.conf' not used: $T/hook.conf:3: .*; using the defaults \(no policy\)" \
+        "$T/err"
     j=$(jget PVETMPL_VMID=3106)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
-    # ... but never silently: a warning entry that says why.
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == "cannot parse config '$T/pve.conf' at line 4"* ]]
-    assert_eq "$T/pve.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == "config '$T/hook.conf' not used: $T/hook.conf:3: "* ]]
+    assert_eq "$T/hook.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    # A policy key in a comment configures nothing.
+    printf 'pve_dir = "%s/pve"\n# hook_refuse_vmids = {"3106"}\nbogus = 1\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3106 pre-start
+    assert_grep "no such option 'bogus'" "$T/err"
+    # One that evidently configures a policy fails closed: every pre-start
+    # is refused (the admin asked for a policy we cannot read); the other
+    # phases are logged.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3108 pre-start
+    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' configures a refusal policy and cannot be used" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3108)
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    [[ $(jfield "$j" PVETMPL_POLICY) == "fail-closed: "* ]]
+    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"every pre-start is refused" ]]
+    expect_rc 0 "$HOOK" 3108 post-stop
+    assert_eq $ID_POST_STOP "$(jfield "$(jget PVETMPL_VMID=3108 PVETMPL_PHASE=post-stop)" MESSAGE_ID)"
 }
 
 bad_rules() {
-    # Rules that can never match would switch the policy off without a word:
-    # each is warned about, the entry carries them, and the VM still starts.
+    # A rule that can never match, a misspelt policy key, a byte order mark:
+    # the shared reader refuses the file (as the wrapper does), which then
+    # evidently configures a policy it cannot apply: fail closed, and say why.
     mkpve
     addvm 3150 ranged "web"
-    bom=$'\xef\xbb\xbf'
-    {
-        echo "hook_refuse_vmids = {\"3199-3100\", \"03150\", \"${bom}3150\", \"31x0\"}"
-        echo 'hook_refuse_tags = {"no start", "-x"}'
-        echo 'hook_refuse_vmid = "3150"'
-    } >>"$T/pve.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-start
-    for r in "3199-3100" "03150" "${bom}3150" "31x0"; do
-        assert_grep "ignoring hook_refuse_vmids rule '$r' in '$T/pve.conf'" "$T/err"
+    local bom=$'\xef\xbb\xbf' rule
+    for rule in 'hook_refuse_vmids = {"3199-3100"}' 'hook_refuse_vmids = {"03150"}' \
+        'hook_refuse_vmids = {"31x0"}' "hook_refuse_vmids = {\"${bom}3150\"}" \
+        'hook_refuse_tags = {"no start"}' 'hook_refuse_tags = {"-x"}' \
+        'hook_refuse_vmid = "3150"' "${bom}hook_refuse_vmids = {\"3150\"}"; do
+        printf '%s\npve_dir = "%s/pve"\n' "$rule" "$T" >"$T/hook.conf"
+        expect_rc 1 "$HOOK" 3100 pre-start
+        assert_grep "fail-closed" "$T/err"
+        j=$(jget PVETMPL_VMID=3100 MESSAGE_ID=$ID_REFUSED)
+        [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not used: $T/hook.conf:1: "* ]]
+        # Other phases carry it too: the problem shows wherever one looks.
+        expect_rc 0 "$HOOK" 3150 post-stop
+        assert_eq 4 "$(jfield "$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=post-stop)" PRIORITY)"
     done
-    assert_grep "ignoring hook_refuse_tags rule 'no start'" "$T/err"
-    assert_grep "ignoring hook_refuse_tags rule '-x'" "$T/err"
-    assert_grep "unknown key 'hook_refuse_vmid' in '$T/pve.conf' ignored" "$T/err"
-    j=$(jget PVETMPL_VMID=3150)
-    assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
-    assert_eq 4 "$(jfield "$j" PRIORITY)"
-    ce=$(jfield "$j" PVETMPL_CONFIG_ERROR)
-    [[ $ce == *"rule '3199-3100'"*"rule '03150'"*"rule 'no start'"* ]]
-    [[ $ce == *"'hook_refuse_vmid'"* ]]
-    # Other phases carry it too: the problem shows wherever one looks.
-    expect_rc 0 "$PVETMPL_HOOK" 3150 post-stop
-    assert_eq 4 "$(jfield "$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=post-stop)" PRIORITY)"
-    # A valid rule next to bad ones still refuses.
-    echo 'hook_refuse_tags += {"web"}' >>"$T/pve.conf"
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    j=$(jget PVETMPL_VMID=3150 MESSAGE_ID=$ID_REFUSED)
-    assert_eq "hook_refuse_tags 'web'" "$(jfield "$j" PVETMPL_POLICY)"
-    [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"rule '3199-3100'"* ]]
-    # A byte order mark at the start of the file: said, skipped, rules kept.
-    printf '\xef\xbb\xbfhook_refuse_vmids = {"3150"}\npve_dir = "%s/pve"\n' "$T" >"$T/pve.conf"
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    assert_grep "starts with a UTF-8 byte order mark" "$T/err"
     # A clean config: no error field, the usual priority.
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3100-3149"}\n' "$T" \
-        >"$T/pve.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3150 pre-stop
+        >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3150 pre-stop
     assert_eq "" "$(cat "$T/err")"
     j=$(jget PVETMPL_VMID=3150 PVETMPL_PHASE=pre-stop)
     assert_eq 6 "$(jfield "$j" PRIORITY)"
@@ -215,16 +225,17 @@ fifo_files() {
     mkpve
     mkfifo "$T/pve/nodes/pve/qemu-server/3160.conf"
     s=$(date +%s%N)
-    expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 pre-start
+    expect_rc 0 timeout 20 "$HOOK" 3160 pre-start
     ms=$((($(date +%s%N) - s) / 1000000))
     [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
     assert_grep "cannot read the config of VM 3160 .*: not a regular file" "$T/err"
-    mkfifo "$T/fifo.conf"
+    rm "$T/hook.conf"
+    mkfifo "$T/hook.conf"
     s=$(date +%s%N)
-    PVETMPL_CONFIG=$T/fifo.conf expect_rc 0 timeout 20 "$PVETMPL_HOOK" 3160 post-start
+    expect_rc 0 timeout 20 "$HOOK" 3160 post-start
     ms=$((($(date +%s%N) - s) / 1000000))
     [ "$ms" -lt 3000 ] || { echo "took $ms ms"; return 1; }
-    assert_grep "cannot read config '$T/fifo.conf': not a regular file" "$T/err"
+    assert_grep "side config ignored: '$T/hook.conf' is not a regular file" "$T/err"
     j=$(jget PVETMPL_VMID=3160 PVETMPL_PHASE=post-start)
     [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not a regular file"* ]]
 }
@@ -235,7 +246,7 @@ stalled_journal() {
     # "journald" is a socket this test binds in its own mount namespace.
     mkpve
     addvm 3165 stalled "halt"
-    echo 'hook_refuse_tags = {"halt"}' >>"$T/pve.conf"
+    echo 'hook_refuse_tags = {"halt"}' >>"$T/hook.conf"
     cat >stall.pl <<'PERL'
 use strict;
 use Socket;
@@ -257,7 +268,7 @@ PERL
     for ph in post-start pre-start; do
         # shellcheck disable=SC2016 # expanded by the inner sh
         expect_rc 0 timeout 60 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd &&
-            mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$PVETMPL_HOOK" 3165 $ph
+            mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$HOOK" 3165 $ph
         cp "$T/out" "out.$ph"
         assert_grep "timed out" "$T/err"
     done
@@ -270,7 +281,7 @@ node_layout_without_symlink() {
     mkpve
     rm "$T/pve/qemu-server"
     addvm 3107 nodeform ""
-    expect_rc 0 "$PVETMPL_HOOK" 3107 post-stop
+    expect_rc 0 "$HOOK" 3107 post-stop
     assert_eq "" "$(cat "$T/err")"
     assert_eq nodeform "$(jfield "$(jget PVETMPL_VMID=3107)" PVETMPL_NAME)"
 }
@@ -280,31 +291,29 @@ policy_refusal() {
     addvm 3110 ok-vm "web"
     addvm 3150 ranged ""
     addvm 3111 tagged "Web;NoStart"
-    cat >>"$T/pve.conf" <<'EOF'
+    cat >>"$T/hook.conf" <<'EOF'
 # only pre-start is ever refused
 hook_refuse_vmids = {"3140-3160", "3199"}
 hook_refuse_tags = {"nostart"}   // case does not matter
-/* sections are skipped */
-other { hook_refuse_vmids = {"3110"} }
 EOF
-    expect_rc 0 "$PVETMPL_HOOK" 3110 pre-start
-    expect_rc 1 "$PVETMPL_HOOK" 3150 pre-start
-    assert_grep "^pvetmpl-hook: refusing to start VM 3150: it matches hook_refuse_vmids '3140-3160' in '$T/pve.conf'" "$T/err"
+    expect_rc 0 "$HOOK" 3110 pre-start
+    expect_rc 1 "$HOOK" 3150 pre-start
+    assert_grep "^pvetmpl-hook: refusing to start VM 3150: it matches hook_refuse_vmids '3140-3160' in '$T/hook.conf'" "$T/err"
     j=$(jget PVETMPL_VMID=3150)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
     assert_eq "hook_refuse_vmids '3140-3160'" "$(jfield "$j" PVETMPL_POLICY)"
-    assert_eq "$T/pve.conf" "$(jfield "$j" PVETMPL_CONFIG)"
+    assert_eq "$T/hook.conf" "$(jfield "$j" PVETMPL_CONFIG)"
     assert_eq pre-start "$(jfield "$j" PVETMPL_PHASE)"
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    expect_rc 1 "$PVETMPL_HOOK" 3111 pre-start
+    expect_rc 1 "$HOOK" 3111 pre-start
     assert_grep "hook_refuse_tags 'nostart'" "$T/err"
     # The other phases are never refused.
     for ph in post-start pre-stop post-stop; do
-        expect_rc 0 "$PVETMPL_HOOK" 3150 $ph
+        expect_rc 0 "$HOOK" 3150 $ph
     done
     # Refusal holds even without a journal.
     expect_rc 1 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd && exec "$@"' sh \
-        "$PVETMPL_HOOK" 3199 pre-start
+        "$HOOK" 3199 pre-start
     assert_grep "refusing to start VM 3199" "$T/err"
     assert_grep "not recorded" "$T/err"
 }
@@ -320,26 +329,32 @@ cdrom_and_iso_are_no_base() {
         echo "scsi0: local-lvm:vm-3170-disk-0,size=8G"
         echo "scsi1: local-zfs:base-300-disk-0/vm-3171-disk-0,size=8G"
     } >"$T/pve/nodes/pve/qemu-server/3170.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3170 pre-start
+    expect_rc 0 "$HOOK" 3170 pre-start
     assert_eq "<absent>" "$(jfield "$(jget PVETMPL_VMID=3170)" PVETMPL_SOURCE_VMID)"
     echo "scsi2: local-zfs:base-400-disk-1/vm-3170-disk-2,size=8G" \
         >>"$T/pve/nodes/pve/qemu-server/3170.conf"
-    expect_rc 0 "$PVETMPL_HOOK" 3170 post-start
+    expect_rc 0 "$HOOK" 3170 post-start
     assert_eq 400 "$(jfield "$(jget PVETMPL_VMID=3170 PVETMPL_PHASE=post-start)" \
         PVETMPL_SOURCE_VMID)"
 }
 
 sidecar_config() {
-    # Proxmox passes only LC_ALL/PATH/PVE_MIGRATED_FROM: the file next to the
-    # hook is found without any environment; PVETMPL_CONFIG beats it.
+    # Proxmox passes the caller's environment on to the hook: an exported
+    # PVETMPL_CONFIG naming a permissive config must not choose the policy.
     mkpve
     addvm 3120 sidecar ""
-    cp "$PVETMPL_HOOK" "$T/hook"
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3120"\n' "$T" >"$T/hook.conf"
-    expect_rc 1 env -i LC_ALL=C PATH=/sbin:/bin:/usr/sbin:/usr/bin "$T/hook" 3120 pre-start
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/permissive.conf"
+    expect_rc 1 env -i LC_ALL=C PATH=/sbin:/bin:/usr/sbin:/usr/bin "$HOOK" 3120 pre-start
     assert_grep "in '$T/hook.conf'" "$T/err"
-    expect_rc 0 env -i PVETMPL_CONFIG="$T/pve.conf" "$T/hook" 3120 pre-start
-    assert_eq sidecar "$(jfield "$(jget PVETMPL_VMID=3120 MESSAGE_ID=$ID_PRE_START)" PVETMPL_NAME)"
+    export PVETMPL_CONFIG=$T/permissive.conf
+    expect_rc 1 "$HOOK" 3120 pre-start
+    assert_grep "refusing to start VM 3120: it matches hook_refuse_vmids '3120' in '$T/hook.conf'" \
+        "$T/err"
+    # Without the side file the default path is next, still not the environment.
+    rm "$T/hook.conf"
+    expect_rc 0 "$HOOK" 3120 pre-start
+    assert_eq "<absent>" "$(jfield "$(jget PVETMPL_VMID=3120 MESSAGE_ID=$ID_PRE_START)" PVETMPL_NAME)"
 }
 
 sidecar_must_be_roots() {
@@ -347,21 +362,20 @@ sidecar_must_be_roots() {
     # root-owned file that nobody else can write counts.
     mkpve
     addvm 3121 sideown ""
-    cp "$PVETMPL_HOOK" "$T/hook"
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3121"\n' "$T" >"$T/hook.conf"
     chown 65534 "$T/hook.conf"
-    expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
-    assert_grep "ignoring '$T/hook.conf': it is not owned by root" "$T/err"
+    expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
+    local skip="side config ignored: '$T/hook.conf' is owned by uid 65534, not by root or us: refusing it; using '/etc/pvetmpl/pvetmpl.conf'"
+    assert_grep "$skip" "$T/err"
     j=$(jget PVETMPL_VMID=3121)
     assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
     assert_eq 4 "$(jfield "$j" PRIORITY)"
-    assert_eq "ignoring '$T/hook.conf': it is not owned by root" \
-        "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+    assert_eq "$skip" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
     chown 0 "$T/hook.conf"
-    for m in 0664 0646; do
-        chmod $m "$T/hook.conf"
-        expect_rc 0 env -i LC_ALL=C "$T/hook" 3121 pre-start
-        assert_grep "ignoring '$T/hook.conf': it is group- or world-writable" "$T/err"
+    for m in 0664:"its group" 0646:everyone 0620:"its group"; do
+        chmod "${m%%:*}" "$T/hook.conf"
+        expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
+        assert_grep "side config ignored: '$T/hook.conf' is writable by ${m#*:}: refusing it" "$T/err"
     done
     chmod 0644 "$T/hook.conf"
     expect_rc 1 env -i LC_ALL=C "$T/hook" 3121 pre-start
@@ -388,7 +402,8 @@ EOF
     # tells it where the simulated /etc/pve is.
     printf 'pve_dir = "%s/etc/pve"\nnode = "pve"\nhook_refuse_tags = {"blocked"}\n' "$D" \
         >"$D/var/lib/vz/snippets/pvetmpl-hook.conf"
-    unset PVETMPL_CONFIG
+    # PVETMPL_CONFIG stays exported (as in an admin's shell): it names the
+    # wrapper's config, which has no policy; the hook must not read it.
     expect_rc 0 "$D/bin/qm" start 3130
     expect_rc 0 "$D/bin/qm" stop 3130
     local i=0 ids=("$ID_PRE_START" "$ID_POST_START" "$ID_PRE_STOP" "$ID_POST_STOP")
@@ -511,6 +526,31 @@ install_refusals() {
     cmp "$BUILD/pvetmpl-hook" "$D/mnt/tmpl/snippets/pvetmpl-hook"
 }
 
+install_over_fifo() {
+    # A FIFO at the hook's snippets path would block the comparing read
+    # forever: refused at once, with what to do, and nothing changed.
+    mknode
+    "$PVESIM" "$D" add-vm 3147 --name ff --disk scsi0=local:8 >/dev/null
+    mkfifo "$SNIP/pvetmpl-hook"
+    expect_rc 69 timeout 20 "$PVETMPL" hook install 3147
+    assert_grep "'$SNIP/pvetmpl-hook' exists and is not a regular file \(a FIFO, device or directory\): remove it, then install again" \
+        "$T/err"
+    [ -p "$SNIP/pvetmpl-hook" ]
+    assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "nothing set"
+}
+
+wrapper_config_group_writable() {
+    # The wrapper's config names programs root runs: group-writable is
+    # refused like world-writable, before anything runs.
+    mknode
+    chmod 0664 "$PVETMPL_CONFIG"
+    expect_rc 78 "$PVETMPL" hook status 100
+    assert_grep "'$PVETMPL_CONFIG' is writable by its group: refusing it" "$T/err"
+    assert_eq 0 "$(sim_calls)" "no qm or pvesm call"
+    chmod 0644 "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" hook status 100
+}
+
 write_returns_zero() {
     # write(2) returning 0 leaves errno as it was: the error must not show a
     # stale one (ASan, under make sanitize, must be told the shim may come first). An LD_PRELOAD shim makes the temporary hook file's writes
@@ -580,16 +620,28 @@ status_and_remove() {
     assert_eq same "$(jq -r '.vms[0].file' "$T/out")"
     assert_eq false "$(jq -r .changed "$T/out")"
     expect_rc 0 "$PVETMPL" hook status 3143 3144
-    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same$" "$T/out"
+    # The file the hook uses and its policy: here none beside the hook, so
+    # the default path (missing in the test: defaults, no policy).
+    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config /etc/pvetmpl/pvetmpl.conf \((used|missing: defaults, no policy)\)$" "$T/out"
     assert_grep "^3144 +none +- +-$" "$T/out"
-    # The side config: shown, and whether the hook would use it.
-    printf 'hook_refuse_tags = {"x"}\n' >"$SNIP/pvetmpl-hook.conf"
+    # The side config: shown, with the policy the hook reads from it.
+    printf 'hook_refuse_tags = {"x", "\\x79"}\nhook_refuse_vmids = 777\n' >"$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" hook status 3143
     assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
+    assert_grep "^  policy: hook_refuse_vmids = 777$" "$T/out"
+    assert_grep "^  policy: hook_refuse_tags = x y$" "$T/out"
+    # Not root's: the hook passes it over, and status says so.
     chown 65534 "$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" --json hook status 3143
-    assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")"
-    assert_eq "ignored: not owned by root" "$(jq -r '.vms[0].config_state' "$T/out")"
+    assert_eq "/etc/pvetmpl/pvetmpl.conf" "$(jq -r '.vms[0].config' "$T/out")"
+    [[ $(jq -r '.vms[0].config_skipped' "$T/out") == *"'$SNIP/pvetmpl-hook.conf' is owned by uid 65534"* ]]
+    # Unusable with a policy in it: every start refused, as the hook does.
+    chown 0 "$SNIP/pvetmpl-hook.conf"
+    echo 'hook_refuse_vmids = 0777' >>"$SNIP/pvetmpl-hook.conf"
+    expect_rc 0 "$PVETMPL" --json hook status 3143
+    assert_eq "unusable: every pre-start is refused" "$(jq -r '.vms[0].config_state' "$T/out")"
+    assert_eq true "$(jq -r '.vms[0].policy.refuse_all' "$T/out")"
+    [[ $(jq -r '.vms[0].config_error' "$T/out") == "$SNIP/pvetmpl-hook.conf:3: "* ]]
     rm "$SNIP/pvetmpl-hook.conf"
     cp /bin/true "$SNIP/pvetmpl-hook"
     expect_rc 0 "$PVETMPL" --json hook status 3143
@@ -604,21 +656,234 @@ status_and_remove() {
     assert_grep "^hookscript: local:snippets/other.sh" "$T/out"
 }
 
+truncation() {
+    # No fixed limit changes a decision: 120 harmless tags before the one
+    # the policy refuses (past the old 1023-byte cut) ...
+    mkpve
+    local tags i
+    tags=$(for i in $(seq 1 120); do printf 'harmless-tag-%03d;' "$i"; done)deny
+    addvm 3200 many-tags "$tags"
+    echo 'hook_refuse_tags = {"deny"}' >>"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3200 pre-start
+    assert_grep "refusing to start VM 3200: it matches hook_refuse_tags 'deny'" "$T/err"
+    assert_eq "$tags" "$(jfield "$(jget PVETMPL_VMID=3200)" PVETMPL_TAGS)"
+    # ... a VMID rule after more than 4 KiB of others (the old list cut) ...
+    printf 'hook_refuse_vmids = {%s"777"}\n' "$(for i in $(seq 1000 2200); do printf '"%d", ' "$i"; done)" \
+        >>"$T/hook.conf"
+    [ "$(wc -c <"$T/hook.conf")" -gt 8000 ]
+    expect_rc 1 "$HOOK" 777 pre-start
+    assert_grep "it matches hook_refuse_vmids '777'" "$T/err"
+    # ... and a VM config larger than pmxcfs holds (1 MiB; the old cut was
+    # 64 KiB): with a tag policy its start is refused, the tag could be in
+    # the part not read.
+    {
+        echo "name: huge"
+        head -c 1100000 /dev/zero | tr '\0' x | fold -w 1000 | sed 's/^/#/'
+        echo "tags: web"
+    } >"$T/pve/nodes/pve/qemu-server/3201.conf"
+    expect_rc 1 "$HOOK" 3201 pre-start
+    assert_grep "refusing to start VM 3201: fail-closed: hook_refuse_tags is set and the config of VM 3201 cannot be read whole" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3201)
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    [[ $(jfield "$j" PVETMPL_VM_CONFIG_ERROR) == *"is larger than 1048576 bytes"* ]]
+    # Without a policy it starts, and the entry says what was cut.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3201 pre-start
+    assert_grep "the config of VM 3201 .* is larger than 1048576 bytes, the most pmxcfs holds: read only its first 1048576 bytes" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3201 MESSAGE_ID=$ID_PRE_START)
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    assert_eq huge "$(jfield "$j" PVETMPL_NAME)"
+    [[ $(jfield "$j" PVETMPL_VM_CONFIG_ERROR) == *"read only its first 1048576 bytes" ]]
+    # A VMID rule needs no VM config: a cut one does not refuse by itself.
+    echo 'hook_refuse_vmids = {"3100"}' >>"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3201 pre-start
+}
+
+broken_pipe() {
+    # A warning into a pipe nobody reads raises SIGPIPE: the hook must live
+    # on, journal and exit as it would (0, or 1 for a refusal).
+    mkpve
+    cat >closedpipe.pl <<'PERL'
+pipe(my $r, my $w) or die "pipe: $!";
+close $r;
+open(STDERR, '>&', $w) or die "dup: $!";
+close $w;
+$SIG{PIPE} = 'DEFAULT';
+exec @ARGV or die "exec: $!";
+PERL
+    # No config for VM 3210: the hook warns before it journals.
+    expect_rc 0 perl closedpipe.pl "$HOOK" 3210 pre-start
+    assert_eq $ID_PRE_START "$(jfield "$(jget PVETMPL_VMID=3210)" MESSAGE_ID)"
+    echo 'hook_refuse_vmids = {"3211"}' >>"$T/hook.conf"
+    expect_rc 1 perl closedpipe.pl "$HOOK" 3211 pre-start
+    assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3211)" MESSAGE_ID)"
+}
+
+closed_std_fds() {
+    # Started with fds 0-2 closed, the hook still journals and exits right ...
+    mkpve
+    addvm 3212 fds ""
+    echo 'hook_refuse_vmids = {"3213"}' >>"$T/hook.conf"
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    expect_rc 0 sh -c 'exec "$@" <&- >&- 2>&-' sh "$HOOK" 3212 pre-start
+    assert_eq fds "$(jfield "$(jget PVETMPL_VMID=3212)" PVETMPL_NAME)"
+    # shellcheck disable=SC2016
+    expect_rc 1 sh -c 'exec "$@" 2>&-' sh "$HOOK" 3213 pre-start
+    assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3213)" MESSAGE_ID)"
+    # ... and what sits on fds 0-2 is /dev/null, not a file or socket it
+    # opened later (which its warnings would then reach). Seen in /proc while
+    # a stalled journal holds the hook in its journal write.
+    cat >fds.pl <<'PERL'
+use strict;
+use Socket;
+use Fcntl;
+use POSIX ();
+my $p = "/run/systemd/journal/socket";
+socket(my $srv, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+bind($srv, pack_sockaddr_un($p)) or die "bind: $!";
+socket(my $cli, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+connect($cli, pack_sockaddr_un($p)) or die "connect: $!";
+fcntl($cli, F_SETFL, fcntl($cli, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
+my $n = 0;
+$n++ while $n < 100000 && send($cli, "x" x 64, 0);
+die "the queue never filled\n" if $n >= 100000;
+open(my $out, '>', 'fds.out') or die "fds.out: $!";
+my $pid = fork() // die "fork: $!";
+if (!$pid) {
+    exec 'sh', '-c', 'exec "$@" <&- >&- 2>&-', 'sh', @ARGV or POSIX::_exit(127);
+}
+# Until the hook has its journal socket open (it then blocks in the write).
+my $found = 0;
+for (1 .. 200) {
+    # (the hook itself: before exec, the child still holds our sockets)
+    my $exe = readlink("/proc/$pid/exe") // '';
+    for my $fd ($exe eq $ARGV[0] ? glob "/proc/$pid/fd/*" : ()) {
+        my $t = readlink($fd) // '';
+        $found = 1 if $t =~ /^socket:/;
+    }
+    last if $found;
+    select(undef, undef, undef, 0.02);
+}
+print $out "socket $found\n";
+print $out "$_ " . (readlink("/proc/$pid/fd/$_") // 'closed') . "\n" for 0 .. 2;
+close $out;
+waitpid($pid, 0);
+PERL
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    expect_rc 0 timeout 60 unshare -m sh -c 'mount -t tmpfs tmpfs /run/systemd &&
+        mkdir /run/systemd/journal && exec perl "$@"' sh fds.pl "$HOOK" 3212 post-start
+    assert_file_eq fds.out "socket 1
+0 /dev/null
+1 /dev/null
+2 /dev/null
+"
+}
+
+# rule_matches RULE VMID: a hook_refuse_vmids rule "N" or "A-B" covers VMID.
+rule_matches() {
+    local lo=${1%-*} hi=${1#*-}
+    [ "$lo" -le "$2" ] && [ "$2" -le "$hi" ]
+}
+# tag_matches TAGS WANT: WANT among TAGS (split on ; , space), any case.
+tag_matches() {
+    local t
+    for t in $(tr ';,' '  ' <<<"$1"); do
+        [ "${t,,}" != "${2,,}" ] || return 0
+    done
+    return 1
+}
+
+corpus_hook_and_wrapper_agree() {
+    # One grammar: for each text of tests/conf-corpus, the policy the
+    # wrapper reads (hook status) is the one the hook applies, probe by probe.
+    mknode
+    local probes="777:- 778:- 3301:prod 3302:x70rod 3303:deny 3304:web;blocked 3305:DeNy"
+    local p vmid tags f name refused_any=0 used=0 unusable=0
+    "$PVESIM" "$D" add-vm 3300 --name corpus --disk scsi0=local:8 >/dev/null
+    for p in $probes; do
+        vmid=${p%%:*} tags=${p#*:}
+        if [ "$tags" = - ]; then
+            "$PVESIM" "$D" add-vm "$vmid" --name "p$vmid" --disk scsi0=local:8 >/dev/null
+        else
+            "$PVESIM" "$D" add-vm "$vmid" --name "p$vmid" --tags "$tags" \
+                --disk scsi0=local:8 >/dev/null
+        fi
+    done
+    expect_rc 0 "$PVETMPL" hook install 3300
+    for f in "$TOP"/tests/conf-corpus/*.conf; do
+        name=${f##*/}
+        # The corpus text as written, then where the simulated node is.
+        { cat "$f"; printf '\npve_dir = "%s/etc/pve"\nnode = "pve"\n' "$D"; } \
+            >"$SNIP/pvetmpl-hook.conf"
+        expect_rc 0 "$PVETMPL" --json hook status 3300
+        local st all vmids ptags
+        st=$(jq -r '.vms[0].config_state' "$T/out")
+        all=$(jq -r '.vms[0].policy.refuse_all' "$T/out")
+        vmids=$(jq -r '.vms[0].policy.refuse_vmids[]' "$T/out")
+        ptags=$(jq -r '.vms[0].policy.refuse_tags[]' "$T/out")
+        assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")" "$name: file"
+        case $st in
+        used) used=$((used + 1)) ;;
+        unusable*) unusable=$((unusable + 1)) ;;
+        *) echo "$name: unexpected state '$st'"; return 1 ;;
+        esac
+        for p in $probes; do
+            vmid=${p%%:*} tags=${p#*:}
+            local want=0 r
+            if [ "$all" = true ]; then
+                want=1
+            fi
+            for r in $vmids; do
+                if rule_matches "$r" "$vmid"; then want=1; fi
+            done
+            for r in $ptags; do
+                if tag_matches "$tags" "$r"; then want=1; fi
+            done
+            run env -i LC_ALL=C PATH=/usr/bin:/bin "$SNIP/pvetmpl-hook" "$vmid" pre-start
+            if [ "$RC" != "$want" ]; then
+                echo "$name: VM $vmid (tags $tags): the wrapper's reading ($st;" \
+                    "vmids: ${vmids//$'\n'/ }; tags: ${ptags//$'\n'/ }; refuse_all: $all)" \
+                    "says exit $want, the hook exited $RC"
+                cat "$T/err"
+                return 1
+            fi
+            refused_any=$((refused_any + want))
+            echo "$name $vmid $want" >>decisions
+        done
+        echo "$name: $st; vmids: ${vmids//$'\n'/ }; tags: ${ptags//$'\n'/ }" >>readings
+    done
+    # The corpus exercises both readings and both verdicts.
+    echo "used $used, unusable $unusable, refusals $refused_any"
+    [ "$used" -gt 10 ]
+    [ "$unusable" -gt 10 ]
+    [ "$refused_any" -gt 10 ]
+    # The three texts the old scanner misread, pinned.
+    assert_grep "^02-hex-escape.conf 3301 1$" decisions
+    assert_grep "^03-octal-escape.conf 777 1$" decisions
+    assert_grep "^04-backslash-newline.conf 3303 1$" decisions
+    cat readings
+}
+
 t_check "all four phases: one entry each, exit 0, fields from the VM config" four_phases
 t_check "PVE_MIGRATED_FROM becomes PVETMPL_MIGRATED_FROM only when set" migrated_from
 t_check "an unknown phase is logged and ignored (exit 0)" unknown_phase
 t_check "bad arguments are logged and ignored (exit 0)" bad_arguments
 t_check "no journal socket: exit 0 and a warning on stderr" no_journal
 t_check "missing config and VM config: defaults, warnings, exit 0" missing_config
-t_check "unparseable config: no policy, exit 0, PVETMPL_CONFIG_ERROR, priority 4" broken_config
-t_check "rules that do not parse are warned about and recorded; valid ones still refuse" \
-    bad_rules
+t_check "unusable config: defaults and a warning, or fail closed when it sets a policy" broken_config
+t_check "bad rules, misspelt keys, a BOM: the file is refused, the policy fails closed" bad_rules
 t_check "a FIFO as VM config or config: exit 0 at once" fifo_files
 t_check "a stalled journal: the alarm exits 0, or 1 after a refusal" stalled_journal
+t_check "no silent cut: long tags, long rule lists, a VM config past pmxcfs's limit" truncation
+t_check "a warning into a broken pipe does not kill the hook (SIGPIPE ignored)" broken_pipe
+t_check "closed fds 0-2: reopened on /dev/null, the hook journals and exits right" \
+    closed_std_fds
 t_check "a cdrom or ISO volume is no linked-clone base" cdrom_and_iso_are_no_base
 t_check "VM config found under nodes/<node>/ without the symlink" node_layout_without_symlink
 t_check "pre-start policy refuses by VMID range and tag (exit 1, journaled)" policy_refusal
-t_check "config next to the hook is found without PVETMPL_CONFIG" sidecar_config
+t_check "the config beside the hook decides; an exported PVETMPL_CONFIG does not" sidecar_config
 t_check "config next to the hook: ignored unless root's and not writable by others" \
     sidecar_must_be_roots
 if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
@@ -629,6 +894,9 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
         node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
+    t_check "hook install: a FIFO at the snippets path is refused, not waited on" \
+        install_over_fifo
+    t_check "the wrapper's config is refused when group-writable" wrapper_config_group_writable
     if command -v cc >/dev/null; then
         t_check "hook install: a write that returns 0 is reported without a stale errno" \
             write_returns_zero
@@ -636,6 +904,8 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
         t_skip "hook install: a write that returns 0" "no C compiler for the LD_PRELOAD shim"
     fi
     t_check "hook status and remove" status_and_remove
+    t_check "config corpus: the hook applies the policy the wrapper reads, text by text" \
+        corpus_hook_and_wrapper_agree
 else
     t_skip "simulated node end to end" "tests/pvesim/pvesim or build/pvetmpl is missing"
 fi

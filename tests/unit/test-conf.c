@@ -266,6 +266,14 @@ START_TEST(bad_types_and_syntax)
 }
 END_TEST
 
+START_TEST(bom_refused)
+{
+    /* libconfuse would read it as part of the first key. */
+    ck_assert_str_eq(load_fail("\xEF\xBB\xBFtimeout = 1\n"),
+                     "<string>:1: starts with a UTF-8 byte order mark: save the file without one");
+}
+END_TEST
+
 START_TEST(unterminated)
 {
     ck_assert_str_eq(load_fail("\nqm = \"/usr/sbin/qm\n\n"), "<string>:2: unterminated string");
@@ -458,6 +466,11 @@ START_TEST(unsafe_files_refused)
     ck_assert_int_eq(e.cls, ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.detail, "is writable by everyone"));
     ck_assert_ptr_null(c.qm);
+    /* Group-writable too: the file names programs root runs. */
+    ck_assert_int_eq(chmod(p, 0664), 0);
+    ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
+    ck_assert_str_eq(strstr(e.detail, "is writable"), "is writable by its group: refusing it");
+    ck_assert_ptr_null(c.qm);
 
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
@@ -477,6 +490,77 @@ START_TEST(unsafe_files_refused)
     ck_assert_int_eq(conf_load_file(p, true, &c, &e), -1);
     ck_assert_ptr_nonnull(strstr(e.detail, "is larger than 1048576 bytes"));
     ck_assert_ptr_null(c.qm);
+    cleanup_dir();
+}
+END_TEST
+
+/* The hook's lookup: "<hook>.conf" when safe, else the default path;
+ * never the environment. */
+START_TEST(hook_lookup)
+{
+    struct conf_hook h = {0};
+    struct err e = {0};
+    char hook[128], side[160];
+    snprintf(hook, sizeof(hook), "%s", tmp_path("hook"));
+    snprintf(side, sizeof(side), "%s.conf", hook);
+
+    setenv("PVETMPL_CONFIG", side, 1);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
+    ck_assert_ptr_null(h.skipped);
+    ck_assert(!h.fail_closed);
+    conf_hook_release(&h);
+
+    write_file(side, "hook_refuse_vmids = {\"\\067\\067\\067\"}\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, side);
+    ck_assert(h.found);
+    ck_assert_ptr_null(h.error);
+    const char *const v777[] = {"777", NULL};
+    assert_list(&h.conf.hook_refuse_vmids, v777);
+    conf_hook_release(&h);
+    /* Only by an absolute path: a relative one depends on the caller's cwd. */
+    ck_assert_int_eq(conf_hook_load("hook", &h, &e), 0);
+    ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
+    conf_hook_release(&h);
+
+    /* Writable by others: passed over, and said why. */
+    ck_assert_int_eq(chmod(side, 0620), 0);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
+    ck_assert_ptr_nonnull(h.skipped);
+    ck_assert_ptr_nonnull(strstr(h.skipped, "is writable by its group"));
+    conf_hook_release(&h);
+    unsetenv("PVETMPL_CONFIG");
+
+    /* Unreadable with a policy in it: fail closed; the defaults otherwise. */
+    write_file(side, "hook_refuse_tags = {\"a b\"}\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, side);
+    ck_assert_ptr_nonnull(h.error);
+    ck_assert(h.fail_closed);
+    ck_assert_str_eq(h.conf.pve_dir, "/etc/pve");
+    ck_assert_uint_eq(h.conf.hook_refuse_tags.n, 0);
+    conf_hook_release(&h);
+    write_file(side, "# hook_refuse_tags = {x}\n/* hook_refuse_vmids */ bogus = 1\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_ptr_nonnull(strstr(h.error, "no such option 'bogus'"));
+    ck_assert(!h.fail_closed);
+    conf_hook_release(&h);
+    /* Even past a '${' error the comments are told from the keys. */
+    write_file(side, "node = \"${X}\"\nhook_refuse_vmids = {100}\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_ptr_nonnull(strstr(h.error, "'${' is not allowed"));
+    ck_assert(h.fail_closed);
+    conf_hook_release(&h);
+    /* A FIFO is no config, and never waited on. */
+    unlink(side);
+    ck_assert_int_eq(mkfifo(side, 0600), 0);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
+    ck_assert_ptr_nonnull(strstr(h.skipped, "is not a regular file"));
+    conf_hook_release(&h);
+    unlink(side);
     cleanup_dir();
 }
 END_TEST
@@ -514,6 +598,8 @@ int main(void)
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, unsafe_files_refused);
     tcase_add_test(tc, release_is_safe);
+    tcase_add_test(tc, bom_refused);
+    tcase_add_test(tc, hook_lookup);
     tcase_add_test(tc, unterminated);
     tcase_add_test(tc, comments_do_not_shift_lines);
     tcase_add_test(tc, comment_markers_inside_values);
