@@ -1,5 +1,9 @@
 # Shared helpers for tests/cli/t*.sh. Source it first:  . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 # Each test is a shell function run in a subshell with `set -e`; it prints TAP.
+# `set -e` is switched off inside any function called left of `&&`/`||`, after
+# `if`/`while`/`!`: so every helper here returns non-zero explicitly on failure,
+# and tests/lint-cli.pl (run by tests/run.sh) rejects a test function or a
+# composite helper used in such a place (`bad_arg ... && assert_grep ...`).
 #   t_check "title" func [args...]
 #   t_skip "title" "reason"
 #   t_done            (at the end; exits non-zero if any test failed)
@@ -51,10 +55,13 @@ t_done() {
 }
 
 run() {
+    # Restore errexit only if it was on: run must not switch it on for a caller.
+    local errexit=0
+    case $- in *e*) errexit=1 ;; esac
     set +e
     "$@" >"$T/out" 2>"$T/err"
     RC=$?
-    set -e
+    [ "$errexit" = 0 ] || set -e
     return 0
 }
 
@@ -107,8 +114,8 @@ assert_file_eq() {
 # Extra config lines can be appended to $PVETMPL_CONFIG afterwards.
 sim_setup() {
     S=$T/node
-    "$PVESIM" init "$S" "$@" >/dev/null
-    cat >"$T/pvetmpl.conf" <<CONF
+    "$PVESIM" init "$S" "$@" >/dev/null || return 1
+    cat >"$T/pvetmpl.conf" <<CONF || return 1
 qm = "$S/bin/qm"
 pvesm = "$S/bin/pvesm"
 vmlist = "$S/etc/pve/.vmlist"
