@@ -109,6 +109,19 @@ assert_file_eq() {
     fi
 }
 
+# reachable_copy FILE|DIR...: copies them into $TMPROOT/reach and prints that
+# directory. Steps run as an unprivileged user (setpriv) use the copies: the
+# checkout may sit where only root can enter (/root, a `mktemp -d`), and an
+# exec or a perl script there fails with EACCES instead of testing anything.
+reachable_copy() {
+    local d=$TMPROOT/reach
+    mkdir -p "$d" || return 1
+    cp -R "$@" "$d/" || return 1
+    chmod 0755 "$TMPROOT" || return 1
+    chmod -R a+rX "$d" || return 1
+    echo "$d"
+}
+
 # sim_setup [pvesim init options...]: a simulated node in $T/node ($S) and a
 # pvetmpl config pointing at it in $T/pvetmpl.conf ($PVETMPL_CONFIG, exported).
 # Extra config lines can be appended to $PVETMPL_CONFIG afterwards.
