@@ -68,7 +68,8 @@ test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 deps:
 	@tests/ensure-deps.sh
 
-# The whole suite: unit, fixture and black-box layers; ends with "N passed, N failed".
+# The whole suite: lint, unit, fixture, simulator, black-box and short fuzz runs;
+# ends with the line "N passed, N failed, N skipped".
 check: deps
 	$(MAKE) test-bins
 	tests/run.sh

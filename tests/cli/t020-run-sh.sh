@@ -1,0 +1,139 @@
+#!/bin/bash
+# The test runner itself: tests/run.sh must count honestly (skips as skips,
+# a plan that does not match what ran, a unit binary that exits non-zero
+# after its summary), label the simulator's own tests, and end with the line
+# "N passed, N failed, N skipped"; tests/lint-cli.pl must reject a test
+# function or helper used where `set -e` does not apply.
+# Each case feeds run.sh fake TAP scripts / fake unit binaries.
+. "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+
+RUN_SH=$TOP/tests/run.sh
+
+# fake NAME BODY: an executable fake test in $T (a TAP script or a unit binary).
+fake() {
+    mkdir -p "$(dirname "$T/$1")" || return 1
+    printf '#!/bin/bash\n%s\n' "$2" >"$T/$1" || return 1
+    chmod +x "$T/$1"
+}
+
+# runner FILE...: run.sh on these files only, no journald namespace.
+runner() {
+    run env PVETMPL_NO_JOURNALD=1 "$RUN_SH" "$@"
+}
+
+# closing WANT: the last line of run.sh's output, alone and exact.
+closing() {
+    assert_eq "$1" "$(tail -n1 "$T/out")" "closing line" || return 1
+    assert_grep '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' <(tail -n1 "$T/out")
+}
+
+t_skip_counted() {
+    fake a.sh 'echo "ok 1 - a"; echo "ok 2 - b # SKIP no frob"; echo "ok 3 - c #skip"; echo 1..3'
+    runner "$T/a.sh"
+    assert_eq 0 "$RC" "exit status"
+    closing "1 passed, 0 failed, 2 skipped"
+}
+
+t_plan_mismatch() {
+    fake a.sh 'echo "ok 1 - a"; echo "ok 2 - b"; echo 1..3'
+    runner "$T/a.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
+    assert_grep "a.sh \(plan 1\.\.3, but 2 results\)" "$T/out"
+    # more results than planned fails too
+    fake b.sh 'echo "ok 1 - a"; echo "ok 2 - b"; echo 1..1'
+    runner "$T/b.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
+}
+
+t_plan_missing() {
+    fake a.sh 'echo "ok 1 - a"'
+    runner "$T/a.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "1 passed, 1 failed, 0 skipped"
+    assert_grep "a.sh \(0 plan lines" "$T/out"
+    fake b.sh 'echo 1..1; echo "ok 1 - a"; echo 1..1'
+    runner "$T/b.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "1 passed, 1 failed, 0 skipped"
+    assert_grep "b.sh \(2 plan lines" "$T/out"
+}
+
+t_script_exit() {
+    fake a.sh 'echo "ok 1 - a"; echo 1..1; exit 3'
+    runner "$T/a.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "1 passed, 1 failed, 0 skipped"
+    assert_grep "a.sh \(exited 3\)" "$T/out"
+}
+
+t_unit_exit() {
+    # Check's summary says all passed, but the binary exits 1 afterwards
+    fake test-x 'echo "100%: Checks: 3, Failures: 0, Errors: 0"; exit 1'
+    runner "$T/test-x"
+    assert_eq 1 "$RC" "exit status"
+    closing "3 passed, 1 failed, 0 skipped"
+    assert_grep "test-x \(exited 1 after its summary\)" "$T/out"
+    # the same with exit 0 passes: the failure above is the exit status
+    fake test-y 'echo "100%: Checks: 3, Failures: 0, Errors: 0"; exit 0'
+    runner "$T/test-y"
+    assert_eq 0 "$RC" "exit status"
+    closing "3 passed, 0 failed, 0 skipped"
+    # no summary at all
+    fake test-z 'echo "Segmentation fault"; exit 139'
+    runner "$T/test-z"
+    assert_eq 1 "$RC" "exit status"
+    closing "0 passed, 1 failed, 0 skipped"
+}
+
+t_simulator_label() {
+    fake sim/t100-pvesim.sh 'echo "ok 1 - qm status"; echo "not ok 2 - qm config"; echo 1..2'
+    fake a.sh 'echo "ok 1 - pvetmpl"; echo 1..1'
+    runner "$T/sim/t100-pvesim.sh" "$T/a.sh"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
+    assert_grep "^== simulator: $T/sim/t100-pvesim.sh$" "$T/out"
+    assert_grep "^ok 1 - simulator: qm status$" "$T/out"
+    assert_grep "^not ok 2 - simulator: qm config$" "$T/out"
+    assert_grep "^  simulator: $T/sim/t100-pvesim.sh$" "$T/out"
+    assert_grep "^ok 1 - pvetmpl$" "$T/out"
+    assert_grep "^\(of these, the simulator's own tests: 1 passed, 1 failed, 0 skipped\)$" "$T/out"
+}
+
+t_lint() {
+    printf '%s\n' 'h() { x; }' 't_a() { h 1 && assert_grep a b; }' \
+        't_b() {' '    if h; then :; fi' '    ! h' '    h || true' '}' >"$T/bad.sh"
+    expect_rc 1 perl "$TOP/tests/lint-cli.pl" "$T/bad.sh"
+    assert_grep "bad.sh:2: 'h' followed by &&" "$T/out"
+    assert_grep "bad.sh:4: 'h' used as a condition" "$T/out"
+    assert_grep "bad.sh:5: 'h' used as a condition" "$T/out"
+    assert_grep "bad.sh:6: 'h' followed by \|\| without return/exit" "$T/out"
+    assert_eq 4 "$(wc -l <"$T/out")" "findings"
+    # accepted: two statements, `|| return`, alternatives of assertions,
+    # `&&` inside quotes, $(...), comments and here-documents
+    cat >"$T/good.sh" <<'SH'
+h() { x; }
+t_a() { h 1; assert_grep a b; }
+t_b() {
+    h || return 1
+    h || assert_grep a b
+    sh -c 'h && h'
+    echo "$(h && h)" # h && h
+    cat <<EOF
+h && h
+EOF
+}
+SH
+    expect_rc 0 perl "$TOP/tests/lint-cli.pl" "$T/good.sh"
+    assert_eq "" "$(cat "$T/out")"
+}
+
+t_check "run.sh: SKIP directives are counted as skipped, not passed" t_skip_counted
+t_check "run.sh: a plan that does not match the results is a failure" t_plan_mismatch
+t_check "run.sh: a missing or repeated plan is a failure" t_plan_missing
+t_check "run.sh: a script that exits non-zero is a failure" t_script_exit
+t_check "run.sh: a unit binary that exits non-zero after its summary fails" t_unit_exit
+t_check "run.sh: the simulator's own tests are labelled 'simulator:'" t_simulator_label
+t_check "lint-cli.pl: helpers left of &&/||, in if/!, are rejected" t_lint
+t_done
