@@ -10,7 +10,8 @@
 #            "not ok N - ...", "ok N - ... # SKIP why", one plan "1..N"): the
 #            fixture suite (t0xx), the simulator's own tests (t100, labelled
 #            "simulator:") and the black-box tests of pvetmpl (t2xx+);
-#         4. short libFuzzer runs (tests/fuzz/run.sh; not with --unit or FILEs).
+#         4. short libFuzzer runs, TAP too (tests/fuzz/run.sh, FUZZ_SECONDS
+#            each, default 5; not with --unit or FILEs).
 # A script's plan must match the results it printed, else one more failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -120,24 +121,6 @@ run_lint() {
     fi
 }
 
-run_fuzz() {
-    local out rc ok nok skip
-    echo "== tests/fuzz/run.sh (short libFuzzer runs)"
-    out=$(tests/fuzz/run.sh 2>&1)
-    rc=$?
-    echo "$out"
-    skip=$(grep -cE "^ok .*$skip_re" <<<"$out")
-    ok=$(grep -E '^ok ' <<<"$out" | grep -cvE "$skip_re")
-    nok=$(grep -cE '^not ok ' <<<"$out")
-    passed=$((passed + ok))
-    failed=$((failed + nok))
-    skipped=$((skipped + skip))
-    [ "$nok" = 0 ] || failures+=("tests/fuzz/run.sh")
-    if [ "$rc" != 0 ] && [ "$nok" = 0 ]; then
-        fail "tests/fuzz/run.sh (exited $rc)"
-    fi
-}
-
 if [ ${#args[@]} = 0 ]; then
     run_lint
     for t in build/tests/test-*; do
@@ -152,8 +135,8 @@ if [ ${#args[@]} = 0 ]; then
     for s in "${scripts[@]}"; do
         [ -f "$s" ] && run_script "$s"
     done
-    if [ "$unit_only" = 0 ] && [ -x tests/fuzz/run.sh ]; then
-        run_fuzz
+    if [ "$unit_only" = 0 ]; then
+        run_script tests/fuzz/run.sh
     fi
 else
     for a in "${args[@]}"; do
