@@ -43,10 +43,14 @@ LIB := $(B)/libpvetmpl.a
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_B := $(B)/fuzz
+# where the harnesses are and where their binaries go (tests/cli/t020 points
+# these at a deliberately crashing harness to test tests/fuzz/run.sh)
+FUZZ_DIR ?= tests/fuzz
+FUZZ_OUT ?= $(FUZZ_B)
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
-FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_B)/%)
+FUZZ_SRCS := $(wildcard $(FUZZ_DIR)/fuzz-*.c)
+FUZZ_BINS := $(FUZZ_SRCS:$(FUZZ_DIR)/%.c=$(FUZZ_OUT)/%)
 FUZZ_LIB := $(FUZZ_B)/libpvetmpl.a
 
 all: $(B)/pvetmpl $(B)/pvetmpl-hook
@@ -83,8 +87,9 @@ $(FUZZ_LIB): $(LIB_SRCS:%.c=$(FUZZ_B)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(FUZZ_B)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+$(FUZZ_OUT)/fuzz-%: $(FUZZ_DIR)/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -std=gnu11 $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_LIB) $(PKG_LIBS)
 
 fuzz-bins: $(FUZZ_BINS)

@@ -129,11 +129,47 @@ SH
     assert_eq "" "$(cat "$T/out")"
 }
 
+# The fuzz layer on two harnesses of its own: one that crashes on any input
+# of 4+ bytes (found within the first inputs), one that never crashes.
+t_fuzz_crash() {
+    mkdir -p fz/seeds/boom
+    printf 'ab' >fz/seeds/boom/s1
+    cat >fz/fuzz-boom.c <<'C'
+#include "fuzz.h"
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size >= 4)
+        __builtin_trap();
+    (void)data;
+    return 0;
+}
+C
+    sed 's/__builtin_trap()/return 0/' fz/fuzz-boom.c >fz/fuzz-calm.c
+    local fz=(env FUZZ_DIR="$T/fz" FUZZ_OUT="$T/bin" FUZZ_SECONDS=2 "$TOP/tests/fuzz/run.sh")
+    expect_rc 1 "${fz[@]}"
+    assert_grep "^not ok 1 - fuzz boom: crashed; input kept as $T/fz/crashes/boom/crash-[0-9a-f]+ " "$T/out"
+    assert_grep "^ok 2 - fuzz calm: [0-9]+ inputs in 2s from 0 seeds, 0 kept crashes replayed, no crash$" "$T/out"
+    assert_grep "^1\.\.2$" "$T/out"
+    assert_eq 1 "$(find fz/crashes/boom -type f | wc -l)" "kept inputs"
+    # the kept input is replayed first: the next run fails on it alone
+    expect_rc 1 "${fz[@]}"
+    assert_grep "^not ok 1 - fuzz boom: an input kept in $T/fz/crashes/boom crashes it again$" "$T/out"
+    # once "fixed", the replay passes and is counted
+    sed -i 's/__builtin_trap()/return 0/' fz/fuzz-boom.c
+    expect_rc 0 "${fz[@]}"
+    assert_grep "^ok 1 - fuzz boom: [0-9]+ inputs in 2s from 1 seeds, 1 kept crashes replayed, no crash$" "$T/out"
+}
+
 t_check "run.sh: SKIP directives are counted as skipped, not passed" t_skip_counted
 t_check "run.sh: a plan that does not match the results is a failure" t_plan_mismatch
 t_check "run.sh: a missing or repeated plan is a failure" t_plan_missing
 t_check "run.sh: a script that exits non-zero is a failure" t_script_exit
 t_check "run.sh: a unit binary that exits non-zero after its summary fails" t_unit_exit
 t_check "run.sh: the simulator's own tests are labelled 'simulator:'" t_simulator_label
+if clang-14 -fsanitize=fuzzer -x c -o /dev/null - <<<'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' >/dev/null 2>&1; then
+    t_check "fuzz/run.sh: a crash fails, is kept, and is replayed next time" t_fuzz_crash
+else
+    t_skip "fuzz/run.sh: a crash fails, is kept, and is replayed" "clang-14 cannot build libFuzzer harnesses"
+fi
 t_check "lint-cli.pl: helpers left of &&/||, in if/!, are rejected" t_lint
 t_done

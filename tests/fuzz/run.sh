@@ -7,13 +7,17 @@
 # copied to tests/fuzz/crashes/NAME/ to be committed with its fix.
 # Builds with `make fuzz-bins` (build/fuzz); skips, saying why, without
 # clang-14/libFuzzer (tests/fuzz/ensure-clang.sh installs them as root).
+# FUZZ_DIR (harnesses, seeds/, crashes/; default tests/fuzz) and FUZZ_OUT
+# (binaries; default build/fuzz) let tests/cli/t020 test this script.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-5}
 cc=${FUZZ_CC:-clang-14}
+fdir=${FUZZ_DIR:-tests/fuzz}
+fout=${FUZZ_OUT:-build/fuzz}
 
 names=()
-for f in tests/fuzz/fuzz-*.c; do
+for f in "$fdir"/fuzz-*.c; do
     n=${f##*/fuzz-}
     names+=("${n%.c}")
 done
@@ -42,7 +46,7 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$work/p" "$work/p.c" >/dev/nu
     exit 0
 fi
 
-if ! make -s fuzz-bins FUZZ_CC="$cc" >"$work/build.log" 2>&1; then
+if ! make -s fuzz-bins FUZZ_CC="$cc" FUZZ_DIR="$fdir" FUZZ_OUT="$fout" >"$work/build.log" 2>&1; then
     for name in "${names[@]}"; do
         n=$((n + 1))
         echo "not ok $n - fuzz $name: make fuzz-bins failed"
@@ -57,11 +61,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=0
 for name in "${names[@]}"; do
     n=$((n + 1))
-    bin=build/fuzz/fuzz-$name
-    kept=tests/fuzz/crashes/$name
+    bin=$fout/fuzz-$name
+    kept=$fdir/crashes/$name
     w=$work/$name
     mkdir -p "$w/corpus" "$w/art"
-    for d in $(seeds_of "$name") "tests/fuzz/seeds/$name"; do
+    for d in $(seeds_of "$name") "$fdir/seeds/$name"; do
         [ -d "$d" ] || continue
         find "$d" -maxdepth 1 -type f ! -name '*.expected' ! -name '*.md' -exec cp {} "$w/corpus/" \;
     done
