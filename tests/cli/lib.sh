@@ -2,8 +2,9 @@
 # Each test is a shell function run in a subshell with `set -e`; it prints TAP.
 # `set -e` is switched off inside any function called left of `&&`/`||`, after
 # `if`/`while`/`!`: so every helper here returns non-zero explicitly on failure,
-# and tests/lint-cli.pl (run by tests/run.sh) rejects a test function or a
-# composite helper used in such a place (`bad_arg ... && assert_grep ...`).
+# and tests/lint-cli.pl (run by tests/run.sh) rejects any function defined in
+# tests/cli used in such a place (`bad_arg ... && assert_grep ...`); write two
+# statements, or `|| return 1`.
 #   t_check "title" func [args...]
 #   t_skip "title" "reason"
 #   t_done            (at the end; exits non-zero if any test failed)
