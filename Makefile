@@ -38,6 +38,21 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/%)
 LIB := $(B)/libpvetmpl.a
 
+# libFuzzer harnesses (tests/fuzz/fuzz-*.c): the library rebuilt with clang,
+# ASan and UBSan in $(B)/fuzz, apart from the normal objects.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_B := $(B)/fuzz
+# where the harnesses are and where their binaries go (tests/cli/t020 points
+# these at a deliberately crashing harness to test tests/fuzz/run.sh)
+FUZZ_DIR ?= tests/fuzz
+FUZZ_OUT ?= $(FUZZ_B)
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_SRCS := $(wildcard $(FUZZ_DIR)/fuzz-*.c)
+FUZZ_BINS := $(FUZZ_SRCS:$(FUZZ_DIR)/%.c=$(FUZZ_OUT)/%)
+FUZZ_LIB := $(FUZZ_B)/libpvetmpl.a
+
 all: $(B)/pvetmpl $(B)/pvetmpl-hook
 
 $(B)/%.o: %.c
@@ -64,12 +79,38 @@ $(B)/tests/%: tests/tools/%.c $(LIB)
 
 test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 
+$(FUZZ_B)/wrapper/%.o: wrapper/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRCS:%.c=$(FUZZ_B)/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_OUT)/fuzz-%: $(FUZZ_DIR)/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -std=gnu11 $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIB) $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# Each harness for FUZZ_SECONDS (default 60), seeded from tests/fixtures; a
+# crashing input is kept under tests/fuzz/crashes/ (replayed on every run).
+fuzz: fuzz-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh
+
+# clang-14 + libclang-rt-14-dev, installed by root when missing (not a
+# Build-Depends: the package build runs no fuzzer).
+fuzz-deps:
+	@FUZZ_CC=$(FUZZ_CC) tests/fuzz/ensure-clang.sh
+
 # Installs what debian/control's Build-Depends lists, only when something is missing.
 deps:
 	@tests/ensure-deps.sh
 
-# The whole suite: unit, fixture and black-box layers; ends with "N passed, N failed".
-check: deps
+# The whole suite: lint, unit, fixture, simulator, black-box and short fuzz runs;
+# ends with the line "N passed, N failed, N skipped".
+check: deps fuzz-deps
 	$(MAKE) test-bins
 	tests/run.sh
 
@@ -77,7 +118,7 @@ check: deps
 check-unit: test-bins
 	tests/run.sh --unit
 
-sanitize: deps
+sanitize: deps fuzz-deps
 	$(MAKE) clean
 	$(MAKE) SANITIZE=1 test-bins
 	tests/run.sh
@@ -96,14 +137,15 @@ install: all
 	install -D -m 0644 conf/pvetmpl.conf.5 $(DESTDIR)$(MANDIR)/man5/pvetmpl.conf.5
 
 format:
-	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) tests/fuzz/*.[ch]
 
 format-check:
-	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) \
+		tests/fuzz/*.[ch]
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all test-bins deps check check-unit sanitize demo install format format-check clean
+.PHONY: all test-bins fuzz-bins fuzz fuzz-deps deps check check-unit sanitize demo install format format-check clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

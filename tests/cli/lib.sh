@@ -1,5 +1,10 @@
 # Shared helpers for tests/cli/t*.sh. Source it first:  . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 # Each test is a shell function run in a subshell with `set -e`; it prints TAP.
+# `set -e` is switched off inside any function called left of `&&`/`||`, after
+# `if`/`while`/`!`: so every helper here returns non-zero explicitly on failure,
+# and tests/lint-cli.pl (run by tests/run.sh) rejects any function defined in
+# tests/cli used in such a place (`bad_arg ... && assert_grep ...`); write two
+# statements, or `|| return 1`.
 #   t_check "title" func [args...]
 #   t_skip "title" "reason"
 #   t_done            (at the end; exits non-zero if any test failed)
@@ -51,10 +56,13 @@ t_done() {
 }
 
 run() {
+    # Restore errexit only if it was on: run must not switch it on for a caller.
+    local errexit=0
+    case $- in *e*) errexit=1 ;; esac
     set +e
     "$@" >"$T/out" 2>"$T/err"
     RC=$?
-    set -e
+    [ "$errexit" = 0 ] || set -e
     return 0
 }
 
@@ -102,13 +110,26 @@ assert_file_eq() {
     fi
 }
 
+# reachable_copy FILE|DIR...: copies them into $TMPROOT/reach and prints that
+# directory. Steps run as an unprivileged user (setpriv) use the copies: the
+# checkout may sit where only root can enter (/root, a `mktemp -d`), and an
+# exec or a perl script there fails with EACCES instead of testing anything.
+reachable_copy() {
+    local d=$TMPROOT/reach
+    mkdir -p "$d" || return 1
+    cp -R "$@" "$d/" || return 1
+    chmod 0755 "$TMPROOT" || return 1
+    chmod -R a+rX "$d" || return 1
+    echo "$d"
+}
+
 # sim_setup [pvesim init options...]: a simulated node in $T/node ($S) and a
 # pvetmpl config pointing at it in $T/pvetmpl.conf ($PVETMPL_CONFIG, exported).
 # Extra config lines can be appended to $PVETMPL_CONFIG afterwards.
 sim_setup() {
     S=$T/node
-    "$PVESIM" init "$S" "$@" >/dev/null
-    cat >"$T/pvetmpl.conf" <<CONF
+    "$PVESIM" init "$S" "$@" >/dev/null || return 1
+    cat >"$T/pvetmpl.conf" <<CONF || return 1
 qm = "$S/bin/qm"
 pvesm = "$S/bin/pvesm"
 vmlist = "$S/etc/pve/.vmlist"

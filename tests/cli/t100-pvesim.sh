@@ -958,7 +958,9 @@ t_check "storage.cfg parse warnings on stderr (SectionConfig/Plugin.pm texts), o
 t_not_root() {
     d=$(mktemp -d /tmp/pvesim-nonroot.XXXXXX)
     chmod 755 "$d"
-    "$PVESIM" init "$d/s" >/dev/null
+    # the launchers exec sim.pl from where pvesim is: a copy user 65534 can read
+    r=$(reachable_copy "$TOP/tests/pvesim")
+    "$r/pvesim/pvesim" init "$d/s" >/dev/null
     run setpriv --reuid 65534 --regid 65534 --clear-groups "$d/s/bin/qm" status 100
     rc1=$RC
     cp "$T/err" "$T/err1"

@@ -4,31 +4,32 @@
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 # ---- arguments: exit 64, one message naming the argument, no qm started ----
+# Every step returns explicitly: a helper must not rely on `set -e`.
 bad_arg() {
-    sim_setup
-    expect_rc 64 "$PVETMPL" "$@"
-    assert_eq 1 "$(grep -c . "$T/err")" "one message line"
-    assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
+    sim_setup || return 1
+    expect_rc 64 "$PVETMPL" "$@" || return 1
+    assert_eq 1 "$(grep -c . "$T/err")" "one message line" || return 1
+    assert_eq 0 "$(sim_calls)" "qm/pvesm calls" || return 1
 }
-t_vmid_99() { bad_arg make-template 99 9000 && assert_grep "'99'" "$T/err"; }
-t_vmid_lead0() { bad_arg make-template 0100 9000 && assert_grep "'0100'" "$T/err"; }
-t_vmid_junk() { bad_arg make-template '100;reboot' 9000 && assert_grep "VMID" "$T/err"; }
-t_vmid_space() { bad_arg make-template 100 '9000 ' && assert_grep "VMID" "$T/err"; }
+t_vmid_99() { bad_arg make-template 99 9000; assert_grep "'99'" "$T/err"; }
+t_vmid_lead0() { bad_arg make-template 0100 9000; assert_grep "'0100'" "$T/err"; }
+t_vmid_junk() { bad_arg make-template '100;reboot' 9000; assert_grep "VMID" "$T/err"; }
+t_vmid_space() { bad_arg make-template 100 '9000 '; assert_grep "VMID" "$T/err"; }
 t_vmid_big() { bad_arg clone 100 1000000000; }
-t_name_bad() { bad_arg make-template 100 9000 --name 'a b' && assert_grep "DNS name" "$T/err"; }
+t_name_bad() { bad_arg make-template 100 9000 --name 'a b'; assert_grep "DNS name" "$T/err"; }
 t_name_opt() { bad_arg make-template 100 9000 --name --full; }
-t_storage_bad() { bad_arg make-template 100 9000 --storage '../etc' && assert_grep "illegal characters" "$T/err"; }
-t_format_bad() { bad_arg make-template 100 9000 --format vhd && assert_grep "vhd" "$T/err"; }
-t_bwlimit_bad() { bad_arg make-template 100 9000 --bwlimit -5 && assert_grep "bwlimit|-5" "$T/err"; }
-t_pool_bad() { bad_arg make-template 100 9000 --pool 'a/b/c/d' && assert_grep "nested too deeply" "$T/err"; }
+t_storage_bad() { bad_arg make-template 100 9000 --storage '../etc'; assert_grep "illegal characters" "$T/err"; }
+t_format_bad() { bad_arg make-template 100 9000 --format vhd; assert_grep "vhd" "$T/err"; }
+t_bwlimit_bad() { bad_arg make-template 100 9000 --bwlimit -5; assert_grep "bwlimit|-5" "$T/err"; }
+t_pool_bad() { bad_arg make-template 100 9000 --pool 'a/b/c/d'; assert_grep "nested too deeply" "$T/err"; }
 t_snap_bad() { bad_arg make-template 100 9000 --snapname 1abc; }
 t_target_bad() { bad_arg make-template 100 9000 --target node_1; }
-t_disk_bad() { bad_arg template 100 --disk scsi31 && assert_grep "scsi31" "$T/err"; }
-t_timeout_bad() { bad_arg --timeout 5s storages && assert_grep "5s" "$T/err"; }
-t_unknown_cmd() { bad_arg frobnicate && assert_grep "unknown command 'frobnicate'" "$T/err"; }
-t_unknown_opt() { bad_arg make-template 100 9000 --full && assert_grep "'--full'" "$T/err"; }
+t_disk_bad() { bad_arg template 100 --disk scsi31; assert_grep "scsi31" "$T/err"; }
+t_timeout_bad() { bad_arg --timeout 5s storages; assert_grep "5s" "$T/err"; }
+t_unknown_cmd() { bad_arg frobnicate; assert_grep "unknown command 'frobnicate'" "$T/err"; }
+t_unknown_opt() { bad_arg make-template 100 9000 --full; assert_grep "'--full'" "$T/err"; }
 t_missing_newid() { bad_arg make-template 100; }
-t_linked_storage() { bad_arg clone 100 9001 --linked --storage local-lvm && assert_grep "linked" "$T/err"; }
+t_linked_storage() { bad_arg clone 100 9001 --linked --storage local-lvm; assert_grep "linked" "$T/err"; }
 t_same_ids() { bad_arg clone 100 100; }
 t_json_usage() {
     sim_setup

@@ -289,14 +289,15 @@ unreadable_journal() {
     : >cfg/empty.conf
     chmod 0644 cfg/empty.conf
     chmod 0755 "$T" "$TMPROOT"
+    r=$(reachable_copy "$PVETMPL") # the checkout may be closed to uid 65534
     expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$PVETMPL" audit --vmid 4101
+        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --vmid 4101
     assert_grep "no journal file was readable \(uid 65534\).*group adm or systemd-journal" \
         "$T/err"
     assert_no_grep "no matching pvetmpl events in the journal$" "$T/err"
     # With --json too: stdout holds JSON lines, the warning goes to stderr.
     expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$PVETMPL" audit --json --vmid 4101
+        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --json --vmid 4101
     assert_eq "" "$(cat "$T/out")"
     assert_grep "no journal file was readable \(uid 65534\)" "$T/err"
 }
