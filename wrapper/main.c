@@ -276,8 +276,17 @@ int main(int argc, char **argv)
      * --help and usage errors come first, and nothing can skip it. */
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* A dropped SSH session (HUP) or ^\ (QUIT) must not kill pvetmpl while
+     * qm runs on: like INT and TERM they are passed to qm's process group,
+     * recorded, and end the run with 130. A HUP already ignored stays
+     * ignored: under nohup the admin asked the run to outlive the session. */
+    for (const int *sig = (const int[]){SIGINT, SIGTERM, SIGHUP, SIGQUIT, 0}; *sig; sig++) {
+        struct sigaction old;
+        if (*sig == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+            continue;
+        }
+        sigaction(*sig, &sa, NULL);
+    }
     signal(SIGPIPE, SIG_IGN);
 
     if (commands[k].fn(&c, argc - optind, argv + optind, &e) == 0) {

@@ -286,6 +286,24 @@ t_timeout() {
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
 }
 
+# wait_exit PID: its exit code in $rc; a process still running after 30 s
+# (a signal it ignores) is killed, with its qm, and the test fails.
+wait_exit() {
+    local i
+    for i in $(seq 1 600); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        pkill -KILL -P "$1" || true
+        kill -KILL "$1"
+        wait "$1" || true
+        echo "pid $1 did not end"
+        return 1
+    fi
+    wait "$1" && rc=0 || rc=$?
+}
+
 signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits 130
     sim_setup
     sim_knob PVESIM_FAULT=hang
@@ -294,14 +312,45 @@ signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits
     pid=$!
     wait_for_proc "sim.pl $S qm clone"
     kill -"$1" $pid
-    wait $pid && rc=0 || rc=$?
+    wait_exit $pid
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
     sleep 0.2
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        # the run's own record says how it ended
+        journalctl --sync
+        journalctl -D "$JOURNAL_DIR" --no-pager -o json _PID=$pid PVETMPL_RESULT=failed >j
+        assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "PVETMPL_EXIT of the failed record"
+    fi
 }
 t_interrupt() { signal_during_clone INT; }
 t_sigterm() { signal_during_clone TERM; }
+t_sighup() { signal_during_clone HUP; }
+t_sigquit() { signal_during_clone QUIT; }
+
+# 1 when signal SIG (a number) is set in the hex mask FIELD of /proc/PID/status
+sigmask_has() { # PID FIELD SIG
+    local m
+    m=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status")
+    echo $(((0x$m >> ($3 - 1)) & 1))
+}
+
+t_nohup() { # an ignored HUP (nohup) stays ignored; TERM still ends the run
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob PVESIM_FAULT_CMD=clone
+    env --ignore-signal=HUP "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_proc "sim.pl $S qm clone"
+    # the handlers are in place once qm runs
+    assert_eq 1 "$(sigmask_has $pid SigIgn 1)" "HUP ignored"
+    assert_eq 1 "$(sigmask_has $pid SigCgt 3)" "QUIT caught"
+    assert_eq 1 "$(sigmask_has $pid SigCgt 15)" "TERM caught"
+    kill -TERM $pid
+    wait_exit $pid
+    assert_eq 130 "$rc"
+}
 
 t_garbage_output() {
     sim_setup
@@ -658,6 +707,9 @@ t_check "a half-made clone is not 'nothing to do'" t_half_made_clone_not_idempot
 t_check "a locked source is retried until the lock clears" t_locked_source_retried
 t_check "dry run of clone and template" t_dry_run_clone_and_template
 t_check "SIGTERM is passed on: 130" t_sigterm
+t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
+t_check "SIGQUIT is passed on: 130" t_sigquit
+t_check "under nohup SIGHUP stays ignored" t_nohup
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_check "resource exhaustion is an internal error: 70" t_internal_error
