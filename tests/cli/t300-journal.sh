@@ -211,6 +211,34 @@ no_journal_still_acts() {
     jq -e '.warnings | map(select(test("not written"))) | length == 2' "$T/out" >/dev/null
 }
 
+native_protocol() {
+    # journal_sendv speaks journald's native protocol itself: a value with
+    # newlines (length-prefixed form) and one too large for a datagram (a
+    # sealed memfd) arrive whole.
+    tag=native-$$-$RANDOM
+    expect_rc 0 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" "MESSAGE=two
+lines" "PVETMPL_ERROR=a=b
+=c
+" "PVETMPL_VMID=7"
+    expect_rc 0 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" MESSAGE=big \
+        --big PVETMPL_PLAN=1048576
+    journalctl --sync
+    journalctl -D "$JOURNAL_DIR" --no-pager --all -o json SYSLOG_IDENTIFIER=$tag >j
+    assert_eq 2 "$(wc -l <j)" "entries"
+    head -n 1 j >j1
+    assert_eq "two
+lines" "$(jq -r .MESSAGE j1)"
+    assert_eq '"a=b\n=c\n"' "$(jq .PVETMPL_ERROR j1)"
+    assert_eq 7 "$(jq -r .PVETMPL_VMID j1)"
+    tail -n 1 j >j2
+    assert_eq $((1048576 + 4)) "$(jq -r '.PVETMPL_PLAN | length' j2)" "size of the big field"
+    assert_eq "xxx
+end" "$(jq -r '.PVETMPL_PLAN[-7:]' j2)"
+    # a field without a name is refused, nothing sent
+    expect_rc 1 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" "=x"
+    assert_grep "a field without a name" "$T/err"
+}
+
 stalled_journald() {
     # A real journald, private to this test (its own mount namespace through
     # with-journald.sh), SIGSTOPped with its socket queue full: every write
@@ -289,6 +317,7 @@ t_check "PVETMPL_USER: SUDO_USER as root, else the login user" user_field
 t_check "no journal: the action proceeds, a warning says the record is missing" \
     no_journal_still_acts
 t_check "journalctl -x explains an entry with the catalog" catalog_explains
+t_check "native protocol: newlines and a 1 MiB field arrive whole" native_protocol
 t_check "a stalled journald: each write gives up after 3 s, the run goes on and frees its locks" \
     stalled_journald
 t_done
