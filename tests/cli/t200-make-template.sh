@@ -336,6 +336,38 @@ sigmask_has() { # PID FIELD SIG
     echo $(((0x$m >> ($3 - 1)) & 1))
 }
 
+t_output_lost() { # a failed write of stdout is an error, never exit 0
+    sim_setup
+    for args in "--json storages" storages -V; do
+        # shellcheck disable=SC2086 # word-split on purpose
+        "$PVETMPL" $args >/dev/full 2>"$T/err" && rc=0 || rc=$?
+        assert_eq 70 "$rc" "exit of pvetmpl $args >/dev/full"
+        assert_grep "^pvetmpl: error: cannot write to standard output: No space left on device" "$T/err"
+    done
+}
+
+t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
+    sim_setup
+    cat >pvesm-spy <<SPY
+#!/bin/sh
+readlink /proc/\$\$/fd/0 >>"$T/stdin-of-pvesm" || echo closed >>"$T/stdin-of-pvesm"
+exec "$S/bin/pvesm" "\$@"
+SPY
+    chmod +x pvesm-spy
+    sed -i "s|^pvesm = .*|pvesm = \"$T/pvesm-spy\"|" "$PVETMPL_CONFIG"
+    # stdout closed: the answer goes nowhere, but nothing else takes fd 1
+    "$PVETMPL" --json storages >&- 2>"$T/err" && rc=0 || rc=$?
+    assert_eq 0 "$rc"
+    assert_eq "" "$(cat "$T/err")"
+    # stdin closed: the child still gets /dev/null
+    "$PVETMPL" --json storages <&- >"$T/out" && rc=0 || rc=$?
+    assert_eq 0 "$rc"
+    jq -e '.storages | length > 0' "$T/out" >/dev/null
+    sort -u stdin-of-pvesm >seen
+    assert_file_eq seen "/dev/null
+"
+}
+
 t_nohup() { # an ignored HUP (nohup) stays ignored; TERM still ends the run
     sim_setup
     sim_knob PVESIM_FAULT=hang
@@ -710,6 +742,9 @@ t_check "SIGTERM is passed on: 130" t_sigterm
 t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
 t_check "SIGQUIT is passed on: 130" t_sigquit
 t_check "under nohup SIGHUP stays ignored" t_nohup
+t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
+    t_closed_std_fds
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_check "resource exhaustion is an internal error: 70" t_internal_error
