@@ -342,9 +342,6 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e)
     if (fd < 0) {
         return err_set(e, ERR_INTERNAL, "cannot write to the journal: %s", strerror(errno));
     }
-    /* as libsystemd: room for large entries before the memfd is needed */
-    int sndbuf = 8 << 20;
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET};
     struct msghdr mh = {
         .msg_name = &sa,
