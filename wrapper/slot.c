@@ -54,7 +54,11 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
     bool told = false;
     for (;;) {
         for (long i = 0; i < n; i++) {
-            if (flock(fds[i], LOCK_EX | LOCK_NB) == 0) {
+            int r;
+            do {
+                r = flock(fds[i], LOCK_EX | LOCK_NB);
+            } while (r < 0 && errno == EINTR);
+            if (r == 0) {
                 for (long k = 0; k < n; k++) {
                     if (k != i) {
                         close(fds[k]);
@@ -62,6 +66,17 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
                 }
                 *ret_fd = fds[i];
                 return 0;
+            }
+            /* Only "held by another run" is worth waiting for; anything
+             * else (ENOLCK: run_dir on a file system without locks) would
+             * make us wait forever for nothing. */
+            if (errno != EWOULDBLOCK) {
+                int saved = errno;
+                for (long k = 0; k < n; k++) {
+                    close(fds[k]);
+                }
+                return err_set(e, ERR_CONFIG, "cannot lock '%s.%ld.lock' in run_dir '%s': %s", name,
+                               i, c->conf->run_dir, strerror(saved));
             }
         }
         if (!told) {

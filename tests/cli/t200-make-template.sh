@@ -336,6 +336,41 @@ sigmask_has() { # PID FIELD SIG
     echo $(((0x$m >> ($3 - 1)) & 1))
 }
 
+# wait_wchan PID PATTERN: until PID sleeps in a kernel function matching PATTERN
+wait_wchan() {
+    local i
+    for i in $(seq 1 200); do
+        grep -qE -- "$2" "/proc/$1/wchan" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "wait_wchan: $1 is in '$(cat "/proc/$1/wchan" 2>/dev/null)', not /$2/"
+    return 1
+}
+
+t_vmlist_interrupted() { # ^C while .vmlist blocks (pmxcfs hangs): 130, not 69
+    sim_setup
+    mkfifo vmlist.fifo
+    sed -i "s|^vmlist = .*|vmlist = \"$T/vmlist.fifo\"|" "$PVETMPL_CONFIG"
+    for where in open read; do
+        if [ $where = read ]; then
+            exec 7<>vmlist.fifo # a writer that sends nothing: open returns, read blocks
+        fi
+        "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+        pid=$!
+        if [ $where = open ]; then
+            wait_wchan $pid fifo_open\|wait_for_partner
+        else
+            wait_wchan $pid pipe_read
+        fi
+        kill -INT $pid
+        wait_exit $pid
+        assert_eq 130 "$rc" "exit when interrupted in $where"
+        assert_grep "^pvetmpl: error: .*interrupted by a signal while reading '$T/vmlist.fifo'" "$T/err"
+    done
+    exec 7>&-
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
 t_output_lost() { # a failed write of stdout is an error, never exit 0
     sim_setup
     for args in "--json storages" storages -V; do
@@ -742,6 +777,7 @@ t_check "SIGTERM is passed on: 130" t_sigterm
 t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
 t_check "SIGQUIT is passed on: 130" t_sigquit
 t_check "under nohup SIGHUP stays ignored" t_nohup
+t_check "^C while reading a blocked .vmlist: 130, not 69" t_vmlist_interrupted
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
 t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
     t_closed_std_fds
