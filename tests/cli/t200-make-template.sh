@@ -371,6 +371,35 @@ t_vmlist_interrupted() { # ^C while .vmlist blocks (pmxcfs hangs): 130, not 69
     assert_eq 0 "$(sim_mutating_calls)"
 }
 
+t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not writable by others
+    sim_setup
+    mkdir target real
+    refused() { # WHAT: make-template stops with 78 before any change
+        expect_rc 78 "$PVETMPL" make-template 100 9000 --no-hook
+        assert_grep "^pvetmpl: error: run_dir '[^']*' is refused: $1" "$T/err"
+        assert_eq 0 "$(sim_mutating_calls)" "no change"
+        assert_eq "" "$(find target real -mindepth 1)" "nothing created through a link"
+    }
+    ln -s target run # the run_dir itself
+    refused "'run' on its path is a symbolic link"
+    sed -i "s|^run_dir = .*|run_dir = \"$T/via/run\"|" "$PVETMPL_CONFIG"
+    ln -s real via # a directory above it
+    refused "'via' on its path is a symbolic link"
+    rm run via
+    sed -i "s|^run_dir = .*|run_dir = \"$T/run\"|" "$PVETMPL_CONFIG"
+    mkdir -m 0775 run
+    refused "it is writable by group or others \(mode 0775\)"
+    chmod 0757 run
+    refused "it is writable by group or others \(mode 0757\)"
+    chmod 0755 run
+    chown 65534 run
+    refused "it is owned by uid 65534, not root"
+    assert_eq "" "$(ls -A run)" "no lock file in a refused run_dir"
+    chown 0 run
+    expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
+    [ -f run/vmid-9000.0.lock ]
+}
+
 t_output_lost() { # a failed write of stdout is an error, never exit 0
     sim_setup
     for args in "--json storages" storages -V; do
@@ -778,6 +807,7 @@ t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
 t_check "SIGQUIT is passed on: 130" t_sigquit
 t_check "under nohup SIGHUP stays ignored" t_nohup
 t_check "^C while reading a blocked .vmlist: 130, not 69" t_vmlist_interrupted
+t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
 t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
     t_closed_std_fds
