@@ -26,5 +26,6 @@ done
     exit 1
 }
 export PVETMPL_TEST_JOURNALD=1
+export PVETMPL_TEST_JOURNALD_PID=$JPID # for tests that stall it (SIGSTOP), by PID only
 export JOURNAL_DIR=/run/log/journal/$(cat /etc/machine-id)
 "$@"

@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <systemd/sd-journal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <unistd.h>
 
 /* Generated once with `systemd-id128 new`; conf/pvetmpl.catalog documents
@@ -207,12 +212,153 @@ int journal_check_socket(struct err *e)
     return 0;
 }
 
+/* Set once a write of this process timed out: journald is stalled, and later
+ * writes try once without waiting, so a run never waits more than one bound. */
+static bool journal_stalled;
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* sendmsg with the time left of the bound as SO_SNDTIMEO: a full socket queue
+ * (journald stopped or too slow) makes it fail with EAGAIN instead of blocking
+ * forever. A signal does not end the wait early, only the bound does. Returns
+ * 0 or -errno. */
+static int send_bounded(int fd, const struct msghdr *mh, const struct timespec *t0)
+{
+    for (;;) {
+        long left = journal_stalled ? 0 : JOURNAL_SEND_TIMEOUT_MS - ms_since(t0);
+        if (left > 0) {
+            struct timeval tv = {left / 1000, (left % 1000) * 1000};
+            if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+                return -errno;
+            }
+        }
+        if (sendmsg(fd, mh, MSG_NOSIGNAL | (left > 0 ? 0 : MSG_DONTWAIT)) >= 0) {
+            return 0;
+        }
+        if (errno == EINTR && left > 0) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            journal_stalled = true;
+        }
+        return -errno;
+    }
+}
+
+/* An entry too large for one datagram goes as a sealed memfd (journald's
+ * native protocol accepts one passed with SCM_RIGHTS). */
+static int send_memfd(int fd, struct msghdr mh, const struct timespec *t0)
+{
+    int mfd = memfd_create("pvetmpl-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0) {
+        return -errno;
+    }
+    int r = 0;
+    for (size_t i = 0; i < mh.msg_iovlen && r == 0; i++) {
+        const char *p = mh.msg_iov[i].iov_base;
+        size_t left = mh.msg_iov[i].iov_len;
+        while (left > 0) {
+            ssize_t k = write(mfd, p, left);
+            if (k < 0 && errno == EINTR) {
+                continue;
+            }
+            if (k <= 0) {
+                r = k < 0 ? -errno : -EIO;
+                break;
+            }
+            p += k;
+            left -= (size_t)k;
+        }
+    }
+    if (r == 0 &&
+        fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        r = -errno;
+    }
+    if (r == 0) {
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        memset(&control, 0, sizeof(control));
+        mh.msg_iov = NULL;
+        mh.msg_iovlen = 0;
+        mh.msg_control = &control;
+        mh.msg_controllen = sizeof(control);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+        r = send_bounded(fd, &mh, t0);
+    }
+    close(mfd);
+    return r;
+}
+
 int journal_sendv(const struct iovec *iov, int n, struct err *e)
 {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (journal_check_socket(e) < 0) {
         return -1;
     }
-    int r = sd_journal_sendv(iov, n);
+    if (n < 0 || n > JOURNAL_MAX_FIELDS) {
+        return err_set(e, ERR_INTERNAL, "cannot write to the journal: %d fields (at most %d)", n,
+                       JOURNAL_MAX_FIELDS);
+    }
+    /* journald's native protocol (systemd's docs/JOURNAL_NATIVE_PROTOCOL.md):
+     * "KEY=value\n", or for a value holding a newline "KEY\n", the value's
+     * length as 64-bit little endian, the value, "\n". Spoken here rather
+     * than through sd_journal_sendv, whose blocking socket is out of reach. */
+    static const char nl[] = "\n";
+    struct iovec w[JOURNAL_MAX_FIELDS * 5];
+    uint64_t lens[JOURNAL_MAX_FIELDS];
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        char *p = iov[i].iov_base;
+        size_t len = iov[i].iov_len;
+        char *eq = memchr(p, '=', len);
+        if (!eq || eq == p) {
+            return err_set(e, ERR_INTERNAL, "cannot write to the journal: a field without a name");
+        }
+        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+        if (memchr(eq + 1, '\n', vlen)) {
+            lens[i] = htole64((uint64_t)vlen);
+            w[k++] = (struct iovec){p, klen};
+            w[k++] = (struct iovec){(char *)nl, 1};
+            w[k++] = (struct iovec){&lens[i], sizeof(lens[i])};
+            w[k++] = (struct iovec){eq + 1, vlen};
+        } else {
+            w[k++] = (struct iovec){p, len};
+        }
+        w[k++] = (struct iovec){(char *)nl, 1};
+    }
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return err_set(e, ERR_INTERNAL, "cannot write to the journal: %s", strerror(errno));
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET};
+    struct msghdr mh = {
+        .msg_name = &sa,
+        .msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(JOURNAL_SOCKET)),
+        .msg_iov = w,
+        .msg_iovlen = k,
+    };
+    int r = send_bounded(fd, &mh, &t0);
+    if (r == -EMSGSIZE || r == -ENOBUFS) {
+        r = send_memfd(fd, mh, &t0);
+    }
+    close(fd);
+    if (r == -EAGAIN || r == -EWOULDBLOCK) {
+        return err_set(e, ERR_TIMEOUT,
+                       "the journal write timed out after %d s (journald stalled or overloaded)",
+                       JOURNAL_SEND_TIMEOUT_MS / 1000);
+    }
     if (r < 0) {
         return err_set(e, ERR_INTERNAL, "cannot write to the journal: %s", strerror(-r));
     }

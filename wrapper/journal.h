@@ -35,8 +35,12 @@
 
 #define JOURNAL_IDENT "pvetmpl"           /* SYSLOG_IDENTIFIER of the wrapper's events */
 #define JOURNAL_HOOK_IDENT "pvetmpl-hook" /* SYSLOG_IDENTIFIER of the hook's events */
-/* libsystemd hard-codes this path; sd_journal_send() returns 0 when it is missing. */
+/* journald's native socket (systemd's JOURNAL_NATIVE_PROTOCOL.md). */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
+/* The longest one journal write may block (a stalled journald, a full socket
+ * queue). Under the hook's own HOOK_TIMEOUT_SEC, so the hook still warns. */
+#define JOURNAL_SEND_TIMEOUT_MS 3000
+#define JOURNAL_MAX_FIELDS 64
 
 /* Every message type pvetmpl writes. The ids never change once released. */
 enum journal_msg {
@@ -127,8 +131,12 @@ void journal_user(char *buf, size_t len);
 
 /* 0 when JOURNAL_SOCKET is a socket, else -1 with e (ERR_PRECONDITION). */
 int journal_check_socket(struct err *e);
-/* Checks the socket and sends one entry; no allocation of its own (the hook
- * uses it). Returns 0 or -1 with e. */
+/* Checks the socket and sends one entry of at most JOURNAL_MAX_FIELDS
+ * "KEY=value" fields (values may hold newlines); no allocation of its own
+ * (the hook uses it). Never blocks longer than JOURNAL_SEND_TIMEOUT_MS, and
+ * once a write timed out the later ones of the process do not wait at all: a
+ * stalled journald costs a run one bound, then each write fails at once.
+ * Returns 0 or -1 with e (ERR_TIMEOUT when journald did not take it). */
 int journal_sendv(const struct iovec *iov, int n, struct err *e);
 
 /* Parses a journalctl-style time spec into microseconds since the epoch:

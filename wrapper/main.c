@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pvetmpl: global options, configuration, dispatch, and the one place that
  * prints the result and chooses the exit code (err_exit_code's table). */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -159,6 +161,19 @@ static void print_human(const struct ctx *c, struct json_object *o, const struct
     }
 }
 
+/* The answer is only given once it is written: a full disk or a closed pipe
+ * must not turn into exit 0 with the output lost. Returns the exit code. */
+static int close_stdout(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        fprintf(stderr, "pvetmpl: error: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+        return rc ? rc : err_exit_code(ERR_INTERNAL);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -178,6 +193,13 @@ int main(int argc, char **argv)
     size_t k = ncmd;
     int ch, rc;
 
+    /* Before anything opens a file: a closed 0, 1 or 2 would be reused by
+     * the next open, and our output or a child's stdin would land there. */
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) {
+            return err_exit_code(ERR_INTERNAL);
+        }
+    }
     c.rep = report_new(NULL);
     if (!c.rep) {
         fputs("pvetmpl: error: out of memory\n", stderr);
@@ -222,7 +244,7 @@ int main(int argc, char **argv)
             }
             printf("pvetmpl %s\n", PVETMPL_VERSION);
             report_free(c.rep);
-            return 0;
+            return close_stdout(0);
         case ':':
             err_set(&e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
             goto done;
@@ -276,8 +298,17 @@ int main(int argc, char **argv)
      * --help and usage errors come first, and nothing can skip it. */
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* A dropped SSH session (HUP) or ^\ (QUIT) must not kill pvetmpl while
+     * qm runs on: like INT and TERM they are passed to qm's process group,
+     * recorded, and end the run with 130. A HUP already ignored stays
+     * ignored: under nohup the admin asked the run to outlive the session. */
+    for (const int *sig = (const int[]){SIGINT, SIGTERM, SIGHUP, SIGQUIT, 0}; *sig; sig++) {
+        struct sigaction old;
+        if (*sig == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+            continue;
+        }
+        sigaction(*sig, &sa, NULL);
+    }
     signal(SIGPIPE, SIG_IGN);
 
     if (commands[k].fn(&c, argc - optind, argv + optind, &e) == 0) {
@@ -300,10 +331,9 @@ done:
     } else {
         print_human(&c, o, &e, k < ncmd && commands[k].fn == cmd_check);
     }
-    fflush(stdout);
     report_free(c.rep);
     if (conf_loaded) {
         conf_release(&cf);
     }
-    return rc;
+    return close_stdout(rc);
 }

@@ -117,9 +117,21 @@ int node_fail(const struct spawn_result *r, const char *what, struct err *e)
     return err_set(e, ERR_QM_FAILED, "'%s' was killed by signal %d: %s", what, r->signo, line);
 }
 
+/* pvetmpl installs handlers only for the signals that interrupt a run
+ * (main.c), so EINTR from a blocking call means: stop, this run is being
+ * interrupted (130), not "the file cannot be read" (69). */
+static int interrupted_reading(const char *path, struct err *e)
+{
+    return err_set(e, ERR_INTERRUPTED, "interrupted by a signal while reading '%s'", path);
+}
+
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
 {
+    /* pmxcfs (FUSE) can block in open or read while the cluster hangs */
     int fd = open(cf->vmlist, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == EINTR) {
+        return interrupted_reading(cf->vmlist, e);
+    }
     if (fd < 0) {
         return err_set(e, ERR_PRECONDITION, "cannot read the cluster's VM list '%s': %s",
                        cf->vmlist, strerror(errno));
@@ -147,6 +159,9 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
     }
     if (k < 0) {
         free(buf);
+        if (saved == EINTR) {
+            return interrupted_reading(cf->vmlist, e);
+        }
         return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", cf->vmlist, strerror(saved));
     }
     buf[len] = '\0';

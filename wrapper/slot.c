@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -14,17 +15,74 @@
 
 #define POLL_MS 200
 
-static int open_lock(struct ctx *c, const char *name, int *ret_fd, struct err *e)
+/* Opens run_dir, where root creates files, as a directory fd: walked from "/"
+ * one component at a time with O_NOFOLLOW, so no symbolic link anywhere on the
+ * path can redirect root's writes (a check before open would race); only its
+ * last component is created when missing. The directory itself must belong
+ * to root and not be writable by group or others (as doas demands of its
+ * config): whoever could write there could plant the lock files. */
+static int open_run_dir(const char *dir, int *ret_fd, struct err *e)
 {
-    const char *dir = c->conf->run_dir;
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        return err_set(e, ERR_CONFIG, "cannot create run_dir '%s': %s", dir, strerror(errno));
-    }
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (dir[0] != '/' || strlen(dir) >= sizeof(path)) {
+        return err_set(e, ERR_CONFIG, "run_dir '%s' is not an absolute path", dir);
+    }
+    snprintf(path, sizeof(path), "%s", dir);
+    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        return err_set(e, ERR_CONFIG, "cannot open lock file '%s': %s", path, strerror(errno));
+        return err_set(e, ERR_CONFIG, "cannot open '/': %s", strerror(errno));
+    }
+    char *save = NULL;
+    for (char *comp = strtok_r(path + 1, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+        bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
+        if (last && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+            int saved = errno;
+            close(fd);
+            return err_set(e, ERR_CONFIG, "cannot create run_dir '%s': %s", dir, strerror(saved));
+        }
+        int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            int saved = errno;
+            struct stat st;
+            bool link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+            close(fd);
+            if (link) {
+                return err_set(e, ERR_CONFIG,
+                               "run_dir '%s' is refused: '%s' on its path is a symbolic link", dir,
+                               comp);
+            }
+            return err_set(e, ERR_CONFIG, "cannot open run_dir '%s': %s", dir, strerror(saved));
+        }
+        close(fd);
+        fd = next;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        return err_set(e, ERR_CONFIG, "cannot open run_dir '%s': %s", dir, strerror(saved));
+    }
+    if (st.st_uid != 0) {
+        close(fd);
+        return err_set(e, ERR_CONFIG, "run_dir '%s' is refused: it is owned by uid %u, not root",
+                       dir, (unsigned)st.st_uid);
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        close(fd);
+        return err_set(e, ERR_CONFIG,
+                       "run_dir '%s' is refused: it is writable by group or others (mode %04o)",
+                       dir, (unsigned)(st.st_mode & 07777));
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+static int open_lock(int dir_fd, const char *dir, const char *name, int *ret_fd, struct err *e)
+{
+    int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        return err_set(e, ERR_CONFIG, "cannot open lock file '%s/%s': %s", dir, name,
+                       strerror(errno));
     }
     *ret_fd = fd;
     return 0;
@@ -41,20 +99,30 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
     if (n > 64) {
         n = 64;
     }
+    int dir_fd = -1;
+    if (open_run_dir(c->conf->run_dir, &dir_fd, e) < 0) {
+        return -1;
+    }
     for (long i = 0; i < n; i++) {
         char file[512];
         snprintf(file, sizeof(file), "%s.%ld.lock", name, i);
-        if (open_lock(c, file, &fds[i], e) < 0) {
+        if (open_lock(dir_fd, c->conf->run_dir, file, &fds[i], e) < 0) {
             while (i-- > 0) {
                 close(fds[i]);
             }
+            close(dir_fd);
             return -1;
         }
     }
+    close(dir_fd);
     bool told = false;
     for (;;) {
         for (long i = 0; i < n; i++) {
-            if (flock(fds[i], LOCK_EX | LOCK_NB) == 0) {
+            int r;
+            do {
+                r = flock(fds[i], LOCK_EX | LOCK_NB);
+            } while (r < 0 && errno == EINTR);
+            if (r == 0) {
                 for (long k = 0; k < n; k++) {
                     if (k != i) {
                         close(fds[k]);
@@ -62,6 +130,17 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
                 }
                 *ret_fd = fds[i];
                 return 0;
+            }
+            /* Only "held by another run" is worth waiting for; anything
+             * else (ENOLCK: run_dir on a file system without locks) would
+             * make us wait forever for nothing. */
+            if (errno != EWOULDBLOCK) {
+                int saved = errno;
+                for (long k = 0; k < n; k++) {
+                    close(fds[k]);
+                }
+                return err_set(e, ERR_CONFIG, "cannot lock '%s.%ld.lock' in run_dir '%s': %s", name,
+                               i, c->conf->run_dir, strerror(saved));
             }
         }
         if (!told) {

@@ -52,8 +52,19 @@ static void child_exec(char *const argv[], char *const envp[], int in, int out, 
     }
     /* Its own process group, so a timeout or ^C reaches qm's workers too. */
     setpgid(0, 0);
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
-        goto fail;
+    /* Onto 0, 1, 2. A source below 3 elsewhere is first moved up, so no dup2
+     * overwrites a source still to be used; one already at its target keeps
+     * its fd, where dup2 would do nothing and leave it close-on-exec. */
+    int src[3] = {in, out, err};
+    for (int i = 0; i < 3; i++) {
+        if (src[i] < 3 && src[i] != i && (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3)) < 0) {
+            goto fail;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if ((src[i] == i ? fcntl(i, F_SETFD, 0) : dup2(src[i], i)) < 0) {
+            goto fail;
+        }
     }
     /* No inherited descriptors: mark everything above stderr close-on-exec
      * (the notifier must survive until execve itself). */

@@ -308,6 +308,24 @@ t_timeout() {
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
 }
 
+# wait_exit PID: its exit code in $rc; a process still running after 30 s
+# (a signal it ignores) is killed, with its qm, and the test fails.
+wait_exit() {
+    local i
+    for i in $(seq 1 600); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        pkill -KILL -P "$1" || true
+        kill -KILL "$1"
+        wait "$1" || true
+        echo "pid $1 did not end"
+        return 1
+    fi
+    wait "$1" && rc=0 || rc=$?
+}
+
 signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits 130
     sim_setup
     sim_knob PVESIM_FAULT=hang
@@ -316,14 +334,141 @@ signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits
     pid=$!
     wait_for_proc "sim.pl $S qm clone"
     kill -"$1" $pid
-    wait $pid && rc=0 || rc=$?
+    wait_exit $pid
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
     sleep 0.2
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        # the run's own record says how it ended
+        journalctl --sync
+        journalctl -D "$JOURNAL_DIR" --no-pager -o json _PID=$pid PVETMPL_RESULT=failed >j
+        assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "PVETMPL_EXIT of the failed record"
+    fi
 }
 t_interrupt() { signal_during_clone INT; }
 t_sigterm() { signal_during_clone TERM; }
+t_sighup() { signal_during_clone HUP; }
+t_sigquit() { signal_during_clone QUIT; }
+
+# 1 when signal SIG (a number) is set in the hex mask FIELD of /proc/PID/status
+sigmask_has() { # PID FIELD SIG
+    local m
+    m=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status")
+    echo $(((0x$m >> ($3 - 1)) & 1))
+}
+
+# wait_wchan PID PATTERN: until PID sleeps in a kernel function matching PATTERN
+wait_wchan() {
+    local i
+    for i in $(seq 1 200); do
+        grep -qE -- "$2" "/proc/$1/wchan" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "wait_wchan: $1 is in '$(cat "/proc/$1/wchan" 2>/dev/null)', not /$2/"
+    return 1
+}
+
+t_vmlist_interrupted() { # ^C while .vmlist blocks (pmxcfs hangs): 130, not 69
+    sim_setup
+    mkfifo vmlist.fifo
+    sed -i "s|^vmlist = .*|vmlist = \"$T/vmlist.fifo\"|" "$PVETMPL_CONFIG"
+    for where in open read; do
+        if [ $where = read ]; then
+            exec 7<>vmlist.fifo # a writer that sends nothing: open returns, read blocks
+        fi
+        "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+        pid=$!
+        if [ $where = open ]; then
+            wait_wchan $pid fifo_open\|wait_for_partner
+        else
+            wait_wchan $pid pipe_read
+        fi
+        kill -INT $pid
+        wait_exit $pid
+        assert_eq 130 "$rc" "exit when interrupted in $where"
+        assert_grep "^pvetmpl: error: .*interrupted by a signal while reading '$T/vmlist.fifo'" "$T/err"
+    done
+    exec 7>&-
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not writable by others
+    sim_setup
+    mkdir target real
+    refused() { # WHAT: make-template stops with 78 before any change
+        expect_rc 78 "$PVETMPL" make-template 100 9000 --no-hook
+        assert_grep "^pvetmpl: error: run_dir '[^']*' is refused: $1" "$T/err"
+        assert_eq 0 "$(sim_mutating_calls)" "no change"
+        assert_eq "" "$(find target real -mindepth 1)" "nothing created through a link"
+    }
+    ln -s target run # the run_dir itself
+    refused "'run' on its path is a symbolic link"
+    sed -i "s|^run_dir = .*|run_dir = \"$T/via/run\"|" "$PVETMPL_CONFIG"
+    ln -s real via # a directory above it
+    refused "'via' on its path is a symbolic link"
+    rm run via
+    sed -i "s|^run_dir = .*|run_dir = \"$T/run\"|" "$PVETMPL_CONFIG"
+    mkdir -m 0775 run
+    refused "it is writable by group or others \(mode 0775\)"
+    chmod 0757 run
+    refused "it is writable by group or others \(mode 0757\)"
+    chmod 0755 run
+    chown 65534 run
+    refused "it is owned by uid 65534, not root"
+    assert_eq "" "$(ls -A run)" "no lock file in a refused run_dir"
+    chown 0 run
+    expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
+    [ -f run/vmid-9000.0.lock ]
+}
+
+t_output_lost() { # a failed write of stdout is an error, never exit 0
+    sim_setup
+    for args in "--json storages" storages -V; do
+        # shellcheck disable=SC2086 # word-split on purpose
+        "$PVETMPL" $args >/dev/full 2>"$T/err" && rc=0 || rc=$?
+        assert_eq 70 "$rc" "exit of pvetmpl $args >/dev/full"
+        assert_grep "^pvetmpl: error: cannot write to standard output: No space left on device" "$T/err"
+    done
+}
+
+t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
+    sim_setup
+    cat >pvesm-spy <<SPY
+#!/bin/sh
+readlink /proc/\$\$/fd/0 >>"$T/stdin-of-pvesm" || echo closed >>"$T/stdin-of-pvesm"
+exec "$S/bin/pvesm" "\$@"
+SPY
+    chmod +x pvesm-spy
+    sed -i "s|^pvesm = .*|pvesm = \"$T/pvesm-spy\"|" "$PVETMPL_CONFIG"
+    # stdout closed: the answer goes nowhere, but nothing else takes fd 1
+    "$PVETMPL" --json storages >&- 2>"$T/err" && rc=0 || rc=$?
+    assert_eq 0 "$rc"
+    assert_eq "" "$(cat "$T/err")"
+    # stdin closed: the child still gets /dev/null
+    "$PVETMPL" --json storages <&- >"$T/out" && rc=0 || rc=$?
+    assert_eq 0 "$rc"
+    jq -e '.storages | length > 0' "$T/out" >/dev/null
+    sort -u stdin-of-pvesm >seen
+    assert_file_eq seen "/dev/null
+"
+}
+
+t_nohup() { # an ignored HUP (nohup) stays ignored; TERM still ends the run
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob PVESIM_FAULT_CMD=clone
+    env --ignore-signal=HUP "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_proc "sim.pl $S qm clone"
+    # the handlers are in place once qm runs
+    assert_eq 1 "$(sigmask_has $pid SigIgn 1)" "HUP ignored"
+    assert_eq 1 "$(sigmask_has $pid SigCgt 3)" "QUIT caught"
+    assert_eq 1 "$(sigmask_has $pid SigCgt 15)" "TERM caught"
+    kill -TERM $pid
+    wait_exit $pid
+    assert_eq 130 "$rc"
+}
 
 t_garbage_output() {
     sim_setup
@@ -816,6 +961,14 @@ t_check "a half-made clone is not 'nothing to do'" t_half_made_clone_not_idempot
 t_check "a locked source is retried until the lock clears" t_locked_source_retried
 t_check "dry run of clone and template" t_dry_run_clone_and_template
 t_check "SIGTERM is passed on: 130" t_sigterm
+t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
+t_check "SIGQUIT is passed on: 130" t_sigquit
+t_check "under nohup SIGHUP stays ignored" t_nohup
+t_check "^C while reading a blocked .vmlist: 130, not 69" t_vmlist_interrupted
+t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
+t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
+    t_closed_std_fds
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_check "resource exhaustion is an internal error: 70" t_internal_error

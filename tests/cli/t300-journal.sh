@@ -211,6 +211,86 @@ no_journal_still_acts() {
     jq -e '.warnings | map(select(test("not written"))) | length == 2' "$T/out" >/dev/null
 }
 
+native_protocol() {
+    # journal_sendv speaks journald's native protocol itself: a value with
+    # newlines (length-prefixed form) and one too large for a datagram (a
+    # sealed memfd) arrive whole.
+    tag=native-$$-$RANDOM
+    expect_rc 0 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" "MESSAGE=two
+lines" "PVETMPL_ERROR=a=b
+=c
+" "PVETMPL_VMID=7"
+    expect_rc 0 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" MESSAGE=big \
+        --big PVETMPL_PLAN=1048576
+    journalctl --sync
+    journalctl -D "$JOURNAL_DIR" --no-pager --all -o json SYSLOG_IDENTIFIER=$tag >j
+    assert_eq 2 "$(wc -l <j)" "entries"
+    head -n 1 j >j1
+    assert_eq "two
+lines" "$(jq -r .MESSAGE j1)"
+    assert_eq '"a=b\n=c\n"' "$(jq .PVETMPL_ERROR j1)"
+    assert_eq 7 "$(jq -r .PVETMPL_VMID j1)"
+    tail -n 1 j >j2
+    assert_eq $((1048576 + 4)) "$(jq -r '.PVETMPL_PLAN | length' j2)" "size of the big field"
+    assert_eq "xxx
+end" "$(jq -r '.PVETMPL_PLAN[-7:]' j2)"
+    # a field without a name is refused, nothing sent
+    expect_rc 1 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" "=x"
+    assert_grep "a field without a name" "$T/err"
+}
+
+stalled_journald() {
+    # A real journald, private to this test (its own mount namespace through
+    # with-journald.sh), SIGSTOPped with its socket queue full: every write
+    # gives up after its bound, the run goes on with warnings, finishes and
+    # leaves no lock held.
+    mknode
+    cat >fill.pl <<'PERL'
+use strict;
+use Socket;
+use Fcntl;
+socket(my $c, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+connect($c, pack_sockaddr_un("/run/systemd/journal/socket")) or die "connect: $!";
+fcntl($c, F_SETFL, fcntl($c, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
+my $n = 0;
+$n++ while $n < 100000 && send($c, "MESSAGE=fill\n", 0);
+die "the queue never filled: $!\n" if $n >= 100000 || !$!{EAGAIN};
+PERL
+    cat >inner.sh <<'SH'
+set -u
+j=$PVETMPL_TEST_JOURNALD_PID
+# the same run with a working journald: how long it takes here and now
+s=$(date +%s%N)
+"${@/9000/9001}" 2>/dev/null || exit 98
+echo "base=$((($(date +%s%N) - s) / 1000000))" >base
+trap 'kill -CONT $j' EXIT
+kill -STOP $j
+# stopped ('T' in /proc/PID/stat) before the queue is filled
+until [ "$(sed 's/.*) //' /proc/$j/stat | cut -d' ' -f1)" = T ]; do sleep 0.01; done
+perl fill.pl || exit 99
+s=$(date +%s%N)
+timeout -k 5 30 "$@"
+echo "rc=$? ms=$((($(date +%s%N) - s) / 1000000))" >result
+# the run's NEWID lock and copy slot are free
+flock -n run/vmid-9000.0.lock true && flock -n run/storage-local-lvm.0.lock true && echo free >locks
+SH
+    expect_rc 0 env -u _PVETMPL_IN_JNS "$TOP/tests/with-journald.sh" bash inner.sh \
+        "$PVETMPL" make-template 100 9000 --no-hook
+    cat result
+    assert_grep "^rc=0 " result
+    assert_file_eq locks "free
+"
+    assert_grep "^pvetmpl: warning: the audit record was not written: audit record 'make-template started' not written: the journal write timed out after 3 s" "$T/err"
+    # one bound per run: after the first timeout the writes (started,
+    # succeeded) do not wait again
+    ms=$(sed 's/.*ms=//' result)
+    base=$(sed 's/base=//' base)
+    [ "$ms" -ge 3000 ] || { echo "the first write did not wait for its bound"; return 1; }
+    [ $((ms - base)) -lt 5900 ] || { echo "took $ms ms (unstalled $base ms): more than one bound"; return 1; }
+    "$D/bin/qm" config 9000 >conf
+    assert_grep "^template: 1" conf
+}
+
 catalog_explains() {
     mknode
     "$PVESIM" "$D" add-vm 3003 --name cat --disk scsi0=local:8 >/dev/null
@@ -237,4 +317,7 @@ t_check "PVETMPL_USER: SUDO_USER as root, else the login user" user_field
 t_check "no journal: the action proceeds, a warning says the record is missing" \
     no_journal_still_acts
 t_check "journalctl -x explains an entry with the catalog" catalog_explains
+t_check "native protocol: newlines and a 1 MiB field arrive whole" native_protocol
+t_check "a stalled journald: each write gives up after 3 s, the run goes on and frees its locks" \
+    stalled_journald
 t_done

@@ -106,6 +106,31 @@ START_TEST(stdin_is_devnull)
 }
 END_TEST
 
+/* With 0, 1 and 2 closed in the parent, the child's stdin and pipes land
+ * on them: each must still reach the child (dup2 onto itself would leave
+ * close-on-exec set). Check forks each test, so closing them here is safe. */
+START_TEST(std_fds_closed_in_parent)
+{
+    char path[] = "/tmp/pvetmpl-stdin.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "from the file\n", 14), 14);
+    close(fd);
+    close(0);
+    close(1);
+    close(2);
+    char *argv[] = {"/bin/sh", "-c", "cat; echo err >&2", NULL};
+    struct spawn_opts o = {.stdin_path = path};
+    struct spawn_result r = run(argv, &o);
+    unlink(path);
+    ck_assert(r.exited);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "from the file\n");
+    ck_assert_str_eq(r.err, "err\n");
+    spawn_result_release(&r);
+}
+END_TEST
+
 START_TEST(timeout_term)
 {
     struct spawn_opts o = {.timeout_ms = 200};
@@ -281,6 +306,7 @@ int main(void)
     tcase_add_test(tc, clean_environment);
     tcase_add_test(tc, no_inherited_descriptors);
     tcase_add_test(tc, stdin_is_devnull);
+    tcase_add_test(tc, std_fds_closed_in_parent);
     tcase_add_test(tc, timeout_term);
     tcase_add_test(tc, timeout_kill_when_term_ignored);
     tcase_add_test(tc, output_limit);
