@@ -36,10 +36,10 @@ const struct pvesm_row *pvesm_status_find(const struct pvesm_status *st, const c
 const char *pvesm_state_name(enum pvesm_state s);
 
 enum pvesm_template_support {
-    PVESM_TEMPLATE_YES,     /* dir nfs cifs btrfs lvmthin zfspool zfs rbd (glusterfs, PVE <= 8) */
-    PVESM_TEMPLATE_NO,      /* lvm iscsi iscsidirect: qm template skips their disks silently */
+    PVESM_TEMPLATE_YES,       /* dir nfs cifs btrfs lvmthin zfspool zfs rbd (glusterfs, PVE <= 8) */
+    PVESM_TEMPLATE_NO,        /* lvm iscsi iscsidirect: qm template skips their disks silently */
     PVESM_TEMPLATE_NO_IMAGES, /* cephfs pbs esxi: cannot hold VM images at all */
-    PVESM_TEMPLATE_UNKNOWN, /* third-party type: only if the config allows it */
+    PVESM_TEMPLATE_UNKNOWN,   /* third-party type: only if the config allows it */
 };
 enum pvesm_template_support pvesm_type_template_support(const char *type);
 /* File-based types whose volumes live under a path (snippets possible). */
