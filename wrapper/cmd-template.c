@@ -280,7 +280,7 @@ static int run_once(struct ctx *c, const struct strv *argv, const char *what, bo
     if (rr < 0) {
         return -1;
     }
-    enum qm_error qe = qm_classify_error(r.err, NULL);
+    enum qm_error qe = qm_classify_task(r.err, r.out, NULL);
     int rc = 0;
     if (spawn_result_code(&r) != 0 || (stderr_decides && qe != QM_ERR_NONE)) {
         *ret_qe = qe;

@@ -75,6 +75,13 @@ enum err_class node_error_class(enum qm_error qe)
         return ERR_BUSY;
     case QM_ERR_PERMISSION:
         return ERR_PERMISSION;
+    case QM_ERR_SUSPENDED: /* waiting cannot help: see qm_classify_error */
+    case QM_ERR_NO_POOL:
+    /* A lost quorum is the cluster's state, not a lock a task will drop:
+     * /etc/pve stays read-only until the admin restores the cluster, so
+     * retrying for minutes helps no one. */
+    case QM_ERR_NO_QUORUM:
+        return ERR_PRECONDITION;
     default:
         return ERR_QM_FAILED;
     }
@@ -83,7 +90,7 @@ enum err_class node_error_class(enum qm_error qe)
 const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 {
     const char *line = NULL;
-    qm_classify_error(r->err, &line);
+    qm_classify_task(r->err, r->out, &line);
     if (!line) {
         /* Fall back to the last non-empty stderr line. */
         const char *p = r->err;
@@ -106,13 +113,32 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
     return buf;
 }
 
+/* What the admin can do about the errors that waiting does not cure. */
+static const char *error_hint(enum qm_error qe)
+{
+    switch (qe) {
+    case QM_ERR_SUSPENDED:
+        return "; the VM is hibernated and keeps this lock until it is resumed ('qm resume "
+               "VMID', then shut it down) or its saved state is discarded ('qm set VMID "
+               "--delete vmstate')";
+    case QM_ERR_NO_QUORUM:
+        return "; the cluster has no quorum ('pvecm status'), so /etc/pve is read-only until "
+               "it is back";
+    case QM_ERR_NO_POOL:
+        return "; create the pool ('pveum pool add POOL') or name an existing one";
+    default:
+        return "";
+    }
+}
+
 int node_fail(const struct spawn_result *r, const char *what, struct err *e)
 {
     char line[768];
-    enum qm_error qe = qm_classify_error(r->err, NULL);
+    enum qm_error qe = qm_classify_task(r->err, r->out, NULL);
     node_error_line(r, line, sizeof(line));
     if (r->exited) {
-        return err_set(e, node_error_class(qe), "'%s' failed (exit %d): %s", what, r->status, line);
+        return err_set(e, node_error_class(qe), "'%s' failed (exit %d): %s%s", what, r->status,
+                       line, error_hint(qe));
     }
     return err_set(e, ERR_QM_FAILED, "'%s' was killed by signal %d: %s", what, r->signo, line);
 }

@@ -19,10 +19,14 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
                   struct err *e);
 int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct err *e);
 
-/* The class of a failed qm/pvesm run from its stderr: locks are ERR_BUSY,
- * permission errors ERR_PERMISSION, everything else ERR_QM_FAILED. */
+/* The class of a failed qm/pvesm run from its stderr: locks a task will drop
+ * are ERR_BUSY; what waiting cannot cure (lock 'suspended', no quorum, a
+ * missing pool) ERR_PRECONDITION; permission errors ERR_PERMISSION;
+ * everything else ERR_QM_FAILED. */
 enum err_class node_error_class(enum qm_error qe);
-/* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's last error line>". */
+/* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's deciding error
+ * line>" (qm_classify_task: a migration's reason from its log), plus how to
+ * clear an error waiting does not cure. */
 int node_fail(const struct spawn_result *r, const char *what, struct err *e);
 /* The first non-empty line of qm's stderr that classify picked (or the last
  * line), copied into buf; for messages. */

@@ -190,7 +190,15 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         const char *nm = p->src_cf.name ? p->src_cf.name : "";
         preflight_check(c, p, "source_exists", true, false,
                         "VM %" PRIu32 " '%s' is on this node '%s'", q->src, nm, local);
-        if (p->src_cf.lock) {
+        if (p->src_cf.lock && strcmp(p->src_cf.lock, "suspended") == 0) {
+            /* The one lock no task drops (see qm_classify_error): not waited for. */
+            preflight_check(c, p, "source_unlocked", false, false,
+                            "VM %" PRIu32 " is locked (suspended): it is hibernated and keeps "
+                            "the lock until it is resumed ('qm resume %" PRIu32 "', then shut "
+                            "it down) or its saved state is discarded ('qm set %" PRIu32
+                            " --delete vmstate')",
+                            q->src, q->src, q->src);
+        } else if (p->src_cf.lock) {
             preflight_check(c, p, "source_unlocked", false, true, "VM %" PRIu32 " is locked (%s)",
                             q->src, p->src_cf.lock);
         } else {

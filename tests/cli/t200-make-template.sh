@@ -590,6 +590,32 @@ t_snapshot_missing() {
     assert_eq false "$(json_get '.checks[] | select(.name=="snapshot_exists") | .ok')"
 }
 
+
+# ---- issue 7, "what Proxmox really does": locks, pools, storages, foreign hooks ----
+t_source_suspended() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 101 --name hib --disk scsi0=local-lvm:8G --lock suspended
+    expect_rc 69 "$PVETMPL" --json make-template 101 9000
+    assert_eq precondition "$(json_get .error.class)"
+    assert_grep "qm resume 101" <(json_get .error.detail)
+    assert_eq 0 "$(json_get '[.warnings[] | select(test("retrying"))] | length')" "not waited for"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_migrate_lock_retried() {
+    sim_setup --other-node pve2
+    echo 'lock_retries = 2' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=migrate
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 0 "$PVETMPL" --json make-template 120 9000 --target pve2 --no-hook
+    assert_eq 2 "$(json_get '[.commands[] | select(.[1]=="migrate")] | length')" "migrate tried twice"
+    assert_eq 1 "$(json_get '[.warnings[] | select(test("got timeout"))] | length')"
+    grep -q '^template: 1$' "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+}
+
 t_check "usage: VMID 99 refused" t_vmid_99
 t_check "usage: VMID with a leading zero refused" t_vmid_lead0
 t_check "usage: VMID with trailing junk refused" t_vmid_junk
@@ -661,4 +687,6 @@ t_check "SIGTERM is passed on: 130" t_sigterm
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_check "resource exhaustion is an internal error: 70" t_internal_error
+t_check "lock 'suspended' (hibernated VM): 69 at once, how to clear it" t_source_suspended
+t_check "a lock error inside qm migrate's worker is retried" t_migrate_lock_retried
 t_done
