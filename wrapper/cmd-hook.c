@@ -292,35 +292,23 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
     return r;
 }
 
-/* Whether storage (of type) is shared between the nodes: a network file
- * system type, or "shared 1" in its section of <pve_dir>/storage.cfg. */
+/* Whether storage is shared between the nodes, as pve-storage sees it:
+ * "shared" (bare or 1) in storage.cfg, or a type it always shares; an
+ * unreadable storage.cfg counts as not shared (the warning errs on the safe
+ * side). A network file system type counts even without a storage.cfg entry. */
 static bool storage_is_shared(const struct conf *cf, const char *storage, const char *type)
 {
-    static const char *const net[] = {"nfs", "cifs", "cephfs", "glusterfs"};
-    for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++) {
-        if (strcmp(type, net[i]) == 0) {
-            return true;
-        }
+    struct pvecfg_storages st;
+    struct err ignore;
+    if (pvecfg_type_always_shared(type)) {
+        return true;
     }
-    char path[PATH_MAX], line[1024], head[512];
-    snprintf(path, sizeof(path), "%s/storage.cfg", cf->pve_dir);
-    snprintf(head, sizeof(head), "%s: %s", type, storage);
-    FILE *f = fopen(path, "re");
-    bool in = false, shared = false;
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] && line[0] != ' ' && line[0] != '\t' && line[0] != '#') {
-            in = strcmp(line, head) == 0;
-        } else if (in) {
-            const char *k = line + strspn(line, " \t");
-            if (strncmp(k, "shared", 6) == 0 && strchr(" \t", k[6]) && k[6]) {
-                shared = atoi(k + 7 + strspn(k + 7, " \t")) == 1;
-            }
-        }
+    if (node_load_storage_cfg(cf, &st, &ignore) < 0) {
+        return false;
     }
-    if (f) {
-        fclose(f);
-    }
+    const struct pvecfg_storage *s = pvecfg_storage_find(&st, storage);
+    bool shared = s && s->shared;
+    pvecfg_storages_release(&st);
     return shared;
 }
 

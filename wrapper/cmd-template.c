@@ -729,6 +729,8 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .for_template = make_template,
         .linked = o.linked,
         .hook_storage = hook ? c->conf->hook_storage : NULL,
+        .pool = o.q.pool,
+        .format = o.q.format,
     };
     r = preflight_retry(c, &pq, &p, NULL, NULL, e);
     if (r != 0) {

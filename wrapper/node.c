@@ -221,6 +221,75 @@ int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid
     return 0;
 }
 
+#define CLUSTER_FILE_MAX (16u << 20)
+
+/* A whole small file of <pve_dir> into a malloc'd NUL-terminated buffer; a
+ * missing file is empty text. */
+static int read_pve_file(const struct conf *cf, const char *name, char **ret, size_t *ret_len,
+                         struct err *e)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", cf->pve_dir, name);
+    *ret = NULL;
+    *ret_len = 0;
+    FILE *f = fopen(path, "re");
+    if (!f && errno == ENOENT) {
+        *ret = strdup("");
+        return *ret ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (!f) {
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path, strerror(errno));
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    char chunk[8192];
+    size_t k;
+    while (out && (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < CLUSTER_FILE_MAX) {
+        fwrite(chunk, 1, k, out);
+    }
+    bool bad = ferror(f) != 0;
+    int saved = errno;
+    fclose(f);
+    if (!out || fclose(out) != 0) {
+        free(buf);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (bad || len >= CLUSTER_FILE_MAX) {
+        free(buf);
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path,
+                       bad ? strerror(saved) : "too large");
+    }
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+}
+
+int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e)
+{
+    char *text;
+    size_t len;
+    memset(ret, 0, sizeof(*ret));
+    if (read_pve_file(cf, "storage.cfg", &text, &len, e) < 0) {
+        return -1;
+    }
+    int r = pvecfg_parse_storage(text, len, ret);
+    free(text);
+    return r < 0 ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
+}
+
+int node_pool_exists(const struct conf *cf, const char *pool, bool *ret, struct err *e)
+{
+    char *text;
+    size_t len;
+    if (read_pve_file(cf, "user.cfg", &text, &len, e) < 0) {
+        return -1;
+    }
+    *ret = pvecfg_pool_exists(text, len, pool);
+    free(text);
+    return 0;
+}
+
 const char *node_local_name(const struct conf *cf)
 {
     static struct utsname u;

@@ -7,6 +7,7 @@
 #define PVETMPL_NODE_H
 
 #include "cmd.h"
+#include "pvecfg.h"
 #include "qm.h"
 #include "spawn.h"
 #include "vmlist.h"
@@ -39,6 +40,11 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
  * section counts; the description's '#' lines are skipped. */
 int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
                           struct qm_config *ret, struct err *e);
+/* Reads and parses <pve_dir>/storage.cfg (a missing file is an empty one:
+ * pve-cluster's cfs read of a missing file gives no text). */
+int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e);
+/* Whether pool exists in <pve_dir>/user.cfg (missing: no pools). */
+int node_pool_exists(const struct conf *cf, const char *pool, bool *ret, struct err *e);
 /* The local node's name: the config's node, else uname's nodename. */
 const char *node_local_name(const struct conf *cf);
 

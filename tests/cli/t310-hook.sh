@@ -477,6 +477,23 @@ node_local_storage_warning() {
     assert_grep "warning: storage 'local' is not shared" "$T/err"
 }
 
+
+bare_shared_is_shared() {
+    # pve-common SectionConfig.pm check_value: a boolean without value is 1, so a
+    # bare "shared" line makes a storage shared; "shared 0" does not.
+    sim_setup --other-node pve2
+    D=$S
+    "$PVESIM" "$D" add-vm 3187 --name bs --disk scsi0=local-lvm:8 >/dev/null
+    "$PVESIM" "$D" add-vm 3188 --node pve2 --name far --disk scsi0=local-lvm:8 >/dev/null
+    mkdir -p "$D/mnt/bare" "$D/mnt/zero"
+    printf '\ndir: bare\n\tpath %s\n\tcontent snippets\n\tshared\n\ndir: zero\n\tpath %s\n\tcontent snippets\n\tshared 0\n\n' \
+        "$D/mnt/bare" "$D/mnt/zero" >>"$D/etc/pve/storage.cfg"
+    expect_rc 0 "$PVETMPL" hook install 3187 --storage bare
+    assert_no_grep "not shared" "$T/err"
+    expect_rc 0 "$PVETMPL" hook install 3187 --storage zero
+    assert_grep "warning: storage 'zero' is not shared" "$T/err"
+}
+
 install_refusals() {
     mknode
     "$PVESIM" "$D" add-vm 3141 --name r1 --disk scsi0=local:8 >/dev/null
@@ -628,6 +645,7 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
     t_check "hook install on node-local storage warns when other nodes have guests" \
         node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
+    t_check "a bare 'shared' line in storage.cfg means shared" bare_shared_is_shared
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
     if command -v cc >/dev/null; then
         t_check "hook install: a write that returns 0 is reported without a stale errno" \
