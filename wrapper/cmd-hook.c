@@ -454,6 +454,20 @@ struct vm_hook {
     bool has;
 };
 
+/* A hookscript that is not pvetmpl's is the admin's (e.g. a GPU passthrough
+ * script): replaced only when asked (--replace-hook), as make-template does. */
+static int refuse_foreign(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, bool replace,
+                          struct err *e)
+{
+    if (!vh->has || replace || hook_volid_is_ours(vh->cur, c->conf->hook_name)) {
+        return 0;
+    }
+    return err_set(e, ERR_PRECONDITION,
+                   "VM %" PRIu32 " has the hookscript '%s', which is not pvetmpl's: not "
+                   "replacing it (use --replace-hook to replace it)",
+                   vmid, vh->cur);
+}
+
 static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, const char *storage,
                        const char *volid, struct json_object *vms, bool *changed, struct err *e)
 {
@@ -621,6 +635,7 @@ static int usage(struct err *e, const char *fmt, const char *arg)
 
 static const char *const help_hook =
     "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove|status VMID... [--storage STORAGE]\n"
+    "                                [--replace-hook]\n"
     "\n"
     "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
     "           left alone when identical) and set it as each VM's hookscript\n"
@@ -628,7 +643,9 @@ static const char *const help_hook =
     "  status   whether each VM has the hook, which volume, whether the file is\n"
     "           the same binary as hook_binary, and its side config <file>.conf\n"
     "\n"
-    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
+    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n"
+    "  --replace-hook     install: replace a hookscript that is not pvetmpl's (without\n"
+    "                     it, a VM with such a hookscript is refused and nothing is set)\n";
 
 int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 {
@@ -651,7 +668,7 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     }
 
     const char *storage = c->conf->hook_storage;
-    bool storage_given = false;
+    bool storage_given = false, replace_hook = false;
     uint32_t *vmids = calloc((size_t)argc, sizeof(*vmids));
     size_t n = 0;
     bool opts_done = false;
@@ -673,6 +690,8 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
                 free(vmids);
                 return usage(e, "option '%s' needs a value", a);
             }
+        } else if (!opts_done && strcmp(a, "--replace-hook") == 0) {
+            replace_hook = true;
         } else if (!opts_done && a[0] == '-') {
             free(vmids);
             return usage(e, "unknown option '%s'", a);
@@ -693,6 +712,10 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     if (op != OP_INSTALL && storage_given) {
         free(vmids);
         return usage(e, "%s", "--storage only applies to 'hook install'");
+    }
+    if (op != OP_INSTALL && replace_hook) {
+        free(vmids);
+        return usage(e, "%s", "--replace-hook only applies to 'hook install'");
     }
     if (validate_storage_id(storage, msg, sizeof(msg)) < 0) {
         free(vmids);
@@ -719,7 +742,8 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
             err_set(e, ERR_INTERNAL, "out of memory");
         }
         for (size_t i = 0; i < n && bad == n; i++) {
-            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0) {
+            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0 ||
+                refuse_foreign(c, vmids[i], &vh[i], replace_hook, e) < 0) {
                 bad = i;
             }
         }

@@ -24,7 +24,7 @@
 struct opts {
     uint32_t src, newid;
     struct clone_req q;
-    bool no_hook, linked;
+    bool no_hook, linked, replace_hook;
     const char *migrate_to; /* make-template --target: where the finished template goes */
 };
 
@@ -38,6 +38,7 @@ enum {
     O_BWLIMIT,
     O_SNAPNAME,
     O_NO_HOOK,
+    O_REPLACE_HOOK,
     O_LINKED,
     O_DISK,
     O_HELP,
@@ -60,7 +61,10 @@ static const char *const help_make_template =
     "  --description TEXT     description (default: the source's)\n"
     "  --bwlimit KIB          copy bandwidth limit in KiB/s\n"
     "  --snapname SNAP        copy from this snapshot of SRC\n"
-    "  --no-hook              do not register the hookscript\n";
+    "  --no-hook              do not register the hookscript (a hookscript SRC has is\n"
+    "                         kept: qm copies it)\n"
+    "  --replace-hook         replace a hookscript of SRC that is not pvetmpl's\n"
+    "                         (without it, make-template refuses such a VM)\n";
 
 static const char *const help_clone =
     "usage: pvetmpl [GLOBAL OPTIONS] clone SRC NEWID [OPTIONS] [--linked]\n"
@@ -113,6 +117,7 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
         {"bwlimit", required_argument, NULL, O_BWLIMIT},
         {"snapname", required_argument, NULL, O_SNAPNAME},
         {"no-hook", no_argument, NULL, O_NO_HOOK},
+        {"replace-hook", no_argument, NULL, O_REPLACE_HOOK},
         {"linked", no_argument, NULL, O_LINKED},
         {"help", no_argument, NULL, O_HELP},
         {"json", no_argument, NULL, O_JSON}, /* main already saw it anywhere on the line */
@@ -166,6 +171,12 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
             }
             o->no_hook = true;
             break;
+        case O_REPLACE_HOOK:
+            if (!make_template) {
+                return err_set(e, ERR_USAGE, "option '--replace-hook' is only for make-template");
+            }
+            o->replace_hook = true;
+            break;
         case O_LINKED:
             if (make_template) {
                 return err_set(e, ERR_USAGE,
@@ -200,6 +211,11 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
     }
     if (o->src == o->newid) {
         return err_set(e, ERR_USAGE, "SRC and NEWID are both %" PRIu32, o->src);
+    }
+    if (o->no_hook && o->replace_hook) {
+        return err_set(e, ERR_USAGE,
+                       "options '--no-hook' and '--replace-hook' contradict each other: "
+                       "--no-hook keeps SRC's hookscript, --replace-hook replaces it");
     }
     if (o->linked && (o->q.storage || o->q.format)) {
         return err_set(e, ERR_USAGE,
@@ -731,6 +747,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .hook_storage = hook ? c->conf->hook_storage : NULL,
         .pool = o.q.pool,
         .format = o.q.format,
+        .replace_hook = o.replace_hook,
     };
     r = preflight_retry(c, &pq, &p, NULL, NULL, e);
     if (r != 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookreg.h"
 #include "node.h"
 #include "pvecfg.h"
 #include "qmargv.h"
@@ -157,6 +158,24 @@ static void check_format(struct ctx *c, struct preflight *p, const char *format)
                         format);
     }
     pvecfg_storages_release(&cfg);
+}
+
+/* Registering pvetmpl's hook replaces the hookscript the copy inherits
+ * (qm clone copies 'hookscript'): an admin's own one (e.g. a GPU passthrough
+ * script) would be lost on the template and every clone made from it. */
+static void check_foreign_hook(struct ctx *c, struct preflight *p, uint32_t src, bool replace)
+{
+    const char *cur = p->src_cf.hookscript;
+    if (!cur || hook_volid_is_ours(cur, c->conf->hook_name)) {
+        return;
+    }
+    preflight_check(c, p, "foreign_hookscript", replace, false,
+                    replace ? "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
+                              "template gets pvetmpl's instead (--replace-hook)"
+                            : "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
+                              "template and every clone would lose it; keep it with --no-hook "
+                              "(qm copies it) or replace it with --replace-hook",
+                    src, cur);
 }
 
 /* Index of each query in the concurrent batch. */
@@ -343,6 +362,9 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
     for (size_t i = 0; i < p->storages.n; i++) {
         preflight_check_storage(c, p, p->storages.v[i], q->for_template && !q->linked,
                                 q->target && target_ok ? &target_list : NULL, q->target);
+    }
+    if (q->hook_storage && p->src_ok) {
+        check_foreign_hook(c, p, q->src, q->replace_hook);
     }
     if (q->pool) {
         check_pool(c, p, q->pool);

@@ -22,6 +22,7 @@ struct preflight_req {
     bool no_storages;         /* skip the target-storage checks (template adds its own) */
     const char *pool;         /* --pool: must exist in <pve_dir>/user.cfg */
     const char *format;       /* --format: every target storage must hold it */
+    bool replace_hook;        /* with hook_storage: a foreign hookscript on SRC may go */
 };
 
 struct preflight {

@@ -662,6 +662,28 @@ t_format_refused() {
     expect_rc 69 "$PVETMPL" --json -n clone 100 9100 --storage lvm-thick --format qcow2
 }
 
+
+t_foreign_hookscript() {
+    sim_setup
+    printf '#!/bin/sh\nexit 0\n' >"$S/var/lib/vz/snippets/gpu-passthrough.pl"
+    chmod 755 "$S/var/lib/vz/snippets/gpu-passthrough.pl"
+    "$PVESIM" "$S" add-vm 130 --name gpu --disk scsi0=local-lvm:8G
+    "$S/bin/qm" set 130 --hookscript local:snippets/gpu-passthrough.pl >/dev/null
+    expect_rc 69 "$PVETMPL" check 130
+    assert_grep "^FAIL +foreign_hookscript" "$T/out"
+    expect_rc 69 "$PVETMPL" --json make-template 130 9000
+    assert_grep "local:snippets/gpu-passthrough.pl.*--no-hook.*--replace-hook" <(json_get .error.detail)
+    assert_eq 1 "$(sim_mutating_calls)" "only the qm set of the setup"
+    # --no-hook keeps it, as qm clone copies it
+    expect_rc 0 "$PVETMPL" make-template 130 9000 --no-hook
+    grep -q '^hookscript: local:snippets/gpu-passthrough.pl$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    expect_rc 0 "$PVETMPL" --json make-template 130 9001 --replace-hook
+    assert_eq true "$(json_get '.checks[] | select(.name=="foreign_hookscript") | .ok')"
+    grep -q '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9001.conf"
+    expect_rc 64 "$PVETMPL" make-template 130 9002 --no-hook --replace-hook
+    expect_rc 64 "$PVETMPL" clone 130 9002 --replace-hook
+}
+
 t_check "usage: VMID 99 refused" t_vmid_99
 t_check "usage: VMID with a leading zero refused" t_vmid_lead0
 t_check "usage: VMID with trailing junk refused" t_vmid_junk
@@ -738,4 +760,5 @@ t_check "a lock error inside qm migrate's worker is retried" t_migrate_lock_retr
 t_check "--pool is checked against the cluster's pools (user.cfg)" t_pool_checked
 t_check "iscsi is never a clone target, and 'storages' says so" t_iscsi_never_clone_target
 t_check "--format a target storage cannot hold is refused in preflight" t_format_refused
+t_check "a foreign hookscript on SRC: refused unless --replace-hook, kept by --no-hook" t_foreign_hookscript
 t_done

@@ -494,6 +494,25 @@ bare_shared_is_shared() {
     assert_grep "warning: storage 'zero' is not shared" "$T/err"
 }
 
+
+foreign_hook_refused() {
+    mknode
+    printf '#!/bin/sh\nexit 0\n' >"$SNIP/gpu-passthrough.pl"
+    chmod 755 "$SNIP/gpu-passthrough.pl"
+    "$PVESIM" "$D" add-vm 3190 --name gpu --disk scsi0=local-lvm:8 >/dev/null
+    "$PVESIM" "$D" add-vm 3191 --name plain --disk scsi0=local-lvm:8 >/dev/null
+    "$D/bin/qm" set 3190 --hookscript local:snippets/gpu-passthrough.pl >/dev/null
+    before=$("$PVESIM" "$D" calls --mutating | wc -l)
+    expect_rc 69 "$PVETMPL" hook install 3191 3190
+    assert_grep "VM 3190 has the hookscript 'local:snippets/gpu-passthrough.pl', which is not pvetmpl's.*--replace-hook" "$T/err"
+    assert_eq "$before" "$("$PVESIM" "$D" calls --mutating | wc -l)" "nothing set on any VM"
+    assert_eq "" "$(ls "$SNIP" | grep -v gpu-passthrough.pl)" "no hook file written"
+    expect_rc 64 "$PVETMPL" hook status 3190 --replace-hook
+    expect_rc 0 "$PVETMPL" hook install 3191 3190 --replace-hook
+    assert_grep "warning: VM 3190 had the hookscript 'local:snippets/gpu-passthrough.pl', replacing it" "$T/err"
+    grep -q '^hookscript: local:snippets/pvetmpl-hook$' "$D/etc/pve/nodes/pve/qemu-server/3190.conf"
+}
+
 install_refusals() {
     mknode
     "$PVESIM" "$D" add-vm 3141 --name r1 --disk scsi0=local:8 >/dev/null
@@ -646,6 +665,7 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
         node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
     t_check "a bare 'shared' line in storage.cfg means shared" bare_shared_is_shared
+    t_check "hook install refuses a foreign hookscript unless --replace-hook" foreign_hook_refused
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
     if command -v cc >/dev/null; then
         t_check "hook install: a write that returns 0 is reported without a stale errno" \
