@@ -1533,4 +1533,17 @@ t_clone_format_fallback() {
 }
 t_check "qm clone --format: the storage's formats (get_formats), else its default" t_clone_format_fallback
 
+t_clone_no_quorum() {
+    sim
+    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    assert_grep '"quorate" : 0' "$S/etc/pve/.members"
+    # API2/Qemu.pm clone_vm: check_cfs_quorum after the pool, node and storage checks
+    expect_rc 255 "$QM" clone 100 101 --pool nopool
+    assert_grep "pool 'nopool' does not exist" "$T/err"
+    expect_rc 255 "$QM" clone 100 101
+    assert_eq "cluster not ready - no quorum?" "$(cat "$T/err")"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
+}
+t_check "qm clone without quorum: 'cluster not ready - no quorum?' before the config" t_clone_no_quorum
+
 t_done

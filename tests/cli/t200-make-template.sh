@@ -684,6 +684,17 @@ t_foreign_hookscript() {
     expect_rc 64 "$PVETMPL" clone 130 9002 --replace-hook
 }
 
+
+t_no_quorum_precondition() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --no-hook
+    assert_eq precondition "$(json_get .error.class)"
+    assert_grep "no quorum.*pvecm status" <(json_get .error.detail)
+    assert_eq 0 "$(json_get '[.warnings[] | select(test("retrying"))] | length')" "not retried"
+}
+
 t_check "usage: VMID 99 refused" t_vmid_99
 t_check "usage: VMID with a leading zero refused" t_vmid_lead0
 t_check "usage: VMID with trailing junk refused" t_vmid_junk
@@ -761,4 +772,5 @@ t_check "--pool is checked against the cluster's pools (user.cfg)" t_pool_checke
 t_check "iscsi is never a clone target, and 'storages' says so" t_iscsi_never_clone_target
 t_check "--format a target storage cannot hold is refused in preflight" t_format_refused
 t_check "a foreign hookscript on SRC: refused unless --replace-hook, kept by --no-hook" t_foreign_hookscript
+t_check "a cluster without quorum: 69 with what to do, not retried" t_no_quorum_precondition
 t_done
