@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "node.h"
 #include "preflight.h"
+#include "pvecfg.h"
 #include "qmargv.h"
 #include "validate.h"
 
@@ -24,7 +25,8 @@ static const char *const help_storages =
     "usage: pvetmpl [GLOBAL OPTIONS] storages\n"
     "\n"
     "List every storage of this node with its type, state, whether it holds VM\n"
-    "images and whether it can hold templates (base images).\n";
+    "images, whether it can hold templates (base images) and whether a clone's\n"
+    "disks can be put there (iscsi and iscsidirect cannot allocate new disks).\n";
 
 int cmd_check(struct ctx *c, int argc, char **argv, struct err *e)
 {
@@ -140,24 +142,28 @@ int cmd_storages(struct ctx *c, int argc, char **argv, struct err *e)
     }
     struct json_object *arr = json_object_new_array();
     if (!c->json) {
-        printf("%-20s %-12s %-9s %-7s %s\n", "STORAGE", "TYPE", "STATE", "IMAGES", "TEMPLATES");
+        printf("%-20s %-12s %-9s %-7s %-9s %s\n", "STORAGE", "TYPE", "STATE", "IMAGES", "TEMPLATES",
+               "CLONES");
     }
     for (size_t i = 0; i < all.n; i++) {
         const struct pvesm_row *row = &all.rows[i];
         bool img = pvesm_status_find(&images, row->name) != NULL;
         const char *tw = template_word(c->conf, row, img);
+        /* A clone's disks are new volumes: only where images can be allocated. */
+        bool clones = img && pvecfg_type_can_allocate(row->type);
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "storage", json_object_new_string(row->name));
         json_object_object_add(o, "type", json_object_new_string(row->type));
         json_object_object_add(o, "state", json_object_new_string(pvesm_state_name(row->state)));
         json_object_object_add(o, "images", json_object_new_boolean(img));
         json_object_object_add(o, "templates", json_object_new_string(tw));
+        json_object_object_add(o, "clones", json_object_new_boolean(clones));
         json_object_object_add(o, "total_kib", json_object_new_int64((int64_t)row->total_kib));
         json_object_object_add(o, "avail_kib", json_object_new_int64((int64_t)row->avail_kib));
         json_object_array_add(arr, o);
         if (!c->json) {
-            printf("%-20s %-12s %-9s %-7s %s\n", row->name, row->type, pvesm_state_name(row->state),
-                   img ? "yes" : "no", tw);
+            printf("%-20s %-12s %-9s %-7s %-9s %s\n", row->name, row->type,
+                   pvesm_state_name(row->state), img ? "yes" : "no", tw, clones ? "yes" : "no");
         }
     }
     report_set(c->rep, "storages", arr);

@@ -326,35 +326,23 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
     return r;
 }
 
-/* Whether storage (of type) is shared between the nodes: a network file
- * system type, or "shared 1" in its section of <pve_dir>/storage.cfg. */
+/* Whether storage is shared between the nodes, as pve-storage sees it:
+ * "shared" (bare or 1) in storage.cfg, or a type it always shares; an
+ * unreadable storage.cfg counts as not shared (the warning errs on the safe
+ * side). A network file system type counts even without a storage.cfg entry. */
 static bool storage_is_shared(const struct conf *cf, const char *storage, const char *type)
 {
-    static const char *const net[] = {"nfs", "cifs", "cephfs", "glusterfs"};
-    for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++) {
-        if (strcmp(type, net[i]) == 0) {
-            return true;
-        }
+    struct pvecfg_storages st;
+    struct err ignore;
+    if (pvecfg_type_always_shared(type)) {
+        return true;
     }
-    char path[PATH_MAX], line[1024], head[512];
-    snprintf(path, sizeof(path), "%s/storage.cfg", cf->pve_dir);
-    snprintf(head, sizeof(head), "%s: %s", type, storage);
-    FILE *f = fopen(path, "re");
-    bool in = false, shared = false;
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] && line[0] != ' ' && line[0] != '\t' && line[0] != '#') {
-            in = strcmp(line, head) == 0;
-        } else if (in) {
-            const char *k = line + strspn(line, " \t");
-            if (strncmp(k, "shared", 6) == 0 && strchr(" \t", k[6]) && k[6]) {
-                shared = atoi(k + 7 + strspn(k + 7, " \t")) == 1;
-            }
-        }
+    if (node_load_storage_cfg(cf, &st, &ignore) < 0) {
+        return false;
     }
-    if (f) {
-        fclose(f);
-    }
+    const struct pvecfg_storage *s = pvecfg_storage_find(&st, storage);
+    bool shared = s && s->shared;
+    pvecfg_storages_release(&st);
     return shared;
 }
 
@@ -508,6 +496,20 @@ struct vm_hook {
     char cur[512];
     bool has;
 };
+
+/* A hookscript that is not pvetmpl's is the admin's (e.g. a GPU passthrough
+ * script): replaced only when asked (--replace-hook), as make-template does. */
+static int refuse_foreign(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, bool replace,
+                          struct err *e)
+{
+    if (!vh->has || replace || hook_volid_is_ours(vh->cur, c->conf->hook_name)) {
+        return 0;
+    }
+    return err_set(e, ERR_PRECONDITION,
+                   "VM %" PRIu32 " has the hookscript '%s', which is not pvetmpl's: not "
+                   "replacing it (use --replace-hook to replace it)",
+                   vmid, vh->cur);
+}
 
 static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, const char *storage,
                        const char *volid, struct json_object *vms, bool *changed, struct err *e)
@@ -732,6 +734,7 @@ static int usage(struct err *e, const char *fmt, const char *arg)
 
 static const char *const help_hook =
     "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove|status VMID... [--storage STORAGE]\n"
+    "                                [--replace-hook]\n"
     "\n"
     "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
     "           left alone when identical) and set it as each VM's hookscript\n"
@@ -740,7 +743,9 @@ static const char *const help_hook =
     "           the same binary as hook_binary, and the config file that hook uses\n"
     "           (<file>.conf beside it, else the default) with its start policy\n"
     "\n"
-    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n";
+    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n"
+    "  --replace-hook     install: replace a hookscript that is not pvetmpl's (without\n"
+    "                     it, a VM with such a hookscript is refused and nothing is set)\n";
 
 int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 {
@@ -763,7 +768,7 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     }
 
     const char *storage = c->conf->hook_storage;
-    bool storage_given = false;
+    bool storage_given = false, replace_hook = false;
     uint32_t *vmids = calloc((size_t)argc, sizeof(*vmids));
     size_t n = 0;
     bool opts_done = false;
@@ -785,6 +790,8 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
                 free(vmids);
                 return usage(e, "option '%s' needs a value", a);
             }
+        } else if (!opts_done && strcmp(a, "--replace-hook") == 0) {
+            replace_hook = true;
         } else if (!opts_done && a[0] == '-') {
             free(vmids);
             return usage(e, "unknown option '%s'", a);
@@ -805,6 +812,10 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
     if (op != OP_INSTALL && storage_given) {
         free(vmids);
         return usage(e, "%s", "--storage only applies to 'hook install'");
+    }
+    if (op != OP_INSTALL && replace_hook) {
+        free(vmids);
+        return usage(e, "%s", "--replace-hook only applies to 'hook install'");
     }
     if (validate_storage_id(storage, msg, sizeof(msg)) < 0) {
         free(vmids);
@@ -831,7 +842,8 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
             err_set(e, ERR_INTERNAL, "out of memory");
         }
         for (size_t i = 0; i < n && bad == n; i++) {
-            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0) {
+            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0 ||
+                refuse_foreign(c, vmids[i], &vh[i], replace_hook, e) < 0) {
                 bad = i;
             }
         }

@@ -26,7 +26,7 @@
 struct opts {
     uint32_t src, newid;
     struct clone_req q;
-    bool no_hook, linked;
+    bool no_hook, linked, replace_hook;
     const char *migrate_to; /* make-template --target: where the finished template goes */
 };
 
@@ -40,6 +40,7 @@ enum {
     O_BWLIMIT,
     O_SNAPNAME,
     O_NO_HOOK,
+    O_REPLACE_HOOK,
     O_LINKED,
     O_DISK,
     O_HELP,
@@ -62,7 +63,10 @@ static const char *const help_make_template =
     "  --description TEXT     description (default: the source's)\n"
     "  --bwlimit KIB          copy bandwidth limit in KiB/s\n"
     "  --snapname SNAP        copy from this snapshot of SRC\n"
-    "  --no-hook              do not register the hookscript\n";
+    "  --no-hook              do not register the hookscript (a hookscript SRC has is\n"
+    "                         kept: qm copies it)\n"
+    "  --replace-hook         replace a hookscript of SRC that is not pvetmpl's\n"
+    "                         (without it, make-template refuses such a VM)\n";
 
 static const char *const help_clone =
     "usage: pvetmpl [GLOBAL OPTIONS] clone SRC NEWID [OPTIONS] [--linked]\n"
@@ -115,6 +119,7 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
         {"bwlimit", required_argument, NULL, O_BWLIMIT},
         {"snapname", required_argument, NULL, O_SNAPNAME},
         {"no-hook", no_argument, NULL, O_NO_HOOK},
+        {"replace-hook", no_argument, NULL, O_REPLACE_HOOK},
         {"linked", no_argument, NULL, O_LINKED},
         {"help", no_argument, NULL, O_HELP},
         {"json", no_argument, NULL, O_JSON}, /* main already saw it anywhere on the line */
@@ -168,6 +173,12 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
             }
             o->no_hook = true;
             break;
+        case O_REPLACE_HOOK:
+            if (!make_template) {
+                return err_set(e, ERR_USAGE, "option '--replace-hook' is only for make-template");
+            }
+            o->replace_hook = true;
+            break;
         case O_LINKED:
             if (make_template) {
                 return err_set(e, ERR_USAGE,
@@ -202,6 +213,11 @@ static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_temp
     }
     if (o->src == o->newid) {
         return err_set(e, ERR_USAGE, "SRC and NEWID are both %" PRIu32, o->src);
+    }
+    if (o->no_hook && o->replace_hook) {
+        return err_set(e, ERR_USAGE,
+                       "options '--no-hook' and '--replace-hook' contradict each other: "
+                       "--no-hook keeps SRC's hookscript, --replace-hook replaces it");
     }
     if (o->linked && (o->q.storage || o->q.format)) {
         return err_set(e, ERR_USAGE,
@@ -282,7 +298,7 @@ static int run_once(struct ctx *c, const struct strv *argv, const char *what, bo
     if (rr < 0) {
         return -1;
     }
-    enum qm_error qe = qm_classify_error(r.err, NULL);
+    enum qm_error qe = qm_classify_task(r.err, r.out, NULL);
     int rc = 0;
     if (spawn_result_code(&r) != 0 || (stderr_decides && qe != QM_ERR_NONE)) {
         *ret_qe = qe;
@@ -825,6 +841,9 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         .for_template = make_template,
         .linked = o.linked,
         .hook_storage = hook ? c->conf->hook_storage : NULL,
+        .pool = o.q.pool,
+        .format = o.q.format,
+        .replace_hook = o.replace_hook,
     };
     r = preflight_retry(c, &pq, &p, NULL, NULL, e);
     if (p.src_ok) {

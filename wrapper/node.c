@@ -75,6 +75,13 @@ enum err_class node_error_class(enum qm_error qe)
         return ERR_BUSY;
     case QM_ERR_PERMISSION:
         return ERR_PERMISSION;
+    case QM_ERR_SUSPENDED: /* waiting cannot help: see qm_classify_error */
+    case QM_ERR_NO_POOL:
+    /* A lost quorum is the cluster's state, not a lock a task will drop:
+     * /etc/pve stays read-only until the admin restores the cluster, so
+     * retrying for minutes helps no one. */
+    case QM_ERR_NO_QUORUM:
+        return ERR_PRECONDITION;
     default:
         return ERR_QM_FAILED;
     }
@@ -83,7 +90,7 @@ enum err_class node_error_class(enum qm_error qe)
 const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 {
     const char *line = NULL;
-    qm_classify_error(r->err, &line);
+    qm_classify_task(r->err, r->out, &line);
     if (!line) {
         /* Fall back to the last non-empty stderr line. */
         const char *p = r->err;
@@ -106,13 +113,32 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
     return buf;
 }
 
+/* What the admin can do about the errors that waiting does not cure. */
+static const char *error_hint(enum qm_error qe)
+{
+    switch (qe) {
+    case QM_ERR_SUSPENDED:
+        return "; the VM is hibernated and keeps this lock until it is resumed ('qm resume "
+               "VMID', then shut it down) or its saved state is discarded ('qm set VMID "
+               "--delete vmstate')";
+    case QM_ERR_NO_QUORUM:
+        return "; the cluster has no quorum ('pvecm status'), so /etc/pve is read-only until "
+               "it is back";
+    case QM_ERR_NO_POOL:
+        return "; create the pool ('pveum pool add POOL') or name an existing one";
+    default:
+        return "";
+    }
+}
+
 int node_fail(const struct spawn_result *r, const char *what, struct err *e)
 {
     char line[768];
-    enum qm_error qe = qm_classify_error(r->err, NULL);
+    enum qm_error qe = qm_classify_task(r->err, r->out, NULL);
     node_error_line(r, line, sizeof(line));
     if (r->exited) {
-        return err_set(e, node_error_class(qe), "'%s' failed (exit %d): %s", what, r->status, line);
+        return err_set(e, node_error_class(qe), "'%s' failed (exit %d): %s%s", what, r->status,
+                       line, error_hint(qe));
     }
     return err_set(e, ERR_QM_FAILED, "'%s' was killed by signal %d: %s", what, r->signo, line);
 }
@@ -207,6 +233,75 @@ int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid
     if (r < 0) {
         return err_set(e, ERR_BAD_OUTPUT, "cannot parse '%s' (line %u)", path, bad);
     }
+    return 0;
+}
+
+#define CLUSTER_FILE_MAX (16u << 20)
+
+/* A whole small file of <pve_dir> into a malloc'd NUL-terminated buffer; a
+ * missing file is empty text. */
+static int read_pve_file(const struct conf *cf, const char *name, char **ret, size_t *ret_len,
+                         struct err *e)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", cf->pve_dir, name);
+    *ret = NULL;
+    *ret_len = 0;
+    FILE *f = fopen(path, "re");
+    if (!f && errno == ENOENT) {
+        *ret = strdup("");
+        return *ret ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (!f) {
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path, strerror(errno));
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    char chunk[8192];
+    size_t k;
+    while (out && (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < CLUSTER_FILE_MAX) {
+        fwrite(chunk, 1, k, out);
+    }
+    bool bad = ferror(f) != 0;
+    int saved = errno;
+    fclose(f);
+    if (!out || fclose(out) != 0) {
+        free(buf);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (bad || len >= CLUSTER_FILE_MAX) {
+        free(buf);
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path,
+                       bad ? strerror(saved) : "too large");
+    }
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+}
+
+int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e)
+{
+    char *text;
+    size_t len;
+    memset(ret, 0, sizeof(*ret));
+    if (read_pve_file(cf, "storage.cfg", &text, &len, e) < 0) {
+        return -1;
+    }
+    int r = pvecfg_parse_storage(text, len, ret);
+    free(text);
+    return r < 0 ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
+}
+
+int node_pool_exists(const struct conf *cf, const char *pool, bool *ret, struct err *e)
+{
+    char *text;
+    size_t len;
+    if (read_pve_file(cf, "user.cfg", &text, &len, e) < 0) {
+        return -1;
+    }
+    *ret = pvecfg_pool_exists(text, len, pool);
+    free(text);
     return 0;
 }
 

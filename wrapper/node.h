@@ -7,6 +7,7 @@
 #define PVETMPL_NODE_H
 
 #include "cmd.h"
+#include "pvecfg.h"
 #include "qm.h"
 #include "spawn.h"
 #include "vmlist.h"
@@ -19,10 +20,14 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
                   struct err *e);
 int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct err *e);
 
-/* The class of a failed qm/pvesm run from its stderr: locks are ERR_BUSY,
- * permission errors ERR_PERMISSION, everything else ERR_QM_FAILED. */
+/* The class of a failed qm/pvesm run from its stderr: locks a task will drop
+ * are ERR_BUSY; what waiting cannot cure (lock 'suspended', no quorum, a
+ * missing pool) ERR_PRECONDITION; permission errors ERR_PERMISSION;
+ * everything else ERR_QM_FAILED. */
 enum err_class node_error_class(enum qm_error qe);
-/* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's last error line>". */
+/* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's deciding error
+ * line>" (qm_classify_task: a migration's reason from its log), plus how to
+ * clear an error waiting does not cure. */
 int node_fail(const struct spawn_result *r, const char *what, struct err *e);
 /* The first non-empty line of qm's stderr that classify picked (or the last
  * line), copied into buf; for messages. */
@@ -35,6 +40,11 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
  * section counts; the description's '#' lines are skipped. */
 int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
                           struct qm_config *ret, struct err *e);
+/* Reads and parses <pve_dir>/storage.cfg (a missing file is an empty one:
+ * pve-cluster's cfs read of a missing file gives no text). */
+int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e);
+/* Whether pool exists in <pve_dir>/user.cfg (missing: no pools). */
+int node_pool_exists(const struct conf *cf, const char *pool, bool *ret, struct err *e);
 /* The local node's name: the config's node, else uname's nodename. */
 const char *node_local_name(const struct conf *cf);
 

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookreg.h"
 #include "node.h"
+#include "pvecfg.h"
 #include "qmargv.h"
 
 bool preflight_check(struct ctx *c, struct preflight *p, const char *name, bool ok, bool busy,
@@ -91,12 +93,89 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
                                    sid, row->type);
         }
     }
+    if (!pvecfg_type_can_allocate(row->type)) {
+        return preflight_check(c, p, name, false, false,
+                               "storage '%s' has type '%s', which cannot allocate new disks "
+                               "(pve-storage: \"can't allocate space in iscsi storage\"): it is "
+                               "never a clone target",
+                               sid, row->type);
+    }
     if (target_list && !pvesm_status_find(target_list, sid)) {
         return preflight_check(c, p, name, false, false,
                                "storage '%s' is not shared with node '%s'", sid, target);
     }
     return preflight_check(c, p, name, true, false, "storage '%s' (%s) is active and can take %s",
                            sid, row->type, for_template ? "templates" : "VM images");
+}
+
+/* --pool: qm checks it only inside clone_vm (RPCEnvironment.pm
+ * check_pool_exist, as a 403); pvetmpl reads the cluster's pools itself. */
+static void check_pool(struct ctx *c, struct preflight *p, const char *pool)
+{
+    struct err re;
+    bool exists = false;
+    if (node_pool_exists(c->conf, pool, &exists, &re) < 0) {
+        preflight_check(c, p, "pool", false, false, "pool '%s' cannot be checked: %s", pool,
+                        re.detail);
+        return;
+    }
+    preflight_check(c, p, "pool", exists, false,
+                    exists ? "pool '%s' exists"
+                           : "pool '%s' does not exist in the cluster (%s/user.cfg); create it "
+                             "with 'pveum pool add %s' or name an existing one",
+                    pool, c->conf->pve_dir, exists ? "" : pool);
+}
+
+/* --format: qm clone replaces a format the target storage cannot hold with
+ * the storage's default, with only a warning (QemuServer.pm clone_disk,
+ * resolve_dst_disk_format -> pve-storage Storage.pm resolve_format_hint). */
+static void check_format(struct ctx *c, struct preflight *p, const char *format)
+{
+    struct pvecfg_storages cfg;
+    struct err re;
+    if (node_load_storage_cfg(c->conf, &cfg, &re) < 0) {
+        preflight_check(c, p, "format", false, false, "format '%s' cannot be checked: %s", format,
+                        re.detail);
+        return;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < p->storages.n; i++) {
+        const char *sid = p->storages.v[i];
+        const struct pvecfg_storage *s = pvecfg_storage_find(&cfg, sid);
+        const struct pvesm_row *row = pvesm_status_find(&p->all, sid);
+        const char *type = row ? row->type : s ? s->type : NULL;
+        bool chain = s && s->volume_chain;
+        if (type && !pvecfg_storage_holds_format(type, chain, format)) {
+            bad++;
+            preflight_check(c, p, "format", false, false,
+                            "storage '%s' (%s) cannot hold format '%s', only %s: qm would "
+                            "silently use another format",
+                            sid, type, format, pvecfg_storage_formats(type, chain));
+        }
+    }
+    if (!bad) {
+        preflight_check(c, p, "format", true, false, "format '%s' fits every target storage",
+                        format);
+    }
+    pvecfg_storages_release(&cfg);
+}
+
+/* Registering pvetmpl's hook replaces the hookscript the copy inherits
+ * (qm clone copies 'hookscript'): an admin's own one (e.g. a GPU passthrough
+ * script) would be lost on the template and every clone made from it. */
+static void check_foreign_hook(struct ctx *c, struct preflight *p, uint32_t src, bool replace)
+{
+    const char *cur = p->src_cf.hookscript;
+    if (!cur || hook_volid_is_ours(cur, c->conf->hook_name)) {
+        return;
+    }
+    preflight_check(c, p, "foreign_hookscript", replace, false,
+                    replace ? "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
+                              "template gets pvetmpl's instead (--replace-hook)"
+                            : "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
+                              "template and every clone would lose it; keep it with --no-hook "
+                              "(qm copies it) or replace it with --replace-hook",
+                    src, cur);
 }
 
 /* Index of each query in the concurrent batch. */
@@ -214,7 +293,15 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         const char *nm = p->src_cf.name ? p->src_cf.name : "";
         preflight_check(c, p, "source_exists", true, false,
                         "VM %" PRIu32 " '%s' is on this node '%s'", q->src, nm, local);
-        if (p->src_cf.lock) {
+        if (p->src_cf.lock && strcmp(p->src_cf.lock, "suspended") == 0) {
+            /* The one lock no task drops (see qm_classify_error): not waited for. */
+            preflight_check(c, p, "source_unlocked", false, false,
+                            "VM %" PRIu32 " is locked (suspended): it is hibernated and keeps "
+                            "the lock until it is resumed ('qm resume %" PRIu32 "', then shut "
+                            "it down) or its saved state is discarded ('qm set %" PRIu32
+                            " --delete vmstate')",
+                            q->src, q->src, q->src);
+        } else if (p->src_cf.lock) {
             preflight_check(c, p, "source_unlocked", false, true, "VM %" PRIu32 " is locked (%s)",
                             q->src, p->src_cf.lock);
         } else {
@@ -303,6 +390,15 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
     for (size_t i = 0; i < p->storages.n; i++) {
         preflight_check_storage(c, p, p->storages.v[i], q->for_template && !q->linked,
                                 q->target && target_ok ? &target_list : NULL, q->target);
+    }
+    if (q->hook_storage && p->src_ok) {
+        check_foreign_hook(c, p, q->src, q->replace_hook);
+    }
+    if (q->pool) {
+        check_pool(c, p, q->pool);
+    }
+    if (q->format && !q->linked && !q->no_storages) {
+        check_format(c, p, q->format);
     }
     if (q->target && target_ok && p->src_ok && p->src_cf.hookscript) {
         /* The copy inherits the source's hookscript, which Proxmox checks

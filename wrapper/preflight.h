@@ -20,6 +20,9 @@ struct preflight_req {
     bool linked;              /* clone --linked: the source must be a template */
     const char *hook_storage; /* non-NULL: the hook will be registered from there */
     bool no_storages;         /* skip the target-storage checks (template adds its own) */
+    const char *pool;         /* --pool: must exist in <pve_dir>/user.cfg */
+    const char *format;       /* --format: every target storage must hold it */
+    bool replace_hook;        /* with hook_storage: a foreign hookscript on SRC may go */
 };
 
 struct preflight {

@@ -973,6 +973,13 @@ static enum qm_error classify_phrase(const char *l)
         strstr(l, "unable to find configuration file for VM ")) {
         return QM_ERR_NO_CONFIG;
     }
+    /* Of the lock values (qemu-server QemuServer.pm $confdesc 'lock'), only
+     * 'suspended' outlives its task: RunState.pm vm_suspend sets it when it
+     * hibernates the VM, and only a resume (QemuServer.pm vm_start) or
+     * deleting vmstate (API2/Qemu.pm update_vm) clears it. */
+    if (strstr(l, "VM is locked (suspended)")) {
+        return QM_ERR_SUSPENDED;
+    }
     if (strstr(l, "VM is locked (")) {
         return QM_ERR_LOCKED;
     }
@@ -1001,8 +1008,17 @@ static enum qm_error classify_phrase(const char *l)
         strstr(l, "Linked clone feature is not supported")) {
         return QM_ERR_FEATURE;
     }
-    if (strstr(l, "cluster not ready - no quorum?")) {
+    /* pve-cluster Cluster.pm check_cfs_quorum, and $cfs_lock's "no quorum!"
+     * when the lock was not got and the node has no quorum. */
+    if (strstr(l, "cluster not ready - no quorum?") ||
+        has_quoted(l, "cfs-lock '", (const char *const[]){"' error: no quorum!", NULL})) {
         return QM_ERR_NO_QUORUM;
+    }
+    /* pve-access-control RPCEnvironment.pm check_pool_exist raises it as a
+     * permission error, but it is a missing pool, not a missing right. */
+    if (has_prefix(l, "403 ") && has_quoted(l, "Permission check failed (pool '",
+                                            (const char *const[]){"' does not exist)", NULL})) {
+        return QM_ERR_NO_POOL;
     }
     if (has_prefix(l, "403 ") || strstr(l, "only root can ") || strstr(l, "please run as root")) {
         return QM_ERR_PERMISSION;
@@ -1051,6 +1067,39 @@ enum qm_error qm_classify_error(const char *text, const char **ret_line)
     return found;
 }
 
+enum qm_error qm_classify_task(const char *err, const char *out, const char **ret_line)
+{
+    static const char abort_mark[] = "ERROR: migration aborted (duration ";
+    enum qm_error qe = qm_classify_error(err, ret_line);
+    if (qe != QM_ERR_UNKNOWN && qe != QM_ERR_NONE) {
+        return qe;
+    }
+    /* pve-guest-common AbstractMigrate.pm migrate: the worker logs
+     * "migration aborted (duration HH:MM:SS): $err" (log 'err' prefixes
+     * "ERROR: ") and dies "migration aborted". */
+    const char *cur = out ? out : "", *end = cur + strlen(cur);
+    struct line l = {0};
+    char buf[4096];
+    while (next_line(&cur, end, &l)) {
+        size_t n = l.n < sizeof(buf) ? l.n : sizeof(buf) - 1;
+        memcpy(buf, l.p, n);
+        buf[n] = '\0';
+        const char *m = strstr(buf, abort_mark);
+        const char *why = m ? strstr(m, "): ") : NULL;
+        if (!why) {
+            continue;
+        }
+        enum qm_error t = classify_phrase(why + 3);
+        if (t != QM_ERR_NONE) {
+            if (ret_line) {
+                *ret_line = l.p;
+            }
+            return t;
+        }
+    }
+    return qe;
+}
+
 const char *qm_error_name(enum qm_error e)
 {
     static const char *const names[_QM_ERR_MAX] = {
@@ -1058,6 +1107,7 @@ const char *qm_error_name(enum qm_error e)
         [QM_ERR_UNKNOWN] = "unknown",
         [QM_ERR_NO_CONFIG] = "no-config",
         [QM_ERR_LOCKED] = "locked",
+        [QM_ERR_SUSPENDED] = "suspended",
         [QM_ERR_LOCK_TIMEOUT] = "lock-timeout",
         [QM_ERR_EXISTS] = "exists",
         [QM_ERR_PARAM] = "param",
@@ -1069,6 +1119,7 @@ const char *qm_error_name(enum qm_error e)
         [QM_ERR_STORAGE] = "storage",
         [QM_ERR_FEATURE] = "feature",
         [QM_ERR_NO_QUORUM] = "no-quorum",
+        [QM_ERR_NO_POOL] = "no-pool",
         [QM_ERR_CLONE_FAILED] = "clone-failed",
         [QM_ERR_UNKNOWN_COMMAND] = "unknown-command",
     };

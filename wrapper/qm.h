@@ -111,29 +111,35 @@ int qm_parse_size_rendered(const char *s, uint64_t *ret);
 /* ---- qm error texts (stderr) ------------------------------------------ */
 enum qm_error {
     QM_ERR_NONE = 0,
-    QM_ERR_UNKNOWN,   /* non-empty, not recognised */
-    QM_ERR_NO_CONFIG, /* Configuration file '...' does not exist; unable to find configuration file
-                       */
-    QM_ERR_LOCKED,    /* VM is locked (<lock>) */
-    QM_ERR_LOCK_TIMEOUT,  /* can't lock file '...' - got timeout */
-    QM_ERR_EXISTS,        /* unable to create VM N: config file already exists; ... File exists */
-    QM_ERR_PARAM,         /* 400 ... */
-    QM_ERR_PERMISSION,    /* 403 ...; only root can ...; please run as root */
-    QM_ERR_HAS_SNAPSHOTS, /* unable to create template, because VM contains snapshots */
-    QM_ERR_IS_TEMPLATE,   /* you can't convert a template to a template */
-    QM_ERR_RUNNING,       /* you can't convert a VM to template if VM is running */
-    QM_ERR_NO_SNAPSHOT,   /* snapshot '<s>' does not exist */
-    QM_ERR_STORAGE,       /* storage '<id>' does not exist|is disabled|is not available ...|does not
-                             support vm images */
-    QM_ERR_FEATURE,       /* (Full|Linked) clone feature is not supported ... */
-    QM_ERR_NO_QUORUM,     /* cluster not ready - no quorum? */
-    QM_ERR_CLONE_FAILED,  /* clone failed: ... */
+    QM_ERR_UNKNOWN,         /* non-empty, not recognised */
+    QM_ERR_NO_CONFIG,       /* Configuration file '...' does not exist; unable to find ... */
+    QM_ERR_LOCKED,          /* VM is locked (<lock>), a lock its task clears */
+    QM_ERR_SUSPENDED,       /* VM is locked (suspended): stays until resumed */
+    QM_ERR_LOCK_TIMEOUT,    /* can't lock file '...' - got timeout */
+    QM_ERR_EXISTS,          /* unable to create VM N: config file already exists; File exists */
+    QM_ERR_PARAM,           /* 400 ... */
+    QM_ERR_PERMISSION,      /* 403 ...; only root can ...; please run as root */
+    QM_ERR_HAS_SNAPSHOTS,   /* unable to create template, because VM contains snapshots */
+    QM_ERR_IS_TEMPLATE,     /* you can't convert a template to a template */
+    QM_ERR_RUNNING,         /* you can't convert a VM to template if VM is running */
+    QM_ERR_NO_SNAPSHOT,     /* snapshot '<s>' does not exist */
+    QM_ERR_STORAGE,         /* storage '<id>' does not exist|is disabled|... */
+    QM_ERR_FEATURE,         /* (Full|Linked) clone feature is not supported ... */
+    QM_ERR_NO_QUORUM,       /* cluster not ready - no quorum?; cfs-lock '<id>' error: no quorum! */
+    QM_ERR_NO_POOL,         /* 403 Permission check failed (pool '<p>' does not exist) */
+    QM_ERR_CLONE_FAILED,    /* clone failed: ... */
     QM_ERR_UNKNOWN_COMMAND, /* ERROR: unknown command ... */
     _QM_ERR_MAX,
 };
 /* Classifies qm's stderr (all of it). *ret_line, when not NULL, gets a pointer
  * into text at the start of the deciding line (or NULL). */
 enum qm_error qm_classify_error(const char *text, const char **ret_line);
+/* Classifies a failed task from its stderr and stdout: a worker whose log is
+ * on stdout (qm migrate) prints only "migration aborted" on stderr, and the
+ * reason on stdout in its "ERROR: migration aborted (duration ...): <why>"
+ * line. That line decides when stderr alone is not recognised; *ret_line
+ * then points into out. */
+enum qm_error qm_classify_task(const char *err, const char *out, const char **ret_line);
 const char *qm_error_name(enum qm_error e);
 
 #endif

@@ -1553,4 +1553,40 @@ t_calls_log() {
 }
 t_check "calls.log: one JSON line per call with argv, mutating, rc" t_calls_log
 
+# ---- issue 7: pools as parse_user_config reads them, formats as get_formats gives them
+t_pools_user_cfg() {
+    sim
+    # AccessControl.pm parse_user_config: fields trimmed, parents of nested pools exist,
+    # a pool with an invalid name is ignored (RPCEnvironment.pm check_pool_exist: 403)
+    printf ' pool : dept/team : c ::\npool:x/y/z/w:::\n' >>"$S/etc/pve/user.cfg"
+    expect_rc 0 "$QM" clone 100 101 --pool dept
+    expect_rc 0 "$QM" clone 100 102 --pool dept/team
+    expect_rc 255 "$QM" clone 100 103 --pool x
+    assert_grep "^403 Permission check failed \\(pool 'x' does not exist\\)$" "$T/err"
+}
+t_check "qm clone --pool: pools as AccessControl.pm parse_user_config reads user.cfg" t_pools_user_cfg
+
+t_clone_format_fallback() {
+    sim
+    # QemuServer.pm clone_disk -> Storage.pm resolve_format_hint -> LVMPlugin.pm
+    # get_formats: plain lvm holds raw only
+    expect_rc 0 "$QM" clone 100 101 --storage lvm-thick --format qcow2
+    assert_grep "^format 'qcow2' is not supported by the target storage 'lvm-thick' - using 'raw' instead$" "$T/out"
+    assert_grep '^scsi0: lvm-thick:vm-101-disk-0,' "$S/etc/pve/nodes/pve/qemu-server/101.conf"
+}
+t_check "qm clone --format: the storage's formats (get_formats), else its default" t_clone_format_fallback
+
+t_clone_no_quorum() {
+    sim
+    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    assert_grep '"quorate" : 0' "$S/etc/pve/.members"
+    # API2/Qemu.pm clone_vm: check_cfs_quorum after the pool, node and storage checks
+    expect_rc 255 "$QM" clone 100 101 --pool nopool
+    assert_grep "pool 'nopool' does not exist" "$T/err"
+    expect_rc 255 "$QM" clone 100 101
+    assert_eq "cluster not ready - no quorum?" "$(cat "$T/err")"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/101.conf" ]
+}
+t_check "qm clone without quorum: 'cluster not ready - no quorum?' before the config" t_clone_no_quorum
+
 t_done

@@ -886,6 +886,111 @@ t_snapshot_missing() {
     assert_eq false "$(json_get '.checks[] | select(.name=="snapshot_exists") | .ok')"
 }
 
+
+# ---- issue 7, "what Proxmox really does": locks, pools, storages, foreign hooks ----
+t_source_suspended() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 101 --name hib --disk scsi0=local-lvm:8G --lock suspended
+    expect_rc 69 "$PVETMPL" --json make-template 101 9000
+    assert_eq precondition "$(json_get .error.class)"
+    assert_grep "qm resume 101" <(json_get .error.detail)
+    assert_eq 0 "$(json_get '[.warnings[] | select(test("retrying"))] | length')" "not waited for"
+    assert_eq 0 "$(sim_mutating_calls)"
+}
+
+t_migrate_lock_retried() {
+    sim_setup --other-node pve2
+    echo 'lock_retries = 2' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=migrate
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 0 "$PVETMPL" --json make-template 120 9000 --target pve2 --no-hook
+    assert_eq 2 "$(json_get '[.commands[] | select(.[1]=="migrate")] | length')" "migrate tried twice"
+    assert_eq 1 "$(json_get '[.warnings[] | select(test("got timeout"))] | length')"
+    grep -q '^template: 1$' "$S/etc/pve/nodes/pve2/qemu-server/9000.conf"
+}
+
+
+t_pool_checked() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --pool nosuch
+    assert_eq false "$(json_get '.checks[] | select(.name=="pool") | .ok')"
+    assert_grep "pool 'nosuch' does not exist" <(json_get .error.detail)
+    assert_eq 0 "$(sim_mutating_calls)"
+    # AccessControl.pm parse_user_config: the parents of a nested pool exist too
+    printf 'pool:dept/team::: \n' >>"$S/etc/pve/user.cfg"
+    expect_rc 0 "$PVETMPL" --json -n clone 100 9100 --pool dept --storage local-lvm
+    assert_eq true "$(json_get '.checks[] | select(.name=="pool") | .ok')"
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --pool pool-ci --no-hook
+    grep -q '^pool:pool-ci:[^:]*:9000:' "$S/etc/pve/user.cfg"
+}
+
+t_iscsi_never_clone_target() {
+    sim_setup
+    expect_rc 69 "$PVETMPL" --json clone 100 9100 --storage iscsi-san
+    assert_grep "cannot allocate new disks" <(json_get '.checks[] | select(.name=="storage:iscsi-san") | .detail')
+    assert_eq 0 "$(sim_mutating_calls)"
+    expect_rc 0 "$PVETMPL" --json storages
+    assert_eq false "$(json_get '.storages[] | select(.storage=="iscsi-san") | .clones')"
+    assert_eq true "$(json_get '.storages[] | select(.storage=="lvm-thick") | .clones')"
+    expect_rc 0 "$PVETMPL" storages
+    assert_grep "^iscsi-san +iscsi +active +yes +no +no$" "$T/out"
+}
+
+t_format_refused() {
+    sim_setup
+    # lvmthin holds raw only: qm would print "format 'qcow2' is not supported by the
+    # target storage" and go on with raw
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --storage local-lvm --format qcow2
+    assert_grep "storage 'local-lvm' \(lvmthin\) cannot hold format 'qcow2', only raw" \
+        <(json_get '.checks[] | select(.name=="format") | .detail')
+    assert_eq 0 "$(sim_mutating_calls)"
+    # without --storage each source disk's own storage is the target
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --format vmdk
+    assert_eq false "$(json_get '.checks[] | select(.name=="format") | .ok')"
+    expect_rc 0 "$PVETMPL" --json make-template 100 9000 --storage dir-tmpl --format qcow2 --no-hook
+    grep -q '^scsi0: dir-tmpl:9000/base-9000-disk-0.qcow2' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    # LVMPlugin.pm get_formats: qcow2 with snapshot-as-volume-chain only
+    "$PVESIM" "$S" add-storage lvm lvchain vgname=vmdata content=images snapshot-as-volume-chain=1 >/dev/null
+    expect_rc 0 "$PVETMPL" --json -n clone 100 9100 --storage lvchain --format qcow2
+    expect_rc 69 "$PVETMPL" --json -n clone 100 9100 --storage lvm-thick --format qcow2
+}
+
+
+t_foreign_hookscript() {
+    sim_setup
+    printf '#!/bin/sh\nexit 0\n' >"$S/var/lib/vz/snippets/gpu-passthrough.pl"
+    chmod 755 "$S/var/lib/vz/snippets/gpu-passthrough.pl"
+    "$PVESIM" "$S" add-vm 130 --name gpu --disk scsi0=local-lvm:8G
+    "$S/bin/qm" set 130 --hookscript local:snippets/gpu-passthrough.pl >/dev/null
+    expect_rc 69 "$PVETMPL" check 130
+    assert_grep "^FAIL +foreign_hookscript" "$T/out"
+    expect_rc 69 "$PVETMPL" --json make-template 130 9000
+    assert_grep "local:snippets/gpu-passthrough.pl.*--no-hook.*--replace-hook" <(json_get .error.detail)
+    assert_eq 1 "$(sim_mutating_calls)" "only the qm set of the setup"
+    # --no-hook keeps it, as qm clone copies it
+    expect_rc 0 "$PVETMPL" make-template 130 9000 --no-hook
+    grep -q '^hookscript: local:snippets/gpu-passthrough.pl$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    expect_rc 0 "$PVETMPL" --json make-template 130 9001 --replace-hook
+    assert_eq true "$(json_get '.checks[] | select(.name=="foreign_hookscript") | .ok')"
+    grep -q '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9001.conf"
+    expect_rc 64 "$PVETMPL" make-template 130 9002 --no-hook --replace-hook
+    expect_rc 64 "$PVETMPL" clone 130 9002 --replace-hook
+}
+
+
+t_no_quorum_precondition() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    expect_rc 69 "$PVETMPL" --json make-template 100 9000 --no-hook
+    assert_eq precondition "$(json_get .error.class)"
+    assert_grep "no quorum.*pvecm status" <(json_get .error.detail)
+    assert_eq 0 "$(json_get '[.warnings[] | select(test("retrying"))] | length')" "not retried"
+}
+
 t_check "usage: VMID 99 refused" t_vmid_99
 t_check "usage: VMID with a leading zero refused" t_vmid_lead0
 t_check "usage: VMID with trailing junk refused" t_vmid_junk
@@ -972,4 +1077,11 @@ t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its chil
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
 t_check "missing --snapname snapshot: 69" t_snapshot_missing
 t_check "resource exhaustion is an internal error: 70" t_internal_error
+t_check "lock 'suspended' (hibernated VM): 69 at once, how to clear it" t_source_suspended
+t_check "a lock error inside qm migrate's worker is retried" t_migrate_lock_retried
+t_check "--pool is checked against the cluster's pools (user.cfg)" t_pool_checked
+t_check "iscsi is never a clone target, and 'storages' says so" t_iscsi_never_clone_target
+t_check "--format a target storage cannot hold is refused in preflight" t_format_refused
+t_check "a foreign hookscript on SRC: refused unless --replace-hook, kept by --no-hook" t_foreign_hookscript
+t_check "a cluster without quorum: 69 with what to do, not retried" t_no_quorum_precondition
 t_done

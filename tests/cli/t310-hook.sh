@@ -493,6 +493,42 @@ node_local_storage_warning() {
     assert_grep "warning: storage 'local' is not shared" "$T/err"
 }
 
+
+bare_shared_is_shared() {
+    # pve-common SectionConfig.pm check_value: a boolean without value is 1, so a
+    # bare "shared" line makes a storage shared; "shared 0" does not.
+    sim_setup --other-node pve2
+    D=$S
+    "$PVESIM" "$D" add-vm 3187 --name bs --disk scsi0=local-lvm:8 >/dev/null
+    "$PVESIM" "$D" add-vm 3188 --node pve2 --name far --disk scsi0=local-lvm:8 >/dev/null
+    mkdir -p "$D/mnt/bare" "$D/mnt/zero"
+    printf '\ndir: bare\n\tpath %s\n\tcontent snippets\n\tshared\n\ndir: zero\n\tpath %s\n\tcontent snippets\n\tshared 0\n\n' \
+        "$D/mnt/bare" "$D/mnt/zero" >>"$D/etc/pve/storage.cfg"
+    expect_rc 0 "$PVETMPL" hook install 3187 --storage bare
+    assert_no_grep "not shared" "$T/err"
+    expect_rc 0 "$PVETMPL" hook install 3187 --storage zero
+    assert_grep "warning: storage 'zero' is not shared" "$T/err"
+}
+
+
+foreign_hook_refused() {
+    mknode
+    printf '#!/bin/sh\nexit 0\n' >"$SNIP/gpu-passthrough.pl"
+    chmod 755 "$SNIP/gpu-passthrough.pl"
+    "$PVESIM" "$D" add-vm 3190 --name gpu --disk scsi0=local-lvm:8 >/dev/null
+    "$PVESIM" "$D" add-vm 3191 --name plain --disk scsi0=local-lvm:8 >/dev/null
+    "$D/bin/qm" set 3190 --hookscript local:snippets/gpu-passthrough.pl >/dev/null
+    before=$("$PVESIM" "$D" calls --mutating | wc -l)
+    expect_rc 69 "$PVETMPL" hook install 3191 3190
+    assert_grep "VM 3190 has the hookscript 'local:snippets/gpu-passthrough.pl', which is not pvetmpl's.*--replace-hook" "$T/err"
+    assert_eq "$before" "$("$PVESIM" "$D" calls --mutating | wc -l)" "nothing set on any VM"
+    assert_eq "" "$(ls "$SNIP" | grep -v gpu-passthrough.pl)" "no hook file written"
+    expect_rc 64 "$PVETMPL" hook status 3190 --replace-hook
+    expect_rc 0 "$PVETMPL" hook install 3191 3190 --replace-hook
+    assert_grep "warning: VM 3190 had the hookscript 'local:snippets/gpu-passthrough.pl', replacing it" "$T/err"
+    grep -q '^hookscript: local:snippets/pvetmpl-hook$' "$D/etc/pve/nodes/pve/qemu-server/3190.conf"
+}
+
 install_refusals() {
     mknode
     "$PVESIM" "$D" add-vm 3141 --name r1 --disk scsi0=local:8 >/dev/null
@@ -899,6 +935,8 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
     t_check "hook install on node-local storage warns when other nodes have guests" \
         node_local_storage_warning
     t_check "hook install: bad storages and arguments fail before any write" install_refusals
+    t_check "a bare 'shared' line in storage.cfg means shared" bare_shared_is_shared
+    t_check "hook install refuses a foreign hookscript unless --replace-hook" foreign_hook_refused
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
     t_check "hook install: a FIFO at the snippets path is refused, not waited on" \
         install_over_fifo

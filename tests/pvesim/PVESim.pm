@@ -667,13 +667,26 @@ sub default_format($s) {
     return 'raw';
 }
 
-sub resolve_format_hint($s, $fmt) {
-    if ($FILE_TYPES{ $s->{type} }) {
-        return $fmt if $fmt && $fmt =~ /^(raw|qcow2|vmdk)$/;
-        return default_format($s);
+# pve-storage Plugin.pm get_formats: plugindata 'format' ([valid, default], the storage's own
+# 'format' property overriding the default), raw only for plugins without it; LVMPlugin.pm
+# get_formats: qcow2 (the default then) only with 'snapshot-as-volume-chain'
+my %PLUGIN_FORMATS = map { $_ => [qw(raw qcow2 vmdk)] } qw(dir nfs cifs);
+sub storage_formats($s) {
+    my $t = $s->{type};
+    if (my $f = $PLUGIN_FORMATS{$t}) {
+        return { default => $s->{format} || 'raw', valid => { map { $_ => 1 } @$f } };
     }
-    if ($s->{type} eq 'lvm') { return ($fmt && $fmt eq 'qcow2') ? 'qcow2' : 'raw' }
-    return 'raw';
+    if ($t eq 'lvm' && $s->{'snapshot-as-volume-chain'}) {
+        return { default => 'qcow2', valid => { raw => 1, qcow2 => 1 } };
+    }
+    return { default => 'raw', valid => { raw => 1 } };
+}
+
+# pve-storage Storage.pm resolve_format_hint
+sub resolve_format_hint($s, $fmt) {
+    my $f = storage_formats($s);
+    return $fmt if $fmt && $f->{valid}->{$fmt};
+    return $f->{default};
 }
 
 # allocate a new image (PVE::Storage::vdisk_alloc); returns volid
@@ -803,10 +816,20 @@ sub random_uuid() {
     return join('-', substr($h, 0, 8), substr($h, 8, 4), substr($h, 12, 4), substr($h, 16, 4), substr($h, 20));
 }
 
+# pve-access-control AccessControl.pm parse_user_config: every line and every ':'-field
+# trimmed; a pool whose name fails verify_poolname is ignored ("ignore pool"); the parents
+# of a nested pool exist too
 sub pools() {
     my $raw = slurp("$DIR/etc/pve/user.cfg") // '';
     my %p;
-    for (split /\n/, $raw) { $p{$1} = 1 if m/^pool:([^:]+):/ }
+    for my $line (split /\n/, $raw) {
+        my @d = map { s/^\s+|\s+$//gr } split(/:/, $line =~ s/^\s+|\s+$//gr);
+        next if ($d[0] // '') ne 'pool';
+        my $pool = $d[1] // '';
+        next if $pool !~ m!^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$!;
+        $p{$pool} = 1;
+        while ($pool =~ m!^(.+)/[^/]+$!) { $pool = $1; $p{$pool} = 1 }
+    }
     return \%p;
 }
 

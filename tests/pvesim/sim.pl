@@ -697,6 +697,8 @@ sub cmd_clone($args) {
                 die "can't clone to non-shared storage '$storage'\n" if !$scfg->{shared};
             }
         }
+        # qemu-server API2/Qemu.pm clone_vm $load_and_check: check_cfs_quorum before load_config
+        check_cfs_quorum();
         my $c = load_local($vmid);
         my $conf = $c->{main};
         check_lock($conf);

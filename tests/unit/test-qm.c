@@ -618,7 +618,11 @@ START_TEST(error_classes)
         {"400 Parameter verification failed.\nvmid: invalid format\n\nqm status <vmid>\n",
          QM_ERR_PARAM, 1},
         {"Unknown option: x\n400 unable to parse option\n", QM_ERR_PARAM, 2},
-        {"403 Permission check failed (pool 'p' does not exist)\n", QM_ERR_PERMISSION, 1},
+        {"403 Permission check failed (pool 'p' does not exist)\n", QM_ERR_NO_POOL, 1},
+        {"403 Permission check failed (/pool/p, Pool.Allocate)\n", QM_ERR_PERMISSION, 1},
+        {"VM is locked (suspended)\n", QM_ERR_SUSPENDED, 1},
+        {"VM is locked (suspending)\n", QM_ERR_LOCKED, 1},
+        {"clone failed: cfs-lock 'storage-nfs1' error: no quorum!\n", QM_ERR_NO_QUORUM, 1},
         {"please run as root\n", QM_ERR_PERMISSION, 1},
         {"only root can set 'hookscript' config\n", QM_ERR_PERMISSION, 1},
         {"unable to create template, because VM contains snapshots\n", QM_ERR_HAS_SNAPSHOTS, 1},
@@ -664,6 +668,37 @@ START_TEST(error_classes)
     ck_assert_int_eq(qm_classify_error(big, NULL), QM_ERR_LOCKED);
     free(big);
     ck_assert_int_eq(qm_classify_error("VM is locked (backup)", NULL), QM_ERR_LOCKED);
+}
+END_TEST
+
+START_TEST(classify_task)
+{
+    /* pve-guest-common AbstractMigrate.pm: the reason is in the worker's log */
+    const char *out = "2026-11-30 04:00:00 starting migration of VM 9000 to node 'pve2'\n"
+                      "2026-11-30 04:00:10 ERROR: migration aborted (duration 00:00:10): can't "
+                      "lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout\n";
+    const char *at = NULL;
+    ck_assert_int_eq(qm_classify_task("migration aborted\n", out, &at), QM_ERR_LOCK_TIMEOUT);
+    ck_assert_ptr_eq(at, strchr(out, '\n') + 1);
+    ck_assert_int_eq(qm_classify_task("migration aborted\n",
+                                      "2026-11-30 04:00:00 ERROR: migration aborted (duration "
+                                      "00:00:00): VM is locked (backup)\n",
+                                      NULL),
+                     QM_ERR_LOCKED);
+    /* stderr decides when it is recognised; an unknown reason stays unknown */
+    ck_assert_int_eq(qm_classify_task("VM is locked (clone)\n", out, NULL), QM_ERR_LOCKED);
+    ck_assert_int_eq(qm_classify_task("migration aborted\n",
+                                      "x ERROR: migration aborted (duration 00:00:01): disk "
+                                      "full\n",
+                                      &at),
+                     QM_ERR_UNKNOWN);
+    /* a lock text elsewhere in the log is not the reason */
+    ck_assert_int_eq(qm_classify_task("migration aborted\n",
+                                      "x VM is locked (backup)\nx ERROR: migration aborted "
+                                      "(duration 00:00:01): disk full\n",
+                                      NULL),
+                     QM_ERR_UNKNOWN);
+    ck_assert_int_eq(qm_classify_task(NULL, NULL, NULL), QM_ERR_NONE);
 }
 END_TEST
 
@@ -714,6 +749,7 @@ static Suite *qm_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, error_classes);
+    tcase_add_test(tc, classify_task);
     tcase_add_test(tc, error_names);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pvecfg: pure parsers of the cluster files pvetmpl reads from pmxcfs
+ * (<pve_dir>): storage.cfg, for what `pvesm status` does not say (shared,
+ * formats), and user.cfg, for the pools. No I/O (node.c reads the files). */
+#ifndef PVETMPL_PVECFG_H
+#define PVETMPL_PVECFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pvecfg_storage {
+    char *id;
+    char *type;
+    bool shared;       /* "shared 1" or a bare "shared", or a type always shared */
+    char *format;      /* its "format" property (the default format), or NULL */
+    bool volume_chain; /* lvm "snapshot-as-volume-chain": qcow2 allowed */
+};
+struct pvecfg_storages {
+    struct pvecfg_storage *v;
+    size_t n;
+};
+
+/* storage.cfg as pve-common SectionConfig.pm parse_config and pve-storage
+ * Plugin.pm parse_config read it: sections "<type>: <id>", indented
+ * "<key>[ <value>]" lines, a blank line ends a section, '#' lines are
+ * comments; a boolean given without value is 1, and only "0"/"1" are
+ * booleans; a repeated key keeps its first value; the types of Plugin.pm
+ * @SHARED_STORAGE are always shared. Never fails but for -ENOMEM. */
+int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *ret);
+void pvecfg_storages_release(struct pvecfg_storages *s);
+const struct pvecfg_storage *pvecfg_storage_find(const struct pvecfg_storages *s, const char *id);
+
+/* pve-storage Plugin.pm @SHARED_STORAGE: types shared whatever the config says. */
+bool pvecfg_type_always_shared(const char *type);
+/* Whether qm can allocate a new disk there: ISCSIPlugin and ISCSIDirectPlugin
+ * alloc_image die "can't allocate space in iscsi storage". */
+bool pvecfg_type_can_allocate(const char *type);
+/* The disk formats a storage can hold (pve-storage get_formats: plugindata
+ * 'format', raw only without it; LVMPlugin: qcow2 with a volume chain), as
+ * "raw, qcow2, vmdk"; NULL for a type pvetmpl does not know. */
+const char *pvecfg_storage_formats(const char *type, bool volume_chain);
+/* Whether format is one of them; true for an unknown type (qm decides). */
+bool pvecfg_storage_holds_format(const char *type, bool volume_chain, const char *format);
+
+/* Whether pool exists in user.cfg, as pve-access-control AccessControl.pm
+ * parse_user_config sees it: a "pool:<name>:<comment>:<vms>:<storages>" line
+ * (fields trimmed; names that fail verify_poolname ignored), or a parent of
+ * a nested pool named there. */
+bool pvecfg_pool_exists(const char *text, size_t len, const char *pool);
+
+#endif
