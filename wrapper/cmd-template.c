@@ -597,6 +597,13 @@ static int source_still_ready(struct ctx *c, uint32_t src, struct err *e)
                             "VM %" PRIu32 " is %s now: it was started while this run waited for "
                             "a copy slot; stop it first (the procedure copies a powered-off VM)",
                             src, st.status);
+            } else if (qm_lock_persists(cf.lock)) {
+                char hint[300];
+                preflight_lock_hint(src, hint, sizeof(hint));
+                r = err_set(e, ERR_PRECONDITION,
+                            "VM %" PRIu32 " is locked (%s) now: %s; it was locked while this "
+                            "run waited for a copy slot",
+                            src, cf.lock, hint);
             } else if (cf.lock) {
                 r = err_set(e, ERR_BUSY,
                             "VM %" PRIu32 " is locked (%s): it was locked while this run "

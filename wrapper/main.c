@@ -162,11 +162,18 @@ static void print_human(const struct ctx *c, struct json_object *o, const struct
 }
 
 /* The answer is only given once it is written: a full disk or a closed pipe
- * must not turn into exit 0 with the output lost. Returns the exit code. */
+ * must not turn into exit 0 with the output lost. Returns the exit code. A
+ * reader that stopped reading (`pvetmpl audit | head`) ends us as it ends any
+ * filter, by SIGPIPE and without a message: ignored while qm ran, it is
+ * harmless now that every record is written. */
 static int close_stdout(int rc)
 {
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        if (errno == EPIPE) {
+            signal(SIGPIPE, SIG_DFL);
+            raise(SIGPIPE);
+        }
         fprintf(stderr, "pvetmpl: error: cannot write to standard output: %s\n",
                 errno ? strerror(errno) : "write error");
         return rc ? rc : err_exit_code(ERR_INTERNAL);

@@ -219,6 +219,15 @@ static void read_pending(struct preflight *p, const struct qm_config *cur,
     qm_config_release(&pend);
 }
 
+void preflight_lock_hint(uint32_t vmid, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "it is hibernated and keeps the lock until it is resumed ('qm resume %" PRIu32
+             "', then shut it down) or its saved state is discarded ('qm set %" PRIu32
+             " --delete vmstate')",
+             vmid, vmid);
+}
+
 int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight *p, struct err *e)
 {
     const struct conf *cf = c->conf;
@@ -293,14 +302,12 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         const char *nm = p->src_cf.name ? p->src_cf.name : "";
         preflight_check(c, p, "source_exists", true, false,
                         "VM %" PRIu32 " '%s' is on this node '%s'", q->src, nm, local);
-        if (p->src_cf.lock && strcmp(p->src_cf.lock, "suspended") == 0) {
-            /* The one lock no task drops (see qm_classify_error): not waited for. */
+        if (qm_lock_persists(p->src_cf.lock)) {
+            /* Not waited for: no task drops it. */
+            char hint[300];
+            preflight_lock_hint(q->src, hint, sizeof(hint));
             preflight_check(c, p, "source_unlocked", false, false,
-                            "VM %" PRIu32 " is locked (suspended): it is hibernated and keeps "
-                            "the lock until it is resumed ('qm resume %" PRIu32 "', then shut "
-                            "it down) or its saved state is discarded ('qm set %" PRIu32
-                            " --delete vmstate')",
-                            q->src, q->src, q->src);
+                            "VM %" PRIu32 " is locked (%s): %s", q->src, p->src_cf.lock, hint);
         } else if (p->src_cf.lock) {
             preflight_check(c, p, "source_unlocked", false, true, "VM %" PRIu32 " is locked (%s)",
                             q->src, p->src_cf.lock);

@@ -62,6 +62,8 @@ bool preflight_check(struct ctx *c, struct preflight *p, const char *name, bool 
  * when non-NULL, is `pvesm status --target NODE`. */
 bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
                              const struct pvesm_status *target_list, const char *target);
+/* What to do about a lock that persists (qm_lock_persists), for a message. */
+void preflight_lock_hint(uint32_t vmid, char *buf, size_t len);
 /* Sets e from the failed checks (ERR_BUSY when only locks failed) and returns -1. */
 int preflight_fail(const struct preflight *p, struct err *e);
 

@@ -973,12 +973,19 @@ static enum qm_error classify_phrase(const char *l)
         strstr(l, "unable to find configuration file for VM ")) {
         return QM_ERR_NO_CONFIG;
     }
-    /* Of the lock values (qemu-server QemuServer.pm $confdesc 'lock'), only
-     * 'suspended' outlives its task: RunState.pm vm_suspend sets it when it
-     * hibernates the VM, and only a resume (QemuServer.pm vm_start) or
-     * deleting vmstate (API2/Qemu.pm update_vm) clears it. */
-    if (strstr(l, "VM is locked (suspended)")) {
-        return QM_ERR_SUSPENDED;
+    /* A lock no task drops is not waited for (qm_lock_persists). */
+    const char *lk = strstr(l, "VM is locked (");
+    if (lk) {
+        lk += strlen("VM is locked (");
+        size_t n = strcspn(lk, ")");
+        char v[32];
+        if (lk[n] == ')' && n < sizeof(v)) {
+            memcpy(v, lk, n);
+            v[n] = '\0';
+            if (qm_lock_persists(v)) {
+                return QM_ERR_SUSPENDED;
+            }
+        }
     }
     if (strstr(l, "VM is locked (")) {
         return QM_ERR_LOCKED;
@@ -1030,6 +1037,15 @@ static enum qm_error classify_phrase(const char *l)
         return QM_ERR_UNKNOWN_COMMAND;
     }
     return QM_ERR_NONE;
+}
+
+bool qm_lock_persists(const char *lock)
+{
+    /* Of the lock values (qemu-server QemuServer.pm $confdesc 'lock'), only
+     * 'suspended' outlives its task: RunState.pm vm_suspend sets it when it
+     * hibernates the VM, and only a resume (QemuServer.pm vm_start) or
+     * deleting vmstate (API2/Qemu.pm update_vm) clears it. */
+    return lock && strcmp(lock, "suspended") == 0;
 }
 
 enum qm_error qm_classify_error(const char *text, const char **ret_line)

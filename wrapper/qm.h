@@ -131,6 +131,9 @@ enum qm_error {
     QM_ERR_UNKNOWN_COMMAND, /* ERROR: unknown command ... */
     _QM_ERR_MAX,
 };
+/* True for a lock value that no task clears by itself ("suspended": the VM
+ * is hibernated), so waiting for it is pointless. */
+bool qm_lock_persists(const char *lock);
 /* Classifies qm's stderr (all of it). *ret_line, when not NULL, gets a pointer
  * into text at the start of the deciding line (or NULL). */
 enum qm_error qm_classify_error(const char *text, const char **ret_line);

@@ -432,6 +432,16 @@ t_output_lost() { # a failed write of stdout is an error, never exit 0
     done
 }
 
+t_reader_gone() { # a reader that stopped reading: SIGPIPE, as any filter, no message
+    sim_setup
+    # The pipe's read end is closed before pvetmpl starts: its write must fail.
+    perl -e 'pipe(my $r, my $w) or die; close $r; open(STDOUT, ">&", $w) or die;
+        system(@ARGV); print STDERR "sig=", $? & 127, " rc=", $? >> 8, "\n"' \
+        "$PVETMPL" --json storages 2>"$T/err"
+    assert_grep "^sig=13 rc=0$" "$T/err"
+    assert_eq 1 "$(wc -l <"$T/err")" "nothing but the verdict on stderr"
+}
+
 t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
     sim_setup
     cat >pvesm-spy <<SPY
@@ -714,6 +724,27 @@ t_locked_while_waiting() {
     assert_eq 75 "$rc"
     assert_grep "VM 100 is locked \(backup\): it was locked while this run waited" "$T/err"
     assert_grep "retrying in 1 s \(1 of 1\)" "$T/err"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+}
+
+# Hibernated while waiting: 'suspended' is the lock no task drops, so the
+# re-check refuses at once (69) as preflight does, without waiting for it.
+t_suspended_while_waiting() {
+    sim_setup
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sed -i 's/^name:/lock: suspended\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 69 "$rc"
+    assert_grep "VM 100 is locked \(suspended\) now: it is hibernated .*'qm resume 100'" "$T/err"
+    assert_no_grep "retrying" "$T/err"
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
 }
 
@@ -1055,6 +1086,7 @@ t_check "--json: one object for --help, early errors, and after the command" t_j
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
 t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
+t_check "hibernated (lock suspended) during the slot wait: 69 at once, no clone" t_suspended_while_waiting
 t_check "source state unreadable after the wait: 65, no qm clone" t_recheck_unreadable
 t_check "hookscript change confirmed from the config read back" t_hookscript_read_back
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion
@@ -1072,6 +1104,7 @@ t_check "under nohup SIGHUP stays ignored" t_nohup
 t_check "^C while reading a blocked .vmlist: 130, not 69" t_vmlist_interrupted
 t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+t_check "a reader gone (| head): ended by SIGPIPE, no message" t_reader_gone
 t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
     t_closed_std_fds
 t_check "copies_per_storage = 2 lets two copies run" t_copies_per_storage_two
