@@ -84,6 +84,9 @@ int cmd_check(struct ctx *c, int argc, char **argv, struct err *e)
     report_set_storage(c->rep, q.storage);
     struct preflight p;
     int r = preflight_run(c, &q, &p, e);
+    if (p.src_ok) {
+        preflight_warn_pending(c, &p, q.src, "a template made now");
+    }
     if (r == 0) {
         report_set_msg(c->rep, "VM %" PRIu32 " can be made into a template", q.src);
     }

@@ -558,24 +558,6 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
     }
 }
 
-/* Names the source's pending changes, which the copy or template will not
- * carry (preflight judged the committed config, the one qm acts on). */
-static void warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid, const char *what)
-{
-    if (p->pending_unknown) {
-        cmd_warn(c,
-                 "cannot read the pending changes of VM %" PRIu32 " ('qm config %" PRIu32
-                 "'); its committed config was checked",
-                 vmid, vmid);
-    } else if (p->n_pending) {
-        cmd_warn(c,
-                 "VM %" PRIu32 " has pending changes that %s will not carry: %s (qm acts on the "
-                 "committed config, 'qm config %" PRIu32 " --current'; apply or revert them "
-                 "first to include them)",
-                 vmid, what, p->pending, vmid);
-    }
-}
-
 /* ---- make-template / clone ------------------------------------------------ */
 
 /* The source as preflight saw it may be stale after the wait for copy slots:
@@ -854,7 +836,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
     };
     r = preflight_retry(c, &pq, &p, NULL, NULL, e);
     if (p.src_ok) {
-        warn_pending(c, &p, o.src, make_template ? "the template" : "the clone");
+        preflight_warn_pending(c, &p, o.src, make_template ? "the template" : "the clone");
     }
     if (r != 0) {
         audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
@@ -1123,7 +1105,7 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     int rc = -1;
     int pr = preflight_retry(c, &pq, &p, is_complete, disk, e);
     if (p.src_ok) {
-        warn_pending(c, &p, vmid, "the template");
+        preflight_warn_pending(c, &p, vmid, "the template");
     }
     if (pr < 0 || !p.src_ok) {
         audit(c, &a, pr < 0 ? JOURNAL_FAILED : JOURNAL_REFUSED, e);

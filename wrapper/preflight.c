@@ -219,6 +219,25 @@ static void read_pending(struct preflight *p, const struct qm_config *cur,
     qm_config_release(&pend);
 }
 
+/* Names the source's pending changes, which the copy or template will not
+ * carry (preflight judged the committed config, the one qm acts on). */
+void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid,
+                            const char *what)
+{
+    if (p->pending_unknown) {
+        cmd_warn(c,
+                 "cannot read the pending changes of VM %" PRIu32 " ('qm config %" PRIu32
+                 "'); its committed config was checked",
+                 vmid, vmid);
+    } else if (p->n_pending) {
+        cmd_warn(c,
+                 "VM %" PRIu32 " has pending changes that %s will not carry: %s (qm acts on the "
+                 "committed config, 'qm config %" PRIu32 " --current'; apply or revert them "
+                 "first to include them)",
+                 vmid, what, p->pending, vmid);
+    }
+}
+
 void preflight_lock_hint(uint32_t vmid, char *buf, size_t len)
 {
     snprintf(buf, len,

@@ -62,6 +62,10 @@ bool preflight_check(struct ctx *c, struct preflight *p, const char *name, bool 
  * when non-NULL, is `pvesm status --target NODE`. */
 bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
                              const struct pvesm_status *target_list, const char *target);
+/* Warns (cmd_warn) which pending changes of VMID what (e.g. "the template")
+ * will not carry: qm acts on the committed config preflight judged. */
+void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid,
+                            const char *what);
 /* What to do about a lock that persists (qm_lock_persists), for a message. */
 void preflight_lock_hint(uint32_t vmid, char *buf, size_t len);
 /* Sets e from the failed checks (ERR_BUSY when only locks failed) and returns -1. */

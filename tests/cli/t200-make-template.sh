@@ -250,6 +250,9 @@ t_pending_changes_judged_committed() {
     assert_eq false "$(json_get '.checks[] | select(.name=="storage:lvm-thick") | .ok')"
     assert_eq "" "$(json_get '.checks[] | select(.name=="storage:local-lvm") | .name')"
     assert_grep "memory,scsi0" <(json_get '.warnings[]')
+    # check says it too, before anyone runs make-template.
+    expect_rc 69 "$PVETMPL" check 102
+    assert_grep "pending changes that a template made now will not carry: memory,scsi0" "$T/err"
     assert_eq 0 "$(sim_mutating_calls)"
     cmp "$T/before" "$conf"
 }
