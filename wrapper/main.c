@@ -59,53 +59,6 @@ static const char *const usage_text =
     "  71 qm/pvesm could not be started  75 locked/busy, retry later  77 not permitted\n"
     "  78 configuration error      124 timed out               130 interrupted\n";
 
-void cmd_info(const struct ctx *c, const char *fmt, ...)
-{
-    if (c->quiet || c->json) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("pvetmpl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-void cmd_warn(const struct ctx *c, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (c->rep) {
-        report_add_warning(c->rep, "%s", buf);
-    }
-    if (!c->json) {
-        fprintf(stderr, "pvetmpl: warning: %s\n", buf);
-    }
-}
-
-void cmd_help(const struct ctx *c, const char *text)
-{
-    if (c->json) {
-        report_set_msg(c->rep, "%s", text);
-    } else {
-        fputs(text, stdout);
-    }
-}
-
-void cmd_record(const struct ctx *c, char *const *argv)
-{
-    report_add_command(c->rep, argv);
-    if (c->dry_run && !c->json && !c->quiet) {
-        char *s = strv_join_quoted(argv);
-        printf("would run: %s\n", s ? s : argv[0]);
-        free(s);
-    }
-}
-
 static const struct {
     const char *name;
     int (*fn)(struct ctx *, int, char **, struct err *);
