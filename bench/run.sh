@@ -127,6 +127,42 @@ meta tools "$(hyperfine --version), $(perf --version 2>/dev/null || echo 'perf: 
 meta commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 meta quick "${BENCH_QUICK:-0}"
 
+# ---------------------------------------------------------------- 5. audit
+# First, so the journal holds only the unrelated entries and one template's
+# history; the other rows add pvetmpl entries of their own afterwards.
+note "5. audit: filling the journal with $AUDIT_ENTRIES unrelated entries"
+meta load_5 "$(loadavg)"
+a=$work/audit
+mknode "$a"
+export PVETMPL_CONFIG=$a/pvetmpl.conf
+t0=$(date +%s.%N)
+"$BB/gen-journal" $((AUDIT_ENTRIES / 2))
+# the template's history in the middle: made, cloned, the clone started and stopped
+"$PVETMPL" -q make-template 100 7000 --name audit-tmpl >/dev/null
+"$PVETMPL" -q clone 7000 7100 --linked --name audit-clone >/dev/null
+"$a/node/bin/qm" start 7100 >/dev/null
+"$a/node/bin/qm" stop 7100 >/dev/null
+"$BB/gen-journal" $((AUDIT_ENTRIES - AUDIT_ENTRIES / 2))
+journalctl --sync
+t1=$(date +%s.%N)
+meta fill_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+meta journal_size "$(du -sh /run/log/journal | cut -f1) in $(find /run/log/journal -name '*.journal' | wc -l) files"
+nent=$(journalctl --no-pager -o cat BENCH_SEQ=$((AUDIT_ENTRIES - AUDIT_ENTRIES / 2 - 1)) | wc -l)
+[ "$nent" -ge 1 ] || die "row 5: the generated entries are not in the journal"
+"$PVETMPL" audit --vmid 7000 >"$work/audit.out"
+grep -q 7100 "$work/audit.out" && grep -q 'post-stop' "$work/audit.out" ||
+    die "row 5: audit --vmid 7000 does not show the clone 7100 and its stop: $(cat "$work/audit.out")"
+meta audit_entries "$(journalctl --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl SYSLOG_IDENTIFIER=pvetmpl-hook | wc -l)"
+meta audit_lines "$(wc -l <"$work/audit.out")"
+note "5. audit: measuring ($AUDIT_RUNS runs, grep $GREP_RUNS)"
+hf 5 audit --warmup 1 --runs "$AUDIT_RUNS" \
+    -n audit "$PVETMPL audit --vmid 7000" \
+    -n journalctl-match "journalctl --no-pager -o json PVETMPL_VMID=7000"
+hf 5 grep --runs "$GREP_RUNS" \
+    -n journalctl-grep "sh -c 'journalctl --no-pager -o json | grep -F \"\\\"PVETMPL_VMID\\\":\\\"7000\\\"\"'"
+unset PVETMPL_CONFIG
+
+
 # ---------------------------------------------------------------- 1. hook latency
 note "1. hook latency ($HOOK_RUNS runs each)"
 meta load_1 "$(loadavg)"
@@ -212,7 +248,7 @@ own_cpu check "pvetmpl check 100" "$CPU_RUNS" "$PVETMPL" check 100
 own_cpu dry "pvetmpl -n make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" -n make-template 100 @ID@ --name dry-@ID@
 own_cpu make "pvetmpl make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" make-template 100 @ID@ --name mt-@ID@
 made=$seq_id # the last make-template run made this template
-own_cpu audit "pvetmpl audit --vmid NEWID (small journal)" "$CPU_RUNS" "$PVETMPL" audit --vmid "$made"
+own_cpu audit "pvetmpl audit --vmid NEWID (the journal of row 5)" "$CPU_RUNS" "$PVETMPL" audit --vmid "$made"
 unset PVETMPL_CONFIG
 
 # ---------------------------------------------------------------- 3. critical path
@@ -247,6 +283,9 @@ count_calls() {
     local nqm npvesm
     nqm=$(grep -c '"argv":\["qm"' "$c/node/calls.log" || true)
     npvesm=$(grep -c '"argv":\["pvesm"' "$c/node/calls.log" || true)
+    meta "calls_$key" "$(perl -MJSON::PP -ne 'my $a = decode_json($_)->{argv};
+        push @c, join(" ", grep { !/^--?(full|name)$|^t9000$|^1$/ } @$a[0 .. ($#$a < 3 ? $#$a : 3)]);
+        END { print join(", ", @c) }' "$c/node/calls.log")"
     row 3 "procs.$key.qm" "$key: qm processes" count "$nqm" "$nqm" "$nqm" 1
     row 3 "procs.$key.pvesm" "$key: pvesm processes" count "$npvesm" "$npvesm" "$npvesm" 1
 }
@@ -346,37 +385,6 @@ for v in raw c1 c2; do
         sed 's/[0-9]\{3,\}/N/g' | sort | uniq -c | sort -rn | head -n 3 >"$p/why-$v" || true
     meta "why_$v" "$(tr '\n' ';' <"$p/why-$v" | sed 's/  */ /g')"
 done
-
-# ---------------------------------------------------------------- 5. audit
-note "5. audit: filling the journal with $AUDIT_ENTRIES unrelated entries"
-meta load_5 "$(loadavg)"
-a=$work/audit
-mknode "$a"
-export PVETMPL_CONFIG=$a/pvetmpl.conf
-t0=$(date +%s.%N)
-"$BB/gen-journal" $((AUDIT_ENTRIES / 2))
-# the template's history in the middle: made, cloned, the clone started and stopped
-"$PVETMPL" -q make-template 100 7000 --name audit-tmpl >/dev/null
-"$PVETMPL" -q clone 7000 7100 --linked --name audit-clone >/dev/null
-"$a/node/bin/qm" start 7100 >/dev/null
-"$a/node/bin/qm" stop 7100 >/dev/null
-"$BB/gen-journal" $((AUDIT_ENTRIES - AUDIT_ENTRIES / 2))
-journalctl --sync
-t1=$(date +%s.%N)
-meta fill_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
-meta journal_size "$(du -sh /run/log/journal | cut -f1) in $(find /run/log/journal -name '*.journal' | wc -l) files"
-nent=$(journalctl --no-pager -o cat BENCH_SEQ=$((AUDIT_ENTRIES - AUDIT_ENTRIES / 2 - 1)) | wc -l)
-[ "$nent" -ge 1 ] || die "row 5: the generated entries are not in the journal"
-"$PVETMPL" audit --vmid 7000 >"$work/audit.out"
-grep -q 7100 "$work/audit.out" && grep -q 'post-stop' "$work/audit.out" ||
-    die "row 5: audit --vmid 7000 does not show the clone 7100 and its stop: $(cat "$work/audit.out")"
-note "5. audit: measuring ($AUDIT_RUNS runs, grep $GREP_RUNS)"
-hf 5 audit --warmup 1 --runs "$AUDIT_RUNS" \
-    -n audit "$PVETMPL audit --vmid 7000" \
-    -n journalctl-match "journalctl --no-pager -o json PVETMPL_VMID=7000"
-hf 5 grep --runs "$GREP_RUNS" \
-    -n journalctl-grep "sh -c 'journalctl --no-pager -o json | grep -F \"\\\"PVETMPL_VMID\\\":\\\"7000\\\"\"'"
-unset PVETMPL_CONFIG
 
 meta load_after "$(loadavg)"
 meta duration_s "$(($(date +%s) - started))"
