@@ -27,7 +27,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     PAR_RUNS=1
     out=${BENCH_OUT:-$top/build/bench/RESULTS.quick.md}
 else
-    HOOK_RUNS=200 CPU_RUNS=15 CP_RUNS=5 SCALE_RUNS=15 AUDIT_ENTRIES=1000000 AUDIT_RUNS=10 GREP_RUNS=3
+    HOOK_RUNS=200 CPU_RUNS=15 CP_RUNS=3 SCALE_RUNS=15 AUDIT_ENTRIES=1000000 AUDIT_RUNS=10 GREP_RUNS=2
     PAR_RUNS=2
     out=${BENCH_OUT:-$top/bench/RESULTS.md}
 fi
@@ -299,7 +299,7 @@ meta load_4 "$(loadavg)"
 s=$work/scale
 mkdir -p "$s"
 # pvesm status with N storages, in the PVE >= 9.0.14 layout (fixtures/pvesm-status/real-1)
-for n in 10 1000 100000; do
+for n in 10 1000 10000 100000; do
     perl -e 'my $n = shift;
         printf "%-18s %8s %10s %15s %15s %15s %8s\n", "Name", "Type", "Status", "Total (KiB)",
             "Used (KiB)", "Available (KiB)", "%";
@@ -311,7 +311,7 @@ for n in 10 1000 100000; do
         }' "$n" >"$s/pvesm-$n.txt"
 done
 # .vmlist with N guests, in pmxcfs's shape (fixtures/vmlist)
-for n in 10 1000 100000; do
+for n in 10 1000 10000 100000; do
     perl -e 'my $n = shift;
         print "{\n\"version\": ", $n + 7, ",\n\"ids\": {\n";
         print join(",\n", map { sprintf "\"%d\": { \"node\": \"pve%d\", \"type\": \"%s\", \"version\": %d }",
@@ -336,7 +336,8 @@ perl -e '
     $c{"unused$_"} = "local-lvm:vm-100-disk-" . (100 + $_) for 0 .. 255;
     $c{"net$_"} = sprintf("virtio=BC:24:11:00:00:%02X,bridge=vmbr0,firewall=1", $_) for 0 .. 31;
     print "$_: $c{$_}\n" for sort keys %c;' >"$s/qmconfig-max.txt"
-for f in pvesm-10 pvesm-1000 pvesm-100000 vmlist-10 vmlist-1000 vmlist-100000 qmconfig-typical qmconfig-max; do
+for f in pvesm-10 pvesm-1000 pvesm-10000 pvesm-100000 vmlist-10 vmlist-1000 vmlist-10000 vmlist-100000 \
+    qmconfig-typical qmconfig-max; do
     case $f in pvesm*) fam=pvesm-status ;; vmlist*) fam=vmlist ;; *) fam=qm-config ;; esac
     "$BB/parse-bench" "$fam" "$s/$f.txt" >"$s/$f.n" || die "row 4: the parser refused $f"
 done
@@ -345,11 +346,13 @@ hf 4 scale --warmup 3 --runs "$SCALE_RUNS" \
     -n noop "$BB/noop" \
     -n pvesm-10 "$BB/parse-bench pvesm-status $s/pvesm-10.txt" \
     -n pvesm-1000 "$BB/parse-bench pvesm-status $s/pvesm-1000.txt" \
+    -n pvesm-10000 "$BB/parse-bench pvesm-status $s/pvesm-10000.txt" \
     -n pvesm-100000 "$BB/parse-bench pvesm-status $s/pvesm-100000.txt" \
     -n qmconfig-typical "$BB/parse-bench qm-config $s/qmconfig-typical.txt" \
     -n qmconfig-max "$BB/parse-bench qm-config $s/qmconfig-max.txt" \
     -n vmlist-10 "$BB/parse-bench vmlist $s/vmlist-10.txt" \
     -n vmlist-1000 "$BB/parse-bench vmlist $s/vmlist-1000.txt" \
+    -n vmlist-10000 "$BB/parse-bench vmlist $s/vmlist-10000.txt" \
     -n vmlist-100000 "$BB/parse-bench vmlist $s/vmlist-100000.txt"
 meta qmconfig_keys "typical $(cat "$s/qmconfig-typical.n"), max $(cat "$s/qmconfig-max.n")"
 
