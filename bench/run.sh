@@ -188,12 +188,16 @@ for id in pvetmpl-hook hook-example.pl hook-logger.sh hook-floor; do
     n=$(journalctl --no-pager -o cat SYSLOG_IDENTIFIER="$id" | wc -l)
     [ "$n" -ge "$HOOK_RUNS" ] || die "row 1: $id logged $n entries, expected at least $HOOK_RUNS"
 done
-journalctl --no-pager -o cat SYSLOG_IDENTIFIER=pvetmpl-hook PVETMPL_NAME=web01 PVETMPL_VMID=9100 |
-    grep -q "VM 9100 'web01' pre-start" || die "row 1: pvetmpl-hook did not log VM 9100's name"
-journalctl --no-pager -o cat SYSLOG_IDENTIFIER=hook-example.pl | grep -q "VM 9100 'web01' pre-start" ||
-    die "row 1: the Perl hook did not log VM 9100's name"
-journalctl --no-pager -o cat SYSLOG_IDENTIFIER=hook-logger.sh PVETMPL_NAME=web01 | grep -q . ||
-    die "row 1: the shell hook did not log VM 9100's name"
+# (into a file first: grep -q ending early would fail journalctl with SIGPIPE under pipefail)
+jgrep() { # jgrep WHAT PATTERN MATCH...: the entries MATCH must contain PATTERN
+    local what=$1 pat=$2
+    shift 2
+    journalctl --no-pager -o cat "$@" >"$work/j.out"
+    grep -q "$pat" "$work/j.out" || die "row 1: $what did not log VM 9100's name"
+}
+jgrep pvetmpl-hook "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=pvetmpl-hook PVETMPL_NAME=web01 PVETMPL_VMID=9100
+jgrep "the Perl hook" "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=hook-example.pl
+jgrep "the shell hook" "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=hook-logger.sh PVETMPL_NAME=web01
 
 # ---------------------------------------------------------------- 2. wrapper overhead
 note "2. wrapper overhead ($CPU_RUNS runs each)"
