@@ -123,7 +123,7 @@ meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 meta mem "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 meta kernel "$(uname -r)"
 meta os "$(. /etc/os-release && echo "$PRETTY_NAME")"
-meta tools "$(hyperfine --version), $(perf --version 2>/dev/null || echo 'perf: none'), $(/usr/bin/time --version 2>&1 | head -n1)"
+meta tools "$(hyperfine --version), $(perf --version 2>/dev/null || echo 'perf: none'), GNU time $(dpkg-query -W -f '${Version}' time 2>/dev/null || echo '?')"
 meta commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 meta quick "${BENCH_QUICK:-0}"
 
@@ -252,6 +252,7 @@ own_cpu check "pvetmpl check 100" "$CPU_RUNS" "$PVETMPL" check 100
 own_cpu dry "pvetmpl -n make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" -n make-template 100 @ID@ --name dry-@ID@
 own_cpu make "pvetmpl make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" make-template 100 @ID@ --name mt-@ID@
 made=$seq_id # the last make-template run made this template
+meta audit_entries_2 "$(journalctl --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl SYSLOG_IDENTIFIER=pvetmpl-hook | wc -l)"
 own_cpu audit "pvetmpl audit --vmid NEWID (the journal of row 5)" "$CPU_RUNS" "$PVETMPL" audit --vmid "$made"
 unset PVETMPL_CONFIG
 
@@ -396,6 +397,9 @@ done
 meta load_after "$(loadavg)"
 meta duration_s "$(($(date +%s) - started))"
 note "writing $out"
+# the raw measurements, to rework the report without measuring again
+mkdir -p "$top/build/bench"
+cp "$meta" "$rows" "$top/build/bench/"
 perl "$top/bench/report.pl" "$meta" "$rows" "$LATENCY_MS" >"$work/RESULTS.md"
 mkdir -p "$(dirname "$out")"
 cp "$work/RESULTS.md" "$out"
