@@ -115,6 +115,20 @@ mknode() {
     } >"$d/pvetmpl.conf"
 }
 
+# A node whose qm and pvesm take a real qm's start-up, snapshotted so that
+# DIR/reset.sh (hyperfine's --prepare) puts it back before every run: VM 100
+# only, an empty calls.log, no queue files. latency_node DIR [KNOB=VALUE...]
+latency_node() {
+    local d=$1 k
+    shift
+    mknode "$d"
+    for k in PVESIM_LATENCY_MS=$LATENCY_MS "$@"; do "$PVESIM" "$d/node" knob "$k" >/dev/null; done
+    cp -a "$d/node" "$d/node.pristine"
+    printf '#!/bin/sh\nrm -rf %s %s && cp -a %s %s\n' "'$d/node'" "'$d/run'" "'$d/node.pristine'" \
+        "'$d/node'" >"$d/reset.sh"
+    chmod +x "$d/reset.sh"
+}
+
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta load_before "$(loadavg)"
@@ -150,8 +164,9 @@ meta journal_size "$(du -sh /run/log/journal | cut -f1) in $(find /run/log/journ
 nent=$(journalctl --no-pager -o cat BENCH_SEQ=$((AUDIT_ENTRIES - AUDIT_ENTRIES / 2 - 1)) | wc -l)
 [ "$nent" -ge 1 ] || die "row 5: the generated entries are not in the journal"
 "$PVETMPL" audit --vmid 7000 >"$work/audit.out"
-grep -q 7100 "$work/audit.out" && grep -q 'post-stop' "$work/audit.out" ||
+if ! grep -q 7100 "$work/audit.out" || ! grep -q 'post-stop' "$work/audit.out"; then
     die "row 5: audit --vmid 7000 does not show the clone 7100 and its stop: $(cat "$work/audit.out")"
+fi
 meta audit_entries "$(journalctl --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl SYSLOG_IDENTIFIER=pvetmpl-hook | wc -l)"
 meta audit_lines "$(wc -l <"$work/audit.out")"
 note "5. audit: measuring ($AUDIT_RUNS runs, grep $GREP_RUNS)"
@@ -214,11 +229,11 @@ seq_id=8000
 own_cpu() {
     local key=$1 label=$2 runs=$3
     shift 3
-    local cpu=$work/cpu-$key rss=$work/rss-$key tm=$work/tm-$key i a args
+    local cpu=$work/cpu-$key rss=$work/rss-$key tm=$work/tm-$key a args
     : >"$cpu"
     : >"$rss"
     : >"$tm"
-    for i in $(seq 1 "$runs"); do
+    for _ in $(seq 1 "$runs"); do
         seq_id=$((seq_id + 1))
         args=()
         for a in "$@"; do args+=("${a//@ID@/$seq_id}"); done
@@ -229,7 +244,7 @@ own_cpu() {
         }
         awk -F, '$3 == "task-clock" { print $1 }' "$work/perf.out" >>"$cpu"
     done
-    for i in 1 2 3; do
+    for _ in 1 2 3; do
         seq_id=$((seq_id + 1))
         args=()
         for a in "$@"; do args+=("${a//@ID@/$seq_id}"); done
@@ -260,15 +275,7 @@ unset PVETMPL_CONFIG
 note "3. critical path, PVESIM_LATENCY_MS=$LATENCY_MS ($CP_RUNS runs each)"
 meta load_3 "$(loadavg)"
 c=$work/cp
-mknode "$c"
-"$PVESIM" "$c/node" knob PVESIM_LATENCY_MS=$LATENCY_MS >/dev/null
-cp -a "$c/node" "$c/node.pristine"
-cat >"$c/reset.sh" <<EOF
-#!/bin/sh
-# back to the pristine node: VM 100 only, empty calls.log, no queue files
-rm -rf '$c/node' '$c/run' && cp -a '$c/node.pristine' '$c/node'
-EOF
-chmod +x "$c/reset.sh"
+latency_node "$c"
 qm=$c/node/bin/qm
 hf 3 cp --runs "$CP_RUNS" --prepare "$c/reset.sh" \
     -n raw "sh -c '$qm clone 100 9000 --full 1 --name t9000 && $qm template 9000'" \
@@ -343,7 +350,7 @@ perl -e '
     print "$_: $c{$_}\n" for sort keys %c;' >"$s/qmconfig-max.txt"
 for f in pvesm-10 pvesm-1000 pvesm-10000 pvesm-100000 vmlist-10 vmlist-1000 vmlist-10000 vmlist-100000 \
     qmconfig-typical qmconfig-max; do
-    case $f in pvesm*) fam=pvesm-status ;; vmlist*) fam=vmlist ;; *) fam=qm-config ;; esac
+    case $f in pvesm*) fam='pvesm-status' ;; vmlist*) fam='vmlist' ;; *) fam='qm-config' ;; esac
     "$BB/parse-bench" "$fam" "$s/$f.txt" >"$s/$f.n" || die "row 4: the parser refused $f"
 done
 meta qmconfig_lines "typical $(wc -l <"$s/qmconfig-typical.txt"), max $(wc -l <"$s/qmconfig-max.txt")"
@@ -365,20 +372,12 @@ meta qmconfig_keys "typical $(cat "$s/qmconfig-typical.n"), max $(cat "$s/qmconf
 note "6. parallel work: 8 at once, PVESIM_LATENCY_MS=$LATENCY_MS ($PAR_RUNS runs each)"
 meta load_6 "$(loadavg)"
 p=$work/par
-mknode "$p"
-"$PVESIM" "$p/node" knob PVESIM_LATENCY_MS=$LATENCY_MS >/dev/null
 # copies take time too: the 32 GiB disk in 0.5 s
-"$PVESIM" "$p/node" knob PVESIM_COPY_MIBPS=65536 >/dev/null
-cp -a "$p/node" "$p/node.pristine"
+latency_node "$p" PVESIM_COPY_MIBPS=65536
 cp "$p/pvetmpl.conf" "$p/c1.conf"
 echo 'copies_per_storage = 1' >>"$p/c1.conf"
 cp "$p/pvetmpl.conf" "$p/c2.conf"
 echo 'copies_per_storage = 2' >>"$p/c2.conf"
-cat >"$p/reset.sh" <<EOF
-#!/bin/sh
-rm -rf '$p/node' '$p/run' && cp -a '$p/node.pristine' '$p/node'
-EOF
-chmod +x "$p/reset.sh"
 qm=$p/node/bin/qm
 hf 6 par --runs "$PAR_RUNS" --prepare "$p/reset.sh" \
     -n raw "$top/bench/parallel.sh $p/fail-raw 8 sh -c '$qm clone 100 70@I@ --full 1 --name p70@I@ && $qm template 70@I@'" \
