@@ -129,10 +129,10 @@ bench: deps
 	bench/run.sh
 
 format:
-	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) bench/*.c
 
 format-check:
-	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS)
+	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) bench/*.c
 
 clean:
 	rm -rf $(B)
