@@ -61,25 +61,37 @@ meta() { printf '%s\t%s\n' "$1" "$2" >>"$meta"; }
 # row SECTION KEY LABEL UNIT MEDIAN MIN MAX N
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$rows"; }
 
-# hf SECTION KEY-PREFIX [hyperfine options and -n NAME CMD pairs]: one
-# hyperfine run; each command becomes the row KEY-PREFIX.NAME (ms).
+# hf SECTION KEY-PREFIX [hyperfine options and -n NAME CMD pairs]: hyperfine
+# runs; each command becomes the row KEY-PREFIX.NAME (ms). HF_ROUNDS=N repeats
+# the whole hyperfine call N times and pools the runs, so that the commands
+# take turns and a change in the machine's load hits them alike.
 hf() {
-    local sec=$1 pre=$2
+    local sec=$1 pre=$2 i
     shift 2
-    local j=$work/hf-$pre.json
-    if ! hyperfine -N --style none --export-json "$j" "$@" >"$work/hf-$pre.log" 2>&1; then
-        cat "$work/hf-$pre.log" >&2
-        die "hyperfine failed for $pre"
-    fi
+    for i in $(seq 1 "${HF_ROUNDS:-1}"); do
+        if ! hyperfine -N --style none --export-json "$work/hf-$pre-$i.json" "$@" \
+            >"$work/hf-$pre.log" 2>&1; then
+            cat "$work/hf-$pre.log" >&2
+            die "hyperfine failed for $pre"
+        fi
+    done
     perl -MJSON::PP -e '
-        my ($sec, $pre, $file) = @ARGV;
-        open(my $fh, "<", $file) or die;
-        my $r = decode_json(do { local $/; <$fh> });
-        for my $x (@{ $r->{results} }) {
-            printf "%s\t%s.%s\t%s\tms\t%.3f\t%.3f\t%.3f\t%d\n", $sec, $pre, $x->{command},
-                $x->{command}, 1000 * $x->{median}, 1000 * $x->{min}, 1000 * $x->{max},
-                scalar @{ $x->{times} };
-        }' "$sec" "$pre" "$j" >>"$rows"
+        my ($sec, $pre, @files) = @ARGV;
+        my (%t, @order);
+        for my $file (@files) {
+            open(my $fh, "<", $file) or die "$file: $!\n";
+            my $r = decode_json(do { local $/; <$fh> });
+            for my $x (@{ $r->{results} }) {
+                push @order, $x->{command} if !$t{ $x->{command} };
+                push @{ $t{ $x->{command} } }, @{ $x->{times} };
+            }
+        }
+        for my $c (@order) {
+            my @v = sort { $a <=> $b } @{ $t{$c} };
+            my $m = @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+            printf "%s\t%s.%s\t%s\tms\t%.3f\t%.3f\t%.3f\t%d\n", $sec, $pre, $c, $c, 1000 * $m,
+                1000 * $v[0], 1000 * $v[-1], scalar @v;
+        }' "$sec" "$pre" "$work/hf-$pre-"*.json >>"$rows"
 }
 
 # stats SECTION KEY LABEL UNIT FILE: one number per line in FILE -> a row.
@@ -179,7 +191,7 @@ unset PVETMPL_CONFIG
 
 
 # ---------------------------------------------------------------- 1. hook latency
-note "1. hook latency ($HOOK_RUNS runs each)"
+note "1. hook latency ($HOOK_RUNS runs each, in 5 rounds)"
 meta load_1 "$(loadavg)"
 h=$work/hook
 mknode "$h"
@@ -190,7 +202,7 @@ mknode "$h"
 cp "$HOOK" "$h/node/var/lib/vz/snippets/pvetmpl-hook"
 snip=$h/node/var/lib/vz/snippets
 export BENCH_PVE_DIR=$h/node/etc/pve/nodes/pve BENCH_SYSLOG_SOCKET=/run/systemd/journal/dev-log
-hf 1 hook --warmup 10 --runs "$HOOK_RUNS" \
+HF_ROUNDS=5 hf 1 hook --warmup 5 --runs $((HOOK_RUNS / 5)) \
     -n pvetmpl-hook "$snip/pvetmpl-hook 9100 pre-start" \
     -n perl "$top/bench/hook-example.pl 9100 pre-start" \
     -n shell "$top/bench/hook-logger.sh 9100 pre-start" \
