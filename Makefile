@@ -136,16 +136,51 @@ install: all
 	install -D -m 0644 hooks/pvetmpl-hook.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl-hook.8
 	install -D -m 0644 conf/pvetmpl.conf.5 $(DESTDIR)$(MANDIR)/man5/pvetmpl.conf.5
 
+# make bench: the benchmark of issue 11 (bench/README.md). It reports, it never
+# fails on a number; it fails only when a measurement could not run.
+BENCH_BINS := $(B)/bench/noop $(B)/bench/noop-libs $(B)/bench/hook-floor \
+	$(B)/bench/gen-journal $(B)/bench/parse-bench $(B)/bench/vmhwm.so
+
+$(B)/bench/noop: bench/noop.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+# The same nothing, with pvetmpl's libraries loaded (--no-as-needed keeps them).
+$(B)/bench/noop-libs: bench/noop.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -Wl,--no-as-needed $(PKG_LIBS)
+
+$(B)/bench/hook-floor $(B)/bench/gen-journal: $(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lsystemd
+
+$(B)/bench/parse-bench: bench/parse-bench.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(B)/bench/vmhwm.so: bench/vmhwm.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+
+bench-bins: all $(BENCH_BINS)
+
+bench: deps
+	@bench/ensure-tools.sh
+	$(MAKE) bench-bins
+	bench/run.sh
+
 format:
-	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) tests/fuzz/*.[ch]
+	clang-format -i wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) tests/fuzz/*.[ch] \
+		bench/*.c
 
 format-check:
 	clang-format --dry-run --Werror wrapper/*.[ch] hooks/*.[ch] tests/unit/*.[ch] $(TOOL_SRCS) \
-		tests/fuzz/*.[ch]
+		tests/fuzz/*.[ch] bench/*.c
 
 clean:
 	rm -rf $(B)
 
 .PHONY: all test-bins fuzz-bins fuzz fuzz-deps deps check check-unit sanitize demo install format format-check clean
+.PHONY: bench bench-bins
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
