@@ -80,6 +80,16 @@ t_unit_exit() {
     runner "$T/test-y"
     assert_eq 0 "$RC" "exit status"
     closing "3 passed, 0 failed, 0 skipped"
+    # a failure the summary counts, and the exit 1 Check's main gives for
+    # it: one failure, not two
+    fake test-w 'echo "66%: Checks: 3, Failures: 1, Errors: 0"; exit 1'
+    runner "$T/test-w"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
+    fake test-v 'echo "66%: Checks: 3, Failures: 0, Errors: 1"; exit 1'
+    runner "$T/test-v"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
     # no summary at all
     fake test-z 'echo "Segmentation fault"; exit 139'
     runner "$T/test-z"
