@@ -638,19 +638,36 @@ t_json_everywhere() {
     assert_eq false "$(json_get .failed)"
 }
 
+# hold_slot: hold the storage's only copy slot (flock -o: the lock lives in
+# flock itself, not in its child) and return only once it is held: the child
+# writes its PID after flock acquired the lock, so pvetmpl started next can
+# never take the slot first. release_slot stops that child by its PID and
+# waits for flock to exit, which frees the lock; it also runs at the end of
+# the test (an assertion that failed in between must not leave it running).
+hold_slot() {
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' \
+        "$T/slot-holder.pid" &
+    SLOT_FLOCK=$!
+    trap release_slot EXIT
+    wait_for_grep '^[0-9]+$' "$T/slot-holder.pid"
+}
+
+release_slot() {
+    [ -n "${SLOT_FLOCK:-}" ] || return 0
+    kill "$(cat "$T/slot-holder.pid")" 2>/dev/null || true
+    wait "$SLOT_FLOCK" 2>/dev/null || true
+    SLOT_FLOCK=
+}
+
 t_taken_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    # Hold the storage's only copy slot (flock -o: the lock lives in flock itself).
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "taken while waiting" "$T/err"
@@ -662,16 +679,12 @@ t_taken_while_waiting() {
 # clone of the running VM (Proxmox would drive-mirror its live disks).
 t_started_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sim_qm start 100 >/dev/null
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "VM 100 is running now: it was started while this run waited for a copy slot" \
@@ -689,17 +702,13 @@ t_started_while_waiting() {
 # The re-check's own answer unreadable: 65, no qm clone.
 t_recheck_unreadable() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sim_knob PVESIM_FAULT=garbage
     sim_knob PVESIM_FAULT_CMD=status
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 65 "$rc"
     assert_grep "cannot parse the output of 'qm status 100'" "$T/err"
@@ -710,16 +719,12 @@ t_recheck_unreadable() {
 t_locked_while_waiting() {
     sim_setup
     echo "lock_retries = 1" >>"$PVETMPL_CONFIG"
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/lock: backup\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 75 "$rc"
     assert_grep "VM 100 is locked \(backup\): it was locked while this run waited" "$T/err"
@@ -731,16 +736,12 @@ t_locked_while_waiting() {
 # re-check refuses at once (69) as preflight does, without waiting for it.
 t_suspended_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/lock: suspended\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "VM 100 is locked \(suspended\) now: it is hibernated .*'qm resume 100'" "$T/err"
