@@ -4,12 +4,13 @@
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 # ---- arguments: exit 64, one message naming the argument, no qm started ----
-# Every step returns explicitly: a helper must not rely on `set -e`.
+# Relies on `set -e`: tests/lint-cli.pl rejects any call of it (or of any test
+# function) where `set -e` does not apply, so its first failure ends the test.
 bad_arg() {
-    sim_setup || return 1
-    expect_rc 64 "$PVETMPL" "$@" || return 1
-    assert_eq 1 "$(grep -c . "$T/err")" "one message line" || return 1
-    assert_eq 0 "$(sim_calls)" "qm/pvesm calls" || return 1
+    sim_setup
+    expect_rc 64 "$PVETMPL" "$@"
+    assert_eq 1 "$(grep -c . "$T/err")" "one message line"
+    assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
 }
 t_vmid_99() { bad_arg make-template 99 9000; assert_grep "'99'" "$T/err"; }
 t_vmid_lead0() { bad_arg make-template 0100 9000; assert_grep "'0100'" "$T/err"; }
@@ -549,7 +550,8 @@ t_parallel_one_storage() {
     assert_grep "waiting for a copy slot on storage 'local-lvm'" <(cat "$T"/err*)
     assert_no_grep "got timeout|locked" <(cat "$T"/err*)
     for i in 1 2 3 4; do
-        sim_qm config $((9010 + i)) | grep -q '^template: 1$'
+        sim_qm config $((9010 + i)) >"$T/cfg"
+        assert_grep '^template: 1$' "$T/cfg"
     done
 }
 
@@ -783,7 +785,8 @@ t_resume_after_failed_conversion() {
     expect_rc 0 "$PVETMPL" --json template 9000
     assert_eq true "$(json_get .changed)"
     assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[0] | join(" ")')"
-    sim_qm config 9000 | grep -q '^scsi0: local-lvm:base-9000-disk-0'
+    sim_qm config 9000 >"$T/cfg"
+    assert_grep '^scsi0: local-lvm:base-9000-disk-0' "$T/cfg"
 }
 
 t_half_template_completed_per_disk() {
@@ -792,8 +795,9 @@ t_half_template_completed_per_disk() {
     sim_setup
     "$PVESIM" "$S" add-vm 107 --name half --disk scsi0=local-lvm:8G --disk scsi1=local-lvm:4G
     echo 'template: 1' >>"$S/etc/pve/nodes/pve/qemu-server/107.conf" # pve-interface.md §3: flag first
-    sim_qm config 107 | grep -q '^template: 1$'
-    sim_qm config 107 | grep -q '^scsi0: local-lvm:vm-107-disk-0'
+    sim_qm config 107 >"$T/cfg"
+    assert_grep '^template: 1$' "$T/cfg"
+    assert_grep '^scsi0: local-lvm:vm-107-disk-0' "$T/cfg"
     expect_rc 0 "$PVETMPL" --json template 107
     assert_eq "$S/bin/qm template 107 --disk scsi0" "$(json_get '.commands[0] | join(" ")')"
     assert_eq "$S/bin/qm template 107 --disk scsi1" "$(json_get '.commands[1] | join(" ")')"
@@ -830,7 +834,8 @@ t_template_lock_retry_replans() {
     expect_rc 0 "$PVETMPL" --json template 105
     assert_eq 2 "$(json_get '[.commands[] | select(.[1]=="template")] | length')" "tried twice"
     assert_grep "retrying" <(json_get '.warnings[]')
-    sim_qm config 105 | grep -q '^scsi0: local-lvm:base-105-disk-0'
+    sim_qm config 105 >"$T/cfg"
+    assert_grep '^scsi0: local-lvm:base-105-disk-0' "$T/cfg"
 }
 
 t_idempotency_is_strict() {
@@ -842,7 +847,8 @@ t_idempotency_is_strict() {
     expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
     expect_rc 0 "$PVETMPL" --json make-template 100 9001 --no-hook
     assert_eq false "$(json_get .changed)"
-    sim_qm config 9001 | grep -q '^name: Copy-of-VM-ubuntu-server-22.04$'
+    sim_qm config 9001 >"$T/cfg"
+    assert_grep '^name: Copy-of-VM-ubuntu-server-22.04$' "$T/cfg"
 }
 
 t_half_made_clone_not_idempotent() {
