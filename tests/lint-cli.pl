@@ -13,7 +13,8 @@
 #   - followed by `&&` or `||` (whatever follows; also across a `\` line
 #     continuation);
 #   - the condition of if/elif/while/until, or negated with `!`;
-#   - piped into another command (the last element of a pipeline is fine).
+#   - piped into another command (the last element of a pipeline is fine);
+#   - the command of lib.sh's `run` or `expect_rc`, which run it with set +e.
 # Write two statements instead: under `set -e` the helper's own failure
 # stops the test. The last command of a list (`x && helper`) is checked.
 # Quoted strings, $(...) substitutions, comments and here-documents are
@@ -70,6 +71,12 @@ for my $f (@ARGV) {
             $cmd =~ s/^[\s{(]+//;
             my $cond = 0;
             $cond = 1 while $cmd =~ s/^(?:if|elif|while|until|!)\s+//;
+            # lib.sh's run (and expect_rc through it) runs its command with set +e
+            if ($cmd =~ /^(?:run|expect_rc\s+\S+)\s+($names)\b/) {
+                print "$f:$n: '$1' run by run/expect_rc: set -e does not apply inside it;"
+                    . " call it directly\n";
+                $bad = 1;
+            }
             next unless $cmd =~ /^($names)\b/;
             my $fn = $1;
             my $why;
