@@ -1,10 +1,12 @@
 # Shared helpers for tests/cli/t*.sh. Source it first:  . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 # Each test is a shell function run in a subshell with `set -e`; it prints TAP.
 # `set -e` is switched off inside any function called left of `&&`/`||`, after
-# `if`/`while`/`!`: so every helper here returns non-zero explicitly on failure,
-# and tests/lint-cli.pl (run by tests/run.sh) rejects any function defined in
-# tests/cli used in such a place (`bad_arg ... && assert_grep ...`); write two
-# statements, or `|| return 1`.
+# `if`/`elif`/`while`/`until`/`!`, and a function piped into another command
+# has its failure dropped (no pipefail): tests/lint-cli.pl (run by
+# tests/run.sh) rejects any function defined in tests/cli used in such a
+# place (`bad_arg ... && assert_grep ...`, `helper || return 1`,
+# `sim_qm config 100 | grep -q ...`); write two statements. Helpers may thus
+# rely on `set -e`; those here also return non-zero explicitly on failure.
 #   t_check "title" func [args...]
 #   t_skip "title" "reason"
 #   t_done            (at the end; exits non-zero if any test failed)

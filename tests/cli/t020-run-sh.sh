@@ -23,7 +23,7 @@ runner() {
 
 # closing WANT: the last line of run.sh's output, alone and exact.
 closing() {
-    assert_eq "$1" "$(tail -n1 "$T/out")" "closing line" || return 1
+    assert_eq "$1" "$(tail -n1 "$T/out")" "closing line"
     assert_grep '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' <(tail -n1 "$T/out")
 }
 
@@ -80,6 +80,16 @@ t_unit_exit() {
     runner "$T/test-y"
     assert_eq 0 "$RC" "exit status"
     closing "3 passed, 0 failed, 0 skipped"
+    # a failure the summary counts, and the exit 1 Check's main gives for
+    # it: one failure, not two
+    fake test-w 'echo "66%: Checks: 3, Failures: 1, Errors: 0"; exit 1'
+    runner "$T/test-w"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
+    fake test-v 'echo "66%: Checks: 3, Failures: 0, Errors: 1"; exit 1'
+    runner "$T/test-v"
+    assert_eq 1 "$RC" "exit status"
+    closing "2 passed, 1 failed, 0 skipped"
     # no summary at all
     fake test-z 'echo "Segmentation fault"; exit 139'
     runner "$T/test-z"
@@ -102,24 +112,62 @@ t_simulator_label() {
 }
 
 t_lint() {
-    printf '%s\n' 'h() { x; }' 't_a() { h 1 && assert_grep a b; }' \
-        't_b() {' '    if h; then :; fi' '    ! h' '    h || true' '}' >"$T/bad.sh"
+    cat >"$T/bad.sh" <<'SH'
+h() { x; }
+t_a() { h 1 && assert_grep a b; }
+t_b() {
+    if h; then :; fi
+    ! h
+    h || true
+    if ! h; then :; fi
+    h 1 \
+        && true
+    h | cat
+    h || return 1
+    h || assert_grep a b
+    while h; do :; done
+    if true; then :; elif h; then :; fi
+    # it's a comment with an apostrophe: the next line is still code
+    h |& cat
+    run h 1
+    expect_rc 0 h
+}
+SH
     expect_rc 1 perl "$TOP/tests/lint-cli.pl" "$T/bad.sh"
     assert_grep "bad.sh:2: 'h' followed by &&" "$T/out"
     assert_grep "bad.sh:4: 'h' used as a condition" "$T/out"
     assert_grep "bad.sh:5: 'h' used as a condition" "$T/out"
-    assert_grep "bad.sh:6: 'h' followed by \|\| without return/exit" "$T/out"
-    assert_eq 4 "$(wc -l <"$T/out")" "findings"
-    # accepted: two statements, `|| return`, alternatives of assertions,
-    # `&&` inside quotes, $(...), comments and here-documents
+    assert_grep "bad.sh:6: 'h' followed by \|\|" "$T/out"
+    assert_grep "bad.sh:7: 'h' used as a condition" "$T/out"
+    assert_grep "bad.sh:8: 'h' followed by &&" "$T/out"
+    assert_grep "bad.sh:10: 'h' piped into another command: its failure is lost" "$T/out"
+    assert_grep "bad.sh:11: 'h' followed by \|\|" "$T/out"
+    assert_grep "bad.sh:12: 'h' followed by \|\|" "$T/out"
+    assert_grep "bad.sh:13: 'h' used as a condition" "$T/out"
+    assert_grep "bad.sh:14: 'h' used as a condition" "$T/out"
+    assert_grep "bad.sh:16: 'h' piped into another command" "$T/out"
+    assert_grep "bad.sh:17: 'h' run by run/expect_rc" "$T/out"
+    assert_grep "bad.sh:18: 'h' run by run/expect_rc" "$T/out"
+    assert_eq 14 "$(wc -l <"$T/out")" "findings"
+    # accepted: two statements, a helper last in a list or a pipeline (set -e
+    # applies inside it and its status counts), a continuation without an
+    # operator, `&&` inside quotes, $(...), comments and here-documents
     cat >"$T/good.sh" <<'SH'
 h() { x; }
 t_a() { h 1; assert_grep a b; }
 t_b() {
-    h || return 1
-    h || assert_grep a b
+    true && h
+    false || h
+    echo a | h
+    run qm h
+    expect_rc 0 "$PVETMPL" h
+    h 1 \
+        2
+    echo 'h \' && true
+    echo a \\
+    true && h
     sh -c 'h && h'
-    echo "$(h && h)" # h && h
+    echo "$(h && h)" # h && h; it's
     cat <<EOF
 h && h
 EOF
@@ -171,5 +219,5 @@ if clang-14 -fsanitize=fuzzer -x c -o /dev/null - <<<'int LLVMFuzzerTestOneInput
 else
     t_skip "fuzz/run.sh: a crash fails, is kept, and is replayed" "clang-14 cannot build libFuzzer harnesses"
 fi
-t_check "lint-cli.pl: helpers left of &&/||, in if/!, are rejected" t_lint
+t_check "lint-cli.pl: helpers left of &&/||, in if/elif/while/!, piped on, are rejected" t_lint
 t_done

@@ -1456,6 +1456,29 @@ qm status <vmid> [OPTIONS]
 }
 t_check "unknown command / prefix expansion / single-dash options" t_cli_errors
 
+# The mirror's duration as pve-common Format.pm render_duration writes it: zero
+# units left out, days and weeks. At --bwlimit 1024 KiB/s a disk of N MiB takes
+# N s; without a limit (200000 MiB/s) 1 GiB takes 0 s.
+t_mirror_duration() {
+    sim
+    "$PVESIM" "$S" add-vm 130 --name live --disk scsi0=local-lvm:59M --disk scsi1=local-lvm:60M \
+        --disk scsi2=local-lvm:3600M --disk scsi3=local-lvm:90061M --disk scsi4=local-lvm:694861M
+    "$PVESIM" "$S" set-status 130 running
+    expect_rc 0 "$QM" clone 130 131 --bwlimit 1024
+    grep -E '^mirror-scsi[0-9]: transferred .* \(100\.00%\)' "$T/out" | sed -E 's/.*\) in //' >got
+    assert_file_eq got "59s, ready
+1m, ready
+1h, ready
+1d 1h 1m 1s, ready
+1w 1d 1h 1m 1s, ready
+"
+    "$PVESIM" "$S" add-vm 140 --name live2 --disk scsi0=local-lvm:1G
+    "$PVESIM" "$S" set-status 140 running
+    expect_rc 0 "$QM" clone 140 141
+    assert_grep '^mirror-scsi0: transferred 1\.0 GiB of 1\.0 GiB \(100\.00%\) in 0s, ready$' "$T/out"
+}
+t_check "drive-mirror durations as Format.pm render_duration (0s, 59s, 1m, 1h, 1d 1h 1m 1s, 1w ...)" t_mirror_duration
+
 # A full clone of a running VM drive-mirrors its live disks (qemu-server
 # clone_vm / clone_disk / BlockJob.pm monitor): 'skip' for every drive but the
 # last, then suspend, cancel every job, resume. The source keeps running.

@@ -4,12 +4,13 @@
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 # ---- arguments: exit 64, one message naming the argument, no qm started ----
-# Every step returns explicitly: a helper must not rely on `set -e`.
+# Relies on `set -e`: tests/lint-cli.pl rejects any call of it (or of any test
+# function) where `set -e` does not apply, so its first failure ends the test.
 bad_arg() {
-    sim_setup || return 1
-    expect_rc 64 "$PVETMPL" "$@" || return 1
-    assert_eq 1 "$(grep -c . "$T/err")" "one message line" || return 1
-    assert_eq 0 "$(sim_calls)" "qm/pvesm calls" || return 1
+    sim_setup
+    expect_rc 64 "$PVETMPL" "$@"
+    assert_eq 1 "$(grep -c . "$T/err")" "one message line"
+    assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
 }
 t_vmid_99() { bad_arg make-template 99 9000; assert_grep "'99'" "$T/err"; }
 t_vmid_lead0() { bad_arg make-template 0100 9000; assert_grep "'0100'" "$T/err"; }
@@ -552,7 +553,8 @@ t_parallel_one_storage() {
     assert_grep "waiting for a copy slot on storage 'local-lvm'" <(cat "$T"/err*)
     assert_no_grep "got timeout|locked" <(cat "$T"/err*)
     for i in 1 2 3 4; do
-        sim_qm config $((9010 + i)) | grep -q '^template: 1$'
+        sim_qm config $((9010 + i)) >"$T/cfg"
+        assert_grep '^template: 1$' "$T/cfg"
     done
 }
 
@@ -641,19 +643,36 @@ t_json_everywhere() {
     assert_eq false "$(json_get .failed)"
 }
 
+# hold_slot: hold the storage's only copy slot (flock -o: the lock lives in
+# flock itself, not in its child) and return only once it is held: the child
+# writes its PID after flock acquired the lock, so pvetmpl started next can
+# never take the slot first. release_slot stops that child by its PID and
+# waits for flock to exit, which frees the lock; it also runs at the end of
+# the test (an assertion that failed in between must not leave it running).
+hold_slot() {
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' \
+        "$T/slot-holder.pid" &
+    SLOT_FLOCK=$!
+    trap release_slot EXIT
+    wait_for_grep '^[0-9]+$' "$T/slot-holder.pid"
+}
+
+release_slot() {
+    [ -n "${SLOT_FLOCK:-}" ] || return 0
+    kill "$(cat "$T/slot-holder.pid")" 2>/dev/null || true
+    wait "$SLOT_FLOCK" 2>/dev/null || true
+    SLOT_FLOCK=
+}
+
 t_taken_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    # Hold the storage's only copy slot (flock -o: the lock lives in flock itself).
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "taken while waiting" "$T/err"
@@ -665,16 +684,12 @@ t_taken_while_waiting() {
 # clone of the running VM (Proxmox would drive-mirror its live disks).
 t_started_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sim_qm start 100 >/dev/null
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "VM 100 is running now: it was started while this run waited for a copy slot" \
@@ -692,17 +707,13 @@ t_started_while_waiting() {
 # The re-check's own answer unreadable: 65, no qm clone.
 t_recheck_unreadable() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sim_knob PVESIM_FAULT=garbage
     sim_knob PVESIM_FAULT_CMD=status
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 65 "$rc"
     assert_grep "cannot parse the output of 'qm status 100'" "$T/err"
@@ -713,16 +724,12 @@ t_recheck_unreadable() {
 t_locked_while_waiting() {
     sim_setup
     echo "lock_retries = 1" >>"$PVETMPL_CONFIG"
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/lock: backup\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 75 "$rc"
     assert_grep "VM 100 is locked \(backup\): it was locked while this run waited" "$T/err"
@@ -734,16 +741,12 @@ t_locked_while_waiting() {
 # re-check refuses at once (69) as preflight does, without waiting for it.
 t_suspended_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/lock: suspended\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "VM 100 is locked \(suspended\) now: it is hibernated .*'qm resume 100'" "$T/err"
@@ -785,7 +788,8 @@ t_resume_after_failed_conversion() {
     expect_rc 0 "$PVETMPL" --json template 9000
     assert_eq true "$(json_get .changed)"
     assert_eq "$S/bin/qm template 9000" "$(json_get '.commands[0] | join(" ")')"
-    sim_qm config 9000 | grep -q '^scsi0: local-lvm:base-9000-disk-0'
+    sim_qm config 9000 >"$T/cfg"
+    assert_grep '^scsi0: local-lvm:base-9000-disk-0' "$T/cfg"
 }
 
 t_half_template_completed_per_disk() {
@@ -794,8 +798,9 @@ t_half_template_completed_per_disk() {
     sim_setup
     "$PVESIM" "$S" add-vm 107 --name half --disk scsi0=local-lvm:8G --disk scsi1=local-lvm:4G
     echo 'template: 1' >>"$S/etc/pve/nodes/pve/qemu-server/107.conf" # pve-interface.md §3: flag first
-    sim_qm config 107 | grep -q '^template: 1$'
-    sim_qm config 107 | grep -q '^scsi0: local-lvm:vm-107-disk-0'
+    sim_qm config 107 >"$T/cfg"
+    assert_grep '^template: 1$' "$T/cfg"
+    assert_grep '^scsi0: local-lvm:vm-107-disk-0' "$T/cfg"
     expect_rc 0 "$PVETMPL" --json template 107
     assert_eq "$S/bin/qm template 107 --disk scsi0" "$(json_get '.commands[0] | join(" ")')"
     assert_eq "$S/bin/qm template 107 --disk scsi1" "$(json_get '.commands[1] | join(" ")')"
@@ -832,7 +837,8 @@ t_template_lock_retry_replans() {
     expect_rc 0 "$PVETMPL" --json template 105
     assert_eq 2 "$(json_get '[.commands[] | select(.[1]=="template")] | length')" "tried twice"
     assert_grep "retrying" <(json_get '.warnings[]')
-    sim_qm config 105 | grep -q '^scsi0: local-lvm:base-105-disk-0'
+    sim_qm config 105 >"$T/cfg"
+    assert_grep '^scsi0: local-lvm:base-105-disk-0' "$T/cfg"
 }
 
 t_idempotency_is_strict() {
@@ -844,7 +850,8 @@ t_idempotency_is_strict() {
     expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
     expect_rc 0 "$PVETMPL" --json make-template 100 9001 --no-hook
     assert_eq false "$(json_get .changed)"
-    sim_qm config 9001 | grep -q '^name: Copy-of-VM-ubuntu-server-22.04$'
+    sim_qm config 9001 >"$T/cfg"
+    assert_grep '^name: Copy-of-VM-ubuntu-server-22.04$' "$T/cfg"
 }
 
 t_half_made_clone_not_idempotent() {

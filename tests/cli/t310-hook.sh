@@ -419,7 +419,7 @@ EOF
         --hookscript local:snippets/pvetmpl-hook >/dev/null
     expect_rc 255 "$D/bin/qm" start 3131
     assert_grep "hookscript error for 3131 on pre-start: command .* failed: exit code 1" "$T/err"
-    assert_grep "refusing to start VM 3131" "$T/out" || assert_grep "refusing to start VM 3131" "$T/err"
+    assert_grep "refusing to start VM 3131" <(cat "$T/out" "$T/err")
     run "$D/bin/qm" status 3131
     assert_grep "status: stopped" "$T/out"
     assert_eq $ID_REFUSED "$(jfield "$(jget PVETMPL_VMID=3131)" MESSAGE_ID)"

@@ -951,12 +951,21 @@ sub agent_should_freeze($agent) {
     return $on->($kv{enabled} // 0) && $on->($kv{'freeze-fs'} // 1);
 }
 
+# pve-common src/PVE/Format.pm render_duration: the seconds rounded (POSIX round);
+# none is "0s"; otherwise every unit of w (7 days), d, h, m, s whose count is not zero,
+# largest first, one space between: 60 s is "1m", 3600 s "1h", 90061 s "1d 1h 1m 1s".
 sub render_duration($secs) {
-    # pve-common Format.pm render_duration: "<h>h <m>m <s>s", leading zero units left out
-    my ($h, $m, $s) = (int($secs / 3600), int(($secs % 3600) / 60), $secs % 60);
-    return "${h}h ${m}m ${s}s" if $h;
-    return "${m}m ${s}s" if $m;
-    return "${s}s";
+    my $rest = POSIX::round($secs // 0);
+    return '0s' if !$rest;
+    my @text;
+    for my $unit ([w => 7 * 24 * 3600], [d => 24 * 3600], [h => 3600], [m => 60], [s => 1]) {
+        my ($name, $length) = @$unit;
+        my $v = int($rest / $length);
+        next if $v <= 0;
+        push @text, "$v$name";
+        $rest -= $v * $length;
+    }
+    return join(' ', @text);
 }
 
 sub mirror_running_disk($opt, $size, $bwlimit, $jobs, $last, $cloudinit, $agent) {
