@@ -79,16 +79,28 @@ struct vminfo {
     char *error;          /* why it was not read whole */
 };
 
-/* Set once the pre-start policy has decided to refuse: the alarm then exits 1. */
-static volatile sig_atomic_t refusing;
+/* What the alarm does: the exit code of a start that times out. */
+static volatile sig_atomic_t on_timeout;
+enum {
+    TIMEOUT_START,   /* no policy, or it let the start go on: exit 0 */
+    TIMEOUT_REFUSED, /* the policy refused: exit 1 */
+    TIMEOUT_PENDING, /* a pre-start whose policy has not decided (or whose
+                      * config is still being read, and so may hold one):
+                      * exit 1, a timeout never starts a VM the policy
+                      * could refuse */
+};
 
 static void on_alarm(int sig)
 {
     (void)sig;
     static const char m[] = "pvetmpl-hook: timed out (journal or file blocked), giving up\n";
-    ssize_t k = write(STDERR_FILENO, m, sizeof(m) - 1);
+    static const char p[] = "pvetmpl-hook: timed out (journal or file blocked) before the start "
+                            "policy decided: refusing the start\n";
+    bool pending = on_timeout == TIMEOUT_PENDING;
+    ssize_t k =
+        pending ? write(STDERR_FILENO, p, sizeof(p) - 1) : write(STDERR_FILENO, m, sizeof(m) - 1);
     (void)k;
-    _exit(refusing ? 1 : 0);
+    _exit(on_timeout == TIMEOUT_START ? 0 : 1);
 }
 
 /* A closed fd 0-2 would be taken by the next open(): the VM config could
@@ -403,6 +415,9 @@ int main(int argc, char **argv)
     const char *phase = journal_phase_to_string(ph);
     struct err e;
     char *problems;
+    if (ph == JOURNAL_PHASE_PRE_START) {
+        on_timeout = TIMEOUT_PENDING;
+    }
     if (conf_hook_load(self, &h, &e) < 0) {
         /* No memory to read the policy with: it cannot be known. */
         h.fail_closed = true;
@@ -410,6 +425,9 @@ int main(int argc, char **argv)
         problems = fmt("cannot load the config: %s", e.detail);
     } else {
         problems = config_problems(&h);
+    }
+    if (!h.fail_closed && !h.conf.hook_refuse_vmids.n && !h.conf.hook_refuse_tags.n) {
+        on_timeout = TIMEOUT_START; /* no policy: nothing to decide */
     }
     if (problems) {
         warn("%s", problems);
@@ -425,8 +443,8 @@ int main(int argc, char **argv)
 
     bool rule = false;
     char *why = ph == JOURNAL_PHASE_PRE_START ? policy_refuses(&h, vmid, &vm, &rule) : NULL;
+    on_timeout = why ? TIMEOUT_REFUSED : TIMEOUT_START;
     if (why) {
-        refusing = 1;
         if (rule) {
             warn("refusing to start VM %" PRIu32 ": it matches %s in '%s'", vmid, why, cpath);
         } else {
