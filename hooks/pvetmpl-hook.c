@@ -17,17 +17,20 @@
  * qemu-server's run_command passes the environment on):
  *   1. "<hook path>.conf" next to the hook, e.g.
  *      /var/lib/vz/snippets/pvetmpl-hook.conf, when it exists: a per-storage
- *      override that also works on a shared snippets storage. Passed over
- *      (with a warning) unless it is a regular file, root-owned and writable
- *      by root only: it decides whether VMs start;
+ *      override that also works on a shared snippets storage. Used only when
+ *      root-owned and writable by root only (it decides whether VMs start);
+ *      failing that, it fails closed when it may set a policy (as /etc's
+ *      would), and is passed over with a warning when it sets none or is no
+ *      regular file;
  *   2. the compiled-in default /etc/pvetmpl/pvetmpl.conf.
  * A missing default file means the defaults (pve_dir /etc/pve, no policy).
  * A config that cannot be used (it does not parse, a bad value, unsafe
- * ownership) is never silent: a warning on stderr, PVETMPL_CONFIG_ERROR in
- * the entry and PRIORITY 4. When its text evidently configures a refusal
- * policy (a hook_refuse key outside comments), every pre-start is refused
- * (fail closed): the admin asked for a policy we cannot read. Otherwise the
- * defaults apply.
+ * ownership, a read error) is never silent: a warning on stderr,
+ * PVETMPL_CONFIG_ERROR in the entry and PRIORITY 4. When it may configure a
+ * refusal policy (conf.c mentions_policy: libconfuse's own reading, and
+ * anything it cannot read to the end; an existing file that cannot be read),
+ * every pre-start is refused (fail closed): the admin asked for a policy we
+ * cannot read. Otherwise the defaults apply.
  *
  * Nothing is cut silently: the VM's config is read whole up to pmxcfs's own
  * file size limit. Past it, with a tag policy configured, the start is
@@ -39,10 +42,14 @@
  * must be regular (a FIFO would block the open or the read), and an alarm of
  * HOOK_TIMEOUT_SEC seconds covers the rest (a stalled journald whose socket
  * queue is full blocks sd_journal_sendv). When it fires, the hook exits 0 -
- * or 1 once the policy has decided to refuse: a timeout never turns a
- * refusal into a start. SIGPIPE is ignored (a warning into a closed pipe must
- * not kill a pre-start), and fds 0-2 are opened onto /dev/null when closed,
- * so no file we open takes their place and receives our warnings. */
+ * or 1 once the policy has decided to refuse, or in a pre-start whose policy
+ * has not decided (on_timeout): a timeout never starts a VM the policy could
+ * refuse. Before the decision only file reads can block (a slow or hung
+ * network or FUSE file system: /etc/pve is pmxcfs); t310 stands one in with
+ * an LD_PRELOAD open() that waits for the alarm. SIGPIPE is ignored (a
+ * warning into a closed pipe must not kill a pre-start), and fds 0-2 are
+ * opened onto /dev/null when closed, so no file we open takes their place
+ * and receives our warnings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
