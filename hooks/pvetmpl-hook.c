@@ -292,7 +292,7 @@ static char *policy_refuses(const struct conf_hook *h, uint32_t vmid, const stru
 {
     *rule = false;
     if (h->fail_closed) {
-        return fmt("fail-closed: config '%s' configures a refusal policy and cannot be used",
+        return fmt("fail-closed: config '%s' may configure a refusal policy and cannot be used",
                    h->path ? h->path : "(unknown)");
     }
     const struct strv *v = &h->conf.hook_refuse_vmids, *t = &h->conf.hook_refuse_tags;
@@ -368,7 +368,7 @@ static char *config_problems(const struct conf_hook *h)
     }
     return fmt("%s%sconfig '%s' not used: %s; %s", h->skipped ? h->skipped : "",
                h->skipped ? "; " : "", h->path, h->error,
-               h->fail_closed ? "it configures a refusal policy: every pre-start is refused"
+               h->fail_closed ? "it may configure a refusal policy: every pre-start is refused"
                               : "using the defaults (no policy)");
 }
 

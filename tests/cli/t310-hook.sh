@@ -179,7 +179,7 @@ broken_config() {
     # phases are logged.
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/hook.conf"
     expect_rc 1 "$HOOK" 3108 pre-start
-    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' configures a refusal policy and cannot be used" \
+    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' may configure a refusal policy and cannot be used" \
         "$T/err"
     j=$(jget PVETMPL_VMID=3108)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
@@ -200,7 +200,7 @@ hidden_policy_keys() {
     base=$(cat "$T/hook.conf")
     printf '%s\n"hook\\x5frefuse_vmids" = {777}\ntimeout = -1\n' "$base" >"$T/hook.conf"
     expect_rc 1 "$HOOK" 3220 pre-start
-    assert_grep "refusing to start VM 3220: fail-closed: config '$T/hook.conf' configures a refusal policy and cannot be used" \
+    assert_grep "refusing to start VM 3220: fail-closed: config '$T/hook.conf' may configure a refusal policy and cannot be used" \
         "$T/err"
     assert_grep "hook.conf:4: option 'timeout'" "$T/err"
     # Behind a syntax error the rest cannot be read as libconfuse would:
@@ -211,7 +211,7 @@ hidden_policy_keys() {
     # Everything after an unclosed comment could be meant as policy.
     printf '%s\n/* timeout = 5\nhook_refuse_vmids = {777}\n' "$base" >"$T/hook.conf"
     expect_rc 1 "$HOOK" 3220 pre-start
-    assert_grep "hook.conf:3: unterminated comment; it configures a refusal policy" "$T/err"
+    assert_grep "hook.conf:3: unterminated comment; it may configure a refusal policy" "$T/err"
     # Escapes in values only, no policy, a bad value: libconfuse's own
     # reading finds no policy key, so the defaults apply (exit 0).
     printf '%s\nhook_name = "\\x70vetmpl"\ntimeout = -1\n' "$base" >"$T/hook.conf"
@@ -228,7 +228,7 @@ unreadable_config() {
     rm "$T/hook.conf"
     ln -s /proc/self/mem "$T/hook.conf"
     expect_rc 1 "$HOOK" 3221 pre-start
-    assert_grep "config '$T/hook.conf' not used: cannot read '$T/hook.conf': Input/output error; it configures a refusal policy: every pre-start is refused" \
+    assert_grep "config '$T/hook.conf' not used: cannot read '$T/hook.conf': Input/output error; it may configure a refusal policy: every pre-start is refused" \
         "$T/err"
     j=$(jget PVETMPL_VMID=3221)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
@@ -470,17 +470,17 @@ sidecar_must_be_roots() {
     chown 65534 "$T/hook.conf"
     expect_rc 1 env -i LC_ALL=C "$HOOK" 3121 pre-start
     local why="'$T/hook.conf' is owned by uid 65534, not by root or us: refusing it"
-    assert_grep "refusing to start VM 3121: fail-closed: config '$T/hook.conf' configures a refusal policy" \
+    assert_grep "refusing to start VM 3121: fail-closed: config '$T/hook.conf' may configure a refusal policy" \
         "$T/err"
     j=$(jget PVETMPL_VMID=3121)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
-    assert_eq "config '$T/hook.conf' not used: $why; it configures a refusal policy: every pre-start is refused" \
+    assert_eq "config '$T/hook.conf' not used: $why; it may configure a refusal policy: every pre-start is refused" \
         "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
     chown 0 "$T/hook.conf"
     for m in 0664:"its group" 0646:everyone 0620:"its group"; do
         chmod "${m%%:*}" "$T/hook.conf"
         expect_rc 1 env -i LC_ALL=C "$HOOK" 3121 pre-start
-        assert_grep "config '$T/hook.conf' not used: '$T/hook.conf' is writable by ${m#*:}: refusing it; it configures a refusal policy" \
+        assert_grep "config '$T/hook.conf' not used: '$T/hook.conf' is writable by ${m#*:}: refusing it; it may configure a refusal policy" \
             "$T/err"
     done
     # No policy in it: passed over for the default path, and said why.
