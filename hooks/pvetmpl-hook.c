@@ -17,17 +17,20 @@
  * qemu-server's run_command passes the environment on):
  *   1. "<hook path>.conf" next to the hook, e.g.
  *      /var/lib/vz/snippets/pvetmpl-hook.conf, when it exists: a per-storage
- *      override that also works on a shared snippets storage. Passed over
- *      (with a warning) unless it is a regular file, root-owned and writable
- *      by root only: it decides whether VMs start;
+ *      override that also works on a shared snippets storage. Used only when
+ *      root-owned and writable by root only (it decides whether VMs start);
+ *      failing that, it fails closed when it may set a policy (as /etc's
+ *      would), and is passed over with a warning when it sets none or is no
+ *      regular file;
  *   2. the compiled-in default /etc/pvetmpl/pvetmpl.conf.
  * A missing default file means the defaults (pve_dir /etc/pve, no policy).
  * A config that cannot be used (it does not parse, a bad value, unsafe
- * ownership) is never silent: a warning on stderr, PVETMPL_CONFIG_ERROR in
- * the entry and PRIORITY 4. When its text evidently configures a refusal
- * policy (a hook_refuse key outside comments), every pre-start is refused
- * (fail closed): the admin asked for a policy we cannot read. Otherwise the
- * defaults apply.
+ * ownership, a read error) is never silent: a warning on stderr,
+ * PVETMPL_CONFIG_ERROR in the entry and PRIORITY 4. When it may configure a
+ * refusal policy (conf.c mentions_policy: libconfuse's own reading, and
+ * anything it cannot read to the end; an existing file that cannot be read),
+ * every pre-start is refused (fail closed): the admin asked for a policy we
+ * cannot read. Otherwise the defaults apply.
  *
  * Nothing is cut silently: the VM's config is read whole up to pmxcfs's own
  * file size limit. Past it, with a tag policy configured, the start is
@@ -39,10 +42,14 @@
  * must be regular (a FIFO would block the open or the read), and an alarm of
  * HOOK_TIMEOUT_SEC seconds covers the rest (a stalled journald whose socket
  * queue is full blocks sd_journal_sendv). When it fires, the hook exits 0 -
- * or 1 once the policy has decided to refuse: a timeout never turns a
- * refusal into a start. SIGPIPE is ignored (a warning into a closed pipe must
- * not kill a pre-start), and fds 0-2 are opened onto /dev/null when closed,
- * so no file we open takes their place and receives our warnings. */
+ * or 1 once the policy has decided to refuse, or in a pre-start whose policy
+ * has not decided (on_timeout): a timeout never starts a VM the policy could
+ * refuse. Before the decision only file reads can block (a slow or hung
+ * network or FUSE file system: /etc/pve is pmxcfs); t310 stands one in with
+ * an LD_PRELOAD open() that waits for the alarm. SIGPIPE is ignored (a
+ * warning into a closed pipe must not kill a pre-start), and fds 0-2 are
+ * opened onto /dev/null when closed, so no file we open takes their place
+ * and receives our warnings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -79,16 +86,28 @@ struct vminfo {
     char *error;          /* why it was not read whole */
 };
 
-/* Set once the pre-start policy has decided to refuse: the alarm then exits 1. */
-static volatile sig_atomic_t refusing;
+/* What the alarm does: the exit code of a start that times out. */
+static volatile sig_atomic_t on_timeout;
+enum {
+    TIMEOUT_START,   /* no policy, or it let the start go on: exit 0 */
+    TIMEOUT_REFUSED, /* the policy refused: exit 1 */
+    TIMEOUT_PENDING, /* a pre-start whose policy has not decided (or whose
+                      * config is still being read, and so may hold one):
+                      * exit 1, a timeout never starts a VM the policy
+                      * could refuse */
+};
 
 static void on_alarm(int sig)
 {
     (void)sig;
     static const char m[] = "pvetmpl-hook: timed out (journal or file blocked), giving up\n";
-    ssize_t k = write(STDERR_FILENO, m, sizeof(m) - 1);
+    static const char p[] = "pvetmpl-hook: timed out (journal or file blocked) before the start "
+                            "policy decided: refusing the start\n";
+    bool pending = on_timeout == TIMEOUT_PENDING;
+    ssize_t k =
+        pending ? write(STDERR_FILENO, p, sizeof(p) - 1) : write(STDERR_FILENO, m, sizeof(m) - 1);
     (void)k;
-    _exit(refusing ? 1 : 0);
+    _exit(on_timeout == TIMEOUT_START ? 0 : 1);
 }
 
 /* A closed fd 0-2 would be taken by the next open(): the VM config could
@@ -273,7 +292,7 @@ static char *policy_refuses(const struct conf_hook *h, uint32_t vmid, const stru
 {
     *rule = false;
     if (h->fail_closed) {
-        return fmt("fail-closed: config '%s' configures a refusal policy and cannot be used",
+        return fmt("fail-closed: config '%s' may configure a refusal policy and cannot be used",
                    h->path ? h->path : "(unknown)");
     }
     const struct strv *v = &h->conf.hook_refuse_vmids, *t = &h->conf.hook_refuse_tags;
@@ -349,7 +368,7 @@ static char *config_problems(const struct conf_hook *h)
     }
     return fmt("%s%sconfig '%s' not used: %s; %s", h->skipped ? h->skipped : "",
                h->skipped ? "; " : "", h->path, h->error,
-               h->fail_closed ? "it configures a refusal policy: every pre-start is refused"
+               h->fail_closed ? "it may configure a refusal policy: every pre-start is refused"
                               : "using the defaults (no policy)");
 }
 
@@ -403,6 +422,9 @@ int main(int argc, char **argv)
     const char *phase = journal_phase_to_string(ph);
     struct err e;
     char *problems;
+    if (ph == JOURNAL_PHASE_PRE_START) {
+        on_timeout = TIMEOUT_PENDING;
+    }
     if (conf_hook_load(self, &h, &e) < 0) {
         /* No memory to read the policy with: it cannot be known. */
         h.fail_closed = true;
@@ -410,6 +432,9 @@ int main(int argc, char **argv)
         problems = fmt("cannot load the config: %s", e.detail);
     } else {
         problems = config_problems(&h);
+    }
+    if (!h.fail_closed && !h.conf.hook_refuse_vmids.n && !h.conf.hook_refuse_tags.n) {
+        on_timeout = TIMEOUT_START; /* no policy: nothing to decide */
     }
     if (problems) {
         warn("%s", problems);
@@ -425,8 +450,8 @@ int main(int argc, char **argv)
 
     bool rule = false;
     char *why = ph == JOURNAL_PHASE_PRE_START ? policy_refuses(&h, vmid, &vm, &rule) : NULL;
+    on_timeout = why ? TIMEOUT_REFUSED : TIMEOUT_START;
     if (why) {
-        refusing = 1;
         if (rule) {
             warn("refusing to start VM %" PRIu32 ": it matches %s in '%s'", vmid, why, cpath);
         } else {

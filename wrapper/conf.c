@@ -225,6 +225,26 @@ static int copy_out(cfg_t *cfg, struct conf *c)
 
 /* ---- reading the text ---- */
 
+/* Whether the digits after a backslash in a double-quoted string make
+ * libconfuse's lexer fail: it takes the longest match of \\[0-7]{1,3} (an
+ * octal escape, an error past \\377) and \\[0-9]+ (always an error). */
+static bool bad_escape(const char *d)
+{
+    size_t run = strspn(d, "0123456789"), oct = strspn(d, "01234567");
+    unsigned v = 0;
+    if (!run) {
+        return false;
+    }
+    oct = oct > 3 ? 3 : oct;
+    if (run > oct) {
+        return true;
+    }
+    for (size_t i = 0; i < oct; i++) {
+        v = v * 8 + (unsigned)(d[i] - '0');
+    }
+    return v > 0xFF;
+}
+
 /* A scan of the raw text before libconfuse sees it, for two of its flaws:
  *  - libconfuse 3.3 (Debian 12) counts each '#' or '//' comment line three
  *    times and each block comment one line too many, so its line numbers
@@ -238,17 +258,20 @@ static int copy_out(cfg_t *cfg, struct conf *c)
  *    something the admin did not write. (parse() also hides the
  *    environment, in case the scan and the lexer ever disagree.)
  * Unterminated strings and comments are reported here too: the lexer ends
- * on them silently and stays in its string state for the next parse, and so
- * is a UTF-8 byte order mark, which would become part of the first key.
+ * on them silently and stays in its string state for the next parse; so are
+ * the numeric escapes its lexer fails on mid-string (same trouble), and a
+ * UTF-8 byte order mark, which would become part of the first key.
  * The scan always runs to the end, so every comment is blanked even after an
- * error (conf_hook_load looks for policy keys in what is left).
+ * error; *whole (when not NULL) tells whether the lexer could read the text
+ * to its end (no unterminated string or comment, no bad escape): what
+ * mentions_policy needs to know.
  * The rules mirror libconfuse's lexer.l: '#' starts a comment anywhere
  * outside quotes, '//' and '/' '*' only where no unquoted word is under way;
  * in either kind of string a backslash takes the next character along. */
-static int prescan(char *t, const char *label, struct err *e)
+static int prescan(char *t, const char *label, struct err *e, bool *whole)
 {
     enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
-    unsigned line = 1, opened = 1, dollar = 0;
+    unsigned line = 1, opened = 1, dollar = 0, escape = 0;
     bool in_word = false;
     bool bom = strncmp(t, "\xEF\xBB\xBF", 3) == 0; /* stops at a shorter text's NUL */
     for (char *p = t; *p; p++) {
@@ -274,6 +297,9 @@ static int prescan(char *t, const char *label, struct err *e)
         case DQ:
         case SQ:
             if (c == '\\' && n) {
+                if (st == DQ && !escape && bad_escape(p + 1)) {
+                    escape = line;
+                }
                 line += n == '\n';
                 p++;
             } else if (c == (st == DQ ? '"' : '\'')) {
@@ -304,6 +330,9 @@ static int prescan(char *t, const char *label, struct err *e)
         }
         line += c == '\n';
     }
+    if (whole) {
+        *whole = st != DQ && st != SQ && st != BLOCK_COMMENT && !escape;
+    }
     if (bom) {
         return err_set(e, ERR_CONFIG,
                        "%s:1: starts with a UTF-8 byte order mark: save the file without one",
@@ -314,6 +343,12 @@ static int prescan(char *t, const char *label, struct err *e)
                        "%s:%u: '${' is not allowed here: environment variables are not expanded "
                        "(put a literal '${' in single quotes)",
                        label, dollar);
+    }
+    if (escape) {
+        return err_set(e, ERR_CONFIG,
+                       "%s:%u: bad escape in a string: a backslash and digits must be an octal "
+                       "escape of at most 3 digits from \\0 to \\377",
+                       label, escape);
     }
     if (st == DQ || st == SQ) {
         return err_set(e, ERR_CONFIG, "%s:%u: unterminated string", label, opened);
@@ -343,7 +378,7 @@ static int load(char *text, const char *label, struct conf *ret, struct err *e)
     struct conf c = {0};
     FILE *fp = NULL;
     int r = -1;
-    if (prescan(text, label, e) < 0) {
+    if (prescan(text, label, e, NULL) < 0) {
         return -1;
     }
     cfg_t *cfg = cfg_init(opts, CFGF_NONE);
@@ -421,6 +456,37 @@ static int check_file(const char *path, const struct stat *st, struct err *e)
     return 0;
 }
 
+/* The checks of a file read whole (up to CONF_POLICY_SCAN_MAX), then the
+ * load; text is modified. */
+static int load_read(const char *path, char *text, size_t len, bool cut, const struct stat *st,
+                     struct conf *ret, struct err *e)
+{
+    if (check_file(path, st, e) < 0) {
+        return -1;
+    }
+    if (cut || len > CONF_MAX_SIZE) {
+        return err_set(e, ERR_CONFIG, "'%s' is larger than %d bytes", path, CONF_MAX_SIZE);
+    }
+    if (strlen(text) != len) {
+        /* The lexer would stop at it without a word. */
+        return err_set(e, ERR_CONFIG, "'%s' contains a NUL byte", path);
+    }
+    return load(text, path, ret, e);
+}
+
+/* A read error of fileread_regular as an error of its class. */
+static int read_error(const char *path, int r, struct err *e)
+{
+    if (r == -ENOMEM) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (r == -EINVAL) {
+        return err_set(e, ERR_CONFIG, "'%s' is not a regular file", path);
+    }
+    return err_set(e, ERR_CONFIG, "cannot %s '%s': %s", r == -ENOENT ? "open" : "read", path,
+                   strerror(-r));
+}
+
 int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct err *e)
 {
     struct stat st;
@@ -432,92 +498,180 @@ int conf_load_file(const char *path, bool must_exist, struct conf *ret, struct e
         char empty[] = "";
         return load(empty, path, ret, e);
     }
-    if (r == -EINVAL) {
-        return err_set(e, ERR_CONFIG, "'%s' is not a regular file", path);
-    }
     if (r < 0) {
-        return err_set(e, ERR_CONFIG, "cannot open '%s': %s", path, strerror(-r));
+        return read_error(path, r, e);
     }
-    if (check_file(path, &st, e) < 0) {
-        r = -1;
-    } else if (cut) {
-        r = err_set(e, ERR_CONFIG, "'%s' is larger than %d bytes", path, CONF_MAX_SIZE);
-    } else if (strlen(text) != len) {
-        /* The lexer would stop at it without a word. */
-        r = err_set(e, ERR_CONFIG, "'%s' contains a NUL byte", path);
-    } else {
-        r = load(text, path, ret, e);
-    }
+    r = load_read(path, text, len, cut, &st, ret, e);
     free(text);
     return r;
 }
 
 /* ---- the hook's config ---- */
 
-/* Whether the text of path evidently configures a refusal policy: a
- * hook_refuse key in any case outside comments (blanked by prescan, which runs to the
- * end whatever it finds). A file too large to read whole counts as one: what
- * it says cannot be told. */
-static bool mentions_policy(const char *path)
+/* The options that make a policy, as plain lists: what libconfuse makes of
+ * a policy key whatever its values. */
+static cfg_opt_t policy_opts[] = {
+    CFG_STR_LIST("hook_refuse_vmids", NULL, CFGF_NONE),
+    CFG_STR_LIST("hook_refuse_tags", NULL, CFGF_NONE),
+    CFG_END(),
+};
+
+/* Whether libconfuse, reading text with no value checks and every other
+ * key ignored, assigns a policy key (1), does not (0), or cannot read the
+ * text to its end (-1). */
+static int lenient_policy(char *text)
 {
-    char *text = NULL;
-    size_t len = 0;
-    bool cut = false;
+    cfg_t *cfg = cfg_init(policy_opts, CFGF_IGNORE_UNKNOWN);
+    FILE *fp = NULL;
+    int r = -1;
+    if (!cfg) {
+        return -1;
+    }
+    current.e = NULL; /* its errors are not reported */
+    cfg_set_error_function(cfg, on_cfg_error);
+    fp = text[0] ? fmemopen(text, strlen(text), "r") : NULL;
+    if (!text[0]) {
+        r = 0;
+    } else if (fp && parse(cfg, fp) == CFG_SUCCESS) {
+        r = 0;
+        for (cfg_opt_t *o = policy_opts; o->name; o++) {
+            cfg_opt_t *got = cfg_getopt(cfg, o->name);
+            r |= got && (got->flags & CFGF_MODIFIED || cfg_opt_size(got) > 0);
+        }
+    }
+    if (fp) {
+        fclose(fp);
+    }
+    cfg_free(cfg);
+    return r;
+}
+
+/* Whether a config text that cannot be used evidently configures a refusal
+ * policy (text is modified). Asked of what libconfuse itself reads, since
+ * it decodes escapes in a quoted key ("hook\x5frefuse_vmids" is a policy
+ * key) - conservatively, as the file is wrong somewhere:
+ *  - text the lexer cannot read to its end (an unclosed comment or string,
+ *    a bad escape): what follows may be a policy;
+ *  - "hook_refuse" in any case outside comments (a misspelt key too);
+ *  - libconfuse, parsing with no value checks and other keys ignored,
+ *    assigns a policy key;
+ *  - it stops at a syntax error and the text holds a backslash or "${":
+ *    only those make a key that does not spell "hook_refuse" literally.
+ * A file too large to read whole counts as one: what it says cannot be told. */
+static bool mentions_policy(char *text, size_t len, bool cut)
+{
     struct err ignore;
-    if (fileread_regular(path, CONF_POLICY_SCAN_MAX, &text, &len, &cut, NULL) < 0) {
-        return false; /* nothing readable, nothing evident */
+    bool whole = false;
+    if (cut) {
+        return true;
     }
     for (size_t i = 0; i < len; i++) {
         text[i] = text[i] ? text[i] : ' ';
     }
-    (void)prescan(text, path, &ignore);
-    bool found = cut || strcasestr(text, "hook_refuse") != NULL;
+    (void)prescan(text, "", &ignore, &whole);
+    if (!whole || strcasestr(text, "hook_refuse")) {
+        return true;
+    }
+    int r = lenient_policy(text);
+    return r != 0 && (r > 0 || strchr(text, '\\') || strstr(text, "${"));
+}
+
+/* Tries path for the hook: 1 when it decides (*h filled in), 0 when the
+ * side file is to be passed over (h->skipped says why, unless it does not
+ * exist), -1 when out of memory. The file is read once, and judged by what
+ * was read: nothing can change between a check and the read. */
+static int hook_try(const char *path, bool side, struct conf_hook *h)
+{
+    struct stat st;
+    struct err le = {ERR_OK, ""};
+    char *text = NULL, *copy = NULL;
+    size_t len = 0;
+    bool cut = false;
+    int ret = -1;
+    int r = fileread_regular(path, CONF_POLICY_SCAN_MAX, &text, &len, &cut, &st);
+    if (r == -ENOMEM) {
+        return -1;
+    }
+    /* A missing side file, or something that is no file (a FIFO, a
+     * directory: no text a policy could be in): the next place. */
+    if (side && (r == -ENOENT || r == -EINVAL)) {
+        if (r == -EINVAL &&
+            asprintf(&h->skipped, "side config ignored: '%s' is not a regular file; using '%s'",
+                     path, CONF_DEFAULT_PATH) < 0) {
+            h->skipped = NULL;
+            return -1;
+        }
+        return 0;
+    }
+    bool loaded = false;
+    if (r < 0 && r != -ENOENT) {
+        read_error(path, r, &le);
+        /* An existing file that cannot be read may well hold a policy. */
+        h->fail_closed = r != -EINVAL;
+    } else if (r == 0) {
+        if (!(copy = malloc(len + 1))) {
+            goto out;
+        }
+        memcpy(copy, text, len + 1);
+        loaded = load_read(path, copy, len, cut, &st, &h->conf, &le) == 0;
+        if (!loaded && le.cls == ERR_INTERNAL) {
+            goto out;
+        }
+        if (!loaded) {
+            h->fail_closed = mentions_policy(text, len, cut);
+            /* A side file refused for its owner or mode that sets no policy
+             * is passed over; one that sets a policy fails closed, as the
+             * same mistake in the default file does. */
+            struct err own;
+            if (side && !h->fail_closed && check_file(path, &st, &own) < 0) {
+                if (asprintf(&h->skipped, "side config ignored: %s; using '%s'", own.detail,
+                             CONF_DEFAULT_PATH) < 0) {
+                    h->skipped = NULL;
+                    goto out;
+                }
+                ret = 0;
+                goto out;
+            }
+        }
+    }
+    /* Missing (the default file) or unusable: the defaults. */
+    if (le.cls != ERR_OK && !(h->error = strdup(le.detail))) {
+        goto out;
+    }
+    if (!loaded && conf_load_string("", &h->conf, &le) < 0) {
+        goto out;
+    }
+    if (!(h->path = strdup(path))) {
+        goto out;
+    }
+    h->found = r != -ENOENT;
+    ret = 1;
+out:
     free(text);
-    return found;
+    free(copy);
+    return ret;
 }
 
 int conf_hook_load(const char *hook_path, struct conf_hook *ret, struct err *e)
 {
     struct conf_hook h = {0};
-    struct err le = {ERR_OK, ""};
-    struct stat st;
-    bool must_exist = false;
+    char *side = NULL;
+    int r = 0;
     /* The side file counts only by its absolute path: Proxmox runs the hook
      * by the path of its snippets volume. */
     if (hook_path && hook_path[0] == '/') {
-        if (asprintf(&h.path, "%s.conf", hook_path) < 0) {
-            h.path = NULL;
+        if (asprintf(&side, "%s.conf", hook_path) < 0) {
+            side = NULL;
             goto oom;
         }
-        if (stat(h.path, &st) == 0 && check_file(h.path, &st, &le) == 0) {
-            must_exist = true;
-        } else if (errno != ENOENT || le.cls != ERR_OK) {
-            if (le.cls == ERR_OK) {
-                err_set(&le, ERR_CONFIG, "cannot stat '%s': %s", h.path, strerror(errno));
-            }
-            if (asprintf(&h.skipped, "side config ignored: %s; using '%s'", le.detail,
-                         CONF_DEFAULT_PATH) < 0) {
-                h.skipped = NULL;
-                goto oom;
-            }
-        }
-        if (!must_exist) {
-            free(h.path);
-            h.path = NULL;
-        }
+        r = hook_try(side, true, &h);
+        free(side);
     }
-    if (!h.path && !(h.path = strdup(CONF_DEFAULT_PATH))) {
+    if (r == 0) {
+        r = hook_try(CONF_DEFAULT_PATH, false, &h);
+    }
+    if (r < 0) {
         goto oom;
-    }
-    h.found = must_exist || access(h.path, F_OK) == 0 || errno != ENOENT;
-    if (conf_load_file(h.path, must_exist, &h.conf, &le) < 0) {
-        if (le.cls == ERR_INTERNAL || !(h.error = strdup(le.detail))) {
-            goto oom;
-        }
-        h.fail_closed = mentions_policy(h.path);
-        if (conf_load_string("", &h.conf, &le) < 0) {
-            goto oom;
-        }
     }
     *ret = h;
     return 0;

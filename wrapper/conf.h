@@ -40,20 +40,24 @@ int conf_load_string(const char *text, struct conf *ret, struct err *e);
 void conf_release(struct conf *c);
 
 /* The configuration pvetmpl-hook applies, found by the one lookup rule the
- * hook and `pvetmpl hook status` share: "<hook_path>.conf" when it exists and
- * passes the ownership rule of conf_load_file (root's, writable by its owner
- * only), else CONF_DEFAULT_PATH. Never the environment: the caller of
- * `qm start` must not choose the policy. */
+ * hook and `pvetmpl hook status` share: "<hook_path>.conf" when it exists,
+ * else CONF_DEFAULT_PATH. Never the environment: the caller of `qm start`
+ * must not choose the policy. The side file is passed over for the default
+ * path when it is no regular file, or when it fails the ownership rule of
+ * conf_load_file (root's, writable by its owner only) and configures no
+ * policy; failing that rule with a policy in it, it fails closed. */
 struct conf_hook {
-    struct conf conf; /* the file's; the defaults when it is missing or unreadable */
+    struct conf conf; /* the file's; the defaults when it is missing or unusable */
     char *path;       /* the file chosen */
     bool found;       /* it exists (a missing default file means the defaults) */
     char *skipped;    /* why "<hook_path>.conf" was passed over, or NULL */
     char *error;      /* why path could not be used, or NULL */
-    bool fail_closed; /* error, and the file evidently configures a refusal policy */
+    /* error, and the file may configure a refusal policy: it evidently does
+     * (see mentions_policy in conf.c), or it exists and cannot be read */
+    bool fail_closed;
 };
 
-/* Fills *ret. A config that cannot be read is no failure here (error and
+/* Fills *ret. A config that cannot be used is no failure here (error and
  * fail_closed say so); only ERR_INTERNAL (out of memory) returns -1. */
 int conf_hook_load(const char *hook_path, struct conf_hook *ret, struct err *e);
 void conf_hook_release(struct conf_hook *h);

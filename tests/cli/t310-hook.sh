@@ -179,7 +179,7 @@ broken_config() {
     # phases are logged.
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = {"3106"\n' "$T" >"$T/hook.conf"
     expect_rc 1 "$HOOK" 3108 pre-start
-    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' configures a refusal policy and cannot be used" \
+    assert_grep "refusing to start VM 3108: fail-closed: config '$T/hook.conf' may configure a refusal policy and cannot be used" \
         "$T/err"
     j=$(jget PVETMPL_VMID=3108)
     assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
@@ -187,6 +187,102 @@ broken_config() {
     [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"every pre-start is refused" ]]
     expect_rc 0 "$HOOK" 3108 post-stop
     assert_eq $ID_POST_STOP "$(jfield "$(jget PVETMPL_VMID=3108 PVETMPL_PHASE=post-stop)" MESSAGE_ID)"
+}
+
+hidden_policy_keys() {
+    # libconfuse reads a quoted option name with escapes: a policy key can
+    # be spelt without the text "hook_refuse" (or sit behind an unclosed
+    # comment). With an unrelated error in the file, the policy must still
+    # be seen: every pre-start refused.
+    mkpve
+    addvm 3220 hidden ""
+    local base
+    base=$(cat "$T/hook.conf")
+    printf '%s\n"hook\\x5frefuse_vmids" = {777}\ntimeout = -1\n' "$base" >"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3220 pre-start
+    assert_grep "refusing to start VM 3220: fail-closed: config '$T/hook.conf' may configure a refusal policy and cannot be used" \
+        "$T/err"
+    assert_grep "hook.conf:4: option 'timeout'" "$T/err"
+    # Behind a syntax error the rest cannot be read as libconfuse would:
+    # a backslash there could spell a key.
+    printf '%s\ntimeout 5 6\n"hook\\x5frefuse_vmids" = {777}\n' "$base" >"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3220 pre-start
+    assert_grep "fail-closed" "$T/err"
+    # Everything after an unclosed comment could be meant as policy.
+    printf '%s\n/* timeout = 5\nhook_refuse_vmids = {777}\n' "$base" >"$T/hook.conf"
+    expect_rc 1 "$HOOK" 3220 pre-start
+    assert_grep "hook.conf:3: unterminated comment; it may configure a refusal policy" "$T/err"
+    # Escapes in values only, no policy, a bad value: libconfuse's own
+    # reading finds no policy key, so the defaults apply (exit 0).
+    printf '%s\nhook_name = "\\x70vetmpl"\ntimeout = -1\n' "$base" >"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3220 pre-start
+    assert_grep "hook.conf:4: option 'timeout'.*; using the defaults \(no policy\)" "$T/err"
+}
+
+unreadable_config() {
+    # An existing config that cannot be read may hold a policy: every
+    # pre-start is refused. /proc/self/mem is a root-owned regular file
+    # whose read at offset 0 fails with EIO.
+    mkpve
+    addvm 3221 unreadable ""
+    rm "$T/hook.conf"
+    ln -s /proc/self/mem "$T/hook.conf"
+    expect_rc 1 "$HOOK" 3221 pre-start
+    assert_grep "config '$T/hook.conf' not used: cannot read '$T/hook.conf': Input/output error; it may configure a refusal policy: every pre-start is refused" \
+        "$T/err"
+    j=$(jget PVETMPL_VMID=3221)
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    # The other phases go on.
+    expect_rc 0 "$HOOK" 3221 post-stop
+    assert_grep "cannot read '$T/hook.conf': Input/output error" "$T/err"
+}
+
+hook_alarm_before_decision() {
+    # When the alarm fires before the policy has decided, a configured
+    # policy refuses the start (it cannot have been checked); without one
+    # the start goes on. What blocks here is an LD_PRELOAD shim whose open()
+    # of the VM config waits for a signal: it stands in for a read the alarm
+    # can interrupt (the hook opens everything O_NONBLOCK, so only a slow or
+    # hung file system - /etc/pve is FUSE - can hold it there).
+    mkpve
+    addvm 3222 slow ""
+    cat >block.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+int open(const char *path, int flags, ...)
+{
+    static int (*real)(const char *, int, ...);
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = va_arg(ap, mode_t);
+    va_end(ap);
+    if (!real) {
+        real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+    }
+    if (strstr(path, "/qemu-server/3222.conf")) {
+        pause();
+    }
+    return real(path, flags, mode);
+}
+C
+    cc -shared -fPIC -o block.so block.c -ldl
+    echo 'hook_refuse_vmids = {"4000"}' >>"$T/hook.conf"
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/block.so \
+        expect_rc 1 timeout 60 "$HOOK" 3222 pre-start
+    assert_grep "timed out .* before the start policy decided: refusing the start" "$T/err"
+    # Other phases are never refused.
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/block.so \
+        expect_rc 0 timeout 60 "$HOOK" 3222 post-start
+    assert_grep "timed out" "$T/err"
+    # No policy: the start goes on.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/hook.conf"
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/block.so \
+        expect_rc 0 timeout 60 "$HOOK" 3222 pre-start
+    assert_grep "timed out" "$T/err"
 }
 
 bad_rules() {
@@ -360,24 +456,40 @@ sidecar_config() {
 
 sidecar_must_be_roots() {
     # Whoever can write the side file decides which VMs start: only a
-    # root-owned file that nobody else can write counts.
+    # root-owned file that nobody else can write is used. One refused for
+    # that which configures a policy fails closed, as /etc's would (passing
+    # over it to /etc, which usually has no policy, would start the VMs it
+    # refuses); one without a policy is passed over for /etc.
     mkpve
     addvm 3121 sideown ""
     printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3121"\n' "$T" >"$T/hook.conf"
     chown 65534 "$T/hook.conf"
-    expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
-    local skip="side config ignored: '$T/hook.conf' is owned by uid 65534, not by root or us: refusing it; using '/etc/pvetmpl/pvetmpl.conf'"
-    assert_grep "$skip" "$T/err"
+    expect_rc 1 env -i LC_ALL=C "$HOOK" 3121 pre-start
+    local why="'$T/hook.conf' is owned by uid 65534, not by root or us: refusing it"
+    assert_grep "refusing to start VM 3121: fail-closed: config '$T/hook.conf' may configure a refusal policy" \
+        "$T/err"
     j=$(jget PVETMPL_VMID=3121)
-    assert_eq $ID_PRE_START "$(jfield "$j" MESSAGE_ID)"
-    assert_eq 4 "$(jfield "$j" PRIORITY)"
-    assert_eq "$skip" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+    assert_eq $ID_REFUSED "$(jfield "$j" MESSAGE_ID)"
+    assert_eq "config '$T/hook.conf' not used: $why; it may configure a refusal policy: every pre-start is refused" \
+        "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
     chown 0 "$T/hook.conf"
     for m in 0664:"its group" 0646:everyone 0620:"its group"; do
         chmod "${m%%:*}" "$T/hook.conf"
-        expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
-        assert_grep "side config ignored: '$T/hook.conf' is writable by ${m#*:}: refusing it" "$T/err"
+        expect_rc 1 env -i LC_ALL=C "$HOOK" 3121 pre-start
+        assert_grep "config '$T/hook.conf' not used: '$T/hook.conf' is writable by ${m#*:}: refusing it; it may configure a refusal policy" \
+            "$T/err"
     done
+    # No policy in it: passed over for the default path, and said why.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/hook.conf"
+    chmod 0664 "$T/hook.conf"
+    expect_rc 0 env -i LC_ALL=C "$HOOK" 3121 pre-start
+    local skip="side config ignored: '$T/hook.conf' is writable by its group: refusing it; using '/etc/pvetmpl/pvetmpl.conf'"
+    assert_grep "$skip" "$T/err"
+    j=$(jget PVETMPL_VMID=3121 MESSAGE_ID=$ID_PRE_START)
+    assert_eq 4 "$(jfield "$j" PRIORITY)"
+    assert_eq "$skip" "$(jfield "$j" PVETMPL_CONFIG_ERROR)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_NAME)" "pve_dir from the side file not used"
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\nhook_refuse_vmids = "3121"\n' "$T" >"$T/hook.conf"
     chmod 0644 "$T/hook.conf"
     expect_rc 1 env -i LC_ALL=C "$T/hook" 3121 pre-start
     assert_grep "in '$T/hook.conf'" "$T/err"
@@ -667,11 +779,18 @@ status_and_remove() {
     assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
     assert_grep "^  policy: hook_refuse_vmids = 777$" "$T/out"
     assert_grep "^  policy: hook_refuse_tags = x y$" "$T/out"
-    # Not root's: the hook passes it over, and status says so.
+    # Not root's, with a policy in it: every start refused, and status says
+    # so; without a policy the hook passes it over.
     chown 65534 "$SNIP/pvetmpl-hook.conf"
+    expect_rc 0 "$PVETMPL" --json hook status 3143
+    assert_eq "$SNIP/pvetmpl-hook.conf" "$(jq -r '.vms[0].config' "$T/out")"
+    assert_eq "unusable: every pre-start is refused" "$(jq -r '.vms[0].config_state' "$T/out")"
+    [[ $(jq -r '.vms[0].config_error' "$T/out") == *"'$SNIP/pvetmpl-hook.conf' is owned by uid 65534"* ]]
+    echo 'timeout = 1' >"$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" --json hook status 3143
     assert_eq "/etc/pvetmpl/pvetmpl.conf" "$(jq -r '.vms[0].config' "$T/out")"
     [[ $(jq -r '.vms[0].config_skipped' "$T/out") == *"'$SNIP/pvetmpl-hook.conf' is owned by uid 65534"* ]]
+    printf 'hook_refuse_tags = {"x", "\\x79"}\nhook_refuse_vmids = 777\n' >"$SNIP/pvetmpl-hook.conf"
     # Unusable with a policy in it: every start refused, as the hook does.
     chown 0 "$SNIP/pvetmpl-hook.conf"
     echo 'hook_refuse_vmids = 0777' >>"$SNIP/pvetmpl-hook.conf"
@@ -905,6 +1024,11 @@ corpus_hook_and_wrapper_agree() {
     assert_grep "^02-hex-escape.conf 3301 1$" decisions
     assert_grep "^03-octal-escape.conf 777 1$" decisions
     assert_grep "^04-backslash-newline.conf 3303 1$" decisions
+    # Policy keys no text search sees (an escaped name, one behind an
+    # unclosed comment or a syntax error): unusable, every start refused.
+    assert_grep "^41-escaped-key-and-bad-value.conf 778 1$" decisions
+    assert_grep "^42-unclosed-comment-before-policy.conf 778 1$" decisions
+    assert_grep "^43-escaped-key-after-syntax-error.conf 778 1$" decisions
     cat readings
 }
 
@@ -916,6 +1040,15 @@ t_check "no journal socket: exit 0 and a warning on stderr" no_journal
 t_check "missing config and VM config: defaults, warnings, exit 0" missing_config
 t_check "unusable config: defaults and a warning, or fail closed when it sets a policy" broken_config
 t_check "bad rules, misspelt keys, a BOM: the file is refused, the policy fails closed" bad_rules
+t_check "a policy key behind escapes, a syntax error or an unclosed comment fails closed" \
+    hidden_policy_keys
+t_check "an existing config that cannot be read fails closed" unreadable_config
+if command -v cc >/dev/null; then
+    t_check "the alarm before the policy decided: a configured policy refuses the start" \
+        hook_alarm_before_decision
+else
+    t_skip "the alarm before the policy decided" "no C compiler for the LD_PRELOAD shim"
+fi
 t_check "a FIFO as VM config or config: exit 0 at once" fifo_files
 t_check "a stalled journal: the write gives up, exit 0, or 1 after a refusal" stalled_journal
 t_check "no silent cut: long tags, long rule lists, a VM config past pmxcfs's limit" truncation

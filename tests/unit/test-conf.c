@@ -524,12 +524,23 @@ START_TEST(hook_lookup)
     ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
     conf_hook_release(&h);
 
-    /* Writable by others: passed over, and said why. */
+    /* Writable by others with a policy in it: fail closed, as the default
+     * path would; without one: passed over, and said why. */
+    ck_assert_int_eq(chmod(side, 0620), 0);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, side);
+    ck_assert_ptr_null(h.skipped);
+    ck_assert_ptr_nonnull(strstr(h.error, "is writable by its group"));
+    ck_assert(h.fail_closed);
+    ck_assert_uint_eq(h.conf.hook_refuse_vmids.n, 0);
+    conf_hook_release(&h);
+    write_file(side, "timeout = 1\n", 0620);
     ck_assert_int_eq(chmod(side, 0620), 0);
     ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
     ck_assert_str_eq(h.path, CONF_DEFAULT_PATH);
     ck_assert_ptr_nonnull(h.skipped);
     ck_assert_ptr_nonnull(strstr(h.skipped, "is writable by its group"));
+    ck_assert(!h.fail_closed);
     conf_hook_release(&h);
     unsetenv("PVETMPL_CONFIG");
 
@@ -553,6 +564,38 @@ START_TEST(hook_lookup)
     ck_assert_ptr_nonnull(strstr(h.error, "'${' is not allowed"));
     ck_assert(h.fail_closed);
     conf_hook_release(&h);
+    /* Policy keys no text search finds: libconfuse's own reading of the
+     * file (an escaped key beside a bad value), a syntax error before a
+     * backslash, an unclosed comment or a bad escape: fail closed. */
+    static const char *const hidden[] = {
+        "\"hook\\x5frefuse_vmids\" = {777}\ntimeout = -1\n",
+        "\"hook_\\162efuse_tags\" += x\nnode = \"-\"\n",
+        "timeout 5 6\n\"hook\\x5frefuse_vmids\" = {777}\n",
+        "/* timeout = 5\nhook_refuse_vmids = {777}\n",
+        "node = \"\\9\"\n",
+    };
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        write_file(side, hidden[i], 0644);
+        ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+        ck_assert_msg(h.error && h.fail_closed, "text %zu", i);
+        conf_hook_release(&h);
+    }
+    /* Escapes in values, no policy key: libconfuse's reading says none. */
+    write_file(side, "hook_name = \"\\x70vetmpl\"\ntimeout = -1\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_ptr_nonnull(h.error);
+    ck_assert(!h.fail_closed);
+    conf_hook_release(&h);
+    /* An existing file that cannot be read may hold a policy (reading
+     * /proc/self/mem at offset 0 fails with EIO). */
+    unlink(side);
+    ck_assert_int_eq(symlink("/proc/self/mem", side), 0);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, side);
+    ck_assert_ptr_nonnull(strstr(h.error, "Input/output error"));
+    ck_assert(h.fail_closed);
+    conf_hook_release(&h);
+    unlink(side);
     /* A FIFO is no config, and never waited on. */
     unlink(side);
     ck_assert_int_eq(mkfifo(side, 0600), 0);
