@@ -146,11 +146,13 @@ static void check_format(struct ctx *c, struct preflight *p, const char *format)
         const char *type = row ? row->type : s ? s->type : NULL;
         bool chain = s && s->volume_chain;
         if (type && !pvecfg_storage_holds_format(type, chain, format)) {
+            char only[64];
+            pvecfg_formats_text(pvecfg_storage_formats(type, chain), only, sizeof(only));
             bad++;
             preflight_check(c, p, "format", false, false,
                             "storage '%s' (%s) cannot hold format '%s', only %s: qm would "
                             "silently use another format",
-                            sid, type, format, pvecfg_storage_formats(type, chain));
+                            sid, type, format, only);
         }
     }
     if (!bad) {
