@@ -170,11 +170,47 @@ static bool takes_shared(const char *type)
     return !in_list(type, no);
 }
 
+/* The options each known plugin's options() lists without 'optional'
+ * (pve-storage src/PVE/Storage/<Type>Plugin.pm; glusterfs: GlusterfsPlugin.pm of
+ * PVE 8): SectionConfig check_config, called by parse_config with $create,
+ * dies "missing value for required option" without one, and the section is
+ * stored as undef: no storage of that id at all. */
+static const char *const *required(const char *type)
+{
+    static const struct {
+        const char *type;
+        const char *const keys[6];
+    } req[] = {
+        {"dir", {"path"}},
+        {"btrfs", {"path"}},
+        {"cephfs", {"path"}},
+        {"nfs", {"path", "server", "export"}},
+        {"cifs", {"path", "server", "share"}},
+        {"glusterfs", {"path", "volume"}},
+        {"lvm", {"vgname"}},
+        {"lvmthin", {"thinpool", "vgname"}},
+        {"zfspool", {"pool"}},
+        {"iscsi", {"portal", "target"}},
+        {"iscsidirect", {"portal", "target"}},
+        {"zfs", {"portal", "target", "pool", "blocksize", "iscsiprovider"}},
+        {"pbs", {"server", "datastore"}},
+        {"esxi", {"server", "username"}},
+    };
+    for (size_t i = 0; type && i < sizeof(req) / sizeof(req[0]); i++) {
+        if (strcmp(type, req[i].type) == 0) {
+            return req[i].keys;
+        }
+    }
+    return NULL;
+}
+
 /* What parse_config keeps of the current section. */
 struct section {
     struct pvecfg_storage st;
-    unsigned stored;   /* the keys holding a value */
-    bool path_default; /* its 'path' is unset or /var/lib/vz */
+    unsigned stored;        /* the keys holding a value */
+    bool path_default;      /* its 'path' is /var/lib/vz */
+    const char *const *req; /* required(type) */
+    unsigned req_seen;      /* bit i: req[i] holds a value */
 };
 enum { HAS_SHARED = 1, HAS_CHAIN = 2, HAS_PATH = 4 };
 
@@ -184,6 +220,15 @@ enum { HAS_SHARED = 1, HAS_CHAIN = 2, HAS_PATH = 4 };
 static void apply_prop(struct section *s, struct span k, struct span v)
 {
     bool b;
+    /* A required key holds a value when check_value takes it: one is given
+     * (else "got undefined value"), without CR; path as verify_path wants.
+     * Other formats (vgname, portal, ...) are not checked here. */
+    for (size_t i = 0; s->req && i < 6 && s->req[i]; i++) {
+        if (span_is(k, s->req[i]) && v.n && !memchr(v.p, '\r', v.n) &&
+            (!span_is(k, "path") || path_ok(v))) {
+            s->req_seen |= 1u << i;
+        }
+    }
     if (span_is(k, "shared") && !(s->stored & HAS_SHARED) && takes_shared(s->st.type) &&
         parse_bool(v, &b) == 0) {
         s->stored |= HAS_SHARED;
@@ -240,7 +285,7 @@ static bool id_ok(struct span id)
 static int section_start(struct section *s, struct span type, struct span id)
 {
     memset(s, 0, sizeof(*s));
-    s->path_default = true;
+    s->path_default = false;
     s->st.id = strndup(id.p, id.n);
     s->st.type = strndup(type.p, type.n);
     if (!s->st.id || !s->st.type) {
@@ -249,6 +294,7 @@ static int section_start(struct section *s, struct span type, struct span id)
     for (char *p = s->st.type; *p; p++) {
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     }
+    s->req = required(s->st.type);
     return 0;
 }
 
@@ -270,6 +316,17 @@ static int section_end(struct pvecfg_storages *st, struct section *s, bool *loca
         *local_default = s->path_default;
     }
     struct pvecfg_storage *old = (struct pvecfg_storage *)pvecfg_storage_find(st, s->st.id);
+    for (size_t i = 0; s->req && i < 6 && s->req[i]; i++) {
+        if (!(s->req_seen & (1u << i))) {
+            /* check_config died: the id is stored as undef, erasing an earlier section */
+            if (old) {
+                storage_free(old);
+                *old = st->v[--st->n];
+            }
+            storage_free(&s->st);
+            return 0;
+        }
+    }
     if (old) {
         storage_free(old);
         *old = s->st;
@@ -287,7 +344,8 @@ static int section_end(struct pvecfg_storages *st, struct section *s, bool *loca
 }
 
 /* Plugin.pm parse_config: a 'local' that is missing, not dir, or has a path
- * other than /var/lib/vz is replaced by a fresh dir one (not shared). */
+ * other than /var/lib/vz is replaced by a fresh dir one (not shared). A dir
+ * without a valid path never got here (check_config: path is required). */
 static int force_local(struct pvecfg_storages *st, bool local_default)
 {
     struct pvecfg_storage *l = (struct pvecfg_storage *)pvecfg_storage_find(st, "local");
@@ -296,6 +354,7 @@ static int force_local(struct pvecfg_storages *st, bool local_default)
     }
     struct section s;
     int r = section_start(&s, (struct span){"dir", 3}, (struct span){"local", 5});
+    s.req = NULL; /* it has its path, /var/lib/vz */
     if (r == 0) {
         return section_end(st, &s, &local_default);
     }
@@ -308,7 +367,7 @@ int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *r
     memset(ret, 0, sizeof(*ret));
     const char *cur = text ? text : "", *end = cur + (text ? len : 0);
     struct section s = {0};
-    bool in_section = false, local_default = true;
+    bool in_section = false, local_default = false;
     int r = 0;
     while (cur < end && r == 0) {
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));

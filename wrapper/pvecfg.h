@@ -25,8 +25,9 @@ struct pvecfg_storages {
  * comments; a boolean given without value is 1, and only "0"/"1" are
  * booleans; of a repeated key the first valid value counts (an invalid one
  * is never stored); a later section of an id replaces an earlier one;
- * 'shared' counts only for types that take it; 'local' is a plain dir
- * unless it is one at /var/lib/vz; the types of Plugin.pm @SHARED_STORAGE
+ * 'shared' counts only for types that take it; a section of a known type
+ * without one of its required options is no storage (check_config);
+ * 'local' is a plain dir unless it is one at /var/lib/vz; the types of Plugin.pm @SHARED_STORAGE
  * are always shared. Never fails but for -ENOMEM. */
 int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *ret);
 void pvecfg_storages_release(struct pvecfg_storages *s);

@@ -48,6 +48,12 @@ START_TEST(storage_cfg)
     ck_assert(!pvecfg_storage_find(&st, "thinsh")->shared);
     /* a false line ("0") ends a section like an empty one */
     ck_assert(!pvecfg_storage_find(&st, "zeroend")->shared);
+    /* check_config: a section without a required option is no storage, and
+     * erases an earlier one of its id; an option without value is none */
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "noname"));
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "gone"));
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "emptypath"));
+    ck_assert_ptr_nonnull(pvecfg_storage_find(&st, "zfs-over-iscsi"));
     /* the header's type is greedy: "dir:odd:cc" is type "dir:odd", id "cc" */
     ck_assert_str_eq(pvecfg_storage_find(&st, "cc")->type, "dir:odd");
     ck_assert_ptr_null(pvecfg_storage_find(&st, "odd:cc"));
@@ -77,8 +83,9 @@ START_TEST(storage_cfg)
         {"nfs: local\n\tserver x\n\tshared 1\n", false},
         {"dir: local\n\tpath /srv\n\tshared 1\n", false},
         {"dir: local\n\tpath /var/lib/vz\n\tshared 1\n", true},
-        {"dir: local\n\tshared 1\n", true},
-        {"dir: local\n\tpath relative\n\tshared 1\n", true}, /* invalid: never stored */
+        {"dir: local\n\tshared 1\n", false},                  /* no path: check_config drops it */
+        {"dir: local\n\tpath relative\n\tshared 1\n", false}, /* invalid: never stored */
+        {"dir: local\n\tpath relative\n\tpath /var/lib/vz\n\tshared 1\n", true},
         {"dir: local\n\tpath /var/lib/vz\n\tpath /srv\n\tshared 1\n", true},
         {"dir: other\n\tpath /srv\n", false}, /* none: one is made */
     };
