@@ -563,11 +563,14 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
 /* The source as preflight saw it may be stale after the wait for copy slots:
  * started meanwhile, qm clone would copy its live disks (qemu-server
  * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So its state and
- * lock are read again right before qm clone. A lock is waited for like any
- * other (the slots stay held); a running VM is refused. Returns 0, or -1 with
- * e set (ERR_PRECONDITION running, ERR_BUSY still locked). */
-static int source_still_ready(struct ctx *c, uint32_t src, struct err *e)
+ * lock are read again right before qm clone, and its hookscript (a foreign
+ * one set meanwhile is refused by preflight's rule). A lock is waited for like
+ * any other (the slots stay held); a running VM is refused. Returns 0, or -1
+ * with e set (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
+static int source_still_ready(struct ctx *c, const struct preflight_req *q, struct err *e)
 {
+    uint32_t src = q->src;
+    char msg[1024];
     struct backoff b = {0};
     for (;;) {
         struct qm_config cf = {0};
@@ -586,6 +589,12 @@ static int source_still_ready(struct ctx *c, uint32_t src, struct err *e)
                             "VM %" PRIu32 " is locked (%s) now: %s; it was locked while this "
                             "run waited for a copy slot",
                             src, cf.lock, hint);
+            } else if (q->hook_storage && !q->replace_hook &&
+                       preflight_foreign_hook(c->conf, src, cf.hookscript, false, msg,
+                                              sizeof(msg))) {
+                /* set while this run waited: preflight's rule, refused the same */
+                r = err_set(e, ERR_PRECONDITION,
+                            "%s; it was set while this run waited for a copy slot", msg);
             } else if (cf.lock) {
                 r = err_set(e, ERR_BUSY,
                             "VM %" PRIu32 " is locked (%s): it was locked while this run "
@@ -880,7 +889,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         audit(c, &a, JOURNAL_REFUSED, e);
         goto out;
     }
-    if (!c->dry_run && source_still_ready(c, o.src, e) < 0) {
+    if (!c->dry_run && source_still_ready(c, &pq, e) < 0) {
         audit(c, &a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);

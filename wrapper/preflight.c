@@ -146,11 +146,13 @@ static void check_format(struct ctx *c, struct preflight *p, const char *format)
         const char *type = row ? row->type : s ? s->type : NULL;
         bool chain = s && s->volume_chain;
         if (type && !pvecfg_storage_holds_format(type, chain, format)) {
+            char only[64];
+            pvecfg_formats_text(pvecfg_storage_formats(type, chain), only, sizeof(only));
             bad++;
             preflight_check(c, p, "format", false, false,
                             "storage '%s' (%s) cannot hold format '%s', only %s: qm would "
                             "silently use another format",
-                            sid, type, format, pvecfg_storage_formats(type, chain));
+                            sid, type, format, only);
         }
     }
     if (!bad) {
@@ -160,22 +162,30 @@ static void check_format(struct ctx *c, struct preflight *p, const char *format)
     pvecfg_storages_release(&cfg);
 }
 
-/* Registering pvetmpl's hook replaces the hookscript the copy inherits
- * (qm clone copies 'hookscript'): an admin's own one (e.g. a GPU passthrough
- * script) would be lost on the template and every clone made from it. */
+bool preflight_foreign_hook(const struct conf *cf, uint32_t src, const char *hookscript,
+                            bool replace, char *msg, size_t len)
+{
+    if (!hookscript || hook_volid_is_ours(hookscript, cf->hook_name)) {
+        return false;
+    }
+    /* make-template's options, named as such: check takes neither, and its
+     * verdict is what make-template without them would do. */
+    snprintf(msg, len,
+             replace ? "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the template gets "
+                       "pvetmpl's instead (--replace-hook)"
+                     : "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the template and "
+                       "every clone would lose it; keep it with 'make-template --no-hook' (qm "
+                       "copies it) or replace it with 'make-template --replace-hook'",
+             src, hookscript);
+    return true;
+}
+
 static void check_foreign_hook(struct ctx *c, struct preflight *p, uint32_t src, bool replace)
 {
-    const char *cur = p->src_cf.hookscript;
-    if (!cur || hook_volid_is_ours(cur, c->conf->hook_name)) {
-        return;
+    char msg[1024];
+    if (preflight_foreign_hook(c->conf, src, p->src_cf.hookscript, replace, msg, sizeof(msg))) {
+        preflight_check(c, p, "foreign_hookscript", replace, false, "%s", msg);
     }
-    preflight_check(c, p, "foreign_hookscript", replace, false,
-                    replace ? "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
-                              "template gets pvetmpl's instead (--replace-hook)"
-                            : "VM %" PRIu32 " has the hookscript '%s', not pvetmpl's: the "
-                              "template and every clone would lose it; keep it with --no-hook "
-                              "(qm copies it) or replace it with --replace-hook",
-                    src, cur);
 }
 
 /* Index of each query in the concurrent batch. */

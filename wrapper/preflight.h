@@ -66,6 +66,13 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
  * will not carry: qm acts on the committed config preflight judged. */
 void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid,
                             const char *what);
+/* Registering pvetmpl's hook replaces the hookscript the copy inherits (qm
+ * clone copies 'hookscript'): whether hookscript (of VM src) is one that
+ * would be lost so, an admin's own (e.g. a GPU passthrough script). When it
+ * is, msg says so and what to do; replace: --replace-hook was given. The one
+ * rule of preflight and of the re-check after the copy-slot wait. */
+bool preflight_foreign_hook(const struct conf *cf, uint32_t src, const char *hookscript,
+                            bool replace, char *msg, size_t len);
 /* What to do about a lock that persists (qm_lock_persists), for a message. */
 void preflight_lock_hint(uint32_t vmid, char *buf, size_t len);
 /* Sets e from the failed checks (ERR_BUSY when only locks failed) and returns -1. */

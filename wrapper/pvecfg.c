@@ -20,45 +20,69 @@ static bool in_list(const char *s, const char *const *list)
 
 bool pvecfg_type_always_shared(const char *type)
 {
-    /* pve-storage src/PVE/Storage/Plugin.pm @SHARED_STORAGE */
-    static const char *const shared[] = {"iscsi",       "nfs", "cifs", "rbd", "cephfs",
-                                         "iscsidirect", "zfs", "drbd", "pbs", NULL};
+    /* pve-storage src/PVE/Storage/Plugin.pm @SHARED_STORAGE; 'glusterfs' is
+     * in it up to PVE 8 (dropped with GlusterfsPlugin by pve-storage commit
+     * 7669a99 "drop support for using GlusterFS directly", PVE 9, where a
+     * glusterfs section is an unsupported type and no storage at all). */
+    static const char *const shared[] = {"iscsi",     "nfs", "cifs", "rbd", "cephfs", "iscsidirect",
+                                         "glusterfs", "zfs", "drbd", "pbs", NULL};
     return in_list(type, shared);
 }
 
 bool pvecfg_type_can_allocate(const char *type)
 {
-    static const char *const no[] = {"iscsi", "iscsidirect", NULL};
+    /* alloc_image dies in ISCSIPlugin, ISCSIDirectPlugin ("can't allocate
+     * space in iscsi storage") and ESXiPlugin ("creating images is not
+     * supported") */
+    static const char *const no[] = {"iscsi", "iscsidirect", "esxi", NULL};
     return !in_list(type, no);
 }
 
-const char *pvecfg_storage_formats(const char *type, bool volume_chain)
+static const struct {
+    const char *name;
+    unsigned bit;
+} formats[] = {{"raw", PVECFG_FMT_RAW}, {"qcow2", PVECFG_FMT_QCOW2}, {"vmdk", PVECFG_FMT_VMDK}};
+
+unsigned pvecfg_storage_formats(const char *type, bool volume_chain)
 {
-    /* plugindata 'format' of DirPlugin, NFSPlugin, CIFSPlugin (and
-     * GlusterfsPlugin of PVE <= 8); BTRFSPlugin: raw (and subvol, for
+    /* plugindata 'format' of DirPlugin, NFSPlugin, CIFSPlugin, ESXiPlugin
+     * (and GlusterfsPlugin of PVE <= 8); BTRFSPlugin: raw (and subvol, for
      * containers); LVMPlugin get_formats. The others have none: raw. */
-    static const char *const files[] = {"dir", "nfs", "cifs", "glusterfs", NULL};
+    static const char *const files[] = {"dir", "nfs", "cifs", "esxi", "glusterfs", NULL};
     static const char *const raw[] = {"btrfs", "lvmthin",     "zfspool", "zfs", "rbd",
                                       "iscsi", "iscsidirect", "cephfs",  "pbs", NULL};
     if (in_list(type, files)) {
-        return "raw, qcow2, vmdk";
+        return PVECFG_FMT_RAW | PVECFG_FMT_QCOW2 | PVECFG_FMT_VMDK;
     }
     if (type && strcmp(type, "lvm") == 0) {
-        return volume_chain ? "raw, qcow2" : "raw";
+        return PVECFG_FMT_RAW | (volume_chain ? PVECFG_FMT_QCOW2 : 0);
     }
-    return in_list(type, raw) ? "raw" : NULL;
+    return in_list(type, raw) ? PVECFG_FMT_RAW : 0;
+}
+
+void pvecfg_formats_text(unsigned mask, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (len) {
+        buf[0] = '\0';
+    }
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if ((mask & formats[i].bit) && n < len) {
+            int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", formats[i].name);
+            n += w > 0 ? (size_t)w : 0;
+        }
+    }
 }
 
 bool pvecfg_storage_holds_format(const char *type, bool volume_chain, const char *format)
 {
-    const char *f = pvecfg_storage_formats(type, volume_chain);
-    if (!f) {
+    unsigned mask = pvecfg_storage_formats(type, volume_chain);
+    if (!mask) {
         return true;
     }
-    size_t n = strlen(format);
-    for (const char *p = f; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0)) {
-        if (strncmp(p, format, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
-            return n > 0;
+    for (size_t i = 0; format && i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (strcmp(format, formats[i].name) == 0) {
+            return (mask & formats[i].bit) != 0;
         }
     }
     return false;
@@ -115,8 +139,8 @@ static bool is_comment(struct span l)
     return t.n && t.p[0] == '#';
 }
 
-/* SectionConfig: a boolean property is "0" or "1", or 1 without a value;
- * anything else is an invalid value, and the line is skipped. */
+/* SectionConfig check_value: no value is 1 for a boolean; a value with a CR
+ * is refused; JSONSchema check_type takes only "1" and "0" as booleans. */
 static int parse_bool(struct span v, bool *ret)
 {
     if (!v.n || span_is(v, "1")) {
@@ -129,50 +153,121 @@ static int parse_bool(struct span v, bool *ret)
     return 0;
 }
 
-/* Keys seen in the current section: the first value counts. */
-enum { SEEN_SHARED = 1, SEEN_FORMAT = 2, SEEN_CHAIN = 4 };
+/* Plugin.pm verify_path (pve-storage-path): m|^/[^;\(\)]+|, and no CR
+ * (check_value). */
+static bool path_ok(struct span v)
+{
+    return v.n >= 2 && v.p[0] == '/' && !strchr(";()", v.p[1]) && !memchr(v.p, '\r', v.n);
+}
 
-static void apply_prop(struct pvecfg_storage *s, unsigned *seen, struct span k, struct span v,
-                       bool *oom)
+/* Known types whose options() lack 'shared' (check_value: "unexpected
+ * property"): every plugin but DirPlugin, BTRFSPlugin, LVMPlugin, ESXiPlugin.
+ * Third-party types are not known here: their 'shared' is taken. */
+static bool takes_shared(const char *type)
+{
+    static const char *const no[] = {"cifs", "cephfs", "iscsi", "iscsidirect", "lvmthin",   "nfs",
+                                     "pbs",  "rbd",    "zfs",   "zfspool",     "glusterfs", NULL};
+    return !in_list(type, no);
+}
+
+/* The options each known plugin's options() lists without 'optional'
+ * (pve-storage src/PVE/Storage/<Type>Plugin.pm; glusterfs: GlusterfsPlugin.pm of
+ * PVE 8): SectionConfig check_config, called by parse_config with $create,
+ * dies "missing value for required option" without one, and the section is
+ * stored as undef: no storage of that id at all. */
+static const char *const *required(const char *type)
+{
+    static const struct {
+        const char *type;
+        const char *const keys[6];
+    } req[] = {
+        {"dir", {"path"}},
+        {"btrfs", {"path"}},
+        {"cephfs", {"path"}},
+        {"nfs", {"path", "server", "export"}},
+        {"cifs", {"path", "server", "share"}},
+        {"glusterfs", {"path", "volume"}},
+        {"lvm", {"vgname"}},
+        {"lvmthin", {"thinpool", "vgname"}},
+        {"zfspool", {"pool"}},
+        {"iscsi", {"portal", "target"}},
+        {"iscsidirect", {"portal", "target"}},
+        {"zfs", {"portal", "target", "pool", "blocksize", "iscsiprovider"}},
+        {"pbs", {"server", "datastore"}},
+        {"esxi", {"server", "username"}},
+    };
+    for (size_t i = 0; type && i < sizeof(req) / sizeof(req[0]); i++) {
+        if (strcmp(type, req[i].type) == 0) {
+            return req[i].keys;
+        }
+    }
+    return NULL;
+}
+
+/* What parse_config keeps of the current section. */
+struct section {
+    struct pvecfg_storage st;
+    unsigned stored;        /* the keys holding a value */
+    bool path_default;      /* its 'path' is /var/lib/vz */
+    const char *const *req; /* required(type) */
+    unsigned req_seen;      /* bit i: req[i] holds a value */
+};
+enum { HAS_SHARED = 1, HAS_CHAIN = 2, HAS_PATH = 4 };
+
+/* SectionConfig parse_config: the first value check_value accepts is
+ * stored; a later one is a "duplicate attribute", an invalid one is never
+ * stored (and does not block a later valid one). */
+static void apply_prop(struct section *s, struct span k, struct span v)
 {
     bool b;
-    if (span_is(k, "shared") && !(*seen & SEEN_SHARED)) {
-        *seen |= SEEN_SHARED;
-        if (parse_bool(v, &b) == 0) {
-            s->shared = b;
+    /* A required key holds a value when check_value takes it: one is given
+     * (else "got undefined value"), without CR; path as verify_path wants.
+     * Other formats (vgname, portal, ...) are not checked here. */
+    for (size_t i = 0; s->req && i < 6 && s->req[i]; i++) {
+        if (span_is(k, s->req[i]) && v.n && !memchr(v.p, '\r', v.n) &&
+            (!span_is(k, "path") || path_ok(v))) {
+            s->req_seen |= 1u << i;
         }
-    } else if (span_is(k, "snapshot-as-volume-chain") && !(*seen & SEEN_CHAIN)) {
-        *seen |= SEEN_CHAIN;
-        if (parse_bool(v, &b) == 0) {
-            s->volume_chain = b;
-        }
-    } else if (span_is(k, "format") && !(*seen & SEEN_FORMAT) && v.n) {
-        *seen |= SEEN_FORMAT;
-        s->format = strndup(v.p, v.n);
-        *oom |= !s->format;
+    }
+    if (span_is(k, "shared") && !(s->stored & HAS_SHARED) && takes_shared(s->st.type) &&
+        parse_bool(v, &b) == 0) {
+        s->stored |= HAS_SHARED;
+        s->st.shared = b;
+    } else if (span_is(k, "snapshot-as-volume-chain") && !(s->stored & HAS_CHAIN) &&
+               parse_bool(v, &b) == 0) {
+        s->stored |= HAS_CHAIN;
+        s->st.volume_chain = b;
+    } else if (span_is(k, "path") && !(s->stored & HAS_PATH) && path_ok(v)) {
+        s->stored |= HAS_PATH;
+        s->path_default = span_is(v, "/var/lib/vz");
     }
 }
 
-/* "<type>: <id>" with nothing else (SectionConfig parse_section_header). */
+/* Plugin.pm parse_section_header: m/^(\S+):\s*(\S+)\s*$/ (the type is
+ * greedy: "a:b:c" is type "a:b", id "c"). */
 static bool parse_header(struct span l, struct span *type, struct span *id)
 {
+    struct span rest = l;
     if (!l.n || is_space(l.p[0])) {
         return false;
     }
-    const char *colon = memchr(l.p, ':', l.n);
-    if (!colon) {
+    struct span t1 = word(&rest), t2 = word(&rest);
+    if (trim(rest).n) {
         return false;
     }
-    struct span t = {l.p, (size_t)(colon - l.p)};
-    struct span rest = {colon + 1, l.n - t.n - 1};
-    for (size_t i = 0; i < t.n; i++) {
-        if (is_space(t.p[i])) {
-            return false;
+    if (t2.n) {
+        *type = (struct span){t1.p, t1.n - 1};
+        *id = t2;
+        return t1.n >= 2 && t1.p[t1.n - 1] == ':';
+    }
+    for (size_t i = t1.n - 1; i > 0; i--) {
+        if (t1.p[i - 1] == ':' && i - 1 > 0) {
+            *type = (struct span){t1.p, i - 1};
+            *id = (struct span){t1.p + i, t1.n - i};
+            return true;
         }
     }
-    *id = word(&rest);
-    *type = t;
-    return t.n && id->n && trim(rest).n == 0;
+    return false;
 }
 
 static bool id_ok(struct span id)
@@ -187,37 +282,94 @@ static bool id_ok(struct span id)
     return validate_storage_id(buf, msg, sizeof(msg)) == 0;
 }
 
-static struct pvecfg_storage *add(struct pvecfg_storages *st, struct span type, struct span id)
+static int section_start(struct section *s, struct span type, struct span id)
 {
-    struct pvecfg_storage *v = realloc(st->v, (st->n + 1) * sizeof(*v));
-    if (!v) {
-        return NULL;
-    }
-    st->v = v;
-    struct pvecfg_storage *s = &v[st->n];
     memset(s, 0, sizeof(*s));
-    s->id = strndup(id.p, id.n);
-    s->type = strndup(type.p, type.n);
-    if (!s->id || !s->type) {
-        free(s->id);
-        free(s->type);
-        return NULL;
+    s->path_default = false;
+    s->st.id = strndup(id.p, id.n);
+    s->st.type = strndup(type.p, type.n);
+    if (!s->st.id || !s->st.type) {
+        return -ENOMEM;
     }
-    for (char *p = s->type; *p; p++) {
+    for (char *p = s->st.type; *p; p++) {
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     }
-    st->n++;
-    return s;
+    s->req = required(s->st.type);
+    return 0;
+}
+
+static void storage_free(struct pvecfg_storage *s)
+{
+    free(s->id);
+    free(s->type);
+    memset(s, 0, sizeof(*s));
+}
+
+/* A section ends: SectionConfig "$ids->{$sectionId} = $config", so a later
+ * section of an id replaces an earlier one. Takes s->st either way. */
+static int section_end(struct pvecfg_storages *st, struct section *s, bool *local_default)
+{
+    if (!s->st.id) {
+        return 0;
+    }
+    if (strcmp(s->st.id, "local") == 0) {
+        *local_default = s->path_default;
+    }
+    struct pvecfg_storage *old = (struct pvecfg_storage *)pvecfg_storage_find(st, s->st.id);
+    for (size_t i = 0; s->req && i < 6 && s->req[i]; i++) {
+        if (!(s->req_seen & (1u << i))) {
+            /* check_config died: the id is stored as undef, erasing an earlier section */
+            if (old) {
+                storage_free(old);
+                *old = st->v[--st->n];
+            }
+            storage_free(&s->st);
+            return 0;
+        }
+    }
+    if (old) {
+        storage_free(old);
+        *old = s->st;
+    } else {
+        struct pvecfg_storage *v = realloc(st->v, (st->n + 1) * sizeof(*v));
+        if (!v) {
+            storage_free(&s->st);
+            return -ENOMEM;
+        }
+        st->v = v;
+        v[st->n++] = s->st;
+    }
+    memset(&s->st, 0, sizeof(s->st));
+    return 0;
+}
+
+/* Plugin.pm parse_config: a 'local' that is missing, not dir, or has a path
+ * other than /var/lib/vz is replaced by a fresh dir one (not shared). A dir
+ * without a valid path never got here (check_config: path is required). */
+static int force_local(struct pvecfg_storages *st, bool local_default)
+{
+    struct pvecfg_storage *l = (struct pvecfg_storage *)pvecfg_storage_find(st, "local");
+    if (l && strcmp(l->type, "dir") == 0 && local_default) {
+        return 0;
+    }
+    struct section s;
+    int r = section_start(&s, (struct span){"dir", 3}, (struct span){"local", 5});
+    s.req = NULL; /* it has its path, /var/lib/vz */
+    if (r == 0) {
+        return section_end(st, &s, &local_default);
+    }
+    storage_free(&s.st);
+    return r;
 }
 
 int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *ret)
 {
     memset(ret, 0, sizeof(*ret));
     const char *cur = text ? text : "", *end = cur + (text ? len : 0);
-    struct pvecfg_storage *s = NULL;
-    bool in_section = false, skip = false, oom = false;
-    unsigned seen = 0;
-    while (cur < end && !oom) {
+    struct section s = {0};
+    bool in_section = false, local_default = false;
+    int r = 0;
+    while (cur < end && r == 0) {
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));
         struct span l = {cur, (size_t)((nl ? nl : end) - cur)};
         cur = nl ? nl + 1 : end;
@@ -225,17 +377,16 @@ int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *r
             continue; /* also inside a section: it does not end it */
         }
         if (in_section) {
-            if (l.n == 0) {
-                in_section = false; /* only an empty line ends a section */
+            if (l.n == 0 || span_is(l, "0")) {
+                /* "while ($line = $nextline->())": a false line ends it */
+                in_section = false;
+                r = section_end(ret, &s, &local_default);
                 continue;
-            }
-            if (skip || !is_space(l.p[0])) {
-                continue; /* "ignore config line" */
             }
             struct span rest = l;
             struct span k = word(&rest);
-            if (s && k.n) {
-                apply_prop(s, &seen, k, trim(rest), &oom);
+            if (s.st.id && k.n && is_space(l.p[0])) {
+                apply_prop(&s, k, trim(rest)); /* else "ignore config line" */
             }
             continue;
         }
@@ -244,45 +395,30 @@ int pvecfg_parse_storage(const char *text, size_t len, struct pvecfg_storages *r
             continue;
         }
         in_section = true;
-        seen = 0;
-        skip = !id_ok(id);
-        s = NULL;
-        if (!skip) {
-            struct span idt = id;
-            char idb[128];
-            snprintf(idb, sizeof(idb), "%.*s", (int)idt.n, idt.p);
-            if (pvecfg_storage_find(ret, idb)) {
-                skip = true; /* SectionConfig keeps the first section of an id */
-            } else if (!(s = add(ret, type, id))) {
-                oom = true;
-            }
+        if (id_ok(id)) {
+            r = section_start(&s, type, id);
         }
     }
-    /* Plugin.pm parse_config: 'local' is always a dir storage. */
-    struct pvecfg_storage *local = (struct pvecfg_storage *)pvecfg_storage_find(ret, "local");
-    if (!oom && local && strcmp(local->type, "dir") != 0) {
-        free(local->type);
-        free(local->format);
-        local->format = NULL;
-        local->shared = local->volume_chain = false;
-        oom = !(local->type = strdup("dir"));
+    if (r == 0 && in_section) {
+        r = section_end(ret, &s, &local_default);
     }
-    for (size_t i = 0; !oom && i < ret->n; i++) {
+    if (r == 0) {
+        r = force_local(ret, local_default);
+    }
+    for (size_t i = 0; r == 0 && i < ret->n; i++) {
         ret->v[i].shared |= pvecfg_type_always_shared(ret->v[i].type);
     }
-    if (oom) {
+    if (r < 0) {
+        storage_free(&s.st);
         pvecfg_storages_release(ret);
-        return -ENOMEM;
     }
-    return 0;
+    return r;
 }
 
 void pvecfg_storages_release(struct pvecfg_storages *st)
 {
     for (size_t i = 0; i < st->n; i++) {
-        free(st->v[i].id);
-        free(st->v[i].type);
-        free(st->v[i].format);
+        storage_free(&st->v[i]);
     }
     free(st->v);
     st->v = NULL;

@@ -955,6 +955,73 @@ file /etc/pve/storage.cfg line $n (skip section '1bad'): storage ID '1bad' conta
 }
 t_check "storage.cfg parse warnings on stderr (SectionConfig/Plugin.pm texts), once per call" t_storage_cfg_warnings
 
+# SectionConfig parse_config: a value check_value refuses is never stored, so a
+# later valid one is (no "duplicate attribute"); a later section of an id
+# replaces the earlier one. Both as pvetmpl's pvecfg.c reads them.
+t_storage_cfg_values() {
+    sim
+    cat >>"$S/etc/pve/storage.cfg" <<EOF
+
+dir: shyes
+	path $S/mnt/shyes
+	shared yes
+	shared 1
+	shared 0
+
+lvmthin: thin2
+	thinpool data
+	vgname pve
+	shared 1
+
+dir: relpath
+	path mnt/rel
+	path $S/mnt/rel
+
+dir: dupid
+	path $S/mnt/dup1
+	content iso
+
+dir: dupid
+	path $S/mnt/dup2
+	content images
+
+lvm: novg
+	shared 1
+	content images
+
+dir: gone
+	path $S/mnt/dup1
+	content images
+
+dir: gone
+	content images
+EOF
+    mkdir -p "$S/mnt/shyes" "$S/mnt/rel" "$S/mnt/dup1" "$S/mnt/dup2"
+    n=$(grep -n '^dir: shyes$' "$S/etc/pve/storage.cfg" | cut -d: -f1)
+    t=$(grep -n '^lvmthin: thin2$' "$S/etc/pve/storage.cfg" | cut -d: -f1)
+    r=$(grep -n '^dir: relpath$' "$S/etc/pve/storage.cfg" | cut -d: -f1)
+    v=$(grep -n '^lvm: novg$' "$S/etc/pve/storage.cfg" | cut -d: -f1)
+    g=$(grep -n '^dir: gone$' "$S/etc/pve/storage.cfg" | tail -1 | cut -d: -f1)
+    want="file /etc/pve/storage.cfg line $((n + 2)) (section 'shyes') - unable to parse value of 'shared': type check ('boolean') failed - got 'yes'
+file /etc/pve/storage.cfg line $((n + 4)) (section 'shyes') - unable to parse value of 'shared': duplicate attribute
+file /etc/pve/storage.cfg line $((t + 3)) (section 'thin2') - unable to parse value of 'shared': unexpected property 'shared'
+file /etc/pve/storage.cfg line $((r + 1)) (section 'relpath') - unable to parse value of 'path': value does not look like a valid absolute path
+file /etc/pve/storage.cfg line $((v + 2)) (skip section 'novg'): missing value for required option 'vgname'
+file /etc/pve/storage.cfg line $((g + 1)) (skip section 'gone'): missing value for required option 'path'
+"
+    expect_rc 0 "$PVESM" status --content images
+    assert_file_eq "$T/err" "$want"
+    assert_grep '^dupid ' "$T/out"
+    assert_grep '^relpath ' "$T/out"
+    # check_config: a section without a required option is no storage, and erases an
+    # earlier section of its id
+    assert_no_grep '^novg ' "$T/out"
+    assert_no_grep '^gone ' "$T/out"
+    expect_rc 0 "$PVESM" status --content iso
+    assert_no_grep '^dupid ' "$T/out"
+}
+t_check "storage.cfg: an invalid value is never stored, the last section of an id wins, required options" t_storage_cfg_values
+
 t_not_root() {
     d=$(mktemp -d /tmp/pvesim-nonroot.XXXXXX)
     chmod 755 "$d"

@@ -754,6 +754,40 @@ t_suspended_while_waiting() {
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
 }
 
+# A foreign hookscript set on the source while the run waited for a copy slot:
+# preflight's rule again right before qm clone (69 unless --replace-hook).
+t_foreign_hook_while_waiting() {
+    sim_setup
+    mkdir -p "$T/run"
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    "$PVETMPL" make-template 100 9000 >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 69 "$rc"
+    assert_grep "VM 100 has the hookscript 'local:snippets/gpu-passthrough.pl', not pvetmpl's: .*'make-template --replace-hook'; it was set while this run waited for a copy slot" "$T/err"
+    assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
+    # --replace-hook: the admin chose to replace it, as preflight would let it
+    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
+    holder=$!
+    sed -i '/^hookscript:/d' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    "$PVETMPL" make-template 100 9000 --replace-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    pkill -P $holder sleep || true
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    wait $pid && rc=0 || rc=$?
+    assert_eq 0 "$rc"
+    assert_grep '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+}
+
 # qm set exiting 0 without effect: the hookscript read back from the config
 # decides, for make-template, hook install and hook remove.
 t_hookscript_read_back() {
@@ -1008,6 +1042,9 @@ t_foreign_hookscript() {
     "$S/bin/qm" set 130 --hookscript local:snippets/gpu-passthrough.pl >/dev/null
     expect_rc 69 "$PVETMPL" check 130
     assert_grep "^FAIL +foreign_hookscript" "$T/out"
+    # check takes neither option: its advice names make-template's
+    expect_rc 69 "$PVETMPL" --json check 130
+    assert_grep "'make-template --no-hook'.*'make-template --replace-hook'" <(json_get '.checks[] | select(.name=="foreign_hookscript") | .detail')
     expect_rc 69 "$PVETMPL" --json make-template 130 9000
     assert_grep "local:snippets/gpu-passthrough.pl.*--no-hook.*--replace-hook" <(json_get .error.detail)
     assert_eq 1 "$(sim_mutating_calls)" "only the qm set of the setup"
@@ -1097,6 +1134,7 @@ t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" 
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
 t_check "source locked while waiting for a slot: retried, then 75, no qm clone" t_locked_while_waiting
 t_check "hibernated (lock suspended) during the slot wait: 69 at once, no clone" t_suspended_while_waiting
+t_check "foreign hookscript set during the slot wait: 69 unless --replace-hook, no clone" t_foreign_hook_while_waiting
 t_check "source state unreadable after the wait: 65, no qm clone" t_recheck_unreadable
 t_check "hookscript change confirmed from the config read back" t_hookscript_read_back
 t_check "failed conversion: changed, disks named, resume works" t_resume_after_failed_conversion

@@ -70,6 +70,7 @@ sub vm_node($vmid) {
 
 # ---------------------------------------------------------------- storage.cfg
 
+# pve-storage Plugin.pm @SHARED_STORAGE of PVE 9 (glusterfs left it with its plugin)
 my %SHARED_TYPES = map { $_ => 1 } qw(iscsi nfs cifs rbd cephfs iscsidirect zfs drbd pbs);
 # plugindata() content => [valid, default] of each plugin (pve-storage src/PVE/Storage/*Plugin.pm)
 my %DEFAULT_CONTENT = (
@@ -91,6 +92,37 @@ my %VALID_CONTENT = (
 );
 our %FILE_TYPES = map { $_ => 1 } qw(dir nfs cifs cephfs);    # btrfs: not simulated
 
+# Types whose plugin options() lack 'shared' (pve-storage src/PVE/Storage/*Plugin.pm):
+# all but dir, btrfs, lvm and esxi.
+my %NO_SHARED = map { $_ => 1 } qw(cifs cephfs iscsi iscsidirect lvmthin nfs pbs rbd zfs zfspool);
+my %BOOLEAN = map { $_ => 1 } qw(shared disable snapshot-as-volume-chain);
+# The options each plugin's options() lists without 'optional' (*Plugin.pm): SectionConfig
+# check_config dies "missing value for required option" without one (Perl hash order picks
+# which is named when several miss; here the first listed).
+my %REQUIRED = (
+    dir => [qw(path)], btrfs => [qw(path)], cephfs => [qw(path)],
+    nfs => [qw(path server export)], cifs => [qw(path server share)],
+    lvm => [qw(vgname)], lvmthin => [qw(thinpool vgname)], zfspool => [qw(pool)],
+    iscsi => [qw(portal target)], iscsidirect => [qw(portal target)],
+    zfs => [qw(portal target pool blocksize iscsiprovider)], pbs => [qw(server datastore)],
+    esxi => [qw(server username)], rbd => [],
+);
+my %REQUIRED_KEY = map { $_ => 1 } map {@$_} values %REQUIRED;
+
+# pve-common src/PVE/SectionConfig.pm check_value, for the properties simulated: the
+# error text ("\n"-terminated) or undef.  "unexpected property" only for 'shared';
+# JSONSchema.pm check_type takes only '1'/'0' as booleans; Plugin.pm verify_path.
+sub check_value($type, $k, $v) {
+    return "unexpected property '$k'\n" if $k eq 'shared' && $NO_SHARED{$type};
+    return "got undefined value\n" if !defined $v && $REQUIRED_KEY{$k};
+    return undef if !defined $v;
+    return "property contains a line feed\n" if $v =~ m/[\n\r]/;
+    return "type check ('boolean') failed - got '$v'\n" if $BOOLEAN{$k} && $v ne '1' && $v ne '0';
+    return "value does not look like a valid absolute path\n"
+        if $k eq 'path' && $v !~ m|^/[^;\(\)]+|;
+    return undef;
+}
+
 # Warnings of the last storage_cfg() parse, in the order PVE prints them.
 our @CFG_WARNINGS;
 
@@ -98,7 +130,10 @@ our @CFG_WARNINGS;
 # + pve-storage src/PVE/Storage/Plugin.pm parse_section_header, decode_value ('content'),
 # parse_config (local forced to dir, default content, shared types).  $filename is what
 # pve-cluster src/PVE/Cluster.pm $ccache_read passes: "/etc/pve/storage.cfg".
-# Property names are not checked against each plugin's schema (not simulated).
+# Values are checked only for 'shared', the booleans, 'path' and whether the required
+# options are there (check_value, check_config above);
+# other property names are not checked against each plugin's schema (not simulated).
+# A later section of an id replaces an earlier one ($ids->{$sectionId} = $config).
 sub storage_cfg() {
     my $raw = slurp("$DIR/etc/pve/storage.cfg") // '';
     my $filename = '/etc/pve/storage.cfg';
@@ -161,12 +196,25 @@ sub storage_cfg() {
                         $cur->{content} = join(',', sort keys %res);
                         next;
                     }
+                    if (my $err = check_value($type, $k, $v)) {
+                        push @warn, "$errprefix (section '$id') - unable to parse value of '$k': $err";
+                        next;    # never stored: a later valid value of $k still is
+                    }
                     $cur->{$k} = defined($v) ? $v : 1;
                 } else {
                     push @warn, "$errprefix (section '$id') - ignore config line: $line\n";
                 }
             }
-            $ids{$id} = $cur if !$skip;
+            if (!$skip) {
+                my @miss = grep { !defined $cur->{$_} } @{ $REQUIRED{$type} };
+                if (@miss) {
+                    # the id is stored as undef: no storage of it, an earlier section erased
+                    push @warn, "$errprefix (skip section '$id'): missing value for required option '$miss[0]'\n";
+                    delete $ids{$id};
+                } else {
+                    $ids{$id} = $cur;
+                }
+            }
         } else {
             push @warn, "$errprefix - ignore config line: $line\n";
         }

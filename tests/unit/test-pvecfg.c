@@ -34,15 +34,33 @@ START_TEST(storage_cfg)
     ck_assert_ptr_nonnull(s = pvecfg_storage_find(&st, "shbare"));
     ck_assert(s->shared);
     ck_assert_str_eq(s->type, "dir");
+    /* a later section of an id replaces the earlier one ($ids->{$sectionId} = $config) */
+    ck_assert_ptr_nonnull(s = pvecfg_storage_find(&st, "sh1"));
+    ck_assert_str_eq(s->type, "lvm");
+    ck_assert(!s->shared);
     /* the first value of a repeated key counts; a comment does not end a section */
-    ck_assert(pvecfg_storage_find(&st, "sh1")->shared);
+    ck_assert(pvecfg_storage_find(&st, "shfirst")->shared);
     ck_assert(!pvecfg_storage_find(&st, "sh0")->shared);
-    /* only 0 and 1 are booleans: "yes" is ignored */
+    /* only 0 and 1 are booleans: "yes" is never stored, so a later "1" is */
     ck_assert(!pvecfg_storage_find(&st, "shbad")->shared);
+    ck_assert(pvecfg_storage_find(&st, "shyes1")->shared);
+    /* lvmthin takes no 'shared' ("unexpected property") */
+    ck_assert(!pvecfg_storage_find(&st, "thinsh")->shared);
+    /* a false line ("0") ends a section like an empty one */
+    ck_assert(!pvecfg_storage_find(&st, "zeroend")->shared);
+    /* check_config: a section without a required option is no storage, and
+     * erases an earlier one of its id; an option without value is none */
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "noname"));
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "gone"));
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "emptypath"));
+    ck_assert_ptr_nonnull(pvecfg_storage_find(&st, "zfs-over-iscsi"));
+    /* the header's type is greedy: "dir:odd:cc" is type "dir:odd", id "cc" */
+    ck_assert_str_eq(pvecfg_storage_find(&st, "cc")->type, "dir:odd");
+    ck_assert_ptr_null(pvecfg_storage_find(&st, "odd:cc"));
     /* Plugin.pm @SHARED_STORAGE: shared whatever the config says */
     ck_assert_ptr_nonnull(s = pvecfg_storage_find(&st, "nfs1"));
     ck_assert(s->shared);
-    ck_assert_str_eq(s->format, "qcow2");
+    ck_assert(pvecfg_storage_find(&st, "gluster1")->shared);
     ck_assert(pvecfg_storage_find(&st, "ceph1")->shared);
     ck_assert(pvecfg_storage_find(&st, "zfs-over-iscsi")->shared);
     ck_assert(!pvecfg_storage_find(&st, "local")->shared);
@@ -57,22 +75,38 @@ START_TEST(storage_cfg)
     pvecfg_storages_release(&st);
     free(text);
 
-    /* 'local' is always dir (Plugin.pm parse_config) */
-    const char *t = "nfs: local\n\tserver x\n";
-    ck_assert_int_eq(pvecfg_parse_storage(t, strlen(t), &st), 0);
-    ck_assert_str_eq(pvecfg_storage_find(&st, "local")->type, "dir");
-    ck_assert(!pvecfg_storage_find(&st, "local")->shared);
-    pvecfg_storages_release(&st);
+    /* 'local' is a dir at /var/lib/vz, else replaced by one (Plugin.pm parse_config) */
+    static const struct {
+        const char *text;
+        bool shared;
+    } local[] = {
+        {"nfs: local\n\tserver x\n\tshared 1\n", false},
+        {"dir: local\n\tpath /srv\n\tshared 1\n", false},
+        {"dir: local\n\tpath /var/lib/vz\n\tshared 1\n", true},
+        {"dir: local\n\tshared 1\n", false},                  /* no path: check_config drops it */
+        {"dir: local\n\tpath relative\n\tshared 1\n", false}, /* invalid: never stored */
+        {"dir: local\n\tpath relative\n\tpath /var/lib/vz\n\tshared 1\n", true},
+        {"dir: local\n\tpath /var/lib/vz\n\tpath /srv\n\tshared 1\n", true},
+        {"dir: other\n\tpath /srv\n", false}, /* none: one is made */
+    };
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        ck_assert_int_eq(pvecfg_parse_storage(local[i].text, strlen(local[i].text), &st), 0);
+        ck_assert_ptr_nonnull(s = pvecfg_storage_find(&st, "local"));
+        ck_assert_str_eq(s->type, "dir");
+        ck_assert_msg(s->shared == local[i].shared, "%s", local[i].text);
+        pvecfg_storages_release(&st);
+    }
     ck_assert_int_eq(pvecfg_parse_storage(NULL, 0, &st), 0);
-    ck_assert_uint_eq(st.n, 0);
+    ck_assert_uint_eq(st.n, 1);
+    ck_assert_str_eq(st.v[0].id, "local");
     pvecfg_storages_release(&st);
 }
 END_TEST
 
 START_TEST(type_tables)
 {
-    static const char *const shared[] = {"iscsi",       "nfs", "cifs", "rbd", "cephfs",
-                                         "iscsidirect", "zfs", "drbd", "pbs"};
+    static const char *const shared[] = {"iscsi",       "nfs",       "cifs", "rbd",  "cephfs",
+                                         "iscsidirect", "glusterfs", "zfs",  "drbd", "pbs"};
     for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
         ck_assert_msg(pvecfg_type_always_shared(shared[i]), "%s", shared[i]);
     }
@@ -81,6 +115,7 @@ START_TEST(type_tables)
     ck_assert(!pvecfg_type_always_shared(NULL));
     ck_assert(!pvecfg_type_can_allocate("iscsi"));
     ck_assert(!pvecfg_type_can_allocate("iscsidirect"));
+    ck_assert(!pvecfg_type_can_allocate("esxi"));
     ck_assert(pvecfg_type_can_allocate("lvm"));
     ck_assert(pvecfg_type_can_allocate("thirdparty"));
     ck_assert(pvecfg_storage_holds_format("dir", false, "vmdk"));
@@ -93,9 +128,18 @@ START_TEST(type_tables)
     ck_assert(!pvecfg_storage_holds_format("zfspool", false, "vmdk"));
     ck_assert(!pvecfg_storage_holds_format("dir", false, "qcow"));
     ck_assert(!pvecfg_storage_holds_format("dir", false, ""));
+    ck_assert(!pvecfg_storage_holds_format("btrfs", false, "qcow2"));
+    ck_assert(pvecfg_storage_holds_format("esxi", false, "vmdk"));
     ck_assert(pvecfg_storage_holds_format("thirdparty", false, "vmdk"));
-    ck_assert_str_eq(pvecfg_storage_formats("rbd", false), "raw");
-    ck_assert_ptr_null(pvecfg_storage_formats("thirdparty", false));
+    ck_assert(pvecfg_storage_holds_format("thirdparty", false, "anything"));
+    char buf[64];
+    pvecfg_formats_text(pvecfg_storage_formats("rbd", false), buf, sizeof(buf));
+    ck_assert_str_eq(buf, "raw");
+    pvecfg_formats_text(pvecfg_storage_formats("dir", false), buf, sizeof(buf));
+    ck_assert_str_eq(buf, "raw, qcow2, vmdk");
+    pvecfg_formats_text(pvecfg_storage_formats("lvm", true), buf, sizeof(buf));
+    ck_assert_str_eq(buf, "raw, qcow2");
+    ck_assert_uint_eq(pvecfg_storage_formats("thirdparty", false), 0);
 }
 END_TEST
 
