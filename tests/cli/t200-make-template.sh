@@ -663,6 +663,7 @@ release_slot() {
     kill "$(cat "$T/slot-holder.pid")" 2>/dev/null || true
     wait "$SLOT_FLOCK" 2>/dev/null || true
     SLOT_FLOCK=
+    rm -f "$T/slot-holder.pid" # a next hold_slot waits for its own holder
 }
 
 t_taken_while_waiting() {
@@ -758,31 +759,24 @@ t_suspended_while_waiting() {
 # preflight's rule again right before qm clone (69 unless --replace-hook).
 t_foreign_hook_while_waiting() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     "$PVETMPL" make-template 100 9000 >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 69 "$rc"
     assert_grep "VM 100 has the hookscript 'local:snippets/gpu-passthrough.pl', not pvetmpl's: .*'make-template --replace-hook'; it was set while this run waited for a copy slot" "$T/err"
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
     # --replace-hook: the admin chose to replace it, as preflight would let it
-    flock -o "$T/run/storage-local-lvm.0.lock" sleep 60 &
-    holder=$!
+    hold_slot
     sed -i '/^hookscript:/d' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
     "$PVETMPL" make-template 100 9000 --replace-hook >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
     sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    pkill -P $holder sleep || true
-    kill $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
+    release_slot
     wait $pid && rc=0 || rc=$?
     assert_eq 0 "$rc"
     assert_grep '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
