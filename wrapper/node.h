@@ -37,7 +37,7 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
 /* Reads a VM's config straight from pmxcfs (<pve_dir>/nodes/<node>/qemu-server/
  * <vmid>.conf): qm here cannot read a VM of another node. Only the main
- * section counts; the description's '#' lines are skipped. */
+ * section counts, read as qm_parse_conf_file reads it. */
 int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
                           struct qm_config *ret, struct err *e);
 /* Reads and parses <pve_dir>/storage.cfg (a missing file is an empty one:
