@@ -60,6 +60,7 @@
 #include "fileread.h"
 #include "journal.h"
 #include "qm.h"
+#include "stdfd.h"
 #include "validate.h"
 
 /* Seconds before the hook gives up on whatever blocks it (see above). Long
@@ -92,19 +93,12 @@ static void on_alarm(int sig)
     _exit(refusing ? 1 : 0);
 }
 
-/* A closed fd 0-2 would be taken by the next open(): the VM config could
- * end up receiving our warnings. */
+/* The wrapper's rule (stdfd.h), so the VM config cannot end up receiving our
+ * warnings. Unlike the wrapper, a failure is no reason to stop: the hook must
+ * never be why a VM does not start. */
 static void open_std_fds(void)
 {
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-            if (n >= 0 && n != fd) {
-                dup2(n, fd);
-                close(n);
-            }
-        }
-    }
+    (void)stdfd_ensure_open();
 }
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
