@@ -69,6 +69,20 @@ int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct
     return node_run_many(c, 1, argvs, ret, NULL, NULL, e);
 }
 
+int node_query(struct ctx *c, char *const argv[], const char *what, struct spawn_result *ret,
+               struct err *e)
+{
+    if (node_run(c, argv, ret, e) < 0) {
+        return -1;
+    }
+    if (spawn_result_code(ret) != 0) {
+        node_fail(ret, what, e);
+        spawn_result_release(ret);
+        return -1;
+    }
+    return 0;
+}
+
 enum err_class node_error_class(enum qm_error qe)
 {
     switch (qe) {
