@@ -66,20 +66,22 @@
 #include "conf.h"
 #include "fileread.h"
 #include "journal.h"
+#include "qm.h"
+#include "stdfd.h"
 #include "validate.h"
 
 /* Seconds before the hook gives up on whatever blocks it (see above). Long
  * enough for a busy journald, short enough not to hold the VM's lock. */
 #define HOOK_TIMEOUT_SEC 5
-/* pmxcfs refuses to hold a file larger than MEMDB_MAX_FILE_SIZE, 1 MiB
- * (pve-cluster src/pmxcfs/memdb.h): no VM config Proxmox wrote is longer. */
-#define VM_CONFIG_MAX (1024 * 1024)
+/* pmxcfs's own limit (QM_CONF_FILE_MAX): no VM config Proxmox wrote is longer. */
+#define VM_CONFIG_MAX QM_CONF_FILE_MAX
 #define FIELDS_MAX 20
 
 struct vminfo {
     char *path;           /* the config file read, NULL when none */
-    char *name;           /* NULL when none */
-    char *tags;           /* NULL when none */
+    struct qm_config cf;  /* its main section */
+    const char *name;     /* in cf, NULL when none */
+    const char *tags;     /* in cf, NULL when none */
     uint32_t source_vmid; /* linked-clone base from the disk volids, 0 = unknown */
     bool whole;           /* read, and not cut */
     bool cut;             /* read, but only up to VM_CONFIG_MAX */
@@ -110,19 +112,12 @@ static void on_alarm(int sig)
     _exit(on_timeout == TIMEOUT_START ? 0 : 1);
 }
 
-/* A closed fd 0-2 would be taken by the next open(): the VM config could
- * end up receiving our warnings. */
+/* The wrapper's rule (stdfd.h), so the VM config cannot end up receiving our
+ * warnings. Unlike the wrapper, a failure is no reason to stop: the hook must
+ * never be why a VM does not start. */
 static void open_std_fds(void)
 {
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-            if (n >= 0 && n != fd) {
-                dup2(n, fd);
-                close(n);
-            }
-        }
-    }
+    (void)stdfd_ensure_open();
 }
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -152,47 +147,10 @@ static char *fmt(const char *f, ...)
 
 /* ---- the VM's config --------------------------------------------------- */
 
-static bool is_drive_key(const char *k, size_t len)
-{
-    static const char *const pfx[] = {"ide",     "sata",     "scsi",  "virtio",
-                                      "efidisk", "tpmstate", "unused"};
-    for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
-        size_t pl = strlen(pfx[i]);
-        if (len > pl && strncmp(k, pfx[i], pl) == 0) {
-            size_t j = pl;
-            while (j < len && k[j] >= '0' && k[j] <= '9') {
-                j++;
-            }
-            if (j == len) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-/* The linked-clone base named by one drive value "volid[,opts]". */
-static uint32_t drive_base(const char *v, size_t vl, uint32_t vmid)
-{
-    size_t n = 0;
-    while (n < vl && v[n] != ',') {
-        n++;
-    }
-    char *opts = fmt(",%.*s,", (int)(vl - n), v + n);
-    char *vol = strndup(v, n);
-    uint32_t base = 0;
-    /* A CD-ROM's image is never a linked clone's base, whatever its name. */
-    if (opts && vol && !strstr(opts, ",media=cdrom,")) {
-        base = journal_base_vmid(vol, vmid);
-    }
-    free(opts);
-    free(vol);
-    return base;
-}
-
 /* Reads name, tags and the linked-clone base from the main section of
  * <pve_dir>/qemu-server/<vmid>.conf (the symlink a real node has) or
- * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf. */
+ * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf, as the wrapper reads a VM
+ * config file (qm_parse_conf_file). */
 static void load_vm(const struct conf *c, uint32_t vmid, struct vminfo *vm)
 {
     char node[256] = "";
@@ -228,35 +186,15 @@ static void load_vm(const struct conf *c, uint32_t vmid, struct vminfo *vm)
                         "pmxcfs holds: read only its first %d bytes",
                         vmid, vm->path, VM_CONFIG_MAX, VM_CONFIG_MAX);
     }
-    const char *end = text + len;
-    for (const char *l = text; l < end;) {
-        const char *eol = memchr(l, '\n', (size_t)(end - l));
-        if (!eol && cut) {
-            break; /* the last line is the cut one: unknown */
-        }
-        size_t ll = eol ? (size_t)(eol - l) : (size_t)(end - l);
-        if (l[0] == '[') {
-            break; /* [PENDING], [special:...], snapshots: not the running config */
-        }
-        const char *colon = memchr(l, ':', ll);
-        if (l[0] != '#' && colon) {
-            size_t kl = (size_t)(colon - l);
-            const char *v = colon + 1;
-            while (v < l + ll && *v == ' ') {
-                v++;
-            }
-            size_t vl = (size_t)(l + ll - v);
-            if (kl == 4 && strncmp(l, "name", 4) == 0) {
-                free(vm->name);
-                vm->name = strndup(v, vl);
-            } else if (kl == 4 && strncmp(l, "tags", 4) == 0) {
-                free(vm->tags);
-                vm->tags = strndup(v, vl);
-            } else if (!vm->source_vmid && is_drive_key(l, kl)) {
-                vm->source_vmid = drive_base(v, vl, vmid);
-            }
-        }
-        l = eol ? eol + 1 : end;
+    if (qm_parse_conf_file(text, len, vmid, cut, &vm->cf) == 0) {
+        vm->name = vm->cf.name;
+        vm->tags = vm->cf.tags;
+        vm->source_vmid = vm->cf.base_vmid;
+    } else if (!vm->error) {
+        /* No memory to read it with: as good as not read. */
+        vm->whole = false;
+        vm->error = fmt("cannot read the config of VM %" PRIu32 " ('%s'): %s", vmid, vm->path,
+                        strerror(ENOMEM));
     }
     free(text);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "fileread.h"
 #include "conf.h"
 #include "hookreg.h"
 #include "qmargv.h"
@@ -46,67 +47,19 @@ static void warn_journal(struct ctx *c, const struct err *je)
     cmd_warn(c, "%s", je->detail);
 }
 
-/* Reads a whole file (at most HOOK_BINARY_MAX). Returns 0, or -errno. */
+/* A whole file of at most HOOK_BINARY_MAX bytes, read as every file root
+ * reads here is (fileread_regular: regular files only, a FIFO never blocks
+ * us). Returns 0, or -errno: -EFBIG when larger, -EINVAL when not regular. */
 static int read_all(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
 {
-    /* O_NONBLOCK: a FIFO at the path must not hang us before fstat. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        return -errno;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int r = -errno;
-        close(fd);
-        return r;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return -EINVAL;
-    }
-    if ((uint64_t)st.st_size > HOOK_BINARY_MAX) {
-        close(fd);
+    bool cut = false;
+    int r = fileread_regular(path, HOOK_BINARY_MAX, ret, ret_len, &cut, ret_st);
+    if (r == 0 && cut) {
+        free(*ret);
+        *ret = NULL;
         return -EFBIG;
     }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (len == cap) {
-            char *nb = cap < HOOK_BINARY_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                close(fd);
-                return -EFBIG;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + len, cap - len);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k < 0) {
-            int r = -errno;
-            free(buf);
-            close(fd);
-            return r;
-        }
-        if (k == 0) {
-            break;
-        }
-        len += (size_t)k;
-    }
-    close(fd);
-    *ret = buf;
-    *ret_len = len;
-    if (ret_st) {
-        *ret_st = st;
-    }
-    return 0;
+    return r;
 }
 
 /* Writes data to path through a temporary file in the same directory, so a
@@ -170,21 +123,6 @@ fail:;
     }
     unlink(tmp);
     return err_set(e, ERR_PRECONDITION, "cannot write '%s': %s", path, strerror(saved));
-}
-
-/* Runs a read-only query (also in a dry run); res is filled on success. */
-static int query(struct ctx *c, struct strv *argv, const char *what, struct spawn_result *res,
-                 struct err *e)
-{
-    if (node_run(c, strv_argv(argv), res, e) < 0) {
-        return -1;
-    }
-    if (spawn_result_code(res) != 0) {
-        node_fail(res, what, e);
-        spawn_result_release(res);
-        return -1;
-    }
-    return 0;
 }
 
 /* Runs a state-changing command, or only records it in a dry run. */
@@ -267,7 +205,7 @@ static int check_storage(struct ctx *c, const char *storage, char *type, size_t 
     if (qmargv_pvesm_status(c->conf->pvesm, NULL, NULL, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int r = query(c, &argv, "pvesm status", &res, e);
+    int r = node_query(c, strv_argv(&argv), "pvesm status", &res, e);
     strv_release(&argv);
     if (r < 0) {
         return -1;
@@ -306,7 +244,7 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
     if (qmargv_pvesm_path(c->conf->pvesm, volid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int r = query(c, &argv, "pvesm path", &res, e);
+    int r = node_query(c, strv_argv(&argv), "pvesm path", &res, e);
     strv_release(&argv);
     if (r < 0) {
         return -1;
@@ -457,7 +395,7 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
     if (qmargv_config_current(c->conf->qm, vmid, &argv) < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int r = query(c, &argv, what, &res, e);
+    int r = node_query(c, strv_argv(&argv), what, &res, e);
     strv_release(&argv);
     if (r < 0) {
         return -1;

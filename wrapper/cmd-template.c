@@ -308,53 +308,55 @@ static int run_once(struct ctx *c, const struct strv *argv, const char *what, bo
     return rc;
 }
 
-/* Reads VMID's committed config (qm config --current: what qm clone and qm
- * template act on, without pending changes); retries nothing: a read. */
-static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, struct err *e)
+/* Runs the read-only `<what> VMID` built in argv (built < 0: it could not
+ * be built) and parses its output into ret; retries nothing: a read. */
+static int read_qm(struct ctx *c, uint32_t vmid, const char *what, int built, struct strv *argv,
+                   int (*parse)(const struct spawn_result *, void *, unsigned *), void *ret,
+                   struct err *e)
 {
-    struct strv argv = STRV_INIT;
     struct spawn_result r;
     unsigned line = 0;
-    if (qmargv_config_current(c->conf->qm, vmid, &argv) < 0) {
+    if (built < 0) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    int rc = node_run(c, strv_argv(&argv), &r, e);
-    strv_release(&argv);
+    int rc = node_query(c, strv_argv(argv), what, &r, e);
+    strv_release(argv);
     if (rc < 0) {
         return -1;
     }
-    if (spawn_result_code(&r) != 0) {
-        rc = node_fail(&r, "qm config", e);
-    } else if (qm_parse_config(r.out, r.out_len, ret, &line) < 0) {
-        rc = err_set(e, ERR_BAD_OUTPUT,
-                     "cannot parse the output of 'qm config %" PRIu32 "' (line %u)", vmid, line);
+    if (parse(&r, ret, &line) < 0) {
+        rc = err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of '%s %" PRIu32 "' (line %u)",
+                     what, vmid, line);
     }
     spawn_result_release(&r);
     return rc;
+}
+
+static int parse_config(const struct spawn_result *r, void *ret, unsigned *line)
+{
+    return qm_parse_config(r->out, r->out_len, ret, line);
+}
+
+static int parse_status(const struct spawn_result *r, void *ret, unsigned *line)
+{
+    return qm_parse_status(r->out, r->out_len, ret, line);
+}
+
+/* Reads VMID's committed config (qm config --current: what qm clone and qm
+ * template act on, without pending changes). */
+static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    return read_qm(c, vmid, "qm config", qmargv_config_current(c->conf->qm, vmid, &argv), &argv,
+                   parse_config, ret, e);
 }
 
 /* Reads VMID's run state (qm status). */
 static int read_status(struct ctx *c, uint32_t vmid, struct qm_status *ret, struct err *e)
 {
     struct strv argv = STRV_INIT;
-    struct spawn_result r;
-    unsigned line = 0;
-    if (qmargv_status(c->conf->qm, vmid, false, &argv) < 0) {
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    int rc = node_run(c, strv_argv(&argv), &r, e);
-    strv_release(&argv);
-    if (rc < 0) {
-        return -1;
-    }
-    if (spawn_result_code(&r) != 0) {
-        rc = node_fail(&r, "qm status", e);
-    } else if (qm_parse_status(r.out, r.out_len, ret, &line) < 0) {
-        rc = err_set(e, ERR_BAD_OUTPUT,
-                     "cannot parse the output of 'qm status %" PRIu32 "' (line %u)", vmid, line);
-    }
-    spawn_result_release(&r);
-    return rc;
+    return read_qm(c, vmid, "qm status", qmargv_status(c->conf->qm, vmid, false, &argv), &argv,
+                   parse_status, ret, e);
 }
 
 static bool disk_needs_base(const struct qm_disk *d)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "stdfd.h"
 #include "validate.h"
 
 static volatile sig_atomic_t interrupted;
@@ -153,12 +154,9 @@ int main(int argc, char **argv)
     size_t k = ncmd;
     int ch, rc;
 
-    /* Before anything opens a file: a closed 0, 1 or 2 would be reused by
-     * the next open, and our output or a child's stdin would land there. */
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) {
-            return err_exit_code(ERR_INTERNAL);
-        }
+    /* Before anything opens a file (see stdfd.h). */
+    if (stdfd_ensure_open() < 0) {
+        return err_exit_code(ERR_INTERNAL);
     }
     c.rep = report_new(NULL);
     if (!c.rep) {

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileread.h"
+
 #define VMLIST_MAX (64u << 20)
 
 int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct spawn_result rets[],
@@ -65,6 +67,20 @@ int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct
 {
     char *const *argvs[1] = {argv};
     return node_run_many(c, 1, argvs, ret, NULL, NULL, e);
+}
+
+int node_query(struct ctx *c, char *const argv[], const char *what, struct spawn_result *ret,
+               struct err *e)
+{
+    if (node_run(c, argv, ret, e) < 0) {
+        return -1;
+    }
+    if (spawn_result_code(ret) != 0) {
+        node_fail(ret, what, e);
+        spawn_result_release(ret);
+        return -1;
+    }
+    return 0;
 }
 
 enum err_class node_error_class(enum qm_error qe)
@@ -205,35 +221,25 @@ int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid
     char path[4096];
     snprintf(path, sizeof(path), "%s/nodes/%s/qemu-server/%" PRIu32 ".conf", cf->pve_dir, node,
              vmid);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0;
+    bool cut = false;
+    int r = fileread_regular(path, QM_CONF_FILE_MAX, &buf, &len, &cut, NULL);
+    if (r == -EINTR) {
+        return interrupted_reading(path, e);
     }
-    char *buf = NULL, *line = NULL;
-    size_t len = 0, cap = 0;
-    FILE *out = open_memstream(&buf, &len);
-    ssize_t k;
-    while (out && (k = getline(&line, &cap, f)) > 0) {
-        if (line[0] == '[') {
-            break; /* [PENDING], [special:...], snapshots: not the current config */
-        }
-        if (line[0] != '#' && line[0] != '\n') {
-            fwrite(line, 1, (size_t)k, out);
-        }
-    }
-    free(line);
-    fclose(f);
-    if (!out || fclose(out) != 0) {
-        free(buf);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    unsigned bad = 0;
-    int r = qm_parse_config(buf, len, ret, &bad);
-    free(buf);
     if (r < 0) {
-        return err_set(e, ERR_BAD_OUTPUT, "cannot parse '%s' (line %u)", path, bad);
+        return err_set(e, r == -ENOMEM ? ERR_INTERNAL : ERR_PRECONDITION, "cannot read '%s': %s",
+                       path, r == -EINVAL ? "not a regular file" : strerror(-r));
     }
-    return 0;
+    if (cut) {
+        free(buf);
+        return err_set(e, ERR_BAD_OUTPUT, "'%s' is larger than %d bytes, the most pmxcfs holds",
+                       path, QM_CONF_FILE_MAX);
+    }
+    r = qm_parse_conf_file(buf, len, vmid, false, ret);
+    free(buf);
+    return r < 0 ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
 }
 
 #define CLUSTER_FILE_MAX (16u << 20)

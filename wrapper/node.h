@@ -19,6 +19,10 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
                   void (*on_line)(void *, size_t, enum spawn_stream, const char *), void *ud,
                   struct err *e);
 int node_run(struct ctx *c, char *const argv[], struct spawn_result *ret, struct err *e);
+/* Runs a read-only query that must exit 0: *ret holds its output then (to
+ * release). Otherwise -1 with e set, by node_fail when qm said why. */
+int node_query(struct ctx *c, char *const argv[], const char *what, struct spawn_result *ret,
+               struct err *e);
 
 /* The class of a failed qm/pvesm run from its stderr: locks a task will drop
  * are ERR_BUSY; what waiting cannot cure (lock 'suspended', no quorum, a
@@ -37,7 +41,7 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
 /* Reads a VM's config straight from pmxcfs (<pve_dir>/nodes/<node>/qemu-server/
  * <vmid>.conf): qm here cannot read a VM of another node. Only the main
- * section counts; the description's '#' lines are skipped. */
+ * section counts, read as qm_parse_conf_file reads it. */
 int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
                           struct qm_config *ret, struct err *e);
 /* Reads and parses <pve_dir>/storage.cfg (a missing file is an empty one:

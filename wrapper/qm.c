@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
+#include "journal.h"
 #include "validate.h"
 
 /* ---- small text helpers ------------------------------------------------ */
@@ -415,108 +417,278 @@ static int grow(void *arr, size_t n, size_t *alloc, size_t sz)
     return 0;
 }
 
-static int config_line(struct qm_config *cf, size_t *kv_alloc, size_t *disk_alloc,
-                       const struct line *l)
+static ssize_t kv_index(const struct qm_config *cf, const char *key)
 {
-    size_t k, vn;
-    const char *v;
-    if (!split_kv(l, &k, &v, &vn)) {
-        return -EBADMSG;
+    for (size_t i = 0; i < cf->n_kv; i++) {
+        if (strcmp(cf->kv[i].key, key) == 0) {
+            return (ssize_t)i;
+        }
     }
-    char *key = strndup(l->p, k);
+    return -1;
+}
+
+struct config_alloc {
+    size_t kv, disk;
+};
+
+/* Sets key (k bytes at kp) to value (vn bytes at v). A key already set is
+ * -EBADMSG unless replace; a drive without a volume is -EBADMSG and changes
+ * nothing. */
+static int config_set(struct qm_config *cf, struct config_alloc *a, const char *kp, size_t k,
+                      const char *v, size_t vn, bool replace)
+{
+    struct qm_disk d = {0};
+    char *key = strndup(kp, k);
     char *value = strndup(v, vn);
-    if (!key || !value || grow(&cf->kv, cf->n_kv, kv_alloc, sizeof(*cf->kv)) < 0) {
-        free(key);
-        free(value);
-        return -ENOMEM;
+    int r = 0;
+    if (!key || !value) {
+        r = -ENOMEM;
+        goto fail;
     }
-    if (qm_config_get(cf, key)) {
-        free(key);
-        free(value);
-        return -EBADMSG; /* qm prints each key once */
+    ssize_t old = kv_index(cf, key);
+    if (old >= 0 && !replace) {
+        r = -EBADMSG; /* qm prints each key once */
+        goto fail;
     }
-    cf->kv[cf->n_kv++] = (struct qm_kv){key, value};
-    if (!qm_is_drive_key(key)) {
+    bool drive = qm_is_drive_key(key);
+    if (drive && (r = disk_parse(&d, key, value)) < 0) {
+        goto fail;
+    }
+    if (old >= 0) {
+        free(cf->kv[old].value);
+        cf->kv[old].value = value;
+        free(key);
+        for (size_t i = 0; drive && i < cf->n_disks; i++) {
+            if (strcmp(cf->disks[i].key, d.key) == 0) {
+                disk_release(&cf->disks[i]);
+                cf->disks[i] = d;
+            }
+        }
         return 0;
     }
-    if (grow(&cf->disks, cf->n_disks, disk_alloc, sizeof(*cf->disks)) < 0) {
-        return -ENOMEM;
+    if (grow(&cf->kv, cf->n_kv, &a->kv, sizeof(*cf->kv)) < 0 ||
+        (drive && grow(&cf->disks, cf->n_disks, &a->disk, sizeof(*cf->disks)) < 0)) {
+        r = -ENOMEM;
+        goto fail;
     }
-    struct qm_disk *d = &cf->disks[cf->n_disks];
-    int r = disk_parse(d, key, value);
-    if (r < 0) {
-        disk_release(d);
-        return r;
+    cf->kv[cf->n_kv++] = (struct qm_kv){key, value};
+    if (drive) {
+        cf->disks[cf->n_disks++] = d;
     }
-    cf->n_disks++;
     return 0;
+fail:
+    disk_release(&d);
+    free(key);
+    free(value);
+    return r;
+}
+
+static void config_views(struct qm_config *cf)
+{
+    cf->name = qm_config_get(cf, "name");
+    cf->lock = qm_config_get(cf, "lock");
+    cf->parent = qm_config_get(cf, "parent");
+    cf->hookscript = qm_config_get(cf, "hookscript");
+    cf->tags = qm_config_get(cf, "tags");
+    cf->description = qm_config_get(cf, "description");
+    const char *t = qm_config_get(cf, "template");
+    cf->template = t && strcmp(t, "1") == 0;
 }
 
 int qm_parse_config(const char *text, size_t len, struct qm_config *ret, unsigned *reterr_line)
 {
     struct qm_config cf = {0};
-    size_t kv_alloc = 0, disk_alloc = 0;
+    struct config_alloc a = {0};
     const char *cur = text, *end = text + len;
     struct line l = {0};
     int r = 0;
 
     while (next_line(&cur, end, &l)) {
+        size_t k, vn;
+        const char *v;
         if (l.n == 0) {
             continue;
         }
-        r = config_line(&cf, &kv_alloc, &disk_alloc, &l);
+        r = split_kv(&l, &k, &v, &vn) ? config_set(&cf, &a, l.p, k, v, vn, false) : -EBADMSG;
         if (r < 0) {
             qm_config_release(&cf);
             return bad_line(r, l.no, reterr_line);
         }
     }
-    cf.name = qm_config_get(&cf, "name");
-    cf.lock = qm_config_get(&cf, "lock");
-    cf.parent = qm_config_get(&cf, "parent");
-    cf.hookscript = qm_config_get(&cf, "hookscript");
-    cf.tags = qm_config_get(&cf, "tags");
-    cf.description = qm_config_get(&cf, "description");
-    const char *t = qm_config_get(&cf, "template");
-    cf.template = t && strcmp(t, "1") == 0;
+    config_views(&cf);
     *ret = cf;
     return 0;
 }
 
-static void diff_add(const char *key, size_t n, char *buf, size_t len, size_t *off)
+/* ---- the raw config file ----------------------------------------------- */
+
+static bool is_space(char c)
 {
-    if (*off >= len) {
-        return;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* parse_vm_config's section headers: `^\[([^\]]*)\]\s*$` covers [PENDING],
+ * [special:...], snapshots and the unknown sections it skips. */
+static bool is_section_header(const struct line *l)
+{
+    if (l->n < 2 || l->p[0] != '[') {
+        return false;
     }
-    int w = snprintf(buf + *off, len - *off, "%s%s", n ? "," : "", key);
-    if (w < 0 || (size_t)w >= len - *off) {
-        if (len >= 4) {
-            memcpy(buf + len - 4, "...", 4);
+    const char *close = memchr(l->p + 1, ']', l->n - 1);
+    if (!close) {
+        return false;
+    }
+    for (const char *c = close + 1; c < l->p + l->n; c++) {
+        if (!is_space(*c)) {
+            return false;
         }
-        *off = len;
-        return;
     }
-    *off += (size_t)w;
+    return true;
+}
+
+/* parse_vm_config's `^([a-z][a-z_\-]*\d*):\s*(.+?)\s*$`. */
+static bool split_conf_kv(const struct line *l, size_t *ret_klen, const char **ret_v,
+                          size_t *ret_vlen)
+{
+    const char *p = l->p, *e = l->p + l->n;
+    if (p == e || !(*p >= 'a' && *p <= 'z') || memchr(p, '\0', l->n)) {
+        return false;
+    }
+    while (p < e && ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-')) {
+        p++;
+    }
+    while (p < e && is_digit(*p)) {
+        p++;
+    }
+    if (p == e || *p != ':') {
+        return false;
+    }
+    *ret_klen = (size_t)(p - l->p);
+    for (p++; p < e && is_space(*p);) {
+        p++;
+    }
+    while (e > p && is_space(e[-1])) {
+        e--;
+    }
+    if (p == e) {
+        return false;
+    }
+    *ret_v = p;
+    *ret_vlen = (size_t)(e - p);
+    return true;
+}
+
+/* unused0 .. unused255 (QemuConfig.pm $MAX_UNUSED_DISKS): a detached disk,
+ * still the linked clone's. */
+static bool is_unused_key(const char *key)
+{
+    return drive_key_in(key, "unused", 255);
+}
+
+static uint32_t config_base_vmid(const struct qm_config *cf, uint32_t vmid)
+{
+    for (size_t i = 0; i < cf->n_kv; i++) {
+        const char *key = cf->kv[i].key;
+        uint32_t base = 0;
+        if (is_unused_key(key)) {
+            char *vol = strndup(cf->kv[i].value, strcspn(cf->kv[i].value, ","));
+            base = vol ? journal_base_vmid(vol, vmid) : 0;
+            free(vol);
+        }
+        for (size_t j = 0; j < cf->n_disks && !base; j++) {
+            /* A CD-ROM's image is never a linked clone's base, whatever its name. */
+            if (strcmp(cf->disks[j].key, key) == 0 && !cf->disks[j].cdrom) {
+                base = journal_base_vmid(cf->disks[j].volume, vmid);
+            }
+        }
+        if (base) {
+            return base;
+        }
+    }
+    return 0;
+}
+
+int qm_parse_conf_file(const char *text, size_t len, uint32_t vmid, bool cut, struct qm_config *ret)
+{
+    struct qm_config cf = {0};
+    struct config_alloc a = {0};
+    const char *end = text + len;
+    if (cut) {
+        /* The last line is the cut one: what it would say is unknown. */
+        while (end > text && end[-1] != '\n') {
+            end--;
+        }
+    }
+    const char *cur = text;
+    struct line l = {0};
+    while (next_line(&cur, end, &l)) {
+        size_t k, vn;
+        const char *v;
+        if (is_section_header(&l)) {
+            break;
+        }
+        /* The description's '#' lines and blank ones hold no key. */
+        if (!split_conf_kv(&l, &k, &v, &vn)) {
+            continue;
+        }
+        if (config_set(&cf, &a, l.p, k, v, vn, true) == -ENOMEM) {
+            qm_config_release(&cf);
+            return -ENOMEM;
+        }
+    }
+    config_views(&cf);
+    cf.base_vmid = config_base_vmid(&cf, vmid);
+    *ret = cf;
+    return 0;
+}
+
+/* Whether key i of the difference (a's then b's) differs; *ret the key. */
+static bool diff_at(const struct qm_config *a, const struct qm_config *b, size_t i,
+                    const char **ret)
+{
+    if (i < a->n_kv) {
+        const char *v = qm_config_get(b, a->kv[i].key);
+        *ret = a->kv[i].key;
+        return !v || strcmp(v, a->kv[i].value) != 0;
+    }
+    *ret = b->kv[i - a->n_kv].key;
+    return !qm_config_get(a, *ret);
 }
 
 size_t qm_config_diff_keys(const struct qm_config *a, const struct qm_config *b, char *buf,
                            size_t len)
 {
-    size_t n = 0, off = 0;
-    if (len) {
-        buf[0] = '\0';
-    }
-    for (size_t i = 0; i < a->n_kv; i++) {
-        const char *v = qm_config_get(b, a->kv[i].key);
-        if (!v || strcmp(v, a->kv[i].value) != 0) {
-            diff_add(a->kv[i].key, n++, buf, len, &off);
+    size_t total = 0, shown = 0, off = 0, all = 0;
+    const char *key;
+    for (size_t i = 0; i < a->n_kv + b->n_kv; i++) {
+        if (diff_at(a, b, i, &key)) {
+            all += (total++ ? 1 : 0) + strlen(key);
         }
     }
-    for (size_t i = 0; i < b->n_kv; i++) {
-        if (!qm_config_get(a, b->kv[i].key)) {
-            diff_add(b->kv[i].key, n++, buf, len, &off);
-        }
+    if (len == 0) {
+        return total;
     }
-    return n;
+    buf[0] = '\0';
+    for (size_t i = 0; i < a->n_kv + b->n_kv; i++) {
+        if (!diff_at(a, b, i, &key)) {
+            continue;
+        }
+        /* A key goes in whole, with room left to say how many did not. */
+        char more[48] = "";
+        if (shown + 1 < total && all >= len) {
+            snprintf(more, sizeof(more), " ... and %zu more", total - shown - 1);
+        }
+        size_t need = (shown ? 1 : 0) + strlen(key) + strlen(more);
+        if (off + need >= len) {
+            break;
+        }
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", shown ? "," : "", key);
+        shown++;
+    }
+    if (shown < total) {
+        snprintf(buf + off, len - off, "%s... and %zu more", shown ? " " : "", total - shown);
+    }
+    return total;
 }
 
 void qm_config_release(struct qm_config *cf)

@@ -49,6 +49,9 @@ struct qm_config {
     /* Convenience views into kv (NULL when absent): */
     const char *name, *lock, *parent, *hookscript, *tags, *description;
     bool template; /* template: 1 */
+    /* Only from qm_parse_conf_file: the linked-clone base VM named by the
+     * first drive or unusedN volume that is not a CD-ROM, 0 when none. */
+    uint32_t base_vmid;
 };
 /* Returns 0, or -EBADMSG with *reterr_line set for a line that is not `key: value`
  * (a `key:` with an empty value, as `boot:`, is valid). */
@@ -56,11 +59,27 @@ int qm_parse_config(const char *text, size_t len, struct qm_config *ret, unsigne
 void qm_config_release(struct qm_config *cf);
 const char *qm_config_get(const struct qm_config *cf, const char *key);
 /* The keys whose value differs between a and b, or that only one has, in a's
- * order then b's, comma-separated into buf (truncated with "..." when full).
- * Returns their number. For `qm config` vs `qm config --current`: the pending
- * changes. */
+ * order then b's, comma-separated into buf. When they do not all fit, buf
+ * ends after a whole key with " ... and N more". Returns their number. For `qm config` vs `qm
+ * config --current`: the pending changes. */
 size_t qm_config_diff_keys(const struct qm_config *a, const struct qm_config *b, char *buf,
                            size_t len);
+/* ---- /etc/pve/[nodes/<node>/]qemu-server/<vmid>.conf, the raw file ------- */
+/* pmxcfs holds no larger file (pve-cluster src/pmxcfs/memdb.h
+ * MEMDB_MAX_FILE_SIZE): no VM config Proxmox wrote is longer. */
+#define QM_CONF_FILE_MAX (1024 * 1024)
+/* The main section of a raw VM config file (pve-interface.md §6.2), read the
+ * way qemu-server's parse_vm_config (QemuServer.pm) reads it: blank lines and
+ * the description's '#' lines are skipped; the first section header `[...]`
+ * ([PENDING], [special:...], a snapshot) ends it; a `key: value` line (key
+ * [a-z][a-z_-]*<digits>) sets key to value without the blanks around it, the
+ * last one counting when a key repeats; any other line is skipped, as
+ * Proxmox skips it with a warning. cut says text is only the start of a
+ * longer file: its last line, unless it ends with '\n', is not read. Fills
+ * ret as qm_parse_config does, and ret->base_vmid (vmid is the VM the file
+ * belongs to). Returns 0 or -ENOMEM. */
+int qm_parse_conf_file(const char *text, size_t len, uint32_t vmid, bool cut,
+                       struct qm_config *ret);
 /* True for the drive keys qm treats as disks (pve-interface.md §3). */
 bool qm_is_drive_key(const char *key);
 /* Decodes description's %XX escapes into a malloc'd string (NULL on OOM/bad input). */

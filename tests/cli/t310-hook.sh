@@ -435,6 +435,43 @@ cdrom_and_iso_are_no_base() {
         PVETMPL_SOURCE_VMID)"
 }
 
+raw_config_as_proxmox_reads_it() {
+    # The raw file is read as qemu-server's parse_vm_config reads it: only
+    # the main section ([PENDING] is not what the VM starts with), a repeated
+    # key's last value, a '[' line that is no section header skipped.
+    mkpve
+    {
+        echo "name: first"
+        echo "tags: old"
+        echo "name: second"
+        echo "[unclosed is no section"
+        echo "unused0: local-zfs:base-400-disk-0/vm-3180-disk-1"
+        echo
+        echo "[PENDING]"
+        echo "tags: pending"
+    } >"$T/pve/nodes/pve/qemu-server/3180.conf"
+    echo 'hook_refuse_tags = {"pending"}' >>"$T/hook.conf"
+    expect_rc 0 "$HOOK" 3180 pre-start
+    j=$(jget PVETMPL_VMID=3180)
+    assert_eq second "$(jfield "$j" PVETMPL_NAME)"
+    assert_eq old "$(jfield "$j" PVETMPL_TAGS)"
+    assert_eq 400 "$(jfield "$j" PVETMPL_SOURCE_VMID)"
+    # Cut at 1 MiB inside the tags line (no policy): what that line would
+    # say is unknown, so it is not read at all.
+    printf 'pve_dir = "%s/pve"\nnode = "pve"\n' "$T" >"$T/hook.conf"
+    {
+        echo "name: cut"
+        awk 'BEGIN { s = sprintf("%1000s", ""); gsub(/ /, "x", s); for (i = 0; i < 1046; i++) print "#" s }'
+        printf 'tags: %s\n' "$(printf '%2000s' "" | tr ' ' t)"
+    } >"$T/pve/nodes/pve/qemu-server/3181.conf"
+    [ "$(head -c 1048576 "$T/pve/nodes/pve/qemu-server/3181.conf" | tail -n 1 | cut -c1-5)" = "tags:" ]
+    expect_rc 0 "$HOOK" 3181 pre-start
+    j=$(jget PVETMPL_VMID=3181)
+    assert_eq cut "$(jfield "$j" PVETMPL_NAME)"
+    assert_eq "<absent>" "$(jfield "$j" PVETMPL_TAGS)"
+    [[ $(jfield "$j" PVETMPL_VM_CONFIG_ERROR) == *"read only its first 1048576 bytes" ]]
+}
+
 sidecar_config() {
     # Proxmox passes the caller's environment on to the hook: an exported
     # PVETMPL_CONFIG naming a permissive config must not choose the policy.
@@ -1056,6 +1093,8 @@ t_check "a warning into a broken pipe does not kill the hook (SIGPIPE ignored)" 
 t_check "closed fds 0-2: reopened on /dev/null, the hook journals and exits right" \
     closed_std_fds
 t_check "a cdrom or ISO volume is no linked-clone base" cdrom_and_iso_are_no_base
+t_check "the raw VM config read as Proxmox reads it: main section, last value, cut line" \
+    raw_config_as_proxmox_reads_it
 t_check "VM config found under nodes/<node>/ without the symlink" node_layout_without_symlink
 t_check "pre-start policy refuses by VMID range and tag (exit 1, journaled)" policy_refusal
 t_check "the config beside the hook decides; an exported PVETMPL_CONFIG does not" sidecar_config

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* qm_parse_config on arbitrary bytes, then the lookups callers make on it. */
+/* qm_parse_config on arbitrary bytes, then the lookups callers make on it
+ * (hook_volid_is_ours: whether its hookscript is pvetmpl's). */
 #include "fuzz.h"
+#include "hookreg.h"
 #include "qm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -15,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* every parsed key must be found again */
         }
         qm_is_drive_key(cf.kv[i].key);
+    }
+    if (cf.hookscript) {
+        hook_volid_is_ours(cf.hookscript, "pvetmpl-hook");
     }
     if (cf.description) {
         free(qm_decode_text(cf.description));

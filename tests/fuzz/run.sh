@@ -2,7 +2,8 @@
 # Fuzz layer, printing TAP (one test per harness tests/fuzz/fuzz-NAME.c):
 #   1. replays every input kept in tests/fuzz/crashes/NAME/ (once crashed);
 #   2. fuzzes for FUZZ_SECONDS (default 5) from a fresh copy of the seeds:
-#      the captured outputs in tests/fixtures and tests/fuzz/seeds/NAME.
+#      the captured outputs in tests/fixtures (the conf harness: conf/ and the
+#      tests/conf-corpus texts) and tests/fuzz/seeds/NAME.
 # A crashing, leaking, hanging or memory-hungry input fails the test and is
 # copied to tests/fuzz/crashes/NAME/ to be committed with its fix.
 # Builds with `make fuzz-bins` (build/fuzz); skips, saying why, without
@@ -28,7 +29,10 @@ seeds_of() {
     qm-status | qm-config | qm-list | pvesm-status | vmlist) echo "tests/fixtures/$1" ;;
     qm-line) echo tests/fixtures/clone-lines ;;
     qm-error) echo tests/fixtures/errors ;;
-    conf) echo conf ;;
+    qm-conf-file) echo tests/fixtures/qm-conf-file tests/fixtures/qm-config ;;
+    qm-config-diff) echo tests/fixtures/qm-config ;;
+    pvecfg) echo tests/fixtures/pve-cfg ;;
+    conf) echo conf tests/conf-corpus ;;
     esac
 }
 

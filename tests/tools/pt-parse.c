@@ -2,8 +2,9 @@
 /* pt-parse FAMILY FILE: runs one of the pure parsers on FILE and prints the
  * resulting struct as canonical "key=value" lines, for the fixture tests
  * (tests/cli/t010-fixtures.sh). On a parse failure it prints
- * "error=<ERRNO> line=<n>". Families: qm-status qm-config qm-list
- * pvesm-status vmlist clone-lines errors.
+ * "error=<ERRNO> line=<n>". Families: qm-status qm-config qm-conf-file
+ * qm-list pvesm-status vmlist clone-lines errors. A qm-conf-file case is
+ * named after the VM it belongs to: "<vmid>-<what>.txt".
  *
  * Values are escaped so every dump line is one line: '\\', control bytes
  * as \n \r \t or \xHH. In lines with several fields, spaces inside a value
@@ -78,6 +79,8 @@ static int dump_status(const char *text, size_t len)
     return 0;
 }
 
+static void print_config(const struct qm_config *c);
+
 static int dump_config(const char *text, size_t len)
 {
     struct qm_config cf;
@@ -86,6 +89,29 @@ static int dump_config(const char *text, size_t len)
     if (r < 0) {
         return fail(r, line);
     }
+    print_config(&cf);
+    qm_config_release(&cf);
+    return 0;
+}
+
+/* The raw file: vmid from the case's name, read whole (not cut). */
+static int dump_conf_file(const char *path, const char *text, size_t len)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    struct qm_config cf;
+    int r = qm_parse_conf_file(text, len, (uint32_t)strtoul(base, NULL, 10), false, &cf);
+    if (r < 0) {
+        return fail(r, 0);
+    }
+    print_config(&cf);
+    printf("base_vmid=%u\n", (unsigned)cf.base_vmid);
+    qm_config_release(&cf);
+    return 0;
+}
+
+static void print_config(const struct qm_config *c)
+{
+    const struct qm_config cf = *c;
     printf("n_kv=%zu\n", cf.n_kv);
     for (size_t i = 0; i < cf.n_kv; i++) {
         printf("kv.%s=", cf.kv[i].key);
@@ -115,8 +141,6 @@ static int dump_config(const char *text, size_t len)
         line_kv("description.decoded", dec ? dec : "(undecodable)");
         free(dec);
     }
-    qm_config_release(&cf);
-    return 0;
 }
 
 static int dump_list(const char *text, size_t len)
@@ -314,6 +338,8 @@ int main(int argc, char **argv)
         r = dump_status(text, len);
     } else if (strcmp(fam, "qm-config") == 0) {
         r = dump_config(text, len);
+    } else if (strcmp(fam, "qm-conf-file") == 0) {
+        r = dump_conf_file(argv[2], text, len);
     } else if (strcmp(fam, "qm-list") == 0) {
         r = dump_list(text, len);
     } else if (strcmp(fam, "pvesm-status") == 0) {

@@ -200,11 +200,158 @@ START_TEST(config_diff_keys)
     ck_assert_str_eq(buf, "memory,scsi0,tags,serial0");
     ck_assert_uint_eq(qm_config_diff_keys(&cur, &cur, buf, sizeof(buf)), 0);
     ck_assert_str_eq(buf, "");
-    char small[8];
-    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, small, sizeof(small)), 4);
-    ck_assert_str_eq(small, "memo...");
+    /* Full: cut after a whole key, saying how many more there are. */
+    char tiny[20];
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, tiny, sizeof(tiny)), 4);
+    ck_assert_str_eq(tiny, "... and 4 more");
+    char exact[sizeof("memory,scsi0,tags,serial0")];
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, exact, sizeof(exact)), 4);
+    ck_assert_str_eq(exact, "memory,scsi0,tags,serial0");
+    char one_short[sizeof("memory,scsi0,tags,serial0") - 1];
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, one_short, sizeof(one_short)), 4);
+    ck_assert_str_eq(one_short, "memory ... and 3 more");
+    ck_assert_uint_eq(qm_config_diff_keys(&pend, &cur, NULL, 0), 4);
     qm_config_release(&pend);
     qm_config_release(&cur);
+}
+END_TEST
+
+/* ---- the raw config file ------------------------------------------------ */
+
+static int conf_file_of(const char *text, uint32_t vmid, bool cut, struct qm_config *cf)
+{
+    return qm_parse_conf_file(text, strlen(text), vmid, cut, cf);
+}
+
+/* Only the main section counts: [PENDING], [special:...] and snapshots are
+ * not the config the VM starts with (the full cases are in
+ * tests/fixtures/qm-conf-file). */
+START_TEST(conf_file_sections)
+{
+    struct qm_config cf;
+    ck_assert_int_eq(
+        conf_file_of("#tags: deny\nname: a\ntags: x\n\n[PENDING]\ntags: deny\n", 100, false, &cf),
+        0);
+    ck_assert_str_eq(cf.name, "a");
+    ck_assert_str_eq(cf.tags, "x");
+    ck_assert_uint_eq(cf.n_kv, 2);
+    qm_config_release(&cf);
+    static const char *const headers[] = {
+        "[PENDING]", "[special:cloudinit]", "[snap1]", "[Before-Upgrade]  ", "[]", "[what ever]\t"};
+    for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "name: a\n%s\ntags: deny\n", headers[i]);
+        ck_assert_int_eq(conf_file_of(text, 100, false, &cf), 0);
+        ck_assert_msg(cf.tags == NULL, "%s did not end the main section", headers[i]);
+        ck_assert_str_eq(cf.name, "a");
+        qm_config_release(&cf);
+    }
+    /* Not a header (parse_vm_config skips it): the main section goes on. */
+    static const char *const not_headers[] = {"[unclosed", "[a] b", " [snap]"};
+    for (size_t i = 0; i < sizeof(not_headers) / sizeof(not_headers[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "name: a\n%s\ntags: deny\n", not_headers[i]);
+        ck_assert_int_eq(conf_file_of(text, 100, false, &cf), 0);
+        ck_assert_msg(cf.tags && strcmp(cf.tags, "deny") == 0, "%s ended the main section",
+                      not_headers[i]);
+        qm_config_release(&cf);
+    }
+}
+END_TEST
+
+/* parse_vm_config's line rules: blanks around the value dropped, a repeated
+ * key's last value counts, what is not `key: value` is skipped. */
+START_TEST(conf_file_lines)
+{
+    struct qm_config cf;
+    ck_assert_int_eq(conf_file_of("name: one\ntags:\nTags: up\n9x: y\n-a: b\nbad line\n"
+                                  "cores:\t4 \t\r\nname:  two  \nscsi0: size=1G\n"
+                                  "hookscript: local:snippets/h.pl\nx-y_z9: v\n",
+                                  100, false, &cf),
+                     0);
+    ck_assert_str_eq(cf.name, "two");
+    ck_assert_ptr_null(cf.tags);
+    ck_assert_str_eq(qm_config_get(&cf, "cores"), "4");
+    ck_assert_ptr_null(qm_config_get(&cf, "scsi0")); /* a drive without a volume */
+    ck_assert_str_eq(cf.hookscript, "local:snippets/h.pl");
+    ck_assert_str_eq(qm_config_get(&cf, "x-y_z9"), "v");
+    ck_assert_uint_eq(cf.n_kv, 4);
+    ck_assert_uint_eq(cf.n_disks, 0);
+    qm_config_release(&cf);
+
+    /* A repeated drive replaces the disk too. */
+    ck_assert_int_eq(conf_file_of("scsi0: a:vm-100-disk-0\nscsi0: local:base-9-disk-0/"
+                                  "vm-100-disk-0\n",
+                                  100, false, &cf),
+                     0);
+    ck_assert_uint_eq(cf.n_disks, 1);
+    ck_assert_str_eq(cf.disks[0].volume, "local:base-9-disk-0/vm-100-disk-0");
+    qm_config_release(&cf);
+
+    ck_assert_int_eq(qm_parse_conf_file("", 0, 100, false, &cf), 0);
+    ck_assert_uint_eq(cf.n_kv, 0);
+    ck_assert_uint_eq(cf.base_vmid, 0);
+    qm_config_release(&cf);
+    /* A NUL inside a line: not a line Proxmox wrote. */
+    ck_assert_int_eq(qm_parse_conf_file("name: a\0b\ntags: t\n", 19, 100, false, &cf), 0);
+    ck_assert_ptr_null(cf.name);
+    ck_assert_str_eq(cf.tags, "t");
+    qm_config_release(&cf);
+}
+END_TEST
+
+/* A cut file: its last line, unless whole, is not read (a tag could be
+ * missing from it); a final line without '\n' counts when nothing is cut. */
+START_TEST(conf_file_cut)
+{
+    struct qm_config cf;
+    ck_assert_int_eq(conf_file_of("name: a\ntags: x;de", 100, true, &cf), 0);
+    ck_assert_str_eq(cf.name, "a");
+    ck_assert_ptr_null(cf.tags);
+    qm_config_release(&cf);
+    ck_assert_int_eq(conf_file_of("name: a\ntags: x;de", 100, false, &cf), 0);
+    ck_assert_str_eq(cf.tags, "x;de");
+    qm_config_release(&cf);
+    ck_assert_int_eq(conf_file_of("name: a\ntags: x\n", 100, true, &cf), 0);
+    ck_assert_str_eq(cf.tags, "x");
+    qm_config_release(&cf);
+    ck_assert_int_eq(conf_file_of("tags: x", 100, true, &cf), 0);
+    ck_assert_uint_eq(cf.n_kv, 0);
+    qm_config_release(&cf);
+}
+END_TEST
+
+/* The linked-clone base: the first drive or unusedN volume (not a CD-ROM)
+ * that journal_base_vmid accepts for this VM. */
+START_TEST(conf_file_base)
+{
+    static const struct {
+        const char *text;
+        uint32_t vmid, base;
+    } cases[] = {
+        {"scsi0: local-lvm:base-100-disk-0/vm-101-disk-0,size=8G\n", 101, 100},
+        {"ide2: local-lvm:base-200-disk-0/vm-101-disk-1,media=cdrom\n"
+         "scsi0: local-lvm:base-100-disk-0/vm-101-disk-0\n",
+         101, 100},
+        {"ide2: local-lvm:base-200-disk-0/vm-101-cloudinit\n", 101, 0}, /* cloud-init: a CD */
+        {"efidisk0: local:100/base-100-disk-1.qcow2/101/vm-101-disk-1.qcow2,size=528K\n", 101, 100},
+        {"unused0: local-zfs:base-300-disk-0/vm-101-disk-2\n", 101, 300},
+        {"unused256: local-zfs:base-300-disk-0/vm-101-disk-2\n", 101, 0},
+        {"scsi31: local-lvm:base-100-disk-0/vm-101-disk-0\n", 101, 0},
+        {"net0: local-lvm:base-100-disk-0/vm-101-disk-0\n", 101, 0},
+        {"scsi0: local-lvm:base-100-disk-0/vm-102-disk-0\n", 101, 0}, /* another VM's */
+        {"scsi0: local-lvm:vm-101-disk-0\n", 101, 0},
+        {"scsi0: local-lvm:vm-101-disk-0\n[snap]\nscsi0: local-lvm:base-100-disk-0/"
+         "vm-101-disk-0\n",
+         101, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct qm_config cf;
+        ck_assert_int_eq(conf_file_of(cases[i].text, cases[i].vmid, false, &cf), 0);
+        ck_assert_msg(cf.base_vmid == cases[i].base, "case %zu: base %u, expected %u", i,
+                      (unsigned)cf.base_vmid, (unsigned)cases[i].base);
+        qm_config_release(&cf);
+    }
 }
 END_TEST
 
@@ -732,6 +879,10 @@ static Suite *qm_suite(void)
     tc = tcase_create("config");
     tcase_add_test(tc, config_basic);
     tcase_add_test(tc, config_disks);
+    tcase_add_test(tc, conf_file_sections);
+    tcase_add_test(tc, conf_file_lines);
+    tcase_add_test(tc, conf_file_cut);
+    tcase_add_test(tc, conf_file_base);
     tcase_add_test(tc, config_errors);
     tcase_add_test(tc, config_overlong_line);
     tcase_add_test(tc, drive_keys);
