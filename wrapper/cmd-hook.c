@@ -572,8 +572,8 @@ static void print_policy(const struct conf_hook *hc)
         printf("  config error: %s\n", hc->error);
     }
     if (hc->fail_closed) {
-        printf("  policy: refuse every start (the config configures a policy and cannot be "
-               "used)\n");
+        printf("  policy: refuse every start (the config may configure a refusal policy and "
+               "cannot be used)\n");
         return;
     }
     const struct strv *lists[] = {&hc->conf.hook_refuse_vmids, &hc->conf.hook_refuse_tags};
