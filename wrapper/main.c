@@ -17,8 +17,17 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* The first signal ends the run: qm is stopped, the run recorded, exit 130.
+ * A second one kills at once, by its default action: the admin's way out of
+ * a wait the first could not end (a child ignoring TERM during the grace
+ * period, a read retried after EINTR). */
 static void on_signal(int sig)
 {
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     interrupted = sig;
 }
 
@@ -123,7 +132,9 @@ static int close_stdout(int rc)
 {
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-        if (errno == EPIPE) {
+        /* only a success may end by SIGPIPE: a failing run piped to tee
+         * keeps its exit code */
+        if (errno == EPIPE && rc == 0) {
             signal(SIGPIPE, SIG_DFL);
             raise(SIGPIPE);
         }
@@ -154,9 +165,12 @@ int main(int argc, char **argv)
     int ch, rc;
 
     /* Before anything opens a file: a closed 0, 1 or 2 would be reused by
-     * the next open, and our output or a child's stdin would land there. */
+     * the next open, and our output or a child's stdin would land there.
+     * /dev/null read-only on all three: writes to a closed stdout or stderr
+     * then fail, so the answer that went nowhere is an error (close_stdout),
+     * never exit 0. */
     for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) {
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) != fd) {
             return err_exit_code(ERR_INTERNAL);
         }
     }
