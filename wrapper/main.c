@@ -290,9 +290,9 @@ int main(int argc, char **argv)
     } else if (e.cls == ERR_OK) {
         err_set(&e, ERR_INTERNAL, "command failed without an error message");
     }
-    if (interrupted && e.cls == ERR_OK) {
-        err_set(&e, ERR_INTERRUPTED, "interrupted by signal %d", (int)interrupted);
-    }
+    /* The command's result stands: an interruption it noticed is its error;
+     * a signal after its last step (the success already journalled) changes
+     * nothing that happened. */
 
 done:
     rc = err_exit_code(e.cls);

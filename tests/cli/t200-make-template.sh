@@ -541,6 +541,41 @@ t_reader_gone() { # a reader that stopped reading: SIGPIPE, as any filter, no me
     assert_grep "^sig=0 rc=69$" "$T/err"
 }
 
+# A signal after the last step (here: while the success is journalled) does
+# not turn a completed, recorded success into 130.
+t_signal_after_success() {
+    sim_setup
+    cat >late.c <<'C'
+    #define _GNU_SOURCE
+    #include <dlfcn.h>
+    #include <signal.h>
+    #include <string.h>
+    #include <sys/socket.h>
+    #include <unistd.h>
+    ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
+    {
+        static ssize_t (*real)(int, const struct msghdr *, int);
+        for (size_t i = 0; i < mh->msg_iovlen; i++) {
+            if (mh->msg_iov[i].iov_len == 24 &&
+                memcmp(mh->msg_iov[i].iov_base, "PVETMPL_RESULT=succeeded", 24) == 0) {
+                kill(getpid(), SIGTERM);
+            }
+        }
+        if (!real) {
+            real = (ssize_t(*)(int, const struct msghdr *, int))dlsym(RTLD_NEXT, "sendmsg");
+        }
+        return real(fd, mh, flags);
+    }
+C
+    cc -shared -fPIC -o late.so late.c -ldl
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/late.so \
+        expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
+    journalctl --sync
+    journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl \
+        PVETMPL_RESULT=succeeded >j
+    assert_eq 9000 "$(jq -r .PVETMPL_VMID j)" "the success was journalled"
+}
+
 t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
     sim_setup
     cat >pvesm-spy <<SPY
@@ -1212,6 +1247,11 @@ t_check "^C while a pmxcfs file (.vmlist, storage.cfg, user.cfg) blocks: 130, no
 t_check "a second signal kills at once when the first cannot end the wait" t_second_signal_kills
 t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+    t_check "a signal while the success is journalled keeps exit 0" t_signal_after_success
+else
+    t_skip "a signal while the success is journalled keeps exit 0" "no private journald"
+fi
 t_check "a reader gone (| head): ended by SIGPIPE, no message" t_reader_gone
 t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
     t_closed_std_fds
