@@ -37,8 +37,8 @@
  * Proxmox waits for the hook without a timeout while holding the VM's config
  * lock, so nothing here may block forever: files are opened O_NONBLOCK and
  * must be regular (a FIFO would block the open or the read), and an alarm of
- * HOOK_TIMEOUT_SEC seconds covers the rest (a stalled journald whose socket
- * queue is full blocks sd_journal_sendv). When it fires, the hook exits 0 -
+ * HOOK_TIMEOUT_SEC seconds covers the rest (journal_sendv bounds each write
+ * itself; the alarm is the backstop). When it fires, the hook exits 0 -
  * or 1 once the policy has decided to refuse: a timeout never turns a
  * refusal into a start. SIGPIPE is ignored (a warning into a closed pipe must
  * not kill a pre-start), and fds 0-2 are opened onto /dev/null when closed,
