@@ -491,25 +491,43 @@ t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not
     sim_setup
     mkdir target real
     refused() { # WHAT: make-template stops with 78 before any change
+        local before
+        before=$(sim_mutating_calls)
         expect_rc 78 "$PVETMPL" make-template 100 9000 --no-hook
         assert_grep "^pvetmpl: error: run_dir '[^']*' is refused: $1" "$T/err"
-        assert_eq 0 "$(sim_mutating_calls)" "no change"
+        assert_eq "$before" "$(sim_mutating_calls)" "no change"
         assert_eq "" "$(find target real -mindepth 1)" "nothing created through a link"
     }
     ln -s target run # the run_dir itself
-    refused "'run' on its path is a symbolic link"
+    refused "'$T/run' on its path is a symbolic link"
     sed -i "s|^run_dir = .*|run_dir = \"$T/via/run\"|" "$PVETMPL_CONFIG"
     ln -s real via # a directory above it
-    refused "'via' on its path is a symbolic link"
+    refused "'$T/via' on its path is a symbolic link"
     rm run via
+    # every directory on the way: root's, writable by nobody else unless sticky
+    mkdir -m 0775 mid
+    sed -i "s|^run_dir = .*|run_dir = \"$T/mid/run\"|" "$PVETMPL_CONFIG"
+    refused "'$T/mid' is writable by group or others \(mode 0775\)"
+    chmod 0755 mid
+    chown 65534 mid
+    refused "'$T/mid' is owned by uid 65534, not root"
+    assert_eq "" "$(ls -A mid)" "nothing created below a refused directory"
+    mkdir -m 1777 sticky # as /tmp: others cannot replace root's entries
+    sed -i "s|^run_dir = .*|run_dir = \"$T/sticky/run\"|" "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
+    [ -f sticky/run/vmid-9001.0.lock ]
+    sed -i "s|^run_dir = .*|run_dir = \"/\"|" "$PVETMPL_CONFIG"
+    refused "it is the root directory"
     sed -i "s|^run_dir = .*|run_dir = \"$T/run\"|" "$PVETMPL_CONFIG"
     mkdir -m 0775 run
-    refused "it is writable by group or others \(mode 0775\)"
+    refused "'$T/run' is writable by group or others \(mode 0775\)"
+    chmod 1777 run # sticky is no excuse for the run_dir itself
+    refused "'$T/run' is writable by group or others \(mode 1777\)"
     chmod 0757 run
-    refused "it is writable by group or others \(mode 0757\)"
+    refused "'$T/run' is writable by group or others \(mode 0757\)"
     chmod 0755 run
     chown 65534 run
-    refused "it is owned by uid 65534, not root"
+    refused "'$T/run' is owned by uid 65534, not root"
     assert_eq "" "$(ls -A run)" "no lock file in a refused run_dir"
     chown 0 run
     expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
@@ -574,6 +592,30 @@ C
     journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl \
         PVETMPL_RESULT=succeeded >j
     assert_eq 9000 "$(jq -r .PVETMPL_VMID j)" "the success was journalled"
+}
+
+# flock: only "held by another run" (EWOULDBLOCK) is waited for; any other
+# error (ENOLCK: run_dir on a file system without locks) is a configuration
+# error at once, never a wait for nothing.
+t_flock_error() {
+    sim_setup
+    cat >nolck.c <<'C'
+    #include <errno.h>
+    int flock(int fd, int op)
+    {
+        (void)fd;
+        (void)op;
+        errno = ENOLCK;
+        return -1;
+    }
+C
+    cc -shared -fPIC -o nolck.so nolck.c
+    # timeout: a broken build waits forever (124 then fails the test)
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/nolck.so \
+        expect_rc 78 timeout 30 "$PVETMPL" make-template 100 9000 --no-hook
+    assert_grep "^pvetmpl: error: cannot lock 'vmid-9000.0.lock' in run_dir '$T/run': No locks available" "$T/err"
+    assert_no_grep "waiting" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)" "no change"
 }
 
 t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
@@ -1247,6 +1289,7 @@ t_check "^C while a pmxcfs file (.vmlist, storage.cfg, user.cfg) blocks: 130, no
 t_check "a second signal kills at once when the first cannot end the wait" t_second_signal_kills
 t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+t_check "a flock error other than 'busy' is a configuration error (78), not a wait" t_flock_error
 if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
     t_check "a signal while the success is journalled keeps exit 0" t_signal_after_success
 else
