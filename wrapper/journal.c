@@ -321,6 +321,7 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool stalled_before = journal_stalled;
     if (n < 0 || n > JOURNAL_MAX_FIELDS) {
         return err_set(e, ERR_INTERNAL, "cannot write to the journal: %d fields (at most %d)", n,
                        JOURNAL_MAX_FIELDS);
@@ -382,6 +383,12 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e)
         r = send_memfd(fd, mh, &t0);
     }
     close(fd);
+    if ((r == -EAGAIN || r == -EWOULDBLOCK) && stalled_before) {
+        return err_set(e, ERR_TIMEOUT,
+                       "journald did not take it at once and is not waited for again (an earlier "
+                       "write timed out after %d s: journald stalled or overloaded)",
+                       JOURNAL_SEND_TIMEOUT_MS / 1000);
+    }
     if (r == -EAGAIN || r == -EWOULDBLOCK) {
         return err_set(e, ERR_TIMEOUT,
                        "the journal write timed out after %d s (journald stalled or overloaded)",
