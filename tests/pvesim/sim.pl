@@ -318,6 +318,7 @@ sub run_worker($code) {
 # copies on until its next write hits the closed pipe. After the copy the parent
 # kills the worker's group (kill_process_group: TERM, up to 5 s, KILL) and reaps it.
 # Results the worker computes stay in the worker: only callers that need none use it.
+our $WORKER_CTL;    # the control pipe, in a forked worker (for the crash fault)
 sub run_forked_worker($code) {
     my ($out_r, $out_w, $ctl_r, $ctl_w);
     my $cpid;
@@ -337,6 +338,7 @@ sub run_forked_worker($code) {
             open(STDERR, '>&', $out_w) or POSIX::_exit(1);
             close $out_w;
             select(STDERR); $| = 1; select(STDOUT); $| = 1;
+            $WORKER_CTL = $ctl_w;
             my $ok = eval { $code->(); 1 };
             my $err = $@;
             my $msg = "TASK OK\n";
@@ -378,7 +380,10 @@ sub run_forked_worker($code) {
             last if !$n;
             $ctl .= $buf;
         }
-        if ($ctl =~ m/^TASK OK\n?$/) {
+        if ($ctl =~ m/^PVESIM-CRASH\n?$/) {
+            log_call(137);
+            kill 'KILL', $$;
+        } elsif ($ctl =~ m/^TASK OK\n?$/) {
             $ok = 1;
         } elsif ($ctl =~ m/^TASK ERROR: PVESIM-UNSUPPORTED (.*)\n?$/) {
             $err = bless({ msg => "$1\n" }, 'PVESim::Unsupported');
@@ -906,9 +911,14 @@ sub cmd_clone($args) {
         my %mirror_jobs;
         my $crash = PVESim::fault_active('qm', 'clone', 'crash-mid-clone');
         my $die_now = sub {
+            # qm dies as a whole: in a forked worker, the parent is told to die
+            # after it has copied out the worker's last lines (run_forked_worker)
+            if ($WORKER_CTL) {
+                syswrite($WORKER_CTL, "PVESIM-CRASH\n");
+                kill 'KILL', $$;
+            }
             log_call(137);
-            # the node dies under qm: its parent and the worker (run_forked_worker)
-            kill 'KILL', getppid(), $$;
+            kill 'KILL', $$;
             sleep 10;
         };
         eval {
