@@ -587,11 +587,12 @@ t_signal_after_success() {
 C
     cc -shared -fPIC -o late.so late.c -ldl
     ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/late.so \
-        expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
+        expect_rc 0 "$PVETMPL" make-template 100 9876 --no-hook
     journalctl --sync
+    # the journal namespace is the script's: a NEWID no other test uses
     journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl \
-        PVETMPL_RESULT=succeeded >j
-    assert_eq 9000 "$(jq -r .PVETMPL_VMID j)" "the success was journalled"
+        PVETMPL_VMID=9876 PVETMPL_RESULT=succeeded >j
+    assert_eq make-template "$(jq -r .PVETMPL_ACTION j)" "the success was journalled"
 }
 
 # flock: only "held by another run" (EWOULDBLOCK) is waited for; any other
