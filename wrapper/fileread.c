@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int fileread_regular(const char *path, size_t max, char **ret, size_t *ret_len, bool *ret_cut,
-                     struct stat *ret_st)
+static int read_whole(const char *path, size_t max, bool stop_on_eintr, char **ret, size_t *ret_len,
+                      bool *ret_cut, struct stat *ret_st)
 {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 && errno == EINTR &&
+           !stop_on_eintr) {
+    }
     if (fd < 0) {
         return -errno;
     }
@@ -50,7 +53,7 @@ int fileread_regular(const char *path, size_t max, char **ret, size_t *ret_len, 
             cap = ncap;
         }
         ssize_t k = read(fd, buf + len, cap - len);
-        if (k < 0 && errno == EINTR) {
+        if (k < 0 && errno == EINTR && !stop_on_eintr) {
             continue;
         }
         if (k < 0) {
@@ -80,4 +83,15 @@ out:
     free(buf);
     close(fd);
     return r;
+}
+
+int fileread_regular(const char *path, size_t max, char **ret, size_t *ret_len, bool *ret_cut,
+                     struct stat *ret_st)
+{
+    return read_whole(path, max, false, ret, ret_len, ret_cut, ret_st);
+}
+
+int fileread_interruptible(const char *path, size_t max, char **ret, size_t *ret_len, bool *ret_cut)
+{
+    return read_whole(path, max, true, ret, ret_len, ret_cut, NULL);
 }

@@ -17,4 +17,11 @@
 int fileread_regular(const char *path, size_t max, char **ret, size_t *ret_len, bool *ret_cut,
                      struct stat *ret_st);
 
+/* The same for a caller whose only signal handlers are those that end its
+ * run (the wrapper, reading pmxcfs, which can block while the cluster hangs):
+ * an open or read interrupted by a signal stops the read with -EINTR, where
+ * fileread_regular retries it. */
+int fileread_interruptible(const char *path, size_t max, char **ret, size_t *ret_len,
+                           bool *ret_cut);
+
 #endif

@@ -300,16 +300,45 @@ static int send_memfd(int fd, struct msghdr mh, const struct timespec *t0)
     return r;
 }
 
+/* journald's rule for a field a client may send (systemd journal_field_valid
+ * with protected fields refused): 1-64 characters of A-Z, 0-9 and '_', not
+ * starting with a digit, and no leading '_' (trusted fields, set by journald
+ * itself). journald drops an entry with any other name without a word. */
+static bool field_name_valid(const char *p, size_t len)
+{
+    if (len == 0 || len > 64 || (p[0] >= '0' && p[0] <= '9') || p[0] == '_') {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int journal_sendv(const struct iovec *iov, int n, struct err *e)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (journal_check_socket(e) < 0) {
-        return -1;
-    }
+    bool stalled_before = journal_stalled;
     if (n < 0 || n > JOURNAL_MAX_FIELDS) {
         return err_set(e, ERR_INTERNAL, "cannot write to the journal: %d fields (at most %d)", n,
                        JOURNAL_MAX_FIELDS);
+    }
+    for (int i = 0; i < n; i++) {
+        const char *p = iov[i].iov_base;
+        const char *eq = memchr(p, '=', iov[i].iov_len);
+        size_t klen = eq ? (size_t)(eq - p) : iov[i].iov_len;
+        if (!eq || !field_name_valid(p, klen)) {
+            return err_set(e, ERR_INTERNAL,
+                           "cannot write to the journal: field %d has no valid name (A-Z, 0-9, "
+                           "'_', at most 64, not starting with a digit or '_')",
+                           i + 1);
+        }
+    }
+    if (journal_check_socket(e) < 0) {
+        return -1;
     }
     /* journald's native protocol (systemd's docs/JOURNAL_NATIVE_PROTOCOL.md):
      * "KEY=value\n", or for a value holding a newline "KEY\n", the value's
@@ -354,6 +383,12 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e)
         r = send_memfd(fd, mh, &t0);
     }
     close(fd);
+    if ((r == -EAGAIN || r == -EWOULDBLOCK) && stalled_before) {
+        return err_set(e, ERR_TIMEOUT,
+                       "journald did not take it at once and is not waited for again (an earlier "
+                       "write timed out after %d s: journald stalled or overloaded)",
+                       JOURNAL_SEND_TIMEOUT_MS / 1000);
+    }
     if (r == -EAGAIN || r == -EWOULDBLOCK) {
         return err_set(e, ERR_TIMEOUT,
                        "the journal write timed out after %d s (journald stalled or overloaded)",

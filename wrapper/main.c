@@ -18,8 +18,17 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* The first signal ends the run: qm is stopped, the run recorded, exit 130.
+ * A second one kills at once, by its default action: the admin's way out of
+ * a wait the first could not end (a child ignoring TERM during the grace
+ * period, a read retried after EINTR). */
 static void on_signal(int sig)
 {
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     interrupted = sig;
 }
 
@@ -124,7 +133,9 @@ static int close_stdout(int rc)
 {
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-        if (errno == EPIPE) {
+        /* only a success may end by SIGPIPE: a failing run piped to tee
+         * keeps its exit code */
+        if (errno == EPIPE && rc == 0) {
             signal(SIGPIPE, SIG_DFL);
             raise(SIGPIPE);
         }
@@ -154,8 +165,10 @@ int main(int argc, char **argv)
     size_t k = ncmd;
     int ch, rc;
 
-    /* Before anything opens a file (see stdfd.h). */
-    if (stdfd_ensure_open() < 0) {
+    /* Before anything opens a file (see stdfd.h). Writes to a closed stdout
+     * or stderr must fail: the answer that went nowhere is an error
+     * (close_stdout), never exit 0. */
+    if (stdfd_ensure_open(true) < 0) {
         return err_exit_code(ERR_INTERNAL);
     }
     c.rep = report_new(NULL);
@@ -274,9 +287,9 @@ int main(int argc, char **argv)
     } else if (e.cls == ERR_OK) {
         err_set(&e, ERR_INTERNAL, "command failed without an error message");
     }
-    if (interrupted && e.cls == ERR_OK) {
-        err_set(&e, ERR_INTERRUPTED, "interrupted by signal %d", (int)interrupted);
-    }
+    /* The command's result stands: an interruption it noticed is its error;
+     * a signal after its last step (the success already journalled) changes
+     * nothing that happened. */
 
 done:
     rc = err_exit_code(e.cls);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "node.h"
 
+#include "fileread.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
@@ -11,10 +13,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "fileread.h"
-
-#define VMLIST_MAX (64u << 20)
 
 int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct spawn_result rets[],
                   void (*on_line)(void *, size_t, enum spawn_stream, const char *), void *ud,
@@ -159,54 +157,48 @@ int node_fail(const struct spawn_result *r, const char *what, struct err *e)
     return err_set(e, ERR_QM_FAILED, "'%s' was killed by signal %d: %s", what, r->signo, line);
 }
 
-/* pvetmpl installs handlers only for the signals that interrupt a run
- * (main.c), so EINTR from a blocking call means: stop, this run is being
- * interrupted (130), not "the file cannot be read" (69). */
-static int interrupted_reading(const char *path, struct err *e)
+#define PVE_FILE_MAX (64u << 20)
+
+/* The one reader of pmxcfs files (.vmlist, VM configs, storage.cfg,
+ * user.cfg): a whole regular file, never a FIFO or device. pmxcfs (FUSE) can
+ * block in open or read while the cluster hangs; pvetmpl installs handlers
+ * only for the signals that end a run (main.c), so EINTR there means this run
+ * is being interrupted (130), not "the file cannot be read" (69). A missing
+ * file is 1, with no error set, when missing_ok. */
+static int read_pve_path(const char *path, bool missing_ok, char **ret, size_t *ret_len,
+                         struct err *e)
 {
-    return err_set(e, ERR_INTERRUPTED, "interrupted by a signal while reading '%s'", path);
+    bool cut = false;
+    int r = fileread_interruptible(path, PVE_FILE_MAX, ret, ret_len, &cut);
+    if (r == -EINTR) {
+        return err_set(e, ERR_INTERRUPTED, "interrupted by a signal while reading '%s'", path);
+    }
+    if (r == -ENOENT && missing_ok) {
+        return 1;
+    }
+    if (r == -ENOMEM) {
+        return err_set(e, ERR_INTERNAL, "cannot read '%s': out of memory", path);
+    }
+    if (r < 0) {
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path,
+                       r == -EINVAL ? "not a regular file" : strerror(-r));
+    }
+    if (cut) {
+        free(*ret);
+        *ret = NULL;
+        return err_set(e, ERR_PRECONDITION, "cannot read '%s': larger than %u MiB", path,
+                       PVE_FILE_MAX >> 20);
+    }
+    return 0;
 }
 
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
 {
-    /* pmxcfs (FUSE) can block in open or read while the cluster hangs */
-    int fd = open(cf->vmlist, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == EINTR) {
-        return interrupted_reading(cf->vmlist, e);
+    char *buf;
+    size_t len;
+    if (read_pve_path(cf->vmlist, false, &buf, &len, e) < 0) {
+        return -1;
     }
-    if (fd < 0) {
-        return err_set(e, ERR_PRECONDITION, "cannot read the cluster's VM list '%s': %s",
-                       cf->vmlist, strerror(errno));
-    }
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    ssize_t k = 0;
-    while (buf && (k = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)k;
-        if (len + 1 == cap) {
-            char *nb = cap < VMLIST_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int saved = errno;
-    close(fd);
-    if (!buf) {
-        return err_set(e, ERR_INTERNAL, "cannot read '%s': out of memory or too large", cf->vmlist);
-    }
-    if (k < 0) {
-        free(buf);
-        if (saved == EINTR) {
-            return interrupted_reading(cf->vmlist, e);
-        }
-        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", cf->vmlist, strerror(saved));
-    }
-    buf[len] = '\0';
     int r = vmlist_parse(buf, len, ret);
     free(buf);
     if (r < 0) {
@@ -221,69 +213,34 @@ int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid
     char path[4096];
     snprintf(path, sizeof(path), "%s/nodes/%s/qemu-server/%" PRIu32 ".conf", cf->pve_dir, node,
              vmid);
-    char *buf = NULL;
-    size_t len = 0;
-    bool cut = false;
-    int r = fileread_regular(path, QM_CONF_FILE_MAX, &buf, &len, &cut, NULL);
-    if (r == -EINTR) {
-        return interrupted_reading(path, e);
+    char *buf;
+    size_t len;
+    if (read_pve_path(path, false, &buf, &len, e) < 0) {
+        return -1;
     }
-    if (r < 0) {
-        return err_set(e, r == -ENOMEM ? ERR_INTERNAL : ERR_PRECONDITION, "cannot read '%s': %s",
-                       path, r == -EINVAL ? "not a regular file" : strerror(-r));
-    }
-    if (cut) {
+    if (len > QM_CONF_FILE_MAX) {
         free(buf);
         return err_set(e, ERR_BAD_OUTPUT, "'%s' is larger than %d bytes, the most pmxcfs holds",
                        path, QM_CONF_FILE_MAX);
     }
-    r = qm_parse_conf_file(buf, len, vmid, false, ret);
+    int r = qm_parse_conf_file(buf, len, vmid, false, ret);
     free(buf);
     return r < 0 ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
 }
 
-#define CLUSTER_FILE_MAX (16u << 20)
-
-/* A whole small file of <pve_dir> into a malloc'd NUL-terminated buffer; a
- * missing file is empty text. */
+/* A whole file of <pve_dir>; a missing file is empty text. */
 static int read_pve_file(const struct conf *cf, const char *name, char **ret, size_t *ret_len,
                          struct err *e)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", cf->pve_dir, name);
-    *ret = NULL;
+    int r = read_pve_path(path, true, ret, ret_len, e);
+    if (r <= 0) {
+        return r;
+    }
+    *ret = strdup("");
     *ret_len = 0;
-    FILE *f = fopen(path, "re");
-    if (!f && errno == ENOENT) {
-        *ret = strdup("");
-        return *ret ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    if (!f) {
-        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path, strerror(errno));
-    }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    char chunk[8192];
-    size_t k;
-    while (out && (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < CLUSTER_FILE_MAX) {
-        fwrite(chunk, 1, k, out);
-    }
-    bool bad = ferror(f) != 0;
-    int saved = errno;
-    fclose(f);
-    if (!out || fclose(out) != 0) {
-        free(buf);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    if (bad || len >= CLUSTER_FILE_MAX) {
-        free(buf);
-        return err_set(e, ERR_PRECONDITION, "cannot read '%s': %s", path,
-                       bad ? strerror(saved) : "too large");
-    }
-    *ret = buf;
-    *ret_len = len;
-    return 0;
+    return *ret ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
 int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e)

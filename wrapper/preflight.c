@@ -470,6 +470,11 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
     rc = 0;
     if (p->failed) {
         preflight_fail(p, e);
+        if (c->interrupt && *c->interrupt) {
+            /* a check cut short by a signal (a pmxcfs read): the run is
+             * being interrupted, not refused */
+            e->cls = ERR_INTERRUPTED;
+        }
         rc = 1;
     }
 

@@ -306,11 +306,16 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         }
         long now = now_ms();
         if (r == 0 && o->interrupt && *o->interrupt) {
-            int sig = *o->interrupt;
+            /* Whatever ended our run, the children get TERM: qm's parent
+             * turns INT, QUIT and TERM into TERM for its worker, which runs
+             * in a session of its own and so is reached only that way
+             * (pve-common RESTEnvironment.pm tee_worker); a HUP would kill
+             * the parent alone and leave the worker copying, a QUIT would
+             * make other children dump core. */
             for (size_t i = 0; i < n; i++) {
                 if (!rets[i].interrupted && job_alive(&jobs[i])) {
-                    rets[i].interrupted = sig;
-                    kill(-jobs[i].pid, sig);
+                    rets[i].interrupted = *o->interrupt;
+                    kill(-jobs[i].pid, SIGTERM);
                 }
             }
             if (kill_at < 0) {

@@ -5,13 +5,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-int stdfd_ensure_open(void)
+int stdfd_ensure_open(bool out_fails)
 {
     for (int fd = 0; fd < 3; fd++) {
         if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) {
             continue;
         }
-        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        int n = open("/dev/null", fd == 0 || out_fails ? O_RDONLY : O_WRONLY);
         if (n < 0) {
             return -errno;
         }

@@ -5,9 +5,13 @@
 #ifndef PVETMPL_STDFD_H
 #define PVETMPL_STDFD_H
 
-/* Opens /dev/null on each of fds 0-2 that is closed (read-only on 0,
- * write-only on 1 and 2); open ones are left alone. Returns 0, or -errno
- * when one could not be opened. Call it first thing in main. */
-int stdfd_ensure_open(void);
+#include <stdbool.h>
+
+/* Opens /dev/null on each of fds 0-2 that is closed (read-only on 0; on 1
+ * and 2 write-only, or read-only with out_fails, so that a write there fails
+ * and an answer that went nowhere is seen as lost); open ones are left
+ * alone. Returns 0, or -errno when one could not be opened. Call it first
+ * thing in main. */
+int stdfd_ensure_open(bool out_fails);
 
 #endif

@@ -350,6 +350,31 @@ signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits
         assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "PVETMPL_EXIT of the failed record"
     fi
 }
+# signal_during_copy SIG: qm clone's worker runs in a session of its own
+# (RESTEnvironment.pm fork_worker, modelled by pvesim): only qm's parent can
+# pass a signal on, and it does so for INT, QUIT and TERM only. Whatever
+# pvetmpl received, the worker must hear of it and clean up: no NEWID left
+# with 'lock: clone', no volume of it left without a config.
+signal_during_copy() {
+    sim_setup
+    sim_knob PVESIM_COPY_MIBPS=320 # 32 GiB: 1 s per 1 % step
+    "$PVETMPL" -v make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    pid=$!
+    local conf
+    conf=$(dirname "$(find "$S/etc/pve/nodes" -name 100.conf)")/9000.conf
+    wait_for_grep 'transferred' "$T/err" 30 # the worker is copying
+    kill -"$1" $pid
+    wait_exit $pid
+    assert_eq 130 "$rc"
+    local i
+    for i in $(seq 1 200); do # the worker's cleanup takes a second (sim: sleep 1)
+        pgrep -f "sim.pl $S qm clone" >/dev/null || break
+        sleep 0.05
+    done
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
+    assert_eq no "$([ -e "$conf" ] && echo "yes: $(cat "$conf")" || echo no)" "9000.conf left"
+    assert_eq "" "$("$S/bin/pvesm" list local-lvm | grep vm-9000 || true)" "volumes of 9000 left"
+}
 t_interrupt() { signal_during_clone INT; }
 t_sigterm() { signal_during_clone TERM; }
 t_sighup() { signal_during_clone HUP; }
@@ -373,53 +398,137 @@ wait_wchan() {
     return 1
 }
 
-t_vmlist_interrupted() { # ^C while .vmlist blocks (pmxcfs hangs): 130, not 69
+# block_read_shim: $T/block.so, an LD_PRELOAD shim whose read() of the file
+# named by $BLOCK_PATH waits for a signal, as a read of pmxcfs (a FUSE file
+# system: regular files) does while the cluster hangs. Each wait appends a
+# line to $BLOCK_READY. BLOCK_MODE=once returns EINTR after the signal (the
+# interrupt reached the read), BLOCK_MODE=forever waits again (it did not).
+block_read_shim() {
+    cat >block.c <<'C'
+    #define _GNU_SOURCE
+    #include <dlfcn.h>
+    #include <errno.h>
+    #include <fcntl.h>
+    #include <poll.h>
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include <unistd.h>
+    ssize_t read(int fd, void *buf, size_t n)
+    {
+        static ssize_t (*real)(int, void *, size_t);
+        const char *want = getenv("BLOCK_PATH"), *mode = getenv("BLOCK_MODE");
+        char link[64], path[4096];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(link, path, sizeof(path) - 1);
+        if (want && k > 0 && (path[k] = '\0', strcmp(path, want) == 0)) {
+            do {
+                int r = open(getenv("BLOCK_READY"), O_WRONLY | O_APPEND | O_CREAT, 0600);
+                if (r >= 0) {
+                    (void)!write(r, "waiting\n", 8);
+                    close(r);
+                }
+                poll(NULL, 0, -1);
+            } while (mode && strcmp(mode, "forever") == 0);
+            errno = EINTR;
+            return -1;
+        }
+        if (!real) {
+            real = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+        }
+        return real(fd, buf, n);
+    }
+C
+    cc -shared -fPIC -o block.so block.c -ldl
+}
+
+# ^C while a pmxcfs file blocks (pmxcfs hangs): 130 and the file named, not
+# 69, for every file pvetmpl reads there; one reader serves them all.
+t_pve_read_interrupted() {
     sim_setup
-    mkfifo vmlist.fifo
-    sed -i "s|^vmlist = .*|vmlist = \"$T/vmlist.fifo\"|" "$PVETMPL_CONFIG"
-    for where in open read; do
-        if [ $where = read ]; then
-            exec 7<>vmlist.fifo # a writer that sends nothing: open returns, read blocks
-        fi
-        "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    block_read_shim
+    local f
+    for f in "$S/etc/pve/.vmlist" "$S/etc/pve/storage.cfg" "$S/etc/pve/user.cfg"; do
+        rm -f ready
+        BLOCK_PATH=$f BLOCK_MODE=once BLOCK_READY=$T/ready LD_PRELOAD=$T/block.so \
+            ASAN_OPTIONS=verify_asan_link_order=0 \
+            "$PVETMPL" make-template 100 9000 --no-hook --pool pool-ci --format qcow2 \
+            >"$T/out" 2>"$T/err" &
         pid=$!
-        if [ $where = open ]; then
-            wait_wchan $pid fifo_open\|wait_for_partner
-        else
-            wait_wchan $pid pipe_read
-        fi
+        wait_for_grep waiting ready
         kill -INT $pid
         wait_exit $pid
-        assert_eq 130 "$rc" "exit when interrupted in $where"
-        assert_grep "^pvetmpl: error: .*interrupted by a signal while reading '$T/vmlist.fifo'" "$T/err"
+        assert_eq 130 "$rc" "exit when interrupted reading $f"
+        assert_grep "^pvetmpl: error: .*interrupted by a signal while reading '$f'" "$T/err"
     done
-    exec 7>&-
     assert_eq 0 "$(sim_mutating_calls)"
+}
+
+# A second signal kills at once when the first could not end the wait.
+t_second_signal_kills() {
+    sim_setup
+    block_read_shim
+    BLOCK_PATH=$S/etc/pve/.vmlist BLOCK_MODE=forever BLOCK_READY=$T/ready \
+        LD_PRELOAD=$T/block.so ASAN_OPTIONS=verify_asan_link_order=0 \
+        perl -e 'my $p = fork() // die; if (!$p) { exec(@ARGV) or die } open(my $f, ">", "pid");
+            print $f "$p\n"; close $f; waitpid($p, 0);
+            print(($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8))' \
+        -- "$PVETMPL" make-template 100 9000 --no-hook >"$T/status" 2>"$T/err" &
+    waiter=$!
+    wait_for_grep waiting ready
+    kill -INT "$(cat pid)"
+    local i # the INT was handled, and the read waits again
+    for i in $(seq 1 200); do
+        [ "$(grep -c waiting ready)" -ge 2 ] && break
+        sleep 0.05
+    done
+    assert_eq 2 "$(grep -c waiting ready)" "the first INT did not end the read"
+    kill -INT "$(cat pid)"
+    wait_exit $waiter
+    assert_eq "signal 2" "$(cat status)" "died by the second INT"
 }
 
 t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not writable by others
     sim_setup
     mkdir target real
     refused() { # WHAT: make-template stops with 78 before any change
+        local before
+        before=$(sim_mutating_calls)
         expect_rc 78 "$PVETMPL" make-template 100 9000 --no-hook
         assert_grep "^pvetmpl: error: run_dir '[^']*' is refused: $1" "$T/err"
-        assert_eq 0 "$(sim_mutating_calls)" "no change"
+        assert_eq "$before" "$(sim_mutating_calls)" "no change"
         assert_eq "" "$(find target real -mindepth 1)" "nothing created through a link"
     }
     ln -s target run # the run_dir itself
-    refused "'run' on its path is a symbolic link"
+    refused "'$T/run' on its path is a symbolic link"
     sed -i "s|^run_dir = .*|run_dir = \"$T/via/run\"|" "$PVETMPL_CONFIG"
     ln -s real via # a directory above it
-    refused "'via' on its path is a symbolic link"
+    refused "'$T/via' on its path is a symbolic link"
     rm run via
+    # every directory on the way: root's, writable by nobody else unless sticky
+    mkdir -m 0775 mid
+    sed -i "s|^run_dir = .*|run_dir = \"$T/mid/run\"|" "$PVETMPL_CONFIG"
+    refused "'$T/mid' is writable by group or others \(mode 0775\)"
+    chmod 0755 mid
+    chown 65534 mid
+    refused "'$T/mid' is owned by uid 65534, not root"
+    assert_eq "" "$(ls -A mid)" "nothing created below a refused directory"
+    mkdir -m 1777 sticky # as /tmp: others cannot replace root's entries
+    sed -i "s|^run_dir = .*|run_dir = \"$T/sticky/run\"|" "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
+    [ -f sticky/run/vmid-9001.0.lock ]
+    sed -i "s|^run_dir = .*|run_dir = \"/\"|" "$PVETMPL_CONFIG"
+    refused "it is the root directory"
     sed -i "s|^run_dir = .*|run_dir = \"$T/run\"|" "$PVETMPL_CONFIG"
     mkdir -m 0775 run
-    refused "it is writable by group or others \(mode 0775\)"
+    refused "'$T/run' is writable by group or others \(mode 0775\)"
+    chmod 1777 run # sticky is no excuse for the run_dir itself
+    refused "'$T/run' is writable by group or others \(mode 1777\)"
     chmod 0757 run
-    refused "it is writable by group or others \(mode 0757\)"
+    refused "'$T/run' is writable by group or others \(mode 0757\)"
     chmod 0755 run
     chown 65534 run
-    refused "it is owned by uid 65534, not root"
+    refused "'$T/run' is owned by uid 65534, not root"
     assert_eq "" "$(ls -A run)" "no lock file in a refused run_dir"
     chown 0 run
     expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
@@ -444,6 +553,71 @@ t_reader_gone() { # a reader that stopped reading: SIGPIPE, as any filter, no me
         "$PVETMPL" --json storages 2>"$T/err"
     assert_grep "^sig=13 rc=0$" "$T/err"
     assert_eq 1 "$(wc -l <"$T/err")" "nothing but the verdict on stderr"
+    # a failing run keeps its exit code (piped to tee, the admin sees 69)
+    perl -e 'pipe(my $r, my $w) or die; close $r; open(STDOUT, ">&", $w) or die;
+        system(@ARGV); print STDERR "sig=", $? & 127, " rc=", $? >> 8, "\n"' \
+        "$PVETMPL" --json make-template 555 9000 --no-hook 2>"$T/err"
+    assert_grep "^sig=0 rc=69$" "$T/err"
+}
+
+# A signal after the last step (here: while the success is journalled) does
+# not turn a completed, recorded success into 130.
+t_signal_after_success() {
+    sim_setup
+    cat >late.c <<'C'
+    #define _GNU_SOURCE
+    #include <dlfcn.h>
+    #include <signal.h>
+    #include <string.h>
+    #include <sys/socket.h>
+    #include <unistd.h>
+    ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
+    {
+        static ssize_t (*real)(int, const struct msghdr *, int);
+        for (size_t i = 0; i < mh->msg_iovlen; i++) {
+            if (mh->msg_iov[i].iov_len == 24 &&
+                memcmp(mh->msg_iov[i].iov_base, "PVETMPL_RESULT=succeeded", 24) == 0) {
+                kill(getpid(), SIGTERM);
+            }
+        }
+        if (!real) {
+            real = (ssize_t(*)(int, const struct msghdr *, int))dlsym(RTLD_NEXT, "sendmsg");
+        }
+        return real(fd, mh, flags);
+    }
+C
+    cc -shared -fPIC -o late.so late.c -ldl
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/late.so \
+        expect_rc 0 "$PVETMPL" make-template 100 9876 --no-hook
+    journalctl --sync
+    # the journal namespace is the script's: a NEWID no other test uses
+    journalctl -D "$JOURNAL_DIR" --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl \
+        PVETMPL_VMID=9876 PVETMPL_RESULT=succeeded >j
+    assert_eq make-template "$(jq -r .PVETMPL_ACTION j)" "the success was journalled"
+}
+
+# flock: only "held by another run" (EWOULDBLOCK) is waited for; any other
+# error (ENOLCK: run_dir on a file system without locks) is a configuration
+# error at once, never a wait for nothing.
+t_flock_error() {
+    sim_setup
+    cat >nolck.c <<'C'
+    #include <errno.h>
+    int flock(int fd, int op)
+    {
+        (void)fd;
+        (void)op;
+        errno = ENOLCK;
+        return -1;
+    }
+C
+    cc -shared -fPIC -o nolck.so nolck.c
+    # timeout: a broken build waits forever (124 then fails the test)
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/nolck.so \
+        expect_rc 78 timeout 30 "$PVETMPL" make-template 100 9000 --no-hook
+    assert_grep "^pvetmpl: error: cannot lock 'vmid-9000.0.lock' in run_dir '$T/run': No locks available" "$T/err"
+    assert_no_grep "waiting" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)" "no change"
 }
 
 t_closed_std_fds() { # closed 0-2 become /dev/null before anything is opened
@@ -455,10 +629,15 @@ exec "$S/bin/pvesm" "\$@"
 SPY
     chmod +x pvesm-spy
     sed -i "s|^pvesm = .*|pvesm = \"$T/pvesm-spy\"|" "$PVETMPL_CONFIG"
-    # stdout closed: the answer goes nowhere, but nothing else takes fd 1
+    # stdout closed: nothing else takes fd 1, and the answer that went
+    # nowhere is an error, never exit 0 (fd 1 is /dev/null read-only)
     "$PVETMPL" --json storages >&- 2>"$T/err" && rc=0 || rc=$?
-    assert_eq 0 "$rc"
-    assert_eq "" "$(cat "$T/err")"
+    assert_eq 70 "$rc"
+    assert_grep "^pvetmpl: error: cannot write to standard output: Bad file descriptor" "$T/err"
+    assert_eq 1 "$(grep -c . "$T/err")" "one message"
+    # stderr closed too: still 70, and no message lands anywhere else
+    "$PVETMPL" --json storages >&- 2>&- && rc=0 || rc=$?
+    assert_eq 70 "$rc"
     # stdin closed: the child still gets /dev/null
     "$PVETMPL" --json storages <&- >"$T/out" && rc=0 || rc=$?
     assert_eq 0 "$rc"
@@ -1141,11 +1320,21 @@ t_check "a locked source is retried until the lock clears" t_locked_source_retri
 t_check "dry run of clone and template" t_dry_run_clone_and_template
 t_check "SIGTERM is passed on: 130" t_sigterm
 t_check "SIGHUP (a dropped SSH session) is passed on: 130" t_sighup
+t_check "SIGHUP mid-copy: qm's worker is stopped and cleans up" signal_during_copy HUP
+t_check "SIGQUIT mid-copy: qm's worker is stopped and cleans up" signal_during_copy QUIT
+t_check "SIGTERM mid-copy: qm's worker is stopped and cleans up" signal_during_copy TERM
 t_check "SIGQUIT is passed on: 130" t_sigquit
 t_check "under nohup SIGHUP stays ignored" t_nohup
-t_check "^C while reading a blocked .vmlist: 130, not 69" t_vmlist_interrupted
+t_check "^C while a pmxcfs file (.vmlist, storage.cfg, user.cfg) blocks: 130, not 69" t_pve_read_interrupted
+t_check "a second signal kills at once when the first cannot end the wait" t_second_signal_kills
 t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
+t_check "a flock error other than 'busy' is a configuration error (78), not a wait" t_flock_error
+if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+    t_check "a signal while the success is journalled keeps exit 0" t_signal_after_success
+else
+    t_skip "a signal while the success is journalled keeps exit 0" "no private journald"
+fi
 t_check "a reader gone (| head): ended by SIGPIPE, no message" t_reader_gone
 t_check "closed stdin/stdout: /dev/null in their place, for pvetmpl and its children" \
     t_closed_std_fds

@@ -236,7 +236,7 @@ lines" "$(jq -r .MESSAGE j1)"
 end" "$(jq -r '.PVETMPL_PLAN[-7:]' j2)"
     # a field without a name is refused, nothing sent
     expect_rc 1 "$BUILD/tests/journal-send" "SYSLOG_IDENTIFIER=$tag" "=x"
-    assert_grep "a field without a name" "$T/err"
+    assert_grep "field 2 has no valid name" "$T/err"
 }
 
 stalled_journald() {
@@ -259,34 +259,31 @@ PERL
     cat >inner.sh <<'SH'
 set -u
 j=$PVETMPL_TEST_JOURNALD_PID
-# the same run with a working journald: how long it takes here and now
-s=$(date +%s%N)
-"${@/9000/9001}" 2>/dev/null || exit 98
-echo "base=$((($(date +%s%N) - s) / 1000000))" >base
 trap 'kill -CONT $j' EXIT
 kill -STOP $j
 # stopped ('T' in /proc/PID/stat) before the queue is filled
 until [ "$(sed 's/.*) //' /proc/$j/stat | cut -d' ' -f1)" = T ]; do sleep 0.01; done
 perl fill.pl || exit 99
-s=$(date +%s%N)
-timeout -k 5 30 "$@"
-echo "rc=$? ms=$((($(date +%s%N) - s) / 1000000))" >result
+# journal_sendv's own report: the first write waits for its bound, the next
+# one of the same process does not wait again
+"$BUILD/tests/journal-send" --twice MESSAGE=probe 2>twice
+timeout -k 5 30 "$@" # only a guard against a hang
+echo "rc=$?" >result
 # the run's NEWID lock and copy slot are free
 flock -n run/vmid-9000.0.lock true && flock -n run/storage-local-lvm.0.lock true && echo free >locks
 SH
-    expect_rc 0 env -u _PVETMPL_IN_JNS "$TOP/tests/with-journald.sh" bash inner.sh \
+    expect_rc 0 env -u _PVETMPL_IN_JNS BUILD="$BUILD" "$TOP/tests/with-journald.sh" bash inner.sh \
         "$PVETMPL" make-template 100 9000 --no-hook
     cat result
-    assert_grep "^rc=0 " result
+    assert_grep "^rc=0$" result
     assert_file_eq locks "free
 "
     assert_grep "^pvetmpl: warning: the audit record was not written: audit record 'make-template started' not written: the journal write timed out after 3 s" "$T/err"
-    # one bound per run: after the first timeout the writes (started,
-    # succeeded) do not wait again
-    ms=$(sed 's/.*ms=//' result)
-    base=$(sed 's/base=//' base)
-    [ "$ms" -ge 3000 ] || { echo "the first write did not wait for its bound"; return 1; }
-    [ $((ms - base)) -lt 5900 ] || { echo "took $ms ms (unstalled $base ms): more than one bound"; return 1; }
+    # one bound per process: after the first timeout the later writes do not
+    # wait again (as journal_sendv reports for each)
+    assert_file_eq twice "journal-send: the journal write timed out after 3 s (journald stalled or overloaded)
+journal-send: journald did not take it at once and is not waited for again (an earlier write timed out after 3 s: journald stalled or overloaded)
+"
     "$D/bin/qm" config 9000 >conf
     assert_grep "^template: 1" conf
 }

@@ -368,10 +368,13 @@ PERL
             mkdir /run/systemd/journal && exec perl "$@"' sh stall.pl "$HOOK" 3165 $ph
         cp "$T/out" "out.$ph"
         assert_grep "not recorded: the journal write timed out after 3 s" "$T/err"
+        # the journal's own bound ended the wait, not the hook's alarm (the
+        # timeout above only guards against a hang)
+        assert_no_grep "giving up" "$T/err"
     done
     # post-start goes on with exit 0; a refused pre-start stays refused.
-    assert_grep "^rc=0 secs=[3-4]$" out.post-start
-    assert_grep "^rc=1 secs=[3-4]$" out.pre-start
+    assert_grep "^rc=0 secs=" out.post-start
+    assert_grep "^rc=1 secs=" out.pre-start
 }
 
 node_layout_without_symlink() {

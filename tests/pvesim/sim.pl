@@ -305,6 +305,108 @@ sub run_worker($code) {
     return 1;
 }
 
+# The same for a worker that outlives a signal as a real one does (used by qm clone,
+# whose copy runs long enough to be interrupted): pve-common RESTEnvironment.pm
+# fork_worker for a sync CLI call. The parent ignores INT/QUIT/PIPE/TERM while it
+# forks; the worker dies "received interrupt" on INT/QUIT/TERM, takes PIPE's default,
+# and calls POSIX::setsid (stdin is not a tty under pvetmpl), so no signal meant for
+# qm's process group reaches it; its stdout and stderr go to a pipe the parent copies
+# out (tee_worker), and its result comes back on a control pipe ("TASK OK" or
+# "TASK ERROR: <msg>", printed on stderr). tee_worker turns INT, QUIT and TERM into
+# TERM for the worker's group (KILL from the fourth on) and dies "broken pipe" on
+# PIPE; HUP has no handler anywhere, so a HUP kills the parent alone and the worker
+# copies on until its next write hits the closed pipe. After the copy the parent
+# kills the worker's group (kill_process_group: TERM, up to 5 s, KILL) and reaps it.
+# Results the worker computes stay in the worker: only callers that need none use it.
+our $WORKER_CTL;    # the control pipe, in a forked worker (for the crash fault)
+sub run_forked_worker($code) {
+    my ($out_r, $out_w, $ctl_r, $ctl_w);
+    my $cpid;
+    {
+        local $SIG{INT} = local $SIG{QUIT} = local $SIG{PIPE} = local $SIG{TERM} = 'IGNORE';
+        pipe($out_r, $out_w) or die "pipe: $!\n";
+        pipe($ctl_r, $ctl_w) or die "pipe: $!\n";
+        $cpid = fork() // die "unable to fork worker - $!\n";
+        if (!$cpid) {
+            $SIG{INT} = $SIG{QUIT} = $SIG{TERM} = sub { die "received interrupt\n" };
+            $SIG{CHLD} = $SIG{PIPE} = 'DEFAULT';
+            $SIG{TTOU} = 'IGNORE';
+            POSIX::setsid();
+            close $out_r;
+            close $ctl_r;
+            open(STDOUT, '>&', $out_w) or POSIX::_exit(1);
+            open(STDERR, '>&', $out_w) or POSIX::_exit(1);
+            close $out_w;
+            select(STDERR); $| = 1; select(STDOUT); $| = 1;
+            $WORKER_CTL = $ctl_w;
+            my $ok = eval { $code->(); 1 };
+            my $err = $@;
+            my $msg = "TASK OK\n";
+            if (!$ok) {
+                # the simulator's own refusal reaches the caller as itself
+                $err = "PVESIM-UNSUPPORTED $err->{msg}" if ref($err) eq 'PVESim::Unsupported';
+                $err = $err->{msg} if ref($err) eq 'PVESim::Err';
+                chomp $err;
+                $err =~ s/\n/ /g;
+                $msg = "TASK ERROR: $err\n";
+            }
+            syswrite($ctl_w, $msg);
+            close $ctl_w;
+            POSIX::_exit($ok ? 0 : 255);
+        }
+    }
+    close $out_w;
+    close $ctl_w;
+    my ($ok, $err) = (0, '');
+    eval {
+        my $int_count = 0;
+        local $SIG{INT} = local $SIG{QUIT} = local $SIG{TERM} = sub {
+            kill($int_count++ < 3 ? 'TERM' : 'KILL', -$cpid);
+        };
+        local $SIG{PIPE} = sub { die "broken pipe\n" };
+        while (1) {
+            my $n = sysread($out_r, my $buf, 4096);
+            if (!defined $n) {
+                next if $!{EINTR};
+                die "sync pipe read error: $!\n";
+            }
+            last if $n == 0;
+            print $buf;
+        }
+        my $ctl = '';
+        while (1) {
+            my $n = sysread($ctl_r, my $buf, 4096);
+            next if !defined($n) && $!{EINTR};
+            last if !$n;
+            $ctl .= $buf;
+        }
+        if ($ctl =~ m/^PVESIM-CRASH\n?$/) {
+            log_call(137);
+            kill 'KILL', $$;
+        } elsif ($ctl =~ m/^TASK OK\n?$/) {
+            $ok = 1;
+        } elsif ($ctl =~ m/^TASK ERROR: PVESIM-UNSUPPORTED (.*)\n?$/) {
+            $err = bless({ msg => "$1\n" }, 'PVESim::Unsupported');
+        } elsif ($ctl =~ m/^TASK ERROR: (.*)\n?$/) {
+            print STDERR "$1\n";
+        } else {
+            die "got unexpected control message: $ctl\n";
+        }
+    };
+    if (my $e = $@) {
+        $e =~ s/\n/ /g;
+        print STDERR "$e\n";
+    }
+    close $out_r;
+    close $ctl_r;
+    kill('TERM', -$cpid);
+    for (my $i = 0; $i < 5 && waitpid($cpid, POSIX::WNOHANG()) == 0; $i++) { sleep 1 }
+    kill('KILL', -$cpid);
+    waitpid($cpid, 0);
+    die $err if ref $err;
+    return $ok;
+}
+
 # The storage-inactive fault outside 'pvesm status' (documented there in
 # pve-interface.md section 5) is only simulated where the source gives the text:
 # activate_storage's "storage '<id>' is not online" for nfs/cifs/iscsi/esxi storages.
@@ -809,12 +911,19 @@ sub cmd_clone($args) {
         my %mirror_jobs;
         my $crash = PVESim::fault_active('qm', 'clone', 'crash-mid-clone');
         my $die_now = sub {
+            # qm dies as a whole: in a forked worker, the parent is told to die
+            # after it has copied out the worker's last lines (run_forked_worker)
+            if ($WORKER_CTL) {
+                syswrite($WORKER_CTL, "PVESIM-CRASH\n");
+                kill 'KILL', $$;
+            }
             log_call(137);
             kill 'KILL', $$;
             sleep 10;
         };
         eval {
-            local $SIG{INT} = local $SIG{TERM} = local $SIG{QUIT} = local $SIG{HUP} =
+            # no HUP handler: qemu-server and fork_worker have none
+            local $SIG{INT} = local $SIG{TERM} = local $SIG{QUIT} =
                 sub { die "interrupted by signal\n" };
             # API2/Qemu.pm clone_vm: activate_volumes($storecfg, $vollist, $snapname) before
             # the disk loop; pve-storage Storage.pm activate_storage dies
@@ -924,7 +1033,7 @@ sub cmd_clone($args) {
     my $lock_source = sub { lock_vm($vmid, 1, $running ? 0 : 1, $lock_target) };
 
     $refuse_unsupported->(($load_and_check->())[2, 3]);    # early checks before forking/locking
-    return run_worker($lock_source) ? 0 : 255;
+    return run_forked_worker($lock_source) ? 0 : 255;
 }
 
 # ------------------------------------------------------------ drive-mirror (running source)

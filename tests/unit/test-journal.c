@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "hookreg.h"
@@ -309,6 +310,28 @@ START_TEST(volids)
 }
 END_TEST
 
+/* A name journald would drop the entry for is refused before sending. */
+START_TEST(field_names)
+{
+    static const char *const bad[] = {
+        "BAD\nNAME=x",
+        "lower=x",
+        "9LIVES=x",
+        "_TRUSTED=x",
+        "=x",
+        "NOEQUALS",
+        "A-B=x",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=x", /* 65 */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct iovec iov[2] = {{(char *)"MESSAGE=m", 9}, {(char *)bad[i], strlen(bad[i])}};
+        struct err e = {ERR_OK, ""};
+        ck_assert_int_lt(journal_sendv(iov, 2, &e), 0);
+        ck_assert_msg(strstr(e.detail, "field 2 has no valid name"), "%s: %s", bad[i], e.detail);
+    }
+}
+END_TEST
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -327,6 +350,7 @@ int main(void)
     tcase_add_test(tc, time_invalid);
     tcase_add_test(tc, base_vmid);
     tcase_add_test(tc, volids);
+    tcase_add_test(tc, field_names);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

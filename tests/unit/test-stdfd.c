@@ -25,7 +25,7 @@ START_TEST(all_closed)
     close(0);
     close(1);
     close(2);
-    ck_assert_int_eq(stdfd_ensure_open(), 0);
+    ck_assert_int_eq(stdfd_ensure_open(false), 0);
     assert_dev_null(0, O_RDONLY);
     assert_dev_null(1, O_WRONLY);
     assert_dev_null(2, O_WRONLY);
@@ -33,6 +33,20 @@ START_TEST(all_closed)
     int fd = open("/dev/null", O_RDONLY);
     ck_assert_int_ge(fd, 3);
     close(fd);
+}
+END_TEST
+
+/* The wrapper's choice: a write to a closed stdout/stderr must fail. */
+START_TEST(out_fails)
+{
+    close(0);
+    close(1);
+    close(2);
+    ck_assert_int_eq(stdfd_ensure_open(true), 0);
+    assert_dev_null(0, O_RDONLY);
+    assert_dev_null(1, O_RDONLY);
+    assert_dev_null(2, O_RDONLY);
+    ck_assert_int_lt(write(1, "x", 1), 0);
 }
 END_TEST
 
@@ -44,7 +58,7 @@ START_TEST(one_closed)
     ck_assert_int_eq(dup2(keep, 0), 0);
     close(keep);
     close(1);
-    ck_assert_int_eq(stdfd_ensure_open(), 0);
+    ck_assert_int_eq(stdfd_ensure_open(false), 0);
     assert_dev_null(1, O_WRONLY);
     struct stat st, zero;
     ck_assert_int_eq(stat("/dev/zero", &zero), 0);
@@ -59,6 +73,7 @@ static Suite *stdfd_suite(void)
     Suite *s = suite_create("stdfd");
     TCase *tc = tcase_create("open");
     tcase_add_test(tc, all_closed);
+    tcase_add_test(tc, out_fails);
     tcase_add_test(tc, one_closed);
     suite_add_tcase(s, tc);
     return s;
