@@ -845,15 +845,27 @@ release_slot() {
     rm -f "$T/slot-holder.pid" # a next hold_slot waits for its own holder
 }
 
-t_taken_while_waiting() {
-    sim_setup
+# Runs pvetmpl ARGS... while hold_slot holds the copy slot; once it says it is
+# waiting, runs CHANGE (a function: what happens to the node meanwhile), then
+# frees the slot. The run's exit status is left in rc.
+across_slot_wait() {
+    local change=$1 pid
+    shift
     hold_slot
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
+    "$PVETMPL" "$@" >"$T/out" 2>"$T/err" &
     pid=$!
     wait_for_grep "waiting for a copy slot" "$T/err"
-    "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
+    "$change"
     release_slot
     wait $pid && rc=0 || rc=$?
+}
+
+t_taken_while_waiting() {
+    sim_setup
+    during_wait() {
+        "$PVESIM" "$S" add-vm 9000 --name someone-elses --disk scsi0=local-lvm:8G
+    }
+    across_slot_wait during_wait make-template 100 9000 --no-hook
     assert_eq 69 "$rc"
     assert_grep "taken while waiting" "$T/err"
     assert_no_grep "destroy" "$T/err"
@@ -864,13 +876,10 @@ t_taken_while_waiting() {
 # clone of the running VM (Proxmox would drive-mirror its live disks).
 t_started_while_waiting() {
     sim_setup
-    hold_slot
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sim_qm start 100 >/dev/null
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sim_qm start 100 >/dev/null
+    }
+    across_slot_wait during_wait make-template 100 9000 --no-hook
     assert_eq 69 "$rc"
     assert_grep "VM 100 is running now: it was started while this run waited for a copy slot" \
         "$T/err"
@@ -887,14 +896,11 @@ t_started_while_waiting() {
 # The re-check's own answer unreadable: 65, no qm clone.
 t_recheck_unreadable() {
     sim_setup
-    hold_slot
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sim_knob PVESIM_FAULT=garbage
-    sim_knob PVESIM_FAULT_CMD=status
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sim_knob PVESIM_FAULT=garbage
+        sim_knob PVESIM_FAULT_CMD=status
+    }
+    across_slot_wait during_wait make-template 100 9000 --no-hook
     assert_eq 65 "$rc"
     assert_grep "cannot parse the output of 'qm status 100'" "$T/err"
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
@@ -904,13 +910,10 @@ t_recheck_unreadable() {
 t_locked_while_waiting() {
     sim_setup
     echo "lock_retries = 1" >>"$PVETMPL_CONFIG"
-    hold_slot
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sed -i 's/^name:/lock: backup\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sed -i 's/^name:/lock: backup\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    }
+    across_slot_wait during_wait make-template 100 9000 --no-hook
     assert_eq 75 "$rc"
     assert_grep "VM 100 is locked \(backup\): it was locked while this run waited" "$T/err"
     assert_grep "retrying in 1 s \(1 of 1\)" "$T/err"
@@ -921,13 +924,10 @@ t_locked_while_waiting() {
 # re-check refuses at once (69) as preflight does, without waiting for it.
 t_suspended_while_waiting() {
     sim_setup
-    hold_slot
-    "$PVETMPL" make-template 100 9000 --no-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sed -i 's/^name:/lock: suspended\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sed -i 's/^name:/lock: suspended\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    }
+    across_slot_wait during_wait make-template 100 9000 --no-hook
     assert_eq 69 "$rc"
     assert_grep "VM 100 is locked \(suspended\) now: it is hibernated .*'qm resume 100'" "$T/err"
     assert_no_grep "retrying" "$T/err"
@@ -938,25 +938,19 @@ t_suspended_while_waiting() {
 # preflight's rule again right before qm clone (69 unless --replace-hook).
 t_foreign_hook_while_waiting() {
     sim_setup
-    hold_slot
-    "$PVETMPL" make-template 100 9000 >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    }
+    across_slot_wait during_wait make-template 100 9000
     assert_eq 69 "$rc"
     assert_grep "VM 100 has the hookscript 'local:snippets/gpu-passthrough.pl', not pvetmpl's: .*'make-template --replace-hook'; it was set while this run waited for a copy slot" "$T/err"
     assert_eq 0 "$(grep -c '"clone"' "$S/calls.log" || true)" "no qm clone"
     # --replace-hook: the admin chose to replace it, as preflight would let it
-    hold_slot
     sed -i '/^hookscript:/d' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    "$PVETMPL" make-template 100 9000 --replace-hook >"$T/out" 2>"$T/err" &
-    pid=$!
-    wait_for_grep "waiting for a copy slot" "$T/err"
-    sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
-    release_slot
-    wait $pid && rc=0 || rc=$?
+    during_wait() {
+        sed -i 's/^name:/hookscript: local:snippets\/gpu-passthrough.pl\nname:/' "$S/etc/pve/nodes/pve/qemu-server/100.conf"
+    }
+    across_slot_wait during_wait make-template 100 9000 --replace-hook
     assert_eq 0 "$rc"
     assert_grep '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
 }

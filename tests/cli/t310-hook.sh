@@ -336,19 +336,14 @@ fifo_files() {
     [[ $(jfield "$j" PVETMPL_CONFIG_ERROR) == *"not a regular file"* ]]
 }
 
-stalled_journal() {
-    # A journal socket whose queue is full: the write gives up after its
-    # bound (journal.h JOURNAL_SEND_TIMEOUT_MS, under the hook's alarm) with
-    # a warning - exit 0, or 1 once the policy has refused. The stalled
-    # "journald" is a socket this test binds in its own mount namespace.
-    mkpve
-    addvm 3165 stalled "halt"
-    echo 'hook_refuse_tags = {"halt"}' >>"$T/hook.conf"
-    cat >stall.pl <<'PERL'
+# stalled_journal_pl FILE: the start of a Perl script that binds the journal
+# socket (in the test's own mount namespace) and fills its queue, so the
+# next write to it blocks; the caller appends what runs against it.
+stalled_journal_pl() {
+    cat >"$1" <<'PERL'
 use strict;
 use Socket;
 use Fcntl;
-use Time::HiRes qw(time);
 my $p = "/run/systemd/journal/socket";
 socket(my $srv, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
 bind($srv, pack_sockaddr_un($p)) or die "bind: $!";
@@ -358,6 +353,20 @@ fcntl($cli, F_SETFL, fcntl($cli, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
 my $n = 0;
 $n++ while $n < 100000 && send($cli, "x" x 64, 0);
 die "the queue never filled\n" if $n >= 100000;
+PERL
+}
+
+stalled_journal() {
+    # A journal socket whose queue is full: the write gives up after its
+    # bound (journal.h JOURNAL_SEND_TIMEOUT_MS, under the hook's alarm) with
+    # a warning - exit 0, or 1 once the policy has refused. The stalled
+    # "journald" is a socket this test binds in its own mount namespace.
+    mkpve
+    addvm 3165 stalled "halt"
+    echo 'hook_refuse_tags = {"halt"}' >>"$T/hook.conf"
+    stalled_journal_pl stall.pl
+    cat >>stall.pl <<'PERL'
+use Time::HiRes qw(time);
 my $t0 = time;
 system(@ARGV);
 printf "rc=%d secs=%d\n", $? >> 8, time - $t0;
@@ -931,20 +940,9 @@ closed_std_fds() {
     # ... and what sits on fds 0-2 is /dev/null, not a file or socket it
     # opened later (which its warnings would then reach). Seen in /proc while
     # a stalled journal holds the hook in its journal write.
-    cat >fds.pl <<'PERL'
-use strict;
-use Socket;
-use Fcntl;
+    stalled_journal_pl fds.pl
+    cat >>fds.pl <<'PERL'
 use POSIX ();
-my $p = "/run/systemd/journal/socket";
-socket(my $srv, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
-bind($srv, pack_sockaddr_un($p)) or die "bind: $!";
-socket(my $cli, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
-connect($cli, pack_sockaddr_un($p)) or die "connect: $!";
-fcntl($cli, F_SETFL, fcntl($cli, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!";
-my $n = 0;
-$n++ while $n < 100000 && send($cli, "x" x 64, 0);
-die "the queue never filled\n" if $n >= 100000;
 open(my $out, '>', 'fds.out') or die "fds.out: $!";
 my $pid = fork() // die "fork: $!";
 if (!$pid) {
