@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* request: what was asked, as a value. The seam between the front ends and
+ * the commands:
+ *
+ *   front end parses (cli.c: argv with getopt; module.c: Ansible's JSON)
+ *     -> struct request (raw strings and flags, nothing checked)
+ *   request_validate(r)          pure: every format and cross-argument rule,
+ *                                the same for both front ends; fills the
+ *                                typed fields (ids, numbers)
+ *   request_privilege(r)         not root -> 77, before any side effect
+ *   request_policy(r, caller)    allows everything today; sudo delegation
+ *                                plugs in here and sees the validated request
+ *   request_run(ctx, r)          the command; fills ctx->rep
+ *
+ * The front end then draws the report (table, JSON, or the module's result).
+ * Strings are not owned: they point into argv or into the module's parsed
+ * JSON, both alive until the process ends. */
+#ifndef PVETMPL_REQUEST_H
+#define PVETMPL_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "qmargv.h"
+
+struct ctx;
+
+enum request_cmd {
+    REQ_NONE = 0,
+    REQ_MAKE_TEMPLATE,
+    REQ_CLONE,
+    REQ_TEMPLATE,
+    REQ_CHECK,
+    REQ_STORAGES,
+    REQ_HOOK,
+    REQ_AUDIT,
+};
+
+enum request_hook_op { REQ_HOOK_NONE = 0, REQ_HOOK_INSTALL, REQ_HOOK_REMOVE, REQ_HOOK_STATUS };
+
+/* Options every command takes, anywhere on the command line. */
+struct request_global {
+    const char *config; /* -c/--config, or NULL (then $PVETMPL_CONFIG, then the default) */
+    bool json, json_lines, dry_run, quiet, verbose, no_progress;
+    const char *timeout;   /* --timeout SEC as given, or NULL (config's) */
+    const char *lock_wait; /* --lock-wait SEC as given, or NULL (config's lock_retry_max) */
+    /* filled by validate */
+    bool have_timeout, have_lock_wait;
+    long timeout_s, lock_wait_s;
+};
+
+/* make-template SRC NEWID, clone SRC NEWID */
+struct request_clone {
+    const char *src, *newid;
+    const char *name, *storage, *format, *pool, *target, *description, *bwlimit, *snapname;
+    bool no_hook, replace_hook, linked;
+    /* filled by validate: q is the qm clone request (q.target is NULL for
+     * make-template, whose --target becomes migrate_to) */
+    struct clone_req q;
+    const char *migrate_to;
+};
+
+/* template VMID [--disk DRIVE] */
+struct request_template {
+    const char *vmid, *disk;
+    uint32_t id; /* filled by validate */
+};
+
+/* check SRC [--storage S] [--target NODE] */
+struct request_check {
+    const char *src, *storage, *target;
+    uint32_t id; /* filled by validate */
+};
+
+/* hook install|remove|status VMID... [--storage S] [--replace-hook] */
+struct request_hook {
+    enum request_hook_op op;
+    const char *const *vmids; /* as given */
+    size_t n_vmids;
+    const char *storage; /* NULL: the config's hook_storage (run fills it in) */
+    bool replace_hook;
+    uint32_t *ids; /* filled by validate (request_release frees it) */
+};
+
+/* audit [--vmid N] [--since T] [--until T] [--action A] [--all-users] [-D DIR|--file F...] */
+struct request_audit {
+    const char *vmid, *since, *until, *action, *directory;
+    const char *const *files;
+    size_t n_files;
+    bool all_users;
+    /* filled by validate */
+    uint32_t id;                 /* 0: every VM */
+    uint64_t since_us, until_us; /* 0 and UINT64_MAX when not given */
+};
+
+struct request {
+    enum request_cmd cmd;
+    bool help; /* --help: print the command's help, run nothing */
+    struct request_global g;
+    union {
+        struct request_clone clone; /* REQ_MAKE_TEMPLATE, REQ_CLONE */
+        struct request_template tmpl;
+        struct request_check check;
+        struct request_hook hook;
+        struct request_audit audit;
+    } u;
+};
+
+/* Who asked: the real user behind the run (sudo's SUDO_USER/SUDO_UID, else
+ * the login uid), and which front end it came through. */
+struct request_caller {
+    uid_t uid;
+    const char *user;     /* may be NULL */
+    const char *frontend; /* "cli" or "ansible" */
+};
+
+const char *request_cmd_name(enum request_cmd cmd);
+/* The command named name ("make-template", ...), or REQ_NONE. */
+enum request_cmd request_cmd_from_name(const char *name);
+
+/* Pure: checks every value and every rule between values, fills the typed
+ * fields. ERR_USAGE with a message naming the argument; -1 on failure. */
+int request_validate(struct request *r, struct err *e);
+/* Not root: ERR_PERMISSION (77). Help never needs it. */
+int request_privilege(const struct request *r, struct err *e);
+/* The delegation policy's say on a validated request; allows all today. */
+int request_policy(const struct request *r, const struct request_caller *who, struct err *e);
+/* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set. */
+int request_run(struct ctx *c, const struct request *r, struct err *e);
+void request_release(struct request *r);
+
+#endif
