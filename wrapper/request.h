@@ -131,4 +131,11 @@ int request_policy(const struct request *r, const struct request_caller *who, st
 int request_run(struct ctx *c, const struct request *r, struct err *e);
 void request_release(struct request *r);
 
+/* The one pipeline both front ends call: validate, privilege, policy, load
+ * the configuration (r->g.config, else $PVETMPL_CONFIG, else the default),
+ * set c up from r->g, run. 0, or -1 with e set (the front end picks the exit
+ * code with err_exit_code and draws c->rep). */
+int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
+                    struct err *e);
+
 #endif
