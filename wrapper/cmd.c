@@ -56,3 +56,12 @@ void cmd_record(const struct ctx *c, char *const *argv)
         free(s);
     }
 }
+
+const char *cmd_json_str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    return json_object_get_string(v);
+}

@@ -40,6 +40,18 @@ int cmd_storages_run(struct ctx *c, struct err *e);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
 
+/* Drawing the rows a command put into the report, on stdout, for the front
+ * end (report is report_finish's object), after the run, also a failed one
+ * (the rows made before the failure). cmd_audit_draw: the "events" as the
+ * table, or one JSON object per line under c->json_lines (which then takes
+ * the place of the --json report on success); cmd_hook_draw: hook status's
+ * "vms" rows with each VM's hook config and policy, nothing under -q or for
+ * install/remove. Not called when the report is printed as JSON. */
+void cmd_audit_draw(const struct ctx *c, struct json_object *report);
+void cmd_hook_draw(const struct ctx *c, struct json_object *report);
+/* For the drawers: o's key as a string, NULL when absent or not a string. */
+const char *cmd_json_str(struct json_object *o, const char *key);
+
 /* Old argv entry points, going away as the seam lands (front ends parse). */
 int cmd_make_template(struct ctx *c, int argc, char **argv, struct err *e);
 int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e);
