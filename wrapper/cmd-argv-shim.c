@@ -122,7 +122,7 @@ static int hook_parse_args(int argc, char **argv, struct request_hook *r, struct
 
 int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 {
-    struct request_hook r = {.vmids = (const char *const *)argv};
+    struct request_hook r = {0}; /* r.vmids stays NULL: the run reads r.ids only */
     int rc = hook_parse_op(c, argc, argv, &r, e);
     if (rc != 0) {
         return rc < 0 ? -1 : 0;
