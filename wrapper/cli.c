@@ -679,6 +679,14 @@ static void draw_human(const struct ctx *c, struct json_object *o, const struct 
     if (cmd == REQ_STORAGES && e->cls == ERR_OK) {
         draw_storages(o);
     }
+    /* hook's rows also after a failure: those made before it stand */
+    if (cmd == REQ_HOOK) {
+        cmd_hook_draw(c, o);
+    }
+    if (cmd == REQ_AUDIT && e->cls == ERR_OK) {
+        cmd_audit_draw(c, o); /* the table says what msg would */
+        return;
+    }
     json_object_object_get_ex(o, "checks", &checks);
     size_t n = checks ? json_object_array_length(checks) : 0;
     size_t failed = 0;
@@ -735,13 +743,13 @@ int cli_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
     /* --json anywhere (before a "--") decides the form of every answer,
      * including a usage error found before the parser reaches it. */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        c.json |= strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--json-lines") == 0;
+        c.json |= strcmp(argv[i], "--json") == 0;
     }
     request_caller_init(&who, "cli", user, sizeof(user));
     if (cli_parse(argc, argv, &r, &p, &e) < 0) {
         goto done;
     }
-    c.json = c.json || r.g.json || r.g.json_lines;
+    c.json = c.json || r.g.json;
     c.quiet = r.g.quiet;
     if (p.version) {
         if (c.json) {
@@ -770,6 +778,8 @@ done:;
     struct json_object *o = report_finish(c.rep, &e, rc, now_ms() - t0);
     if (c.own_output && e.cls == ERR_OK) {
         /* the command (or the help) printed its result itself */
+    } else if (r.cmd == REQ_AUDIT && c.json_lines && e.cls == ERR_OK) {
+        cmd_audit_draw(&c, o); /* the stream takes the place of the report */
     } else if (c.json) {
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                              JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] [--json]
- *               [--all-users] [-D DIR | --file FILE...]
+/* pvetmpl audit [--vmid N] [--since T] [--until T] [--action A]
+ *               [--json | --json-lines] [--all-users] [-D DIR | --file FILE...]
+ *
+ * Two halves: cmd_audit_run collects the matching events into the report
+ * (key "events", an array, empty when nothing matched), and cmd_audit_draw
+ * draws that array for a person (the table) or as JSON lines. Under --json
+ * the front end prints the report itself: one object.
  *
  * Reads pvetmpl's own entries (the wrapper's audit events and the hook's
  * phase events) through libsystemd: field matches on MESSAGE_ID,
@@ -19,7 +24,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,17 +34,17 @@
 
 #include "cmd.h"
 #include "journal.h"
-#include "validate.h"
 
 struct aev {
     uint64_t usec;
     enum journal_msg msg;
     uint32_t vmid, src;
-    long exit_code, duration_ms; /* -1 = absent */
-    bool trusted;                /* written by root (_UID=0) */
+    /* -1 = absent; uid and loginuid are the journal's own (_UID, _AUDIT_LOGINUID) */
+    int64_t exit_code, duration_ms, uid, loginuid;
+    bool trusted; /* written by root (_UID=0) */
     /* owned copies, NULL when the field is absent */
-    char *action, *result, *phase, *name, *storage, *volid, *user, *uid, *error, *tags,
-        *migrated_from, *policy, *plan, *message, *hostname, *loginuid, *config_error;
+    char *action, *result, *phase, *name, *storage, *volid, *user, *error, *tags, *migrated_from,
+        *policy, *plan, *message, *hostname, *config_error;
 };
 
 struct aevs {
@@ -50,10 +54,9 @@ struct aevs {
 
 static void aev_release(struct aev *a)
 {
-    char **fs[] = {&a->action,        &a->result,      &a->phase, &a->name,    &a->storage,
-                   &a->volid,         &a->user,        &a->uid,   &a->error,   &a->tags,
-                   &a->migrated_from, &a->policy,      &a->plan,  &a->message, &a->hostname,
-                   &a->loginuid,      &a->config_error};
+    char **fs[] = {&a->action, &a->result, &a->phase,   &a->name,     &a->storage,
+                   &a->volid,  &a->user,   &a->error,   &a->tags,     &a->migrated_from,
+                   &a->policy, &a->plan,   &a->message, &a->hostname, &a->config_error};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
         free(*fs[i]);
         *fs[i] = NULL;
@@ -114,13 +117,14 @@ static uint32_t field_u32(sd_journal *j, const char *name, int *oom)
     return (uint32_t)v;
 }
 
-static long field_long(sd_journal *j, const char *name, int *oom)
+/* A plain decimal up to max; -1 when absent or not one. */
+static int64_t field_num(sd_journal *j, const char *name, uint64_t max, int *oom)
 {
     char *s = field(j, name, oom);
     uint64_t v = 0;
-    long r = -1;
-    if (s && parse_uint(s, LONG_MAX, &v) == 0) {
-        r = (long)v;
+    int64_t r = -1;
+    if (s && parse_uint(s, max, &v) == 0) {
+        r = (int64_t)v;
     }
     free(s);
     return r;
@@ -139,8 +143,10 @@ static int read_entry(sd_journal *j, struct aev *a)
     (void)sd_journal_get_realtime_usec(j, &a->usec);
     a->vmid = field_u32(j, "PVETMPL_VMID", &oom);
     a->src = field_u32(j, "PVETMPL_SOURCE_VMID", &oom);
-    a->exit_code = field_long(j, "PVETMPL_EXIT", &oom);
-    a->duration_ms = field_long(j, "PVETMPL_DURATION_MS", &oom);
+    a->exit_code = field_num(j, "PVETMPL_EXIT", INT64_MAX, &oom);
+    a->duration_ms = field_num(j, "PVETMPL_DURATION_MS", INT64_MAX, &oom);
+    a->uid = field_num(j, "_UID", UINT32_MAX, &oom);
+    a->loginuid = field_num(j, "_AUDIT_LOGINUID", UINT32_MAX, &oom);
     a->action = field(j, "PVETMPL_ACTION", &oom);
     a->result = field(j, "PVETMPL_RESULT", &oom);
     a->phase = field(j, "PVETMPL_PHASE", &oom);
@@ -148,7 +154,6 @@ static int read_entry(sd_journal *j, struct aev *a)
     a->storage = field(j, "PVETMPL_STORAGE", &oom);
     a->volid = field(j, "PVETMPL_VOLID", &oom);
     a->user = field(j, "PVETMPL_USER", &oom);
-    a->uid = field(j, "_UID", &oom);
     a->error = field(j, "PVETMPL_ERROR", &oom);
     a->tags = field(j, "PVETMPL_TAGS", &oom);
     a->migrated_from = field(j, "PVETMPL_MIGRATED_FROM", &oom);
@@ -156,9 +161,8 @@ static int read_entry(sd_journal *j, struct aev *a)
     a->plan = field(j, "PVETMPL_PLAN", &oom);
     a->message = field(j, "MESSAGE", &oom);
     a->hostname = field(j, "_HOSTNAME", &oom);
-    a->loginuid = field(j, "_AUDIT_LOGINUID", &oom);
     a->config_error = field(j, "PVETMPL_CONFIG_ERROR", &oom);
-    a->trusted = a->uid && strcmp(a->uid, "0") == 0;
+    a->trusted = a->uid == 0;
     if (oom) {
         aev_release(a);
         return -ENOMEM;
@@ -193,19 +197,22 @@ static const char *aev_result(const struct aev *a)
     }
 }
 
-static int open_journal(sd_journal **j, const char *dir, char **files, size_t nfiles, struct err *e)
+/* Step 1: the system journal, or the exported directory or files asked for. */
+static int open_journal(const struct request_audit *r, sd_journal **j, struct err *e)
 {
-    int r;
-    const char *what = dir ? dir : nfiles ? files[0] : "the system journal";
-    if (dir) {
-        r = sd_journal_open_directory(j, dir, 0);
-    } else if (nfiles) {
-        r = sd_journal_open_files(j, (const char **)files, 0);
+    int k;
+    const char *what = r->directory ? r->directory
+                       : r->n_files ? r->files[0]
+                                    : "the system journal";
+    if (r->directory) {
+        k = sd_journal_open_directory(j, r->directory, 0);
+    } else if (r->n_files) {
+        k = sd_journal_open_files(j, (const char **)r->files, 0);
     } else {
-        r = sd_journal_open(j, 0);
+        k = sd_journal_open(j, 0);
     }
-    if (r < 0) {
-        return err_set(e, ERR_PRECONDITION, "cannot open the journal '%s': %s", what, strerror(-r));
+    if (k < 0) {
+        return err_set(e, ERR_PRECONDITION, "cannot open the journal '%s': %s", what, strerror(-k));
     }
     return 0;
 }
@@ -347,12 +354,16 @@ static void fmt_time(uint64_t usec, char *buf, size_t len, bool utc)
     }
 }
 
-static void print_json(const struct aev *a)
+/* ---- collect: the matching events into the report ---- */
+
+/* The event as a JSON object: numbers as numbers (also the journal's _UID and
+ * _AUDIT_LOGINUID), a key only when the entry has the field. */
+static struct json_object *aev_json(const struct aev *a)
 {
     struct json_object *o = json_object_new_object();
     char t[64];
     if (!o) {
-        return;
+        return NULL;
     }
     fmt_time(a->usec, t, sizeof(t), true);
     json_object_object_add(o, "time", json_object_new_string(t));
@@ -361,19 +372,24 @@ static void print_json(const struct aev *a)
     json_object_object_add(o, "message_id", json_object_new_string(journal_msg_info(a->msg)->id));
     json_object_object_add(o, "action", json_object_new_string(aev_action(a)));
     json_object_object_add(o, "result", json_object_new_string(aev_result(a)));
-    if (a->vmid) {
-        json_object_object_add(o, "vmid", json_object_new_int64(a->vmid));
-    }
-    if (a->src) {
-        json_object_object_add(o, "source_vmid", json_object_new_int64(a->src));
-    }
-    if (a->exit_code >= 0) {
-        json_object_object_add(o, "exit", json_object_new_int64(a->exit_code));
-    }
-    if (a->duration_ms >= 0) {
-        json_object_object_add(o, "duration_ms", json_object_new_int64(a->duration_ms));
-    }
     json_object_object_add(o, "trusted", json_object_new_boolean(a->trusted));
+    const struct {
+        const char *key;
+        int64_t val; /* absent: 0 for VMIDs, -1 for the others */
+        bool present;
+    } nums[] = {
+        {"vmid", a->vmid, a->vmid != 0},
+        {"source_vmid", a->src, a->src != 0},
+        {"exit", a->exit_code, a->exit_code >= 0},
+        {"duration_ms", a->duration_ms, a->duration_ms >= 0},
+        {"uid", a->uid, a->uid >= 0},
+        {"audit_loginuid", a->loginuid, a->loginuid >= 0},
+    };
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        if (nums[i].present) {
+            json_object_object_add(o, nums[i].key, json_object_new_int64(nums[i].val));
+        }
+    }
     const struct {
         const char *key, *val;
     } strs[] = {
@@ -382,7 +398,6 @@ static void print_json(const struct aev *a)
         {"storage", a->storage},
         {"volid", a->volid},
         {"user", a->user},
-        {"uid", a->uid},
         {"error", a->error},
         {"tags", a->tags},
         {"migrated_from", a->migrated_from},
@@ -390,7 +405,6 @@ static void print_json(const struct aev *a)
         {"plan", a->plan},
         {"hostname", a->hostname},
         {"message", a->message},
-        {"audit_loginuid", a->loginuid},
         {"config_error", a->config_error},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -398,88 +412,14 @@ static void print_json(const struct aev *a)
             json_object_object_add(o, strs[i].key, json_object_new_string(strs[i].val));
         }
     }
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+    return o;
 }
 
-/* Copies src into dst for the table: control characters (C0, DEL, C1 in
- * UTF-8) become '?', so a forged field cannot move the cursor, recolour the
- * terminal or fake a row. */
-static void clean(char *dst, size_t len, const char *src)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)(src ? src : "-"); *p && n + 1 < len;
-         p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            dst[n++] = '?';
-        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            dst[n++] = '?';
-            p++;
-        } else {
-            dst[n++] = (char)*p;
-        }
-    }
-    dst[n] = '\0';
-}
-
-static void print_row(const struct aev *a)
-{
-    char t[32], vm[16] = "-", src[16] = "-", raw[1200] = "", uid[48];
-    char action[64], result[32], name[128], storage[64], user[64], cuid[48], detail[1300];
-    fmt_time(a->usec, t, sizeof(t), false);
-    if (a->vmid) {
-        snprintf(vm, sizeof(vm), "%" PRIu32, a->vmid);
-    }
-    if (a->src) {
-        snprintf(src, sizeof(src), "%" PRIu32, a->src);
-    }
-    if (a->error) {
-        snprintf(raw, sizeof(raw), "%s", a->error);
-    } else if (a->policy) {
-        snprintf(raw, sizeof(raw), "policy %s", a->policy);
-    } else if (a->config_error) {
-        snprintf(raw, sizeof(raw), "config: %s", a->config_error);
-    } else if (a->migrated_from) {
-        snprintf(raw, sizeof(raw), "migrated from %s", a->migrated_from);
-    } else if (a->duration_ms >= 0) {
-        snprintf(raw, sizeof(raw), "%ld ms", a->duration_ms);
-    } else if (a->volid) {
-        snprintf(raw, sizeof(raw), "%s", a->volid);
-    }
-    /* _UID, and the login uid behind it when the kernel recorded one. */
-    bool has_login = a->loginuid && strcmp(a->loginuid, "4294967295") != 0;
-    snprintf(uid, sizeof(uid), "%.16s%s%.16s", a->uid ? a->uid : "?", has_login ? "/" : "",
-             has_login ? a->loginuid : "");
-    clean(action, sizeof(action), aev_action(a));
-    clean(result, sizeof(result), aev_result(a));
-    clean(name, sizeof(name), a->name);
-    clean(storage, sizeof(storage), a->storage);
-    clean(user, sizeof(user), a->user);
-    clean(cuid, sizeof(cuid), uid);
-    char d[sizeof(raw)];
-    clean(d, sizeof(d), raw[0] ? raw : "");
-    /* Not root's: anyone could have written it. */
-    snprintf(detail, sizeof(detail), "%s%s", a->trusted ? "" : "UNTRUSTED (not written by root) ",
-             d);
-    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
-           name, storage, user, cuid, detail);
-}
-
-static int usage(struct err *e, const char *fmt, const char *arg)
-{
-    char m[512];
-    snprintf(m, sizeof(m), fmt, arg);
-    return err_set(e, ERR_USAGE,
-                   "%s (usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] "
-                   "[--json] [--all-users] [-D DIR|--file FILE])",
-                   m);
-}
-
-/* A warning that reaches stderr also with --json: stdout then holds JSON
- * lines, not the report that would otherwise carry it. */
-static void audit_warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void audit_warn(struct ctx *c, const char *fmt, ...)
+/* A warning that reaches stderr also when the report is not printed
+ * (--json with --json-lines: stdout holds the events only). */
+static void audit_warn(const struct ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void audit_warn(const struct ctx *c, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -487,9 +427,101 @@ static void audit_warn(struct ctx *c, const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     cmd_warn(c, "%s", buf);
-    if (c->json) {
+    if (c->json && c->json_lines) {
         fprintf(stderr, "pvetmpl: warning: %s\n", buf);
     }
+}
+
+/* Step 2: only pvetmpl's entries are read at all. With --vmid, lineage needs
+ * every event: --action filters afterwards (select_events). */
+static int match_ours(sd_journal *j, const struct request_audit *r, struct err *e)
+{
+    int k = add_matches(j, r->id ? NULL : r->action, r->all_users);
+    if (k < 0) {
+        return err_set(e, ERR_INTERNAL, "cannot add journal matches: %s", strerror(-k));
+    }
+    return 0;
+}
+
+/* Step 3: every matching entry. A read error part-way is a warning: what
+ * was read so far is shown. */
+static int read_events(const struct ctx *c, sd_journal *j, struct aevs *l, struct err *e)
+{
+    int read_err = 0;
+    if (load(j, l, &read_err, e) < 0) {
+        return -1;
+    }
+    if (read_err < 0) {
+        audit_warn(c, "reading the journal stopped early: %s; the history below may be incomplete",
+                   strerror(-read_err));
+    }
+    return 0;
+}
+
+/* --vmid's VMs: set holds the ancestors, then (from down on) the
+ * descendants, each part with the VM itself. Empty without --vmid. */
+struct lineage {
+    uint32_t *set;
+    size_t nset;
+    const uint32_t *down;
+    size_t ndown;
+};
+
+/* Step 4: the lineage of vmid, both ways. */
+static int trace_lineage(const struct aevs *l, uint32_t vmid, struct lineage *lin, struct err *e)
+{
+    size_t cap = 2 * l->n + 2;
+    memset(lin, 0, sizeof(*lin));
+    if (!vmid) {
+        return 0;
+    }
+    lin->set = calloc(cap, sizeof(*lin->set));
+    if (!lin->set) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    /* Ancestors first, then descendants of the VM itself (not of its
+     * ancestors: siblings are another lineage). */
+    size_t nset = 0, ndown = 0;
+    lin->set[nset++] = vmid;
+    closure(l, lin->set, &nset, cap, false);
+    uint32_t *down = lin->set + nset;
+    down[ndown++] = vmid;
+    closure(l, down, &ndown, cap - nset, true);
+    lin->nset = nset + ndown;
+    lin->down = down;
+    lin->ndown = ndown;
+    return 0;
+}
+
+static bool wanted(const struct request_audit *r, const struct lineage *lin, const struct aev *a)
+{
+    if (a->usec < r->since_us || a->usec > r->until_us) {
+        return false;
+    }
+    if (r->action && strcmp(aev_action(a), r->action) != 0) {
+        return false;
+    }
+    /* A VM of the lineage, or an attempt (dry run, refusal) to derive a VM
+     * from one of its descendants; not a sibling's clone. */
+    return !r->id || in_set(lin->set, lin->nset, a->vmid) ||
+           (a->src && in_set(lin->down, lin->ndown, a->src));
+}
+
+/* Step 5: the wanted events into the array, in journal order. */
+static int select_events(const struct request_audit *r, const struct aevs *l,
+                         const struct lineage *lin, struct json_object *events, struct err *e)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (!wanted(r, lin, &l->v[i])) {
+            continue;
+        }
+        struct json_object *o = aev_json(&l->v[i]);
+        if (!o || json_object_array_add(events, o) < 0) {
+            json_object_put(o);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    return 0;
 }
 
 /* Whether we are in a group that can read the system journal. */
@@ -515,204 +547,179 @@ static bool journal_group_member(void)
     return false;
 }
 
-static uint64_t now_usec(void)
+/* Step 6, when nothing matched: why, if it may be that nothing could be read. */
+static void explain_none(const struct ctx *c, const struct request_audit *r, sd_journal *j)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-}
-
-static const char *const help_audit =
-    "usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] [--json]\n"
-    "                     [--all-users] [-D DIR | --file FILE]\n"
-    "\n"
-    "History from the systemd journal: who made which template from which VM on\n"
-    "which storage when, the VMs cloned from it, and their starts and stops.\n"
-    "\n"
-    "  --vmid N        N and its lineage both ways (its source, its clones)\n"
-    "  --since T, --until T  time limits, as journalctl takes them\n"
-    "                  ('2026-11-26 10:00', '@EPOCH', 'today', 'yesterday', '-1h')\n"
-    "  --action A      only this action or hook phase (make-template, clone, pre-start...)\n"
-    "  --json          one JSON object per line instead of the table\n"
-    "  --all-users     also entries not written by root (_UID != 0), marked UNTRUSTED:\n"
-    "                  anyone can write an entry that looks like pvetmpl's\n"
-    "  -D DIR, --file FILE  read an exported journal directory or file\n";
-
-int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e)
-{
-    const char *dir = NULL, *action = NULL;
-    bool all_users = false;
-    uint32_t vmid = 0;
-    uint64_t since = 0, until = UINT64_MAX;
-    char **files = calloc((size_t)argc + 1, sizeof(*files));
-    size_t nfiles = 0;
-    int rc = -1;
-    sd_journal *j = NULL;
-    struct aevs l = {0};
-    uint32_t *set = NULL;
-
-    if (!files) {
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        const char *eq = strchr(a, '=');
-        char opt[32];
-        if (strncmp(a, "--", 2) == 0 && eq && (size_t)(eq - a) < sizeof(opt)) {
-            snprintf(opt, sizeof(opt), "%.*s", (int)(eq - a), a);
-            val = eq + 1;
-        } else {
-            snprintf(opt, sizeof(opt), "%.31s", a);
-        }
-        bool takes =
-            strcmp(opt, "--vmid") == 0 || strcmp(opt, "--since") == 0 || strcmp(opt, "-S") == 0 ||
-            strcmp(opt, "--until") == 0 || strcmp(opt, "-U") == 0 || strcmp(opt, "--action") == 0 ||
-            strcmp(opt, "-D") == 0 || strcmp(opt, "--directory") == 0 || strcmp(opt, "--file") == 0;
-        if (takes && !val) {
-            if (i + 1 >= argc) {
-                usage(e, "option '%s' needs a value", opt);
-                goto out;
-            }
-            val = argv[++i];
-        }
-        if (strcmp(opt, "--json") == 0) {
-            c->json = true;
-        } else if (strcmp(opt, "--all-users") == 0) {
-            all_users = true;
-        } else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-            cmd_help(c, help_audit);
-            c->own_output = !c->json;
-            rc = 0;
-            goto out;
-        } else if (strcmp(opt, "--vmid") == 0) {
-            char msg[256];
-            if (validate_vmid(val, &vmid, msg, sizeof(msg)) < 0) {
-                err_set(e, ERR_USAGE, "%s", msg);
-                goto out;
-            }
-        } else if (strcmp(opt, "--since") == 0 || strcmp(opt, "-S") == 0 ||
-                   strcmp(opt, "--until") == 0 || strcmp(opt, "-U") == 0) {
-            bool is_since = opt[2] == 's' || opt[1] == 'S';
-            if (journal_parse_time(val, now_usec(), is_since ? &since : &until) < 0) {
-                err_set(e, ERR_USAGE,
-                        "invalid %s value '%.64s': expected YYYY-MM-DD [HH:MM[:SS]], @EPOCH, "
-                        "today, yesterday, now or a relative time such as -1h",
-                        is_since ? "--since" : "--until", val);
-                goto out;
-            }
-        } else if (strcmp(opt, "--action") == 0) {
-            if (!*val) {
-                usage(e, "%s", "--action needs a non-empty value");
-                goto out;
-            }
-            action = val;
-        } else if (strcmp(opt, "-D") == 0 || strcmp(opt, "--directory") == 0) {
-            dir = val;
-        } else if (strcmp(opt, "--file") == 0) {
-            files[nfiles++] = (char *)val;
-        } else {
-            usage(e, "unknown argument '%s'", a);
-            goto out;
-        }
-    }
-    if (dir && nfiles) {
-        usage(e, "%s", "-D and --file exclude each other");
-        goto out;
-    }
-    if (since > until) {
-        usage(e, "%s", "--since is after --until");
-        goto out;
-    }
-    report_set_action(c->rep, "audit");
-
-    if (open_journal(&j, dir, files, nfiles, e) < 0) {
-        goto out;
-    }
-    /* With --vmid, lineage needs every event: --action filters afterwards. */
-    int r = add_matches(j, vmid ? NULL : action, all_users);
-    if (r < 0) {
-        err_set(e, ERR_INTERNAL, "cannot add journal matches: %s", strerror(-r));
-        goto out;
-    }
-    int read_err = 0;
-    if (load(j, &l, &read_err, e) < 0) {
-        goto out;
-    }
-    if (read_err < 0) {
-        audit_warn(c, "reading the journal stopped early: %s; the history below may be incomplete",
-                   strerror(-read_err));
-    }
-
-    /* set = ancestors (with vmid) followed by down = descendants (with vmid). */
-    size_t nset = 0, ndown = 0, cap = 2 * l.n + 2;
-    uint32_t *down = NULL;
-    if (vmid) {
-        set = calloc(cap, sizeof(*set));
-        if (!set) {
-            err_set(e, ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-        /* Ancestors first, then descendants of the VM itself (not of its
-         * ancestors: siblings are another lineage). */
-        set[nset++] = vmid;
-        closure(&l, set, &nset, cap, false);
-        down = set + nset;
-        down[ndown++] = vmid;
-        closure(&l, down, &ndown, cap - nset, true);
-        nset += ndown;
-    }
-
-    size_t shown = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        const struct aev *a = &l.v[i];
-        if (a->usec < since || a->usec > until) {
-            continue;
-        }
-        if (action && strcmp(aev_action(a), action) != 0) {
-            continue;
-        }
-        /* A VM of the lineage, or an attempt (dry run, refusal) to derive a
-         * VM from one of its descendants; not a sibling's clone. */
-        if (vmid && !in_set(set, nset, a->vmid) && !(a->src && in_set(down, ndown, a->src))) {
-            continue;
-        }
-        if (c->json) {
-            print_json(a);
-        } else {
-            if (shown == 0) {
-                printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", "TIME",
-                       "ACTION", "RESULT", "VMID", "SOURCE", "NAME", "STORAGE", "USER", "UID",
-                       "DETAIL");
-            }
-            print_row(a);
-        }
-        shown++;
-    }
-    if (shown == 0 && !dir && !nfiles && !sd_journal_has_runtime_files(j) &&
-        !sd_journal_has_persistent_files(j)) {
+    bool system = !r->directory && !r->n_files;
+    if (system && !sd_journal_has_runtime_files(j) && !sd_journal_has_persistent_files(j)) {
         /* sd_journal_open skips what it may not read: nothing matched because
          * nothing could be read, not because nothing happened. */
         audit_warn(c,
                    "no journal file was readable (uid %u): members of the group adm or "
                    "systemd-journal, or root, can read the system journal",
                    (unsigned)geteuid());
-    } else if (shown == 0 && !dir && !nfiles && geteuid() != 0 && !journal_group_member()) {
+    } else if (system && geteuid() != 0 && !journal_group_member()) {
         audit_warn(c,
                    "no matching pvetmpl events in the journal files readable by uid %u (the "
                    "system journal needs group adm or systemd-journal)",
                    (unsigned)geteuid());
-    } else if (shown == 0) {
+    } else {
         cmd_info(c, "no matching pvetmpl events in the journal");
     }
-    fflush(stdout);
-    c->own_output = true;
+}
+
+int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e)
+{
+    sd_journal *j = NULL;
+    struct aevs l = {0};
+    struct lineage lin = {0};
+    struct json_object *events = json_object_new_array();
+    int rc = -1;
+
+    report_set_action(c->rep, "audit");
+    if (!events) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    /* Present whatever happens: an empty history is an empty array. */
+    report_set(c->rep, "events", json_object_get(events));
+    if (open_journal(r, &j, e) < 0 || match_ours(j, r, e) < 0 || read_events(c, j, &l, e) < 0 ||
+        trace_lineage(&l, r->id, &lin, e) < 0 || select_events(r, &l, &lin, events, e) < 0) {
+        goto out;
+    }
+    size_t n = json_object_array_length(events);
+    if (n == 0) {
+        explain_none(c, r, j);
+        report_set_msg(c->rep, "no matching pvetmpl events");
+    } else {
+        report_set_msg(c->rep, "%zu pvetmpl event%s", n, n == 1 ? "" : "s");
+    }
     rc = 0;
 out:
-    free(set);
+    json_object_put(events);
+    free(lin.set);
     aevs_release(&l);
     if (j) {
         sd_journal_close(j);
     }
-    free(files);
     return rc;
+}
+
+/* ---- draw: the report's events for a person, or as JSON lines ---- */
+
+static bool jnum(struct json_object *o, const char *key, int64_t *ret)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) {
+        return false;
+    }
+    *ret = json_object_get_int64(v);
+    return true;
+}
+
+/* Copies src into dst for the table: control characters (C0, DEL, C1 in
+ * UTF-8) become '?', so a forged field cannot move the cursor, recolour the
+ * terminal or fake a row. */
+static void clean(char *dst, size_t len, const char *src)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(src ? src : "-"); *p && n + 1 < len;
+         p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dst[n++] = '?';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            dst[n++] = '?';
+            p++;
+        } else {
+            dst[n++] = (char)*p;
+        }
+    }
+    dst[n] = '\0';
+}
+
+/* The DETAIL column: the one field that tells most about the event. */
+static void row_detail(struct json_object *ev, char *buf, size_t len)
+{
+    const char *s;
+    int64_t ms;
+    buf[0] = '\0';
+    if ((s = cmd_json_str(ev, "error"))) {
+        snprintf(buf, len, "%s", s);
+    } else if ((s = cmd_json_str(ev, "policy"))) {
+        snprintf(buf, len, "policy %s", s);
+    } else if ((s = cmd_json_str(ev, "config_error"))) {
+        snprintf(buf, len, "config: %s", s);
+    } else if ((s = cmd_json_str(ev, "migrated_from"))) {
+        snprintf(buf, len, "migrated from %s", s);
+    } else if (jnum(ev, "duration_ms", &ms)) {
+        snprintf(buf, len, "%" PRId64 " ms", ms);
+    } else if ((s = cmd_json_str(ev, "volid"))) {
+        snprintf(buf, len, "%s", s);
+    }
+}
+
+static void print_header(void)
+{
+    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", "TIME", "ACTION", "RESULT",
+           "VMID", "SOURCE", "NAME", "STORAGE", "USER", "UID", "DETAIL");
+}
+
+static void print_row(struct json_object *ev)
+{
+    char t[32] = "-", vm[24] = "-", src[24] = "-", raw[1200], uid[48] = "?";
+    char action[64], result[32], name[128], storage[64], user[64], detail[1300], d[sizeof(raw)];
+    int64_t v, login;
+    struct json_object *tr;
+    if (jnum(ev, "realtime_usec", &v)) {
+        fmt_time((uint64_t)v, t, sizeof(t), false);
+    }
+    if (jnum(ev, "vmid", &v)) {
+        snprintf(vm, sizeof(vm), "%" PRId64, v);
+    }
+    if (jnum(ev, "source_vmid", &v)) {
+        snprintf(src, sizeof(src), "%" PRId64, v);
+    }
+    /* _UID, and the login uid behind it when the kernel recorded one. */
+    if (jnum(ev, "uid", &v)) {
+        bool has_login = jnum(ev, "audit_loginuid", &login) && login != UINT32_MAX;
+        if (has_login) {
+            snprintf(uid, sizeof(uid), "%" PRId64 "/%" PRId64, v, login);
+        } else {
+            snprintf(uid, sizeof(uid), "%" PRId64, v);
+        }
+    }
+    row_detail(ev, raw, sizeof(raw));
+    clean(action, sizeof(action), cmd_json_str(ev, "action"));
+    clean(result, sizeof(result), cmd_json_str(ev, "result"));
+    clean(name, sizeof(name), cmd_json_str(ev, "name"));
+    clean(storage, sizeof(storage), cmd_json_str(ev, "storage"));
+    clean(user, sizeof(user), cmd_json_str(ev, "user"));
+    clean(d, sizeof(d), raw);
+    /* Not root's: anyone could have written it. */
+    bool trusted = json_object_object_get_ex(ev, "trusted", &tr) && json_object_get_boolean(tr);
+    snprintf(detail, sizeof(detail), "%s%s", trusted ? "" : "UNTRUSTED (not written by root) ", d);
+    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
+           name, storage, user, uid, detail);
+}
+
+void cmd_audit_draw(const struct ctx *c, struct json_object *report)
+{
+    struct json_object *events;
+    if (!json_object_object_get_ex(report, "events", &events) ||
+        !json_object_is_type(events, json_type_array)) {
+        return;
+    }
+    size_t n = json_object_array_length(events);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ev = json_object_array_get_idx(events, i);
+        if (c->json_lines) {
+            printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+            continue;
+        }
+        if (i == 0) {
+            print_header();
+        }
+        print_row(ev);
+    }
+    fflush(stdout);
 }

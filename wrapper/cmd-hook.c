@@ -8,7 +8,10 @@
  * status: which hookscript each VM has, whether the file is our binary, and
  * the config that hook uses with its policy (conf_hook_load, the hook's own).
  * Every change writes journal audit events (actions "hook-file",
- * "hook-install", "hook-remove"). */
+ * "hook-install", "hook-remove").
+ *
+ * cmd_hook_run takes the validated request and puts one row per VM into the
+ * report ("vms"); cmd_hook_draw draws status's rows for a person. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,8 +35,6 @@
 #include "vmlist.h"
 
 #define HOOK_BINARY_MAX (64u << 20)
-
-enum hook_op { OP_INSTALL, OP_REMOVE, OP_STATUS };
 
 /* The hook file as placed on the storage. */
 struct placed {
@@ -562,39 +563,6 @@ static struct json_object *strv_json(const struct strv *sv)
     return a;
 }
 
-/* The hook's config problems and policy under its status line. */
-static void print_policy(const struct conf_hook *hc)
-{
-    if (hc->skipped) {
-        printf("  %s\n", hc->skipped);
-    }
-    if (hc->error) {
-        printf("  config error: %s\n", hc->error);
-    }
-    if (hc->fail_closed) {
-        printf("  policy: refuse every start (the config may configure a refusal policy and "
-               "cannot be used)\n");
-        return;
-    }
-    const struct strv *lists[] = {&hc->conf.hook_refuse_vmids, &hc->conf.hook_refuse_tags};
-    static const char *const names[] = {"hook_refuse_vmids", "hook_refuse_tags"};
-    bool any = false;
-    for (size_t l = 0; l < 2; l++) {
-        if (!lists[l]->n) {
-            continue;
-        }
-        any = true;
-        printf("  policy: %s =", names[l]);
-        for (size_t i = 0; i < lists[l]->n; i++) {
-            printf(" %s", lists[l]->v[i]);
-        }
-        printf("\n");
-    }
-    if (!any) {
-        printf("  policy: none\n");
-    }
-}
-
 static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, struct err *e)
 {
     char cur[512], path[PATH_MAX] = "";
@@ -646,200 +614,163 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
         }
         json_object_array_add(vms, o);
     }
-    if (!c->json && !c->quiet) {
-        printf("%-10" PRIu32 " %-10s %-40s %s", vmid, state, has ? cur : "-", fs ? fs : "-");
-        if (show) {
-            printf("  config %s (%s)", hc.path, cstate);
-        }
-        printf("\n");
-        if (show) {
-            print_policy(&hc);
-        }
-    }
     conf_hook_release(&hc);
     return 0;
 }
 
-static int usage(struct err *e, const char *fmt, const char *arg)
+/* The first failure decides; the others are reported alike (warnings, the
+ * journal) and the loop goes on to the next VM. */
+struct outcome {
+    int rc;
+    struct err first;
+};
+
+static void outcome_add(struct outcome *o, int r, const struct err *e)
 {
-    char m[512];
-    snprintf(m, sizeof(m), fmt, arg);
-    return err_set(e, ERR_USAGE,
-                   "%s (usage: pvetmpl hook install|remove|status VMID... "
-                   "[--storage STORAGE])",
-                   m);
+    if (r < 0 && o->rc == 0) {
+        o->rc = -1;
+        o->first = *e;
+    }
 }
 
-static const char *const help_hook =
-    "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove|status VMID... [--storage STORAGE]\n"
-    "                                [--replace-hook]\n"
-    "\n"
-    "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
-    "           left alone when identical) and set it as each VM's hookscript\n"
-    "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
-    "  status   whether each VM has the hook, which volume, whether the file is\n"
-    "           the same binary as hook_binary, and the config file that hook uses\n"
-    "           (<file>.conf beside it, else the default) with its start policy\n"
-    "\n"
-    "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n"
-    "  --replace-hook     install: replace a hookscript that is not pvetmpl's (without\n"
-    "                     it, a VM with such a hookscript is refused and nothing is set)\n";
-
-int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
+static int outcome_end(const struct outcome *o, struct err *e)
 {
-    if (argc < 2) {
-        return usage(e, "%s", "missing subcommand");
+    if (o->rc < 0) {
+        *e = o->first;
     }
-    enum hook_op op;
-    if (strcmp(argv[1], "install") == 0) {
-        op = OP_INSTALL;
-    } else if (strcmp(argv[1], "remove") == 0) {
-        op = OP_REMOVE;
-    } else if (strcmp(argv[1], "status") == 0) {
-        op = OP_STATUS;
-    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cmd_help(c, help_hook);
-        c->own_output = !c->json;
-        return 0;
-    } else {
-        return usage(e, "unknown subcommand '%s'", argv[1]);
-    }
+    return o->rc;
+}
 
-    const char *storage = c->conf->hook_storage;
-    bool storage_given = false, replace_hook = false;
-    uint32_t *vmids = calloc((size_t)argc, sizeof(*vmids));
-    size_t n = 0;
-    bool opts_done = false;
-    if (!vmids) {
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && strcmp(a, "--") == 0) {
-            opts_done = true;
-        } else if (!opts_done &&
-                   (strcmp(a, "--storage") == 0 || strncmp(a, "--storage=", 10) == 0)) {
-            storage_given = true;
-            if (a[9] == '=') {
-                storage = a + 10;
-            } else if (i + 1 < argc) {
-                storage = argv[++i];
-            } else {
-                free(vmids);
-                return usage(e, "option '%s' needs a value", a);
-            }
-        } else if (!opts_done && strcmp(a, "--replace-hook") == 0) {
-            replace_hook = true;
-        } else if (!opts_done && a[0] == '-') {
-            free(vmids);
-            return usage(e, "unknown option '%s'", a);
-        } else {
-            char msg[256];
-            if (validate_vmid(a, &vmids[n], msg, sizeof(msg)) < 0) {
-                free(vmids);
-                return err_set(e, ERR_USAGE, "%s", msg);
-            }
-            n++;
+/* Nothing was set on any VM: the refusal is recorded for each. */
+static void record_refusals(struct ctx *c, const struct request_hook *r, const char *storage,
+                            const struct err *e)
+{
+    struct err je;
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        struct journal_event ev = {.action = "hook-install", .vmid = r->ids[i], .storage = storage};
+        if (journal_refused(&ev, e, &je) < 0) {
+            warn_journal(c, &je);
+            break;
         }
     }
-    char msg[256];
-    if (n == 0) {
-        free(vmids);
-        return usage(e, "%s", "no VMID given");
-    }
-    if (op != OP_INSTALL && storage_given) {
-        free(vmids);
-        return usage(e, "%s", "--storage only applies to 'hook install'");
-    }
-    if (op != OP_INSTALL && replace_hook) {
-        free(vmids);
-        return usage(e, "%s", "--replace-hook only applies to 'hook install'");
-    }
-    if (validate_storage_id(storage, msg, sizeof(msg)) < 0) {
-        free(vmids);
-        return err_set(e, ERR_USAGE, "%s", msg);
-    }
+}
 
-    static const char *const names[] = {"hook-install", "hook-remove", "hook-status"};
-    report_set_action(c->rep, names[op]);
-    if (n == 1) {
-        report_set_vmid(c->rep, vmids[0]);
-    }
-    struct json_object *vms = json_object_new_array();
-    bool changed = false;
-    int rc = 0;
-    struct err first = {ERR_OK, ""};
-
-    if (op == OP_INSTALL) {
-        struct placed p;
-        report_set_storage(c->rep, storage);
-        /* Every VM must exist before anything is written. */
-        struct vm_hook *vh = calloc(n, sizeof(*vh));
-        size_t bad = vh ? n : 0;
-        if (!vh) {
-            err_set(e, ERR_INTERNAL, "out of memory");
-        }
-        for (size_t i = 0; i < n && bad == n; i++) {
-            if (vm_hookscript(c, vmids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0 ||
-                refuse_foreign(c, vmids[i], &vh[i], replace_hook, e) < 0) {
-                bad = i;
-            }
-        }
-        if (bad < n || place_hook(c, storage, &p, e) < 0) {
-            /* Nothing was set on any VM: record the refusal for each. */
-            struct err je;
-            for (size_t i = 0; i < n; i++) {
-                struct journal_event ev = {
-                    .action = "hook-install", .vmid = vmids[i], .storage = storage};
-                if (journal_refused(&ev, e, &je) < 0) {
-                    warn_journal(c, &je);
-                    break;
-                }
-            }
-            json_object_put(vms);
-            free(vmids);
-            free(vh);
+/* Every VM must exist, and have no hookscript that is not to be replaced,
+ * before anything is written: their hookscripts into vh. */
+static int read_hookscripts(struct ctx *c, const struct request_hook *r, struct vm_hook *vh,
+                            struct err *e)
+{
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        if (vm_hookscript(c, r->ids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0 ||
+            refuse_foreign(c, r->ids[i], &vh[i], r->replace_hook, e) < 0) {
             return -1;
         }
-        changed = p.changed;
-        struct json_object *fo = json_object_new_object();
-        json_object_object_add(fo, "volid", json_object_new_string(p.volid));
-        json_object_object_add(fo, "path", json_object_new_string(p.path));
-        json_object_object_add(fo, "changed", json_object_new_boolean(p.changed));
-        report_set(c->rep, "hook_file", fo);
-        for (size_t i = 0; i < n; i++) {
-            if (install_one(c, vmids[i], &vh[i], storage, p.volid, vms, &changed, e) < 0 &&
-                rc == 0) {
-                rc = -1;
-                first = *e;
-            }
-        }
-        free(vh);
-    } else if (op == OP_REMOVE) {
-        for (size_t i = 0; i < n; i++) {
-            if (remove_one(c, vmids[i], vms, &changed, e) < 0 && rc == 0) {
-                rc = -1;
-                first = *e;
-            }
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            if (status_one(c, vmids[i], vms, e) < 0 && rc == 0) {
-                rc = -1;
-                first = *e;
-            }
-        }
     }
-    if (rc < 0) {
-        *e = first; /* the first failure decides; the others were reported alike */
+    return 0;
+}
+
+static void report_hook_file(struct ctx *c, const struct placed *p)
+{
+    struct json_object *fo = json_object_new_object();
+    json_object_object_add(fo, "volid", json_object_new_string(p->volid));
+    json_object_object_add(fo, "path", json_object_new_string(p->path));
+    json_object_object_add(fo, "changed", json_object_new_boolean(p->changed));
+    report_set(c->rep, "hook_file", fo);
+}
+
+/* hook install: check every VM, place the file, then set it on each VM. */
+static int install_all(struct ctx *c, const struct request_hook *r, const char *storage,
+                       struct json_object *vms, bool *changed, struct err *e)
+{
+    struct placed p;
+    struct outcome o = {0};
+    struct vm_hook *vh = calloc(r->n_vmids, sizeof(*vh));
+    report_set_storage(c->rep, storage);
+    if (!vh) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (!vh || read_hookscripts(c, r, vh, e) < 0 || place_hook(c, storage, &p, e) < 0) {
+        record_refusals(c, r, storage, e);
+        free(vh);
+        return -1;
+    }
+    *changed = p.changed;
+    report_hook_file(c, &p);
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        outcome_add(&o, install_one(c, r->ids[i], &vh[i], storage, p.volid, vms, changed, e), e);
+    }
+    free(vh);
+    return outcome_end(&o, e);
+}
+
+static int remove_all(struct ctx *c, const struct request_hook *r, struct json_object *vms,
+                      bool *changed, struct err *e)
+{
+    struct outcome o = {0};
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        outcome_add(&o, remove_one(c, r->ids[i], vms, changed, e), e);
+    }
+    return outcome_end(&o, e);
+}
+
+static int status_all(struct ctx *c, const struct request_hook *r, struct json_object *vms,
+                      struct err *e)
+{
+    struct outcome o = {0};
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        outcome_add(&o, status_one(c, r->ids[i], vms, e), e);
+    }
+    return outcome_end(&o, e);
+}
+
+static const char *op_name(enum request_hook_op op)
+{
+    switch (op) {
+    case REQ_HOOK_INSTALL:
+        return "hook-install";
+    case REQ_HOOK_REMOVE:
+        return "hook-remove";
+    case REQ_HOOK_STATUS:
+        return "hook-status";
+    default:
+        return "hook";
+    }
+}
+
+int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
+{
+    const char *storage = r->storage ? r->storage : c->conf->hook_storage;
+    struct json_object *vms = json_object_new_array();
+    bool changed = false;
+    int rc;
+
+    report_set_action(c->rep, op_name(r->op));
+    if (r->n_vmids == 1) {
+        report_set_vmid(c->rep, r->ids[0]);
+    }
+    if (!vms) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    switch (r->op) {
+    case REQ_HOOK_INSTALL:
+        rc = install_all(c, r, storage, vms, &changed, e);
+        break;
+    case REQ_HOOK_REMOVE:
+        rc = remove_all(c, r, vms, &changed, e);
+        break;
+    case REQ_HOOK_STATUS:
+        rc = status_all(c, r, vms, e);
+        break;
+    default:
+        rc = err_set(e, ERR_INTERNAL, "hook: no subcommand in the request");
+        break;
     }
     report_set(c->rep, "vms", vms);
     report_set_changed(c->rep, changed && !c->dry_run);
-    if (rc == 0 && op != OP_STATUS) {
-        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", names[op], n,
-                       n == 1 ? "" : "s");
+    if (rc == 0 && r->op != REQ_HOOK_STATUS) {
+        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", op_name(r->op),
+                       r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
-    free(vmids);
     return rc;
 }
 
@@ -863,4 +794,79 @@ int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
     int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, e);
     json_object_put(vms);
     return r;
+}
+
+/* ---- draw: hook status's rows for a person ---- */
+
+/* The hook's config problems and policy under its status line. */
+static void print_policy(struct json_object *vm)
+{
+    const char *s;
+    struct json_object *po, *v;
+    if ((s = cmd_json_str(vm, "config_skipped"))) {
+        printf("  %s\n", s);
+    }
+    if ((s = cmd_json_str(vm, "config_error"))) {
+        printf("  config error: %s\n", s);
+    }
+    if (!json_object_object_get_ex(vm, "policy", &po)) {
+        return;
+    }
+    if (json_object_object_get_ex(po, "refuse_all", &v) && json_object_get_boolean(v)) {
+        printf("  policy: refuse every start (the config may configure a refusal policy and "
+               "cannot be used)\n");
+        return;
+    }
+    static const char *const keys[] = {"refuse_vmids", "refuse_tags"};
+    static const char *const names[] = {"hook_refuse_vmids", "hook_refuse_tags"};
+    bool any = false;
+    for (size_t l = 0; l < 2; l++) {
+        size_t n = json_object_object_get_ex(po, keys[l], &v) ? json_object_array_length(v) : 0;
+        if (!n) {
+            continue;
+        }
+        any = true;
+        printf("  policy: %s =", names[l]);
+        for (size_t i = 0; i < n; i++) {
+            printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+        }
+        printf("\n");
+    }
+    if (!any) {
+        printf("  policy: none\n");
+    }
+}
+
+/* One VM's status line, with its hook's config and policy under it. */
+static void print_status_row(struct json_object *vm)
+{
+    struct json_object *id = NULL;
+    const char *state = cmd_json_str(vm, "state"), *hs = cmd_json_str(vm, "hookscript"),
+               *file = cmd_json_str(vm, "file"), *cfg = cmd_json_str(vm, "config"),
+               *cstate = cmd_json_str(vm, "config_state");
+    json_object_object_get_ex(vm, "vmid", &id);
+    printf("%-10" PRId64 " %-10s %-40s %s", json_object_get_int64(id), state ? state : "-",
+           hs ? hs : "-", file ? file : "-");
+    if (cfg) {
+        printf("  config %s (%s)", cfg, cstate ? cstate : "-");
+    }
+    printf("\n");
+    if (cfg) {
+        print_policy(vm);
+    }
+}
+
+void cmd_hook_draw(const struct ctx *c, struct json_object *report)
+{
+    struct json_object *vms;
+    const char *action = cmd_json_str(report, "action");
+    if (c->quiet || !action || strcmp(action, "hook-status") != 0 ||
+        !json_object_object_get_ex(report, "vms", &vms) ||
+        !json_object_is_type(vms, json_type_array)) {
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(vms); i++) {
+        print_status_row(json_object_array_get_idx(vms, i));
+    }
+    fflush(stdout);
 }

@@ -38,15 +38,6 @@ void cmd_warn(const struct ctx *c, const char *fmt, ...)
     }
 }
 
-void cmd_help(const struct ctx *c, const char *text)
-{
-    if (c->json) {
-        report_set_msg(c->rep, "%s", text);
-    } else {
-        fputs(text, stdout);
-    }
-}
-
 void cmd_record(const struct ctx *c, char *const *argv)
 {
     report_add_command(c->rep, argv);
@@ -55,4 +46,13 @@ void cmd_record(const struct ctx *c, char *const *argv)
         printf("would run: %s\n", s ? s : argv[0]);
         free(s);
     }
+}
+
+const char *cmd_json_str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    return json_object_get_string(v);
 }

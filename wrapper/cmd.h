@@ -40,18 +40,22 @@ int cmd_storages_run(struct ctx *c, struct err *e);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
 
-/* Old argv entry points, going away as the seam lands (front ends parse);
- * until the hookaudit branch is merged, shim.c calls these two. */
-int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e);  /* hook install|remove|status */
-int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e); /* reads the journal */
+/* Drawing the rows a command put into the report, on stdout, for the front
+ * end (report is report_finish's object), after the run, also a failed one
+ * (the rows made before the failure). cmd_audit_draw: the "events" as the
+ * table, or one JSON object per line under c->json_lines (which then takes
+ * the place of the --json report on success); cmd_hook_draw: hook status's
+ * "vms" rows with each VM's hook config and policy, nothing under -q or for
+ * install/remove. Not called when the report is printed as JSON. */
+void cmd_audit_draw(const struct ctx *c, struct json_object *report);
+void cmd_hook_draw(const struct ctx *c, struct json_object *report);
+/* For the drawers: o's key as a string, NULL when absent or not a string. */
+const char *cmd_json_str(struct json_object *o, const char *key);
 
 /* Human-mode messages: "pvetmpl: ..." on stderr unless --json (then they go to
  * the report's warnings) or -q for info. */
 void cmd_info(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cmd_warn(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints a command's --help text; under --json it becomes the report's msg,
- * so stdout still holds exactly one JSON object. */
-void cmd_help(const struct ctx *c, const char *text);
 /* Records a state-changing argv in the report (run, or planned in a dry run);
  * in a human dry run also prints "would run: <argv, shell-quoted>" on stdout. */
 void cmd_record(const struct ctx *c, char *const *argv);

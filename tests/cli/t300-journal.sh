@@ -112,7 +112,7 @@ every_action_id_and_field() {
     assert_eq 3 "$(jfield "$j" PRIORITY)"
 
     # The same entries through the sd_journal reader.
-    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 3001
+    expect_rc 0 "$PVETMPL" audit --json-lines --since "@$T0" --vmid 3001
     jq -s . "$T/out" >/dev/null
     a=$(jq -c 'select(.event == "action-failed")' "$T/out")
     assert_eq "$ID_FAILED" "$(jq -r .message_id <<<"$a")"
@@ -137,7 +137,7 @@ every_action_id_and_field() {
 }
 
 # real_writer ACTION VMID NAME STORAGE: the started/succeeded pair the real
-# command wrote, via journalctl -o json and via pvetmpl audit --json, agree
+# command wrote, via journalctl -o json and via pvetmpl audit --json-lines, agree
 # and carry every field. STORAGE "<absent>" when the action has none.
 real_writer() {
     local act=$1 vm=$2 name=$3 storage=$4 j a
@@ -155,7 +155,7 @@ real_writer() {
     assert_eq started "$(jfield "$s" PVETMPL_RESULT)"
     assert_eq "<absent>" "$(jfield "$s" PVETMPL_EXIT)"
     # The same entry through sd_journal.
-    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action "$act"
+    expect_rc 0 "$PVETMPL" audit --json-lines --since "@$T0" --action "$act"
     a=$(jq -c --argjson v "$vm" 'select(.vmid == $v and .result == "succeeded")' "$T/out")
     assert_eq 1 "$(grep -c . <<<"$a")"
     assert_eq "$(jfield "$j" PVETMPL_NAME)" "$(jq -r '.name // "<absent>"' <<<"$a")"

@@ -822,6 +822,14 @@ status_and_remove() {
     # the default path (missing in the test: defaults, no policy).
     assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config /etc/pvetmpl/pvetmpl.conf \((used|missing: defaults, no policy)\)$" "$T/out"
     assert_grep "^3144 +none +- +-$" "$T/out"
+    # The rows are drawn from the report: none under -q; with a VM that
+    # fails after one that did not, the first one's row and then the error.
+    expect_rc 0 "$PVETMPL" -q hook status 3143 3144
+    assert_eq "" "$(cat "$T/out")"
+    run "$PVETMPL" hook status 3144 3999
+    [ "$RC" != 0 ]
+    assert_eq "3144       none       -                                        -" "$(cat "$T/out")"
+    assert_grep "3999" "$T/err"
     # The side config: shown, with the policy the hook reads from it.
     printf 'hook_refuse_tags = {"x", "\\x79"}\nhook_refuse_vmids = 777\n' >"$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" hook status 3143

@@ -94,8 +94,27 @@ hook $ID_POST_STOP post-stop 4101 PVETMPL_NAME=web1
 seq 1 2000 | systemd-cat -t noise2
 journalctl --sync
 
-# rows FILE -> "action result vmid source" per JSON line
-rows() { jq -r '[.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' "$1"; }
+# audit --json prints one report object, its events in .events (README).
+# one_object FILE: FILE holds exactly one JSON text (json_pp refuses
+# anything after it), an object, with an events array.
+one_object() {
+    json_pp -t null <"$1"
+    if [ "$(jq -s 'length == 1 and (.[0].events | type == "array")' "$1")" != true ]; then
+        echo "not one JSON object with an events array:"
+        cat "$1"
+        return 1
+    fi
+}
+# rows FILE -> "action result vmid source" per event
+rows() {
+    one_object "$1"
+    jq -r '.events[] | [.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' "$1"
+}
+# nevents FILE -> how many events the report holds
+nevents() {
+    one_object "$1"
+    jq '.events | length' "$1"
+}
 
 lineage_of_a_clone() {
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101
@@ -132,7 +151,7 @@ post-stop ok 4101 -
 "
     # The source VM's view reaches the whole tree; the unrelated one only itself.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4100
-    assert_eq 14 "$(wc -l <"$T/out")"
+    assert_eq 14 "$(nevents "$T/out")"
     # The VM that took the failed clone's VMID is on its own.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4601
     rows "$T/out" >got
@@ -154,7 +173,7 @@ fields_and_table() {
 clone succeeded 4101 4900
 clone succeeded 4201 4101
 "
-    a=$(tail -n 1 "$T/out")
+    a=$(jq -c '.events[-1]' "$T/out")
     assert_eq web1-copy "$(jq -r .name <<<"$a")"
     assert_eq alice "$(jq -r .user <<<"$a")"
     assert_eq action-succeeded "$(jq -r .event <<<"$a")"
@@ -168,8 +187,8 @@ clone succeeded 4201 4101
     # Without --vmid: everything of ours in the window, nothing forged.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
     assert_no_grep forged "$T/out"
-    assert_eq 18 "$(wc -l <"$T/out")"
-    assert_eq true "$(jq -s 'all(.trusted and .uid == "0")' "$T/out")"
+    assert_eq 18 "$(nevents "$T/out")"
+    assert_eq true "$(jq '.events | all(.trusted and .uid == 0)' "$T/out")"
 }
 
 time_window() {
@@ -178,15 +197,15 @@ time_window() {
     assert_file_eq got "post-stop ok 4101 -
 "
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --until "@$T1" --vmid 4101
-    assert_eq 7 "$(wc -l <"$T/out")"
+    assert_eq 7 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --json --since today --vmid 4501
-    assert_eq 2 "$(wc -l <"$T/out")"
+    assert_eq 2 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --json --since -1h --vmid 4501
-    assert_eq 2 "$(wc -l <"$T/out")"
+    assert_eq 2 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --json -S "1 hour ago" --until now --vmid 4501
-    assert_eq 2 "$(wc -l <"$T/out")"
+    assert_eq 2 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --json --since 2000-01-01 --until "2000-01-02 12:00" --vmid 4501
-    assert_eq 0 "$(wc -l <"$T/out")"
+    assert_eq 0 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --until yesterday --vmid 4501
     assert_eq "" "$(cat "$T/out")"
     assert_grep "no matching pvetmpl events" "$T/err"
@@ -194,7 +213,7 @@ time_window() {
 
 actions() {
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action pre-start
-    assert_eq 6 "$(wc -l <"$T/out")"
+    assert_eq 6 "$(nevents "$T/out")"
     # The hook's invalid calls have no PVETMPL_ACTION: matched by MESSAGE_ID,
     # the same with and without --vmid.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --action hook-invalid
@@ -255,7 +274,7 @@ many_unrelated_entries() {
     s=$(date +%s%N)
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0"
     e=$(date +%s%N)
-    assert_eq 18 "$(wc -l <"$T/out")"
+    assert_eq 18 "$(nevents "$T/out")"
     ms=$(((e - s) / 1000000))
     echo "audit took $ms ms"
     [ "$ms" -lt 3000 ]
@@ -264,39 +283,47 @@ many_unrelated_entries() {
 forged_by_another_user() {
     # Not shown by default, nor does it attach 4777 to 4900's lineage.
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4777
-    assert_eq "" "$(cat "$T/out")"
+    assert_eq 0 "$(nevents "$T/out")"
     expect_rc 0 "$PVETMPL" audit --since "@$T0"
     assert_no_grep 4777 "$T/out"
     expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4900
     assert_no_grep 4777 "$T/out"
     # --all-users shows it, marked, with the journal's _UID.
     expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4777
-    assert_eq 1 "$(wc -l <"$T/out")"
-    assert_eq "false 65534" "$(jq -r '"\(.trusted) \(.uid)"' "$T/out")"
+    assert_eq 1 "$(nevents "$T/out")"
+    assert_eq "false 65534" "$(jq -r '.events[] | "\(.trusted) \(.uid)"' "$T/out")"
     expect_rc 0 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4777
     assert_grep '^[0-9-]{10} [0-9:]{8}  clone\?\[2K +succeeded +4777 +4900 +evil\?\]0;x +local\?\[1A +root\?\[31m +65534 +UNTRUSTED \(not written by root\) \?\[2Jboom$' "$T/out"
     # No control character reaches the terminal, in any column.
     assert_no_grep $'[\x01-\x08\x0b-\x1f\x7f]' "$T/out"
     # In 4900's history it shows as an untrusted attempt, nothing more.
     expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4900
-    assert_eq false "$(jq -r 'select(.vmid == 4777) | .trusted' "$T/out")"
+    assert_eq false "$(jq -r '.events[] | select(.vmid == 4777) | .trusted' "$T/out")"
 }
 
 unreadable_journal() {
-    # audit runs as root only, like every command (issue 8): an ordinary user
-    # gets 77 once, before any journal file is opened.
+    # audit is the one command an ordinary user may run: it reads what the
+    # journal lets the user read, and says when that was nothing.
     mkdir -m 0755 cfg
     : >cfg/empty.conf
     chmod 0644 cfg/empty.conf
     chmod 0755 "$T" "$TMPROOT"
     r=$(reachable_copy "$PVETMPL") # the checkout may be closed to uid 65534
-    expect_rc 77 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
         env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --vmid 4101
-    assert_grep "pvetmpl audit must run as root, not as uid 65534" "$T/err"
-    assert_eq "" "$(cat "$T/out")"
-    expect_rc 77 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    assert_grep "no journal file was readable \(uid 65534\).*group adm or systemd-journal" \
+        "$T/err"
+    assert_no_grep "no matching pvetmpl events in the journal$" "$T/err"
+    # With --json: one object, no events, the warning in its warnings.
+    expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
         env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --json --vmid 4101
-    assert_eq permission "$(json_get .error.class)"
+    assert_eq 0 "$(nevents "$T/out")"
+    [[ $(jq -r '.warnings[0]' "$T/out") == "no journal file was readable (uid 65534)"* ]]
+    # With --json-lines: no line on stdout, the warning on stderr.
+    expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --json-lines --vmid 4101
+    assert_eq "" "$(cat "$T/out")"
+    assert_grep "no journal file was readable \(uid 65534\)" "$T/err"
 }
 
 read_error_warns() {
@@ -321,11 +348,20 @@ int sd_journal_next(void *j)
 }
 C
     cc -shared -fPIC -o shim.so shim.c -ldl
-    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json
+    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines
     assert_eq 3 "$(wc -l <"$T/out")"
     assert_grep "warning: reading the journal stopped early: Input/output error; the history below may be incomplete" "$T/err"
+    # --json: the warning is in the report (also with --json-lines, where
+    # no report is printed, on stderr).
+    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json
+    assert_eq 3 "$(nevents "$T/out")"
+    assert_grep "reading the journal stopped early: Input/output error" "$T/out"
+    assert_eq "" "$(cat "$T/err")"
+    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json --json-lines
+    assert_eq 3 "$(wc -l <"$T/out")"
+    assert_grep "warning: reading the journal stopped early: Input/output error" "$T/err"
     # The shim itself changes nothing when it does not fail.
-    SHIM_FAIL_AFTER=100000 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json \
+    SHIM_FAIL_AFTER=100000 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines \
         --since "@$T0"
     assert_eq 18 "$(wc -l <"$T/out")"
     assert_eq "" "$(cat "$T/err")"
@@ -346,7 +382,7 @@ real_lineage_end_to_end() {
     expect_rc 0 "$D/bin/qm" start 101
     expect_rc 0 "$D/bin/qm" stop 101
     expect_rc 0 "$PVETMPL" audit --json --since "@$t" --vmid 101
-    jq -r 'select(.result != "started") | [.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' \
+    jq -r '.events[] | select(.result != "started") | [.action, .result, (.vmid // "-"), (.source_vmid // "-")] | join(" ")' \
         "$T/out" >got
     assert_file_eq got "hook-install succeeded 9000 -
 make-template succeeded 9000 100
@@ -358,7 +394,72 @@ post-stop ok 101 9000
 "
     # From the source VM, the same tree.
     expect_rc 0 "$PVETMPL" audit --json --since "@$t" --vmid 100
-    assert_eq 6 "$(jq -r 'select(.vmid == 101)' "$T/out" | jq -s length)" "101's clone + hook"
+    assert_eq 6 "$(jq '[.events[] | select(.vmid == 101)] | length' "$T/out")" "101's clone + hook"
+}
+
+json_is_one_object() {
+    # Nothing matched: one object all the same, an empty events array, rc 0.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4888
+    one_object "$T/out"
+    assert_eq 1 "$(wc -l <"$T/out")"
+    got=$(jq -r '"\(.action) \(.rc) \(.failed) \(.events | length)"' "$T/out")
+    assert_eq "audit 0 false 0" "$got"
+    assert_eq "[]" "$(jq -c .events "$T/out")"
+    assert_eq "" "$(cat "$T/err")"
+    # Matches: the same envelope every command prints, events inside.
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4501
+    one_object "$T/out"
+    assert_eq 1 "$(wc -l <"$T/out")"
+    assert_eq true "$(jq 'has("changed") and has("msg") and has("warnings") and has("duration_ms")' "$T/out")"
+    got=$(jq -r '"\(.action) \(.rc) \(.failed) \(.events | length)"' "$T/out")
+    assert_eq "audit 0 false 2" "$got"
+    # A failure is the same one object, with the error.
+    expect_rc 69 "$PVETMPL" audit --json --file "$T/nonexistent.journal"
+    one_object "$T/out"
+    assert_eq "precondition true 69" "$(jq -r '"\(.error.class) \(.failed) \(.rc)"' "$T/out")"
+    # --json anywhere, as with every command.
+    expect_rc 0 "$PVETMPL" --json audit --since "@$T0" --vmid 4501
+    assert_eq 2 "$(nevents "$T/out")"
+}
+
+json_lines() {
+    # One event object per line, the same events as --json's array.
+    expect_rc 0 "$PVETMPL" audit --json-lines --since "@$T0" --vmid 4101
+    assert_eq 8 "$(wc -l <"$T/out")"
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line" >one.json
+        json_pp -t null <one.json
+        assert_eq object "$(jq -r type one.json)"
+    done <"$T/out"
+    cp "$T/out" lines
+    expect_rc 0 "$PVETMPL" audit --json --since "@$T0" --vmid 4101
+    jq -c '.events[]' "$T/out" >from-json
+    jq -c . lines >from-lines
+    assert_file_eq from-lines "$(cat from-json)
+"
+    # Nothing matched: nothing printed, rc 0.
+    expect_rc 0 "$PVETMPL" audit --json-lines --since "@$T0" --vmid 4888
+    assert_eq "" "$(cat "$T/out")"
+    # A failure under --json-lines alone speaks on stderr, as without it.
+    expect_rc 64 "$PVETMPL" audit --json-lines --since "next tuesday"
+    assert_eq "" "$(cat "$T/out")"
+    assert_grep "invalid --since value 'next tuesday'" "$T/err"
+}
+
+value_types() {
+    # Numbers are numbers: the journal's _UID too; no value is a number
+    # spelt as a string; --all-users (uid 65534) included.
+    expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0"
+    one_object "$T/out"
+    assert_eq 19 "$(jq '.events | length' "$T/out")"
+    assert_eq true "$(jq '.events | all(.uid | type == "number")' "$T/out")"
+    assert_eq "0 65534" "$(jq -r '[.events[].uid] | unique | map(tostring) | join(" ")' "$T/out")"
+    assert_eq true "$(jq '[.events[] | .vmid, .source_vmid, .exit, .duration_ms, .realtime_usec, .audit_loginuid | select(. != null)] | all(type == "number")' "$T/out")"
+    assert_eq true "$(jq '.events | all(.trusted | type == "boolean")' "$T/out")"
+    assert_eq "" "$(jq -r '.events[] | to_entries[] | select((.value | type) == "string" and (.value | test("^[0-9]+$"))) | .key' "$T/out")"
+    expect_rc 0 "$PVETMPL" audit --json-lines --all-users --since "@$T0"
+    assert_eq true "$(jq -s 'all(.uid | type == "number")' "$T/out")"
 }
 
 t_check "--vmid of a clone: its template, the template's source, its clones, its starts" \
@@ -369,6 +470,10 @@ t_check "JSON fields, the table, forged look-alikes left out" fields_and_table
 t_check "--since/--until: @epoch, today, -1h, 'ago', dates" time_window
 t_check "--action matches pvetmpl actions and hook phases" actions
 t_check "bad values exit 64 naming the value" bad_values
+t_check "--json: exactly one object, events in an array, also when none matched" \
+    json_is_one_object
+t_check "--json-lines: one event object per line" json_lines
+t_check "value types: uid and every number a JSON number" value_types
 t_check "-D DIR and --file read a copied journal the same way" exported_journal
 t_check "thousands of unrelated entries" many_unrelated_entries
 t_check "an entry forged by another user: hidden by default, marked with --all-users" \
