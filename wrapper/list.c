@@ -283,6 +283,34 @@ static int add_template(struct list_builder *b, uint32_t vmid, const char *node,
     return each_volume(b, cf, add_base_disk, &idx);
 }
 
+/* The volumes of the sections after the main one: a snapshot (or a pending
+ * change) may hold a disk the main section no longer has, and that volume
+ * still stands on its base (volume_is_base_and_used sees it on the storage). */
+static int add_section_uses(struct list_builder *b, uint32_t vmid, const char *text, size_t len,
+                            bool cut)
+{
+    const char *end = text + len;
+    for (const char *p = text; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        /* a header as qm.c reads one: "[...]" (PENDING, special:..., a snapshot) */
+        if (*p == '[' && memchr(p, ']', (size_t)(next - p))) {
+            struct qm_config cf;
+            /* qm_parse_conf_file reads up to the next section header */
+            if (qm_parse_conf_file(next, (size_t)(end - next), vmid, cut, &cf) < 0) {
+                return -ENOMEM;
+            }
+            int r = each_volume(b, &cf, add_use, NULL);
+            qm_config_release(&cf);
+            if (r < 0) {
+                return r;
+            }
+        }
+        p = next;
+    }
+    return 0;
+}
+
 int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, const char *text,
                      size_t len, bool cut)
 {
@@ -295,6 +323,9 @@ int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, co
     int r = cf.template ? add_template(b, vmid, node, &cf) : 0;
     if (r == 0) {
         r = each_volume(b, &cf, add_use, NULL);
+    }
+    if (r == 0) {
+        r = add_section_uses(b, vmid, text, len, cut);
     }
     /* The guest's name and node, for --all, once it stands on a base. */
     if (r == 0 && b->n_uses > before) {
@@ -592,20 +623,24 @@ int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e)
     return 0;
 }
 
-/* Like pve-common JSONSchema.pm format_size: "32G" for a whole number of
- * GiB, the size= notation the admin knows from the VM's config. */
+/* Like pve-common JSONSchema.pm format_size ("32G", the size= notation the
+ * admin knows from the VM's config) when the size is a whole number of its
+ * largest unit; else that unit with one decimal ("33.5G"). */
 static void format_size(char *buf, size_t len, uint64_t v)
 {
     static const char units[] = "KMGT";
     int u = -1;
-    while (u < 3 && v >= 1024 && v % 1024 == 0) {
-        v /= 1024;
+    uint64_t div = 1;
+    while (u < 3 && v / div >= 1024) {
+        div *= 1024;
         u++;
     }
     if (u < 0) {
         snprintf(buf, len, "%" PRIu64, v);
+    } else if (v % div == 0) {
+        snprintf(buf, len, "%" PRIu64 "%c", v / div, units[u]);
     } else {
-        snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
+        snprintf(buf, len, "%.1f%c", (double)v / (double)div, units[u]);
     }
 }
 
