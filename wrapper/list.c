@@ -481,11 +481,9 @@ static int interrupted(const volatile sig_atomic_t *interrupt, struct err *e)
                : 0;
 }
 
-/* The guests that were gone, looked up in a fresh .vmlist: one that moved to
- * another node (migrated) is read there; the others count as vanished. */
-static int read_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
-                     const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
-                     struct err *e)
+int list_load_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
+                   const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
+                   struct err *e)
 {
     struct vmlist vl;
     if (node_load_vmlist(cf, &vl, e) < 0) {
@@ -534,7 +532,7 @@ int list_load(const struct conf *cf, const struct list_opts *o,
         }
     }
     if (r == 0 && n_gone > 0) {
-        r = read_gone(cf, b, &vl, gone, n_gone, interrupt, e);
+        r = list_load_gone(cf, b, &vl, gone, n_gone, interrupt, e);
     }
     free(gone);
     vmlist_release(&vl);

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "err.h"
 #include "strv.h"
+#include "vmlist.h"
 
 struct ctx;
 
@@ -111,6 +112,14 @@ int list_parse_size(const char *s, uint64_t *ret);
  * linked clone left out would make a template look unused. */
 int list_load(const struct conf *cf, const struct list_opts *o,
               const volatile sig_atomic_t *interrupt, struct list_result *ret, struct err *e);
+
+/* list_load's second look at the guests gone in the first pass (gone: their
+ * VMIDs, all in old, the .vmlist of that pass): a fresh .vmlist is read and a
+ * guest now on another node (migrated meanwhile) is read there; the others
+ * are counted as vanished. 0, or -1 with e set. */
+int list_load_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
+                   const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
+                   struct err *e);
 
 /* The rows as the report's JSON array (documented in README). */
 struct json_object *list_rows_json(const struct list_result *r, bool all);

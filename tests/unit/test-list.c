@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "list.h"
+#include "node.h"
 #include "unit.h"
 #include "volname.h"
 
@@ -275,6 +276,46 @@ START_TEST(cluster_errors)
 }
 END_TEST
 
+/* A guest gone from where the first .vmlist put it: migrated (the fresh
+ * .vmlist, the fixture's, has it on another node: read there), deleted (no
+ * longer listed), or listed on the same node still (vanished). */
+START_TEST(gone_guests)
+{
+    const char *top = getenv("PVETMPL_TOP") ? getenv("PVETMPL_TOP") : ".";
+    snprintf(pve_dir, sizeof(pve_dir), "%s/tests/fixtures/list-cluster", top);
+    snprintf(vmlist_path, sizeof(vmlist_path), "%s/.vmlist", pve_dir);
+    cf = (struct conf){.vmlist = vmlist_path, .pve_dir = pve_dir, .hook_name = "pvetmpl-hook"};
+    static const char first[] =
+        "{\"version\": 76, \"ids\": {"
+        "\"102\": {\"node\": \"pve1\", \"type\": \"qemu\", \"version\": 7},"
+        "\"103\": {\"node\": \"pve1\", \"type\": \"qemu\", \"version\": 8},"
+        "\"120\": {\"node\": \"pve2\", \"type\": \"qemu\", \"version\": 14},"
+        "\"121\": {\"node\": \"pve1\", \"type\": \"qemu\", \"version\": 1}}}";
+    struct vmlist old;
+    ck_assert_int_eq(vmlist_parse(first, strlen(first), &old), 0);
+    struct list_opts o = {.hook_name = "pvetmpl-hook", .all = true};
+    struct list_builder *b = list_builder_new(&o);
+    ck_assert_ptr_nonnull(b);
+    /* the templates, read in the first pass */
+    char *text;
+    size_t len;
+    struct err e = {0};
+    ck_assert_int_eq(node_read_config_text(&cf, "pve1", 9000, false, &text, &len, &e), 0);
+    ck_assert_int_eq(list_builder_add(b, 9000, "pve1", text, len, false), 0);
+    free(text);
+    static const uint32_t gone[] = {102, 120, 121};
+    ck_assert_int_eq(list_load_gone(&cf, b, &old, gone, 3, NULL, &e), 0);
+    struct list_result res;
+    ck_assert_int_eq(list_builder_finish(b, &res), 0);
+    ck_assert_uint_eq(res.n_guests, 2);   /* 9000, and 102 on pve2 */
+    ck_assert_uint_eq(res.n_vanished, 2); /* 120 (same node, no file), 121 (not listed) */
+    ck_assert_uint_eq(res.rows[0].n_linked, 1);
+    ck_assert_str_eq(res.rows[0].clones[0].node, "pve2");
+    list_result_release(&res);
+    vmlist_release(&old);
+}
+END_TEST
+
 /* ---- the pure builder on texts ---------------------------------------- */
 
 static void add(struct list_builder *b, uint32_t vmid, const char *node, const char *text)
@@ -373,6 +414,7 @@ int main(void)
     tcase_add_test(tc, cluster_rows);
     tcase_add_test(tc, cluster_all);
     tcase_add_test(tc, cluster_errors);
+    tcase_add_test(tc, gone_guests);
     tcase_add_test(tc, builder_rules);
     tcase_add_test(tc, table);
     suite_add_tcase(s, tc);
