@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "grow.h"
 #include "hookreg.h"
 #include "node.h"
 #include "qm.h"
@@ -37,22 +38,6 @@ struct list_builder {
     size_t n_guests, a_guests;
     size_t read, vanished;
 };
-
-static int grow(void *arr, size_t n, size_t *alloc, size_t sz)
-{
-    void **a = arr;
-    if (n < *alloc) {
-        return 0;
-    }
-    size_t na = *alloc ? *alloc * 2 : 16;
-    void *nv = realloc(*a, na * sz);
-    if (!nv) {
-        return -ENOMEM;
-    }
-    *a = nv;
-    *alloc = na;
-    return 0;
-}
 
 int list_parse_size(const char *s, uint64_t *ret)
 {
@@ -207,7 +192,7 @@ static char *key_of(const char *storage, uint32_t owner, const char *name, size_
 
 static int add_key(struct base_key **arr, size_t *n, size_t *alloc, char *key, size_t idx)
 {
-    if (!key || grow(arr, *n, alloc, sizeof(**arr)) < 0) {
+    if (!key || grow_array(arr, *n, alloc, sizeof(**arr)) < 0) {
         free(key);
         return -ENOMEM;
     }
@@ -245,7 +230,7 @@ static char *dup_or_null(const char *s, bool *oom)
 static int add_template(struct list_builder *b, uint32_t vmid, const char *node,
                         const struct qm_config *cf)
 {
-    if (grow(&b->rows, b->n_rows, &b->a_rows, sizeof(*b->rows)) < 0) {
+    if (grow_array(&b->rows, b->n_rows, &b->a_rows, sizeof(*b->rows)) < 0) {
         return -ENOMEM;
     }
     size_t idx = b->n_rows++;
@@ -329,7 +314,7 @@ int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, co
     }
     /* The guest's name and node, for --all, once it stands on a base. */
     if (r == 0 && b->n_uses > before) {
-        bool oom = grow(&b->guests, b->n_guests, &b->a_guests, sizeof(*b->guests)) < 0;
+        bool oom = grow_array(&b->guests, b->n_guests, &b->a_guests, sizeof(*b->guests)) < 0;
         if (!oom) {
             struct guest *g = &b->guests[b->n_guests++];
             *g = (struct guest){.vmid = vmid};
