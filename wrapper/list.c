@@ -479,7 +479,7 @@ int list_load_gone(const struct conf *cf, struct list_builder *b, const struct v
         const struct vmlist_entry *now = vmlist_find(&vl, gone[i]);
         const struct vmlist_entry *was = vmlist_find(old, gone[i]);
         r = interrupted(interrupt, e);
-        if (r == 0 && is_qemu(now) && strcmp(now->node, was->node) != 0) {
+        if (r == 0 && is_qemu(now) && (!was || strcmp(now->node, was->node) != 0)) {
             r = read_guest(cf, b, now->vmid, now->node, e);
         } else if (r == 0) {
             r = 1;
