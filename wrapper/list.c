@@ -50,7 +50,7 @@ int list_parse_size(const char *s, uint64_t *ret)
         return -EINVAL;
     }
     for (; *p >= '0' && *p <= '9'; p++) {
-        if (ip > (UINT64_MAX - 9) / 10) {
+        if (ip > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
             return -EINVAL;
         }
         ip = ip * 10 + (uint64_t)(*p - '0');
@@ -74,10 +74,11 @@ int list_parse_size(const char *s, uint64_t *ret)
             p += 2;
         }
     }
-    if (*p || (ip && mult > UINT64_MAX / ip)) {
+    uint64_t part = (uint64_t)(frac * (double)mult); /* < mult */
+    if (*p || (ip && mult > UINT64_MAX / ip) || part > UINT64_MAX - ip * mult) {
         return -EINVAL;
     }
-    *ret = ip * mult + (uint64_t)(frac * (double)mult);
+    *ret = ip * mult + part;
     return 0;
 }
 

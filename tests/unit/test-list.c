@@ -123,7 +123,12 @@ START_TEST(sizes)
         ck_assert_msg(list_parse_size(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
     }
     uint64_t v;
-    ck_assert_int_eq(list_parse_size("17179869184T", &v), -EINVAL); /* 2^64 bytes */
+    ck_assert_int_eq(list_parse_size("16777216T", &v), -EINVAL); /* 2^64 bytes */
+    ck_assert_int_eq(list_parse_size("16777215.5T", &v), 0);     /* 2^64 - 2^39 */
+    ck_assert(v == UINT64_MAX - (1ULL << 39) + 1);
+    ck_assert_int_eq(list_parse_size("18446744073709551615", &v), 0);
+    ck_assert(v == UINT64_MAX);
+    ck_assert_int_eq(list_parse_size("18446744073709551616", &v), -EINVAL);
 }
 END_TEST
 
