@@ -677,7 +677,7 @@ static void row_cells(struct json_object *t, char cells[N_COLS][256])
                  : "");
 }
 
-void list_draw(FILE *f, struct json_object *templates, bool all)
+void list_draw(FILE *f, struct json_object *templates)
 {
     static const char *const head[N_COLS] = {"VMID", "NAME",   "NODE", "STORAGES",
                                              "SIZE", "LINKED", "HOOK"};
@@ -713,7 +713,7 @@ void list_draw(FILE *f, struct json_object *templates, bool all)
             }
         }
         struct json_object *cl;
-        if (!t || !all || !json_object_object_get_ex(t, "clones", &cl)) {
+        if (!t || !json_object_object_get_ex(t, "clones", &cl) || !cl) {
             continue;
         }
         for (size_t k = 0; k < json_object_array_length(cl); k++) {

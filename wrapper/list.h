@@ -127,7 +127,8 @@ struct json_object *list_rows_json(const struct list_result *r, bool all);
 /* `pvetmpl list`: fills c->rep ("templates", "guests", "vanished", msg). */
 int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e);
 
-/* The table a person sees, drawn from the report's "templates" array. */
-void list_draw(FILE *f, struct json_object *templates, bool all);
+/* The table a person sees, drawn from the report's "templates" array; each
+ * row's "clones" (present with --all) under it. */
+void list_draw(FILE *f, struct json_object *templates);
 
 #endif

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "list-probe: error: %s\n", e.detail);
     } else {
         json_object_object_get_ex(o, "templates", &t);
-        list_draw(stdout, t, r.all);
+        list_draw(stdout, t);
     }
     report_free(c.rep);
     conf_release(&cf);
