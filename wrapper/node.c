@@ -207,21 +207,32 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
     return 0;
 }
 
-int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
-                          struct qm_config *ret, struct err *e)
+int node_read_config_text(const struct conf *cf, const char *node, uint32_t vmid, bool missing_ok,
+                          char **ret, size_t *ret_len, struct err *e)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/nodes/%s/qemu-server/%" PRIu32 ".conf", cf->pve_dir, node,
              vmid);
-    char *buf;
-    size_t len;
-    if (read_pve_path(path, false, &buf, &len, e) < 0) {
-        return -1;
+    int r = read_pve_path(path, missing_ok, ret, ret_len, e);
+    if (r != 0) {
+        return r;
     }
-    if (len > QM_CONF_FILE_MAX) {
-        free(buf);
+    if (*ret_len > QM_CONF_FILE_MAX) {
+        free(*ret);
+        *ret = NULL;
         return err_set(e, ERR_BAD_OUTPUT, "'%s' is larger than %d bytes, the most pmxcfs holds",
                        path, QM_CONF_FILE_MAX);
+    }
+    return 0;
+}
+
+int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
+                          struct qm_config *ret, struct err *e)
+{
+    char *buf;
+    size_t len;
+    if (node_read_config_text(cf, node, vmid, false, &buf, &len, e) < 0) {
+        return -1;
     }
     int r = qm_parse_conf_file(buf, len, vmid, false, ret);
     free(buf);

@@ -44,6 +44,10 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
  * section counts, read as qm_parse_conf_file reads it. */
 int node_read_config_file(const struct conf *cf, const char *node, uint32_t vmid,
                           struct qm_config *ret, struct err *e);
+/* The raw text of that file (malloc'd, NUL-terminated). A missing file is 1
+ * with no error set when missing_ok (a guest deleted or migrated meanwhile). */
+int node_read_config_text(const struct conf *cf, const char *node, uint32_t vmid, bool missing_ok,
+                          char **ret, size_t *ret_len, struct err *e);
 /* Reads and parses <pve_dir>/storage.cfg (a missing file is an empty one:
  * pve-cluster's cfs read of a missing file gives no text). */
 int node_load_storage_cfg(const struct conf *cf, struct pvecfg_storages *ret, struct err *e);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "grow.h"
 #include "journal.h"
 #include "validate.h"
 
@@ -400,23 +401,6 @@ static int disk_parse(struct qm_disk *d, const char *key, const char *value)
     return 0;
 }
 
-/* Grows *arr (elements of size sz) to hold n+1 elements. */
-static int grow(void *arr, size_t n, size_t *alloc, size_t sz)
-{
-    void **a = arr;
-    if (n < *alloc) {
-        return 0;
-    }
-    size_t na = *alloc ? *alloc * 2 : 16;
-    void *nv = realloc(*a, na * sz);
-    if (!nv) {
-        return -ENOMEM;
-    }
-    *a = nv;
-    *alloc = na;
-    return 0;
-}
-
 static ssize_t kv_index(const struct qm_config *cf, const char *key)
 {
     for (size_t i = 0; i < cf->n_kv; i++) {
@@ -466,8 +450,8 @@ static int config_set(struct qm_config *cf, struct config_alloc *a, const char *
         }
         return 0;
     }
-    if (grow(&cf->kv, cf->n_kv, &a->kv, sizeof(*cf->kv)) < 0 ||
-        (drive && grow(&cf->disks, cf->n_disks, &a->disk, sizeof(*cf->disks)) < 0)) {
+    if (grow_array(&cf->kv, cf->n_kv, &a->kv, sizeof(*cf->kv)) < 0 ||
+        (drive && grow_array(&cf->disks, cf->n_disks, &a->disk, sizeof(*cf->disks)) < 0)) {
         r = -ENOMEM;
         goto fail;
     }
@@ -874,7 +858,7 @@ int qm_parse_list(const char *text, size_t len, struct qm_list *ret, unsigned *r
         } else if (!header) {
             header = is_header(ln.p, ln.n);
             r = header ? 0 : -EBADMSG;
-        } else if ((r = grow(&l.rows, l.n, &alloc, sizeof(*l.rows))) == 0) {
+        } else if ((r = grow_array(&l.rows, l.n, &alloc, sizeof(*l.rows))) == 0) {
             r = list_row(&l.rows[l.n], ln.p, ln.n);
             l.n += r == 0;
         }

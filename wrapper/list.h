@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* list: `pvetmpl list`, every template of the cluster. Reads the cluster's
+ * .vmlist and each guest's config file under the cluster filesystem, one
+ * read per file and no qm process (a cluster of 10 000 guests is listed in
+ * a second, where a qm per guest would take an hour).
+ *
+ * The builder is pure (texts in, rows out) and unit-tested on fixtures;
+ * list_load is the I/O around it (node.c's pmxcfs reader); cmd_list_run puts
+ * the rows into the report as the array "templates"; list_draw draws that
+ * array as a table for a person.
+ *
+ * Linked clones are found the way pve-storage's volume_is_base_and_used
+ * (Storage.pm) finds the users of a base volume: a volume whose name names
+ * it as its base (volname.h), on the same storage. Here the volumes are
+ * those of the guests' configs (drives and unusedN), not a storage listing:
+ * no storage is touched. LVM-thin linked clones carry no base in their
+ * names (volname.h) and do not depend on the template's disks there. */
+#ifndef PVETMPL_LIST_H
+#define PVETMPL_LIST_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "err.h"
+#include "strv.h"
+#include "vmlist.h"
+
+struct ctx;
+
+/* The list request. TEMPORARY home: belongs in request.h as
+ * `struct request_list` of the union (REQ_LIST) once the seam has landed. */
+struct request_list {
+    bool all; /* --all: also the VMs made from each template */
+};
+
+struct list_opts {
+    const char *hook_name; /* the config's hook_name: snippets/<it> is pvetmpl's hook */
+    bool all;
+};
+
+struct list_clone {
+    uint32_t vmid;
+    char *name; /* NULL when the config has none */
+    char *node;
+    bool linked; /* a disk stands on the template's base disk; full clones:
+                    from the journal's lineage (not yet) */
+};
+
+enum list_hook {
+    LIST_HOOK_NONE = 0, /* no hookscript */
+    LIST_HOOK_PVETMPL,  /* <any storage>:snippets/<hook_name> */
+    LIST_HOOK_FOREIGN,  /* another hookscript */
+};
+
+struct list_row {
+    uint32_t vmid;
+    char *name; /* NULL when the config has none */
+    char *node;
+    struct strv storages; /* of its disks (no CD-ROM), each once, in config order */
+    size_t n_disks;
+    uint64_t size;    /* bytes, the sum of the disks' size= */
+    bool size_known;  /* every disk had a size= that parses */
+    char *hookscript; /* as configured, or NULL */
+    enum list_hook hook;
+    int hook_current; /* -1: unknown. Whether the node's hook file is the
+                         installed binary is not in any config: the caller
+                         (a node-side check, later) fills it */
+    /* From the journal's lineage (later): 0 when unknown. */
+    uint64_t created_us;
+    uint32_t created_from;
+    size_t n_linked;           /* guests with a disk on one of its base disks */
+    struct list_clone *clones; /* with opts.all: those guests, by VMID */
+    size_t n_clones;
+};
+
+struct list_result {
+    struct list_row *rows; /* by VMID */
+    size_t n;
+    size_t n_guests;   /* VM configs read */
+    size_t n_vanished; /* in .vmlist, but the config was gone when read */
+};
+
+struct list_builder;
+
+/* Pure: collects guests one at a time, so a cluster's configs need not be in
+ * memory together. NULL on OOM. */
+struct list_builder *list_builder_new(const struct list_opts *o);
+/* One VM's config file text (the whole file, or cut: its first bytes). */
+int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, const char *text,
+                     size_t len, bool cut);
+/* A guest of .vmlist whose config was gone when read. */
+void list_builder_vanished(struct list_builder *b);
+/* Rows and counts into *ret, and frees b (also on failure). 0 or -ENOMEM. */
+int list_builder_finish(struct list_builder *b, struct list_result *ret);
+void list_result_release(struct list_result *r);
+
+/* "32G" (a drive's size=) into bytes, as pve-common JSONSchema.pm
+ * parse_size reads it. 0, or -EINVAL. */
+int list_parse_size(const char *s, uint64_t *ret);
+
+/* The I/O: .vmlist, then each qemu guest's config under
+ * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf. A guest whose file is gone
+ * was deleted or migrated since .vmlist was read: those are looked up once
+ * more in a fresh .vmlist (a migrated one is read on its new node), the rest
+ * counted as vanished. Any other unreadable config fails the listing: a
+ * linked clone left out would make a template look unused. */
+int list_load(const struct conf *cf, const struct list_opts *o,
+              const volatile sig_atomic_t *interrupt, struct list_result *ret, struct err *e);
+
+/* list_load's second look at the guests gone in the first pass (gone: their
+ * VMIDs, all in old, the .vmlist of that pass): a fresh .vmlist is read and a
+ * guest now on another node (migrated meanwhile) is read there; the others
+ * are counted as vanished. 0, or -1 with e set. */
+int list_load_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
+                   const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
+                   struct err *e);
+
+/* The rows as the report's JSON array (documented in README). */
+struct json_object *list_rows_json(const struct list_result *r, bool all);
+
+/* `pvetmpl list`: fills c->rep ("templates", "guests", "vanished", msg). */
+int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e);
+
+/* The table a person sees, drawn from the report's "templates" array; each
+ * row's "clones" (present with --all) under it. */
+void list_draw(FILE *f, struct json_object *templates);
+
+#endif
