@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "list.h"
 #include "validate.h"
 
 /* ---- help texts ------------------------------------------------------------ */
@@ -35,6 +36,7 @@ static const char *const usage_text =
     "                              manage the pvetmpl-hook hookscript of VMs\n"
     "  audit [--vmid N] [--since T] [--until T] [--action A] [--all-users] [-D DIR|--file FILE]\n"
     "                              history of templates, clones, starts and stops\n"
+    "  list [--all]                every template of the cluster and its linked clones\n"
     "\n"
     "Global options (anywhere on the line, before a '--'; long options match exactly):\n"
     "  -c, --config FILE   configuration (default " CONF_DEFAULT_PATH ", or $PVETMPL_CONFIG)\n"
@@ -146,6 +148,16 @@ static const char *const help_audit =
     "  --json          one JSON object, the events in an array\n"
     "  --json-lines    one JSON object per event, one per line, as they are read\n";
 
+static const char *const help_list =
+    "usage: pvetmpl [GLOBAL OPTIONS] list [--all]\n"
+    "\n"
+    "Every template of the cluster, read from .vmlist and each VM's config file\n"
+    "(one read per file, no qm process): VMID, name, node, storages, size, the\n"
+    "hookscript, and how many guests have a disk based on one of its base disks\n"
+    "(linked clones; on LVM-thin a linked clone does not depend on its template).\n"
+    "\n"
+    "  --all           also list those guests under each template\n";
+
 static const char *help_for(enum request_cmd cmd)
 {
     switch (cmd) {
@@ -163,6 +175,8 @@ static const char *help_for(enum request_cmd cmd)
         return help_hook;
     case REQ_AUDIT:
         return help_audit;
+    case REQ_LIST:
+        return help_list;
     default:
         return usage_text;
     }
@@ -199,6 +213,7 @@ enum opt_id {
     O_UNTIL,
     O_ACTION,
     O_ALL_USERS,
+    O_ALL,
     O_DIRECTORY,
     O_FILE,
 };
@@ -247,6 +262,7 @@ static const struct opt opts[] = {
     {"until", 'U', true, M(REQ_AUDIT), O_UNTIL},
     {"action", 0, true, M(REQ_AUDIT), O_ACTION},
     {"all-users", 0, false, M(REQ_AUDIT), O_ALL_USERS},
+    {"all", 0, false, M(REQ_LIST), O_ALL},
     {"directory", 'D', true, M(REQ_AUDIT), O_DIRECTORY},
     {"file", 0, true, M(REQ_AUDIT), O_FILE},
 };
@@ -439,6 +455,9 @@ static int set_opt(struct parser *ps, const struct opt *o, const char *val)
     case O_ALL_USERS:
         au->all_users = true;
         break;
+    case O_ALL:
+        r->u.list.all = true;
+        break;
     case O_DIRECTORY:
         au->directory = val;
         break;
@@ -592,6 +611,8 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
         return unexpected(arg, "storages takes no arguments", e);
     case REQ_AUDIT:
         return unexpected(arg, "audit takes options only", e);
+    case REQ_LIST:
+        return unexpected(arg, "list takes options only", e);
     }
     return err_set(e, ERR_INTERNAL, "unknown command state");
 }
@@ -682,6 +703,11 @@ static void draw_human(const struct ctx *c, struct json_object *o, const struct 
     /* hook's rows also after a failure: those made before it stand */
     if (cmd == REQ_HOOK) {
         cmd_hook_draw(c, o);
+    }
+    if (cmd == REQ_LIST && e->cls == ERR_OK) {
+        struct json_object *t = NULL;
+        json_object_object_get_ex(o, "templates", &t);
+        list_draw(stdout, t);
     }
     if (cmd == REQ_AUDIT && e->cls == ERR_OK) {
         cmd_audit_draw(c, o); /* the table says what msg would */

@@ -28,16 +28,11 @@
 
 #include "conf.h"
 #include "err.h"
+#include "request.h"
 #include "strv.h"
 #include "vmlist.h"
 
 struct ctx;
-
-/* The list request. TEMPORARY home: belongs in request.h as
- * `struct request_list` of the union (REQ_LIST) once the seam has landed. */
-struct request_list {
-    bool all; /* --all: also the VMs made from each template */
-};
 
 struct list_opts {
     const char *hook_name; /* the config's hook_name: snippets/<it> is pvetmpl's hook */

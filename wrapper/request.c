@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "journal.h"
+#include "list.h"
 #include "validate.h"
 
 static const char *const cmd_names[] = {
@@ -25,6 +26,7 @@ static const char *const cmd_names[] = {
     [REQ_STORAGES] = "storages",
     [REQ_HOOK] = "hook",
     [REQ_AUDIT] = "audit",
+    [REQ_LIST] = "list",
 };
 
 const char *request_cmd_name(enum request_cmd cmd)
@@ -272,6 +274,8 @@ int request_validate(struct request *r, struct err *e)
         return validate_hook(&r->u.hook, e);
     case REQ_AUDIT:
         return validate_audit(&r->u.audit, e);
+    case REQ_LIST:
+        return 0;
     default:
         return err_set(e, ERR_USAGE, "no command given (see 'pvetmpl --help')");
     }
@@ -324,6 +328,8 @@ int request_run(struct ctx *c, const struct request *r, struct err *e)
         return cmd_hook_run(c, &r->u.hook, e);
     case REQ_AUDIT:
         return cmd_audit_run(c, &r->u.audit, e);
+    case REQ_LIST:
+        return cmd_list_run(c, &r->u.list, e);
     default:
         return err_set(e, ERR_INTERNAL, "no command to run");
     }

@@ -37,6 +37,7 @@ enum request_cmd {
     REQ_STORAGES,
     REQ_HOOK,
     REQ_AUDIT,
+    REQ_LIST,
 };
 
 enum request_hook_op { REQ_HOOK_NONE = 0, REQ_HOOK_INSTALL, REQ_HOOK_REMOVE, REQ_HOOK_STATUS };
@@ -96,6 +97,11 @@ struct request_audit {
     uint64_t since_us, until_us; /* 0 and UINT64_MAX when not given */
 };
 
+/* list [--all] */
+struct request_list {
+    bool all; /* --all: also the VMs made from each template */
+};
+
 struct request {
     enum request_cmd cmd;
     bool help; /* --help: print the command's help, run nothing */
@@ -106,6 +112,7 @@ struct request {
         struct request_check check;
         struct request_hook hook;
         struct request_audit audit;
+        struct request_list list;
     } u;
 };
 

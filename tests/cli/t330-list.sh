@@ -3,11 +3,7 @@
 # their linked clones made with the simulator's own qm, read back from the
 # cluster filesystem only (no qm call), a guest vanishing, a 10 000-guest
 # cluster.
-# TEMPORARY driver: build/tests/list-probe runs cmd_list_run until the seam
-# routes `pvetmpl list` (then these call "$PVETMPL" --json list [--all]).
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
-
-PROBE=$BUILD/tests/list-probe
 
 # The node: template 9000 on ZFS (block) and a dir storage (file), with
 # pvetmpl's hookscript; linked clones 101 and 102, full clone 103; template
@@ -32,7 +28,7 @@ rows_and_counts() {
     cluster
     local calls
     calls=$(sim_calls)
-    expect_rc 0 "$PROBE" "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" --json list
     assert_eq "$calls" "$(sim_calls)" "qm/pvesm calls made by list"
     assert_eq false "$(json_get .failed)"
     assert_eq "9000 9001" "$(json_get '[.templates[].vmid] | join(" ")')" "templates, by VMID"
@@ -54,17 +50,17 @@ rows_and_counts() {
 
 all_and_table() {
     cluster
-    expect_rc 0 "$PROBE" --all "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" --json list --all
     assert_eq "101:web01:true 102:web02:true" \
         "$(tmpl 9000 '[.clones[] | "\(.vmid):\(.name):\(.linked)"] | join(" ")')"
     assert_eq 0 "$(tmpl 9001 '.clones | length')"
-    expect_rc 0 "$PROBE" --all --table "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" list --all
     assert_grep '^VMID +NAME +NODE +STORAGES +SIZE +LINKED +HOOK$' "$T/out"
     assert_grep '^9000  ubuntu-2404  pve +local-zfs,dir-tmpl +36G +2  pvetmpl$' "$T/out"
     assert_grep '^ +`- 101 web01 on pve, linked clone$' "$T/out"
     assert_grep '^ +`- 102 web02 on pve, linked clone$' "$T/out"
     assert_grep '^9001  debian-12 +pve +local-lvm +8G +0  none$' "$T/out"
-    assert_eq 5 "$(wc -l <"$T/out")" "header, 2 templates, 2 clones"
+    assert_eq 6 "$(wc -l <"$T/out")" "header, 2 templates, 2 clones, the summary"
 }
 
 # A guest deleted after .vmlist was read: its config is gone. pmxcfs updates
@@ -72,13 +68,13 @@ all_and_table() {
 vanished_guest() {
     cluster
     rm "$S/etc/pve/nodes/pve/qemu-server/101.conf"
-    expect_rc 0 "$PROBE" --all "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" --json list --all
     assert_eq 1 "$(json_get .vanished)"
     assert_eq 6 "$(json_get .guests)"
     assert_eq 1 "$(tmpl 9000 .linked_clones)"
     assert_eq 102 "$(tmpl 9000 '[.clones[].vmid] | join(" ")')"
     # in the table: said on stderr, the listing still whole
-    expect_rc 0 "$PROBE" --table "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" list
     assert_grep '1 VM of the cluster.s list vanished' "$T/err"
     assert_grep '^9000 ' "$T/out"
 }
@@ -89,11 +85,11 @@ unreadable() {
     cluster
     rm "$S/etc/pve/nodes/pve/qemu-server/102.conf"
     mkdir "$S/etc/pve/nodes/pve/qemu-server/102.conf"
-    expect_rc 69 "$PROBE" "$PVETMPL_CONFIG"
+    expect_rc 69 "$PVETMPL" --json list
     assert_eq true "$(json_get .failed)"
     assert_grep "102.conf': not a regular file" "$T/out"
     rm "$S/etc/pve/.vmlist"
-    expect_rc 69 "$PROBE" --table "$PVETMPL_CONFIG"
+    expect_rc 69 "$PVETMPL" list
     assert_grep "cannot read '$S/etc/pve/.vmlist'" "$T/err"
 }
 
@@ -129,7 +125,7 @@ big_cluster() {
     ' "$(mkdir -p "$pve/nodes" && echo "$pve")"
     sed -i -e "s|^vmlist = .*|vmlist = \"$pve/.vmlist\"|" -e "s|^pve_dir = .*|pve_dir = \"$pve\"|" \
         "$PVETMPL_CONFIG"
-    expect_rc 0 "$PROBE" "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" --json list
     assert_eq 10000 "$(json_get .guests)"
     assert_eq 100 "$(json_get '.templates | length')"
     assert_eq 9000 "$(json_get '.templates[0].vmid')"
@@ -138,19 +134,15 @@ big_cluster() {
         "every template has its 99 clones, no more"
     assert_eq 98 "$(tmpl 9099 .linked_clones)"
     assert_eq "pve2" "$(tmpl 9001 .node)"
-    expect_rc 0 "$PROBE" --all "$PVETMPL_CONFIG"
+    expect_rc 0 "$PVETMPL" --json list --all
     assert_eq 9899 "$(json_get '[.templates[].clones[]] | length')"
     assert_eq "100100 100198" "$(tmpl 9001 '"\(.clones[0].vmid) \(.clones[98].vmid)"')"
 }
 
-if [ -x "$PROBE" ]; then
-    t_check "rows: storages, size, hook, linked clones counted; no qm call" rows_and_counts
-    t_check "--all lists the clones; the table" all_and_table
-    t_check "a guest vanishing between .vmlist and its config is skipped and counted" \
-        vanished_guest
-    t_check "an unreadable config or .vmlist fails the listing (69)" unreadable
-    t_check "a 10 000-guest cluster on three nodes" big_cluster
-else
-    t_skip "list" "build/tests/list-probe is not built"
-fi
+t_check "rows: storages, size, hook, linked clones counted; no qm call" rows_and_counts
+t_check "--all lists the clones; the table" all_and_table
+t_check "a guest vanishing between .vmlist and its config is skipped and counted" \
+    vanished_guest
+t_check "an unreadable config or .vmlist fails the listing (69)" unreadable
+t_check "a 10 000-guest cluster on three nodes" big_cluster
 t_done
