@@ -398,8 +398,7 @@ static void print_json(const struct aev *a)
             json_object_object_add(o, strs[i].key, json_object_new_string(strs[i].val));
         }
     }
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+    report_print_json(stdout, o); /* journal fields may hold any bytes */
     json_object_put(o);
 }
 

@@ -297,8 +297,10 @@ done:
     if (c.own_output && e.cls == ERR_OK) {
         /* the command printed its result itself */
     } else if (c.json) {
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (report_print_json(stdout, o) < 0) {
+            fputs("pvetmpl: error: out of memory\n", stderr);
+            rc = rc ? rc : err_exit_code(ERR_INTERNAL);
+        }
     } else {
         print_human(&c, o, &e, k < ncmd && commands[k].fn == cmd_check);
     }
