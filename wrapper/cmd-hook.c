@@ -47,6 +47,19 @@ static void warn_journal(struct ctx *c, const struct err *je)
     cmd_warn(c, "%s", je->detail);
 }
 
+/* Journals ev as refused by why; a dry run's record is "dry-run" with that
+ * outcome (nothing was about to run). -1 when the record was not written
+ * (warned). */
+static int journal_refusal(struct ctx *c, const struct journal_event *ev, const struct err *why)
+{
+    struct err je;
+    if ((c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_refused(ev, why, &je)) < 0) {
+        warn_journal(c, &je);
+        return -1;
+    }
+    return 0;
+}
+
 /* A whole file of at most HOOK_BINARY_MAX bytes, read as every file root
  * reads here is (fileread_regular: regular files only, a FIFO never blocks
  * us). Returns 0, or -errno: -EFBIG when larger, -EINVAL when not regular. */
@@ -325,7 +338,8 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
 
     memset(p, 0, sizeof(*p));
     if (hook_volid(storage, cf->hook_name, p->volid, sizeof(p->volid)) < 0) {
-        return err_set(e, ERR_CONFIG, "hook_name '%s' is too long", cf->hook_name);
+        return err_set(e, ERR_CONFIG, "hook_storage '%.32s...' and hook_name '%s' are too long",
+                       storage, cf->hook_name);
     }
     r = read_all(cf->hook_binary, &bin, &bin_len, NULL);
     if (r < 0) {
@@ -414,6 +428,17 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
     return 0;
 }
 
+/* The report's "hook_file": where the hook is, and whether it was (would
+ * be, in a dry run) written. */
+static void report_hook_file(struct ctx *c, const struct placed *p)
+{
+    struct json_object *fo = json_object_new_object();
+    json_object_object_add(fo, "volid", json_object_new_string(p->volid));
+    json_object_object_add(fo, "path", json_object_new_string(p->path));
+    json_object_object_add(fo, "changed", json_object_new_boolean(p->changed));
+    report_set(c->rep, "hook_file", fo);
+}
+
 static struct json_object *vm_obj(uint32_t vmid, const char *hookscript, const char *state)
 {
     struct json_object *o = json_object_new_object();
@@ -488,12 +513,9 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     char cur[512] = "";
     bool has = false;
     struct journal_event ev = {.action = "hook-remove", .vmid = vmid, .volid = cur};
-    struct err je;
     if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
         ev.volid = NULL;
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
     if (!has) {
@@ -506,9 +528,7 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
                 "VM %" PRIu32 " has the hookscript '%s', which is not pvetmpl's ('%s'): "
                 "not removing it",
                 vmid, cur, c->conf->hook_name);
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
     struct strv argv = STRV_INIT;
@@ -772,6 +792,17 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 
     if (op == OP_INSTALL) {
         struct placed p;
+        /* The volid must fit before anything runs: a long --storage is the
+         * caller's argument (64), a long hook_storage the config's (78). */
+        if (hook_volid(storage, c->conf->hook_name, p.volid, sizeof(p.volid)) < 0) {
+            json_object_put(vms);
+            free(vmids);
+            return err_set(e, storage_given ? ERR_USAGE : ERR_CONFIG,
+                           "%s '%.32s...' is too long (%zu characters): the hookscript's volume "
+                           "ID '<storage>:snippets/%s' must be shorter than %zu characters",
+                           storage_given ? "--storage" : "hook_storage", storage, strlen(storage),
+                           c->conf->hook_name, sizeof(p.volid));
+        }
         report_set_storage(c->rep, storage);
         /* Every VM must exist before anything is written. */
         struct vm_hook *vh = calloc(n, sizeof(*vh));
@@ -786,13 +817,13 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
             }
         }
         if (bad < n || place_hook(c, storage, &p, e) < 0) {
-            /* Nothing was set on any VM: record the refusal for each. */
-            struct err je;
-            for (size_t i = 0; i < n; i++) {
+            /* Nothing was set on any VM: the refusal is recorded under the
+             * VM that caused it (missing, foreign hookscript), or under each
+             * when the hook file could not be placed. */
+            for (size_t i = bad < n ? bad : 0; i < (bad < n ? bad + 1 : n); i++) {
                 struct journal_event ev = {
                     .action = "hook-install", .vmid = vmids[i], .storage = storage};
-                if (journal_refused(&ev, e, &je) < 0) {
-                    warn_journal(c, &je);
+                if (journal_refusal(c, &ev, e) < 0) {
                     break;
                 }
             }
@@ -802,11 +833,7 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
             return -1;
         }
         changed = p.changed;
-        struct json_object *fo = json_object_new_object();
-        json_object_object_add(fo, "volid", json_object_new_string(p.volid));
-        json_object_object_add(fo, "path", json_object_new_string(p.path));
-        json_object_object_add(fo, "changed", json_object_new_boolean(p.changed));
-        report_set(c->rep, "hook_file", fo);
+        report_hook_file(c, &p);
         for (size_t i = 0; i < n; i++) {
             if (install_one(c, vmids[i], &vh[i], storage, p.volid, vms, &changed, e) < 0 &&
                 rc == 0) {
@@ -846,18 +873,18 @@ int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e)
 int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
 {
     struct placed p;
-    struct vm_hook vh;
-    /* The VM must exist before anything is written. */
-    if (vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0 ||
+    struct vm_hook vh = {.has = false};
+    /* The VM must exist before anything is written. In a dry run it is the
+     * copy not made yet, without a hookscript: the plan lists the file write
+     * and the qm set a real run would make. */
+    if ((!c->dry_run && vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0) ||
         place_hook(c, c->conf->hook_storage, &p, e) < 0) {
         struct journal_event ev = {
             .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
-        struct err je;
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
+    report_hook_file(c, &p);
     struct json_object *vms = json_object_new_array();
     bool changed = false;
     int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, e);

@@ -508,8 +508,9 @@ static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before,
 /* ---- audit -------------------------------------------------------------- */
 
 /* Journals one event of ev's action. A record that cannot be written never
- * stops the action: it becomes a warning (once). A dry run records only its
- * refusal or its plan. */
+ * stops the action: it becomes a warning (once). A dry run records only
+ * "dry-run": its plan, or the error it stopped on (never "refused" or "failed":
+ * nothing was about to run). */
 static void audit(struct ctx *c, struct journal_event *ev, enum journal_result res,
                   const struct err *why)
 {
@@ -524,14 +525,14 @@ static void audit(struct ctx *c, struct journal_event *ev, enum journal_result r
         r = c->dry_run ? journal_dry_run(ev, NULL, &je) : journal_end(ev, NULL, &je);
         break;
     case JOURNAL_FAILED:
-        r = journal_end(ev, why, &je);
+        r = c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_end(ev, why, &je);
         break;
     default:
-        r = journal_refused(ev, why, &je);
+        r = c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_refused(ev, why, &je);
         break;
     }
     if (r < 0 && !warned) {
-        cmd_warn(c, "the audit record was not written: %s", je.detail);
+        cmd_warn(c, "%s", je.detail); /* "audit record '<action> <result>' not written: why" */
         warned = true;
     }
 }
@@ -940,24 +941,16 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         rc = 0;
         goto out;
     }
-    if (hook && c->dry_run) {
-        /* The copy does not exist yet, so hook_register cannot inspect it: plan its change. */
-        char volid[512];
-        struct strv hargv = STRV_INIT;
-        if (hook_volid(c->conf->hook_storage, c->conf->hook_name, volid, sizeof(volid)) < 0 ||
-            qmargv_set_hookscript(c->conf->qm, o.newid, volid, &hargv) < 0) {
-            err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
-            goto fail;
-        }
-        cmd_record(c, strv_argv(&hargv));
-        strv_release(&hargv);
-    } else if (hook && hook_register(c, o.newid, e) < 0) {
+    /* A dry run plans the hook as hook install does: the file write, qm set. */
+    if (hook && hook_register(c, o.newid, e) < 0) {
         char keep[sizeof(e->detail)];
         snprintf(keep, sizeof(keep), "%s", e->detail);
-        err_set(e, e->cls,
-                "VM %" PRIu32 " was cloned, but registering the hookscript failed: %s; resume "
-                "with 'pvetmpl hook install %" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
-                o.newid, keep, o.newid, o.newid);
+        if (!c->dry_run) {
+            err_set(e, e->cls,
+                    "VM %" PRIu32 " was cloned, but registering the hookscript failed: %s; resume "
+                    "with 'pvetmpl hook install %" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
+                    o.newid, keep, o.newid, o.newid);
+        }
         goto fail;
     }
     if (!c->dry_run) {
@@ -1111,7 +1104,7 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
 
     /* The same concurrent queries as a clone's preflight, for one VM. */
     struct preflight p = {0};
-    struct preflight_req pq = {.src = vmid, .no_storages = true};
+    struct preflight_req pq = {.src = vmid, .no_storages = true, .in_place = true};
     struct qm_config cf = {0};
     int rc = -1;
     int pr = preflight_retry(c, &pq, &p, is_complete, disk, e);
