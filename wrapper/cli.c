@@ -807,8 +807,7 @@ done:;
     } else if (r.cmd == REQ_AUDIT && c.json_lines && e.cls == ERR_OK) {
         cmd_audit_draw(&c, o); /* the stream takes the place of the report */
     } else if (c.json) {
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+        report_print_json(stdout, o); /* valid UTF-8 whatever the fields hold */
     } else {
         draw_human(&c, o, &e, r.cmd);
     }

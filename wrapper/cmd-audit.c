@@ -712,8 +712,7 @@ void cmd_audit_draw(const struct ctx *c, struct json_object *report)
     for (size_t i = 0; i < n; i++) {
         struct json_object *ev = json_object_array_get_idx(events, i);
         if (c->json_lines) {
-            printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
-                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+            report_print_json(stdout, ev); /* journal fields may hold any bytes */
             continue;
         }
         if (i == 0) {

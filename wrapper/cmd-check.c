@@ -88,7 +88,8 @@ int cmd_storages_run(struct ctx *c, struct err *e)
         json_object_object_add(o, "type", json_object_new_string(row->type));
         json_object_object_add(o, "state", json_object_new_string(pvesm_state_name(row->state)));
         json_object_object_add(o, "images", json_object_new_boolean(img));
-        json_object_object_add(o, "templates", json_object_new_string(tw));
+        /* a boolean like images: "unknown" (a type not in template_types) is refused */
+        json_object_object_add(o, "templates", json_object_new_boolean(strcmp(tw, "yes") == 0));
         json_object_object_add(o, "clones", json_object_new_boolean(clones));
         json_object_object_add(o, "total_kib", json_object_new_int64((int64_t)row->total_kib));
         json_object_object_add(o, "avail_kib", json_object_new_int64((int64_t)row->avail_kib));

@@ -48,6 +48,19 @@ static void warn_journal(struct ctx *c, const struct err *je)
     cmd_warn(c, "%s", je->detail);
 }
 
+/* Journals ev as refused by why; a dry run's record is "dry-run" with that
+ * outcome (nothing was about to run). -1 when the record was not written
+ * (warned). */
+static int journal_refusal(struct ctx *c, const struct journal_event *ev, const struct err *why)
+{
+    struct err je;
+    if ((c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_refused(ev, why, &je)) < 0) {
+        warn_journal(c, &je);
+        return -1;
+    }
+    return 0;
+}
+
 /* A whole file of at most HOOK_BINARY_MAX bytes, read as every file root
  * reads here is (fileread_regular: regular files only, a FIFO never blocks
  * us). Returns 0, or -errno: -EFBIG when larger, -EINVAL when not regular. */
@@ -326,7 +339,8 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
 
     memset(p, 0, sizeof(*p));
     if (hook_volid(storage, cf->hook_name, p->volid, sizeof(p->volid)) < 0) {
-        return err_set(e, ERR_CONFIG, "hook_name '%s' is too long", cf->hook_name);
+        return err_set(e, ERR_CONFIG, "hook_storage '%.32s...' and hook_name '%s' are too long",
+                       storage, cf->hook_name);
     }
     r = read_all(cf->hook_binary, &bin, &bin_len, NULL);
     if (r < 0) {
@@ -415,6 +429,17 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
     return 0;
 }
 
+/* The report's "hook_file": where the hook is, and whether it was (would
+ * be, in a dry run) written. */
+static void report_hook_file(struct ctx *c, const struct placed *p)
+{
+    struct json_object *fo = json_object_new_object();
+    json_object_object_add(fo, "volid", json_object_new_string(p->volid));
+    json_object_object_add(fo, "path", json_object_new_string(p->path));
+    json_object_object_add(fo, "changed", json_object_new_boolean(p->changed));
+    report_set(c->rep, "hook_file", fo);
+}
+
 static struct json_object *vm_obj(uint32_t vmid, const char *hookscript, const char *state)
 {
     struct json_object *o = json_object_new_object();
@@ -489,12 +514,9 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     char cur[512] = "";
     bool has = false;
     struct journal_event ev = {.action = "hook-remove", .vmid = vmid, .volid = cur};
-    struct err je;
     if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
         ev.volid = NULL;
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
     if (!has) {
@@ -507,9 +529,7 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
                 "VM %" PRIu32 " has the hookscript '%s', which is not pvetmpl's ('%s'): "
                 "not removing it",
                 vmid, cur, c->conf->hook_name);
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
     struct strv argv = STRV_INIT;
@@ -641,41 +661,34 @@ static int outcome_end(const struct outcome *o, struct err *e)
     return o->rc;
 }
 
-/* Nothing was set on any VM: the refusal is recorded for each. */
-static void record_refusals(struct ctx *c, const struct request_hook *r, const char *storage,
-                            const struct err *e)
+/* Nothing was set on any VM: the refusal is recorded under the VMs ids[from,
+ * to) — the one that caused it (missing, foreign hookscript), or each when
+ * the hook file could not be placed. */
+static void record_refusals(struct ctx *c, const struct request_hook *r, size_t from, size_t to,
+                            const char *storage, const struct err *e)
 {
-    struct err je;
-    for (size_t i = 0; i < r->n_vmids; i++) {
+    for (size_t i = from; i < to && i < r->n_vmids; i++) {
         struct journal_event ev = {.action = "hook-install", .vmid = r->ids[i], .storage = storage};
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
+        if (journal_refusal(c, &ev, e) < 0) {
             break;
         }
     }
 }
 
 /* Every VM must exist, and have no hookscript that is not to be replaced,
- * before anything is written: their hookscripts into vh. */
+ * before anything is written: their hookscripts into vh. On failure *bad is
+ * the index of the VM that failed. */
 static int read_hookscripts(struct ctx *c, const struct request_hook *r, struct vm_hook *vh,
-                            struct err *e)
+                            size_t *bad, struct err *e)
 {
     for (size_t i = 0; i < r->n_vmids; i++) {
         if (vm_hookscript(c, r->ids[i], vh[i].cur, sizeof(vh[i].cur), &vh[i].has, e) < 0 ||
             refuse_foreign(c, r->ids[i], &vh[i], r->replace_hook, e) < 0) {
+            *bad = i;
             return -1;
         }
     }
     return 0;
-}
-
-static void report_hook_file(struct ctx *c, const struct placed *p)
-{
-    struct json_object *fo = json_object_new_object();
-    json_object_object_add(fo, "volid", json_object_new_string(p->volid));
-    json_object_object_add(fo, "path", json_object_new_string(p->path));
-    json_object_object_add(fo, "changed", json_object_new_boolean(p->changed));
-    report_set(c->rep, "hook_file", fo);
 }
 
 /* hook install: check every VM, place the file, then set it on each VM. */
@@ -684,13 +697,28 @@ static int install_all(struct ctx *c, const struct request_hook *r, const char *
 {
     struct placed p;
     struct outcome o = {0};
+    size_t bad = 0;
+    /* The volid must fit before anything runs: a long --storage is the
+     * caller's argument (64), a long hook_storage the config's (78). */
+    if (hook_volid(storage, c->conf->hook_name, p.volid, sizeof(p.volid)) < 0) {
+        return err_set(e, r->storage ? ERR_USAGE : ERR_CONFIG,
+                       "%s '%.32s...' is too long (%zu characters): the hookscript's volume "
+                       "ID '<storage>:snippets/%s' must be shorter than %zu characters",
+                       r->storage ? "--storage" : "hook_storage", storage, strlen(storage),
+                       c->conf->hook_name, sizeof(p.volid));
+    }
     struct vm_hook *vh = calloc(r->n_vmids, sizeof(*vh));
     report_set_storage(c->rep, storage);
     if (!vh) {
-        err_set(e, ERR_INTERNAL, "out of memory");
+        return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    if (!vh || read_hookscripts(c, r, vh, e) < 0 || place_hook(c, storage, &p, e) < 0) {
-        record_refusals(c, r, storage, e);
+    if (read_hookscripts(c, r, vh, &bad, e) < 0) {
+        record_refusals(c, r, bad, bad + 1, storage, e);
+        free(vh);
+        return -1;
+    }
+    if (place_hook(c, storage, &p, e) < 0) {
+        record_refusals(c, r, 0, r->n_vmids, storage, e);
         free(vh);
         return -1;
     }
@@ -777,18 +805,18 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
 int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
 {
     struct placed p;
-    struct vm_hook vh;
-    /* The VM must exist before anything is written. */
-    if (vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0 ||
+    struct vm_hook vh = {.has = false};
+    /* The VM must exist before anything is written. In a dry run it is the
+     * copy not made yet, without a hookscript: the plan lists the file write
+     * and the qm set a real run would make. */
+    if ((!c->dry_run && vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0) ||
         place_hook(c, c->conf->hook_storage, &p, e) < 0) {
         struct journal_event ev = {
             .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
-        struct err je;
-        if (journal_refused(&ev, e, &je) < 0) {
-            warn_journal(c, &je);
-        }
+        journal_refusal(c, &ev, e);
         return -1;
     }
+    report_hook_file(c, &p);
     struct json_object *vms = json_object_new_array();
     bool changed = false;
     int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, e);

@@ -302,8 +302,9 @@ static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before,
 /* ---- audit -------------------------------------------------------------- */
 
 /* Journals one event of ev's action. A record that cannot be written never
- * stops the action: it becomes a warning (once). A dry run records only its
- * refusal or its plan. */
+ * stops the action: it becomes a warning (once). A dry run records only
+ * "dry-run": its plan, or the error it stopped on (never "refused" or "failed":
+ * nothing was about to run). */
 static void audit(struct ctx *c, struct journal_event *ev, enum journal_result res,
                   const struct err *why)
 {
@@ -318,14 +319,14 @@ static void audit(struct ctx *c, struct journal_event *ev, enum journal_result r
         r = c->dry_run ? journal_dry_run(ev, NULL, &je) : journal_end(ev, NULL, &je);
         break;
     case JOURNAL_FAILED:
-        r = journal_end(ev, why, &je);
+        r = c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_end(ev, why, &je);
         break;
     default:
-        r = journal_refused(ev, why, &je);
+        r = c->dry_run ? journal_dry_run_failed(ev, why, &je) : journal_refused(ev, why, &je);
         break;
     }
     if (r < 0 && !warned) {
-        cmd_warn(c, "the audit record was not written: %s", je.detail);
+        cmd_warn(c, "%s", je.detail); /* "audit record '<action> <result>' not written: why" */
         warned = true;
     }
 }
@@ -764,26 +765,18 @@ static int resume_err(struct err *e, enum err_class cls, const char *what, const
     return err_set(e, cls, "%s: %s; %s", what, keep, how);
 }
 
-/* Step 6 of make-template: the hookscript on the copy (planned in a dry run:
- * the copy does not exist yet, so hook_register cannot inspect it). */
+/* Step 6 of make-template: the hookscript on the copy (planned in a dry run). */
 static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     uint32_t newid = cr->o->q.newid;
     if (!cr->hook) {
         return 0;
     }
-    if (c->dry_run) {
-        char volid[512];
-        struct strv hargv = STRV_INIT;
-        if (hook_volid(c->conf->hook_storage, c->conf->hook_name, volid, sizeof(volid)) < 0 ||
-            qmargv_set_hookscript(c->conf->qm, newid, volid, &hargv) < 0) {
-            return err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
-        }
-        cmd_record(c, strv_argv(&hargv));
-        strv_release(&hargv);
-        return 0;
-    }
+    /* A dry run plans the hook as hook install does: the file write, qm set. */
     if (hook_register(c, newid, e) < 0) {
+        if (c->dry_run) {
+            return -1;
+        }
         char what[128], how[256];
         snprintf(what, sizeof(what),
                  "VM %" PRIu32 " was cloned, but registering the hookscript failed", newid);
@@ -979,7 +972,7 @@ int cmd_template_run(struct ctx *c, const struct request_template *r, struct err
 
     /* The same concurrent queries as a clone's preflight, for one VM. */
     struct preflight p = {0};
-    struct preflight_req pq = {.src = vmid, .no_storages = true};
+    struct preflight_req pq = {.src = vmid, .no_storages = true, .in_place = true};
     struct qm_config cf = {0};
     int rc = -1;
     int pr = preflight_retry(c, &pq, &p, is_complete, disk, e);

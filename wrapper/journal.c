@@ -464,7 +464,13 @@ int journal_refused(const struct journal_event *ev, const struct err *why, struc
 
 int journal_dry_run(const struct journal_event *ev, const char *plan, struct err *e)
 {
-    return send_event(ev, JOURNAL_DRY_RUN, -1, -1, NULL, plan, e);
+    return send_event(ev, JOURNAL_DRY_RUN, 0, -1, NULL, plan, e);
+}
+
+int journal_dry_run_failed(const struct journal_event *ev, const struct err *why, struct err *e)
+{
+    return send_event(ev, JOURNAL_DRY_RUN, why ? err_exit_code(why->cls) : -1, -1,
+                      why ? why->detail : NULL, NULL, e);
 }
 
 /* ---- time specs ------------------------------------------------------- */

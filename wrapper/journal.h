@@ -9,7 +9,7 @@
  *
  *     struct journal_event ev = {.action = "clone", .vmid = newid,
  *                                .source_vmid = src, .name = name, .storage = sid};
- *     if (c->dry_run) {
+ *     if (c->dry_run) {             // journal_dry_run_failed() when it stopped on an error
  *         if (journal_dry_run(&ev, planned_argv_text, &je) < 0)
  *             cmd_warn(c, "%s", je.detail);
  *         return 0;
@@ -114,9 +114,14 @@ int journal_begin(struct journal_event *ev, struct err *e);
 int journal_end(const struct journal_event *ev, const struct err *why, struct err *e);
 /* Sends "refused": a preflight check stopped the action before any change. */
 int journal_refused(const struct journal_event *ev, const struct err *why, struct err *e);
-/* Sends "dry-run"; plan (may be NULL), the planned command line, goes into
- * PVETMPL_PLAN. */
+/* Sends "dry-run" for a dry run that planned its whole way (PVETMPL_EXIT=0);
+ * plan (may be NULL), the planned command line, goes into PVETMPL_PLAN. */
 int journal_dry_run(const struct journal_event *ev, const char *plan, struct err *e);
+/* Sends "dry-run" for a dry run that stopped on why (a check refused it, or
+ * a query failed): nothing was about to run, so a dry run is never recorded
+ * as "refused" or "failed"; its outcome is why's exit code (PVETMPL_EXIT) and
+ * detail (PVETMPL_ERROR). */
+int journal_dry_run_failed(const struct journal_event *ev, const struct err *why, struct err *e);
 
 /* Builds the entry's "KEY=value" fields (MESSAGE, MESSAGE_ID, PRIORITY,
  * SYSLOG_IDENTIFIER and the PVETMPL_* ones). Pure; exit_code < 0, duration_ms

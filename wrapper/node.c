@@ -91,6 +91,9 @@ enum err_class node_error_class(enum qm_error qe)
         return ERR_PERMISSION;
     case QM_ERR_SUSPENDED: /* waiting cannot help: see qm_classify_error */
     case QM_ERR_NO_POOL:
+    /* No such VM here: a precondition, as preflight's source_exists says it
+     * (qm exits 2 after its config lookup, before any change). */
+    case QM_ERR_NO_CONFIG:
     /* A lost quorum is the cluster's state, not a lock a task will drop:
      * /etc/pve stays read-only until the admin restores the cluster, so
      * retrying for minutes helps no one. */
@@ -140,6 +143,8 @@ static const char *error_hint(enum qm_error qe)
                "it is back";
     case QM_ERR_NO_POOL:
         return "; create the pool ('pveum pool add POOL') or name an existing one";
+    case QM_ERR_NO_CONFIG:
+        return "; no such VM on this node";
     default:
         return "";
     }

@@ -26,7 +26,7 @@ int node_query(struct ctx *c, char *const argv[], const char *what, struct spawn
 
 /* The class of a failed qm/pvesm run from its stderr: locks a task will drop
  * are ERR_BUSY; what waiting cannot cure (lock 'suspended', no quorum, a
- * missing pool) ERR_PRECONDITION; permission errors ERR_PERMISSION;
+ * missing pool, a missing VM) ERR_PRECONDITION; permission errors ERR_PERMISSION;
  * everything else ERR_QM_FAILED. */
 enum err_class node_error_class(enum qm_error qe);
 /* Fills e from a failed run: "'qm clone' failed (exit 255): <qm's deciding error

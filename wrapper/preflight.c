@@ -347,9 +347,10 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         bool stopped = strcmp(p->src_st.status, "stopped") == 0;
         preflight_check(c, p, "source_stopped", stopped, false,
                         stopped ? "VM %" PRIu32 " is %s"
-                                : "VM %" PRIu32 " is %s; stop it first (the procedure copies a "
-                                  "powered-off VM)",
-                        q->src, p->src_st.status);
+                                : "VM %" PRIu32 " is %s; stop it first (%s)",
+                        q->src, p->src_st.status,
+                        q->in_place ? "qm template converts only a powered-off VM"
+                                    : "the procedure copies a powered-off VM");
         if (q->linked) {
             preflight_check(c, p, "source_is_template", p->src_cf.template, false,
                             p->src_cf.template ? "VM %" PRIu32 " is a template"

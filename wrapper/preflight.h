@@ -23,6 +23,7 @@ struct preflight_req {
     const char *pool;         /* --pool: must exist in <pve_dir>/user.cfg */
     const char *format;       /* --format: every target storage must hold it */
     bool replace_hook;        /* with hook_storage: a foreign hookscript on SRC may go */
+    bool in_place;            /* template: SRC itself is converted, nothing is copied */
 };
 
 struct preflight {

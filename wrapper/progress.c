@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "progress.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "qm.h"
+
+#define BAR_MAX 30 /* the bar's width when the terminal has room */
 
 void progress_init(struct progress *p, const struct ctx *c)
 {
@@ -47,6 +51,56 @@ void progress_render(char *buf, size_t len, const char *drive, double pct, uint6
     snprintf(buf, len, "%-8s [%s] %6.2f%% %s of %s", drive, bar, pct, a, b);
 }
 
+void progress_fit(char *buf, size_t len, const char *drive, double pct, uint64_t done,
+                  uint64_t total, int cols)
+{
+    char line[256];
+    int room = cols - 1; /* the last column would make the terminal wrap */
+    if (room < 1 || len == 0) {
+        if (len) {
+            buf[0] = '\0';
+        }
+        return;
+    }
+    char a[32], b[32];
+    render_bytes(a, sizeof(a), done);
+    render_bytes(b, sizeof(b), total);
+    /* The bar's width is the same for the whole copy: room is kept for the
+     * widest "done" ("1023.9 MiB"), so the bar does not jump as it grows. */
+    progress_render(line, sizeof(line), drive, pct, done, total, 0);
+    int bar = room - ((int)strlen(line) - (int)strlen(a) + (int)strlen("1023.9 MiB"));
+    if (bar > BAR_MAX) {
+        bar = BAR_MAX;
+    }
+    if (bar >= 5) {
+        progress_render(buf, len, drive, pct, done, total, bar);
+        return;
+    }
+    /* No room for a bar that says anything: the numbers alone, cut if need be. */
+    snprintf(line, sizeof(line), "%-8s %6.2f%% %s of %s", drive,
+             pct < 0     ? 0
+             : pct > 100 ? 100
+                         : pct,
+             a, b);
+    if ((int)strlen(line) > room) {
+        line[room] = '\0';
+    }
+    snprintf(buf, len, "%s", line);
+}
+
+/* The terminal's width: its window size, else $COLUMNS, else 80. */
+static int term_columns(FILE *f)
+{
+    struct winsize ws;
+    if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        return ws.ws_col;
+    }
+    const char *env = getenv("COLUMNS");
+    char *end;
+    long n = env ? strtol(env, &end, 10) : 0;
+    return env && *end == '\0' && n > 0 && n < 10000 ? (int)n : 80;
+}
+
 void progress_finish(struct progress *p)
 {
     if (p->tty && p->drawn) {
@@ -78,9 +132,11 @@ void progress_line(void *ud, size_t job, enum spawn_stream s, const char *line)
             return; /* qm prints the 100% line twice */
         }
         char buf[256];
-        progress_render(buf, sizeof(buf), l.drive[0] ? l.drive : p->drive, l.percent, l.done,
-                        l.total, 30);
-        fprintf(p->tty, "\r%s", buf);
+        progress_fit(buf, sizeof(buf), l.drive[0] ? l.drive : p->drive, l.percent, l.done, l.total,
+                     term_columns(p->tty));
+        /* erase to the end of the line: a shorter line ("1.0 GiB" after
+         * "1023.9 MiB") must not leave the old one's tail behind */
+        fprintf(p->tty, "\r%s\033[K", buf);
         fflush(p->tty);
         p->drawn = 1;
         p->last_pct = l.percent;

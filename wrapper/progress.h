@@ -26,5 +26,10 @@ void progress_finish(struct progress *p);
 /* Renders one bar line (pure, for tests): "scsi0 [#####-----]  50.00% 1.0 GiB of 2.0 GiB". */
 void progress_render(char *buf, size_t len, const char *drive, double pct, uint64_t done,
                      uint64_t total, int width);
+/* The line drawn on a terminal cols wide (pure): at most cols - 1 characters,
+ * so the terminal never wraps it. The bar (at most 30 wide) shrinks first,
+ * goes when fewer than 5 columns are left for it, then the text is cut. */
+void progress_fit(char *buf, size_t len, const char *drive, double pct, uint64_t done,
+                  uint64_t total, int cols);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct report {
     struct json_object *o;
@@ -168,4 +169,88 @@ struct json_object *report_finish(struct report *r, const struct err *e, int rc,
         }
     }
     return r->o;
+}
+
+/* The second byte's range after lead byte b (Unicode Table 3-7), and how
+ * many continuation bytes follow the lead; 0 for a byte that starts nothing. */
+static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi)
+{
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+        return 1;
+    }
+    if (b >= 0xE0 && b <= 0xEF) {
+        *lo = b == 0xE0 ? 0xA0 : 0x80; /* E0 80..9F: overlong */
+        *hi = b == 0xED ? 0x9F : 0xBF; /* ED A0..BF: surrogates */
+        return 2;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+        *lo = b == 0xF0 ? 0x90 : 0x80; /* F0 80..8F: overlong */
+        *hi = b == 0xF4 ? 0x8F : 0xBF; /* F4 90..: above U+10FFFF */
+        return 3;
+    }
+    return 0; /* ASCII is handled by the caller; 80..C1 and F5..FF are never valid */
+}
+
+char *report_utf8_repair(const char *in, size_t len, size_t *ret_len)
+{
+    static const char fffd[] = "\xEF\xBF\xBD";
+    /* at worst each byte becomes three */
+    char *out = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+    if (!out) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) {
+            out[o++] = (char)s[i++];
+            continue;
+        }
+        unsigned char lo, hi;
+        int need = utf8_lead(s[i], &lo, &hi);
+        int got = 0; /* continuation bytes that fit the sequence so far */
+        while (got < need && i + 1 + (size_t)got < len) {
+            unsigned char b = s[i + 1 + (size_t)got];
+            if (got == 0 ? b < lo || b > hi : b < 0x80 || b > 0xBF) {
+                break;
+            }
+            got++;
+        }
+        if (need > 0 && got == need) {
+            memcpy(out + o, s + i, (size_t)need + 1);
+            o += (size_t)need + 1;
+        } else {
+            /* the maximal subpart: the lead and what fitted, one U+FFFD */
+            memcpy(out + o, fffd, 3);
+            o += 3;
+        }
+        i += 1 + (size_t)got;
+    }
+    out[o] = '\0';
+    if (ret_len) {
+        *ret_len = o;
+    }
+    return out;
+}
+
+char *report_json_text(struct json_object *o)
+{
+    const char *t =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    /* JSON's syntax is ASCII: a byte above 0x7F in json-c's text is inside a
+     * string (a key or a value), where U+FFFD is as good a character as any. */
+    return t ? report_utf8_repair(t, strlen(t), NULL) : NULL;
+}
+
+int report_print_json(FILE *f, struct json_object *o)
+{
+    char *t = report_json_text(o);
+    if (!t) {
+        return -1;
+    }
+    fprintf(f, "%s\n", t);
+    free(t);
+    return 0;
 }

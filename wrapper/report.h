@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -38,5 +39,24 @@ void report_clear_checks(struct report *r);
 
 /* Finalises rc/failed/error/duration_ms and returns the object (owned by r). */
 struct json_object *report_finish(struct report *r, const struct err *e, int rc, long duration_ms);
+
+/* The one serialisation of every --json output (the report, audit's events,
+ * the Ansible module's result): json-c's plain one-line form, '/' unescaped,
+ * and always valid JSON, whatever bytes a VM name, description, qm line or
+ * journal field held. json-c copies a string's bytes through unchecked, so
+ * each invalid UTF-8 sequence becomes U+FFFD (see report_utf8_repair).
+ * Returns a malloc'd string, or NULL when out of memory. */
+char *report_json_text(struct json_object *o);
+/* Prints report_json_text(o) and a newline on f. 0, or -1 when out of memory
+ * (nothing printed). */
+int report_print_json(FILE *f, struct json_object *o);
+/* Pure: the len bytes of in with each invalid UTF-8 sequence (a stray
+ * continuation byte, C0/C1/F5..FF, an overlong form, a UTF-16 surrogate, a
+ * code point above U+10FFFF, a sequence cut short) replaced by U+FFFD, one per
+ * maximal subpart, as Unicode 15 section 3.9 recommends (Python's
+ * errors="replace" and the WHATWG decoder do the same). Valid UTF-8 is copied
+ * unchanged. Returns a malloc'd NUL-terminated string (*ret_len bytes, if
+ * ret_len), or NULL when out of memory. */
+char *report_utf8_repair(const char *in, size_t len, size_t *ret_len);
 
 #endif

@@ -219,8 +219,8 @@ t_check_cmd() {
 t_storages_cmd() {
     sim_setup
     expect_rc 0 "$PVETMPL" --json storages
-    assert_eq yes "$(json_get '.storages[] | select(.storage=="local-lvm") | .templates')"
-    assert_eq no "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
+    assert_eq true "$(json_get '.storages[] | select(.storage=="local-lvm") | .templates')"
+    assert_eq false "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
     assert_eq disabled "$(json_get '.storages[] | select(.storage=="old-nfs") | .state')"
     expect_rc 0 "$PVETMPL" storages
     assert_grep "^lvm-thick +lvm +active +yes +no" "$T/out"
