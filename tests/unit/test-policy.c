@@ -5,6 +5,7 @@
  * field a denial is about. Requests are written as command lines and built
  * here the way request_validate fills them (typed ids, q, migrate_to). */
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -666,6 +667,89 @@ START_TEST(fails_closed_on_unvalidated_requests)
 }
 END_TEST
 
+#ifndef TOP
+#define TOP "."
+#endif
+
+/* The first grant block after "marker" in file, with prefix (the shipped
+ * file's '#') taken off each line. */
+static char *doc_grant(const char *file, const char *marker, const char *prefix)
+{
+    FILE *f = fopen(file, "r");
+    char line[256], *text = NULL;
+    size_t len = 0;
+    bool seen = false, in = false;
+    ck_assert_ptr_nonnull(f);
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    while (fgets(line, sizeof(line), f)) {
+        const char *l = strncmp(line, prefix, strlen(prefix)) ? line : line + strlen(prefix);
+        seen = seen || strstr(line, marker);
+        in = in || (seen && !strncmp(l, "grant ", 6));
+        if (in) {
+            fputs(l, out);
+            if (l[0] == '}') {
+                break;
+            }
+        }
+    }
+    fclose(f);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_msg(in, "no grant after '%s' in %s", marker, file);
+    return text;
+}
+
+/* The worked example of pvetmpl.conf(5) and of the shipped file does what
+ * the page says, and is the grant the table tests. */
+START_TEST(documented_example)
+{
+    static const char *const files[][3] = {
+        {TOP "/conf/pvetmpl.conf.5", ".SH EXAMPLE", ""},
+        {TOP "/conf/pvetmpl.conf", "The worked example", "#"},
+    };
+    static const struct {
+        const char *req;
+        enum policy_field field;
+    } v[] = {
+        {"make-template 120 9120 --storage local-lvm", POLICY_FIELD_NONE},
+        {"check 120", POLICY_FIELD_NONE},
+        {"storages", POLICY_FIELD_NONE},
+        {"make-template 120 10000 --storage local-lvm", POLICY_FIELD_TARGET_VMID},
+        {"make-template 120 9120 --storage local-zfs", POLICY_FIELD_STORAGE},
+        {"make-template 120 9120", POLICY_FIELD_STORAGE},
+        {"make-template 120 9120 --storage local-lvm --name a", POLICY_FIELD_NAME},
+        {"make-template 120 9120 --storage local-lvm --pool a", POLICY_FIELD_POOL},
+        {"make-template 120 9120 --storage local-lvm --target b", POLICY_FIELD_TARGET},
+        {"make-template 120 9120 --storage local-lvm --no-hook", POLICY_FIELD_NO_HOOK},
+        {"make-template 120 9120 --storage local-lvm --replace-hook", POLICY_FIELD_REPLACE_HOOK},
+        {"clone 9120 9121 --linked", POLICY_FIELD_ACTION},
+        {"template 9120", POLICY_FIELD_ACTION},
+        {"hook install 9120", POLICY_FIELD_ACTION},
+        {"hook remove 9120", POLICY_FIELD_ACTION},
+        {"hook status 9120", POLICY_FIELD_ACTION},
+    };
+    for (size_t k = 0; k < N(files); k++) {
+        char *text = doc_grant(files[k][0], files[k][1], files[k][2]);
+        struct conf c = {0};
+        struct err e = {0};
+        ck_assert_msg(conf_load_string(text, &c, &e) == 0, "%s: %s\n%s", files[k][0], e.detail,
+                      text);
+        ck_assert_uint_eq(c.n_grants, 1);
+        ck_assert_str_eq(c.grants[0].name, conf.grants[0].name);
+        for (size_t i = 0; i < N(v); i++) {
+            struct built b;
+            struct policy_decision d;
+            build(BOB, v[i].req, &b);
+            policy_decide(&c, &b.r, &b.who, b.groups, b.n_groups, &d);
+            ck_assert_msg(d.field == v[i].field && d.allowed == (v[i].field == POLICY_FIELD_NONE),
+                          "%s: %s: %s", files[k][0], v[i].req, d.reason);
+        }
+        conf_release(&c);
+        free(text);
+    }
+}
+END_TEST
+
 START_TEST(field_names)
 {
     ck_assert_str_eq(policy_field_name(POLICY_FIELD_NONE), "none");
@@ -703,6 +787,7 @@ int main(void)
     tcase_add_test(tc, reasons);
     tcase_add_test(tc, no_grants);
     tcase_add_test(tc, fails_closed_on_unvalidated_requests);
+    tcase_add_test(tc, documented_example);
     tcase_add_test(tc, field_names);
     tcase_add_test(tc, caller_groups);
     suite_add_tcase(s, tc);
