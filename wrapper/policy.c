@@ -379,6 +379,7 @@ static void allowed_text(const struct conf_grant *g, enum policy_field f, char *
         }
     }
     fclose(out);
+    buf[len - 1] = '\0'; /* a full buffer has no room for fmemopen's NUL */
 }
 
 /* "user 'bob'" or "uid 1001" */
@@ -480,7 +481,7 @@ void policy_decide(const struct conf *conf, const struct request *r,
     allowed_text(closest, best.field, allows, sizeof(allows));
     ret->grant = closest->name;
     ret->field = best.field;
-    snprintf(ret->reason, sizeof(ret->reason), "%s: grant '%s'%s does not allow %s (%s)", who,
+    snprintf(ret->reason, sizeof(ret->reason), "%s: grant '%.64s'%s does not allow %s (%s)", who,
              closest->name, naming > 1 ? " (the closest)" : "", best.what, allows);
 }
 

@@ -58,7 +58,7 @@ struct policy_decision {
     enum policy_field field; /* denied: what no grant allowed */
     /* One line: allowed: "grant 'ops'" or "root"; denied: why, naming the
      * caller, the value refused, the closest grant and what it allows. */
-    char reason[768];
+    char reason[1024];
 };
 
 /* Whether caller (in groups, n_groups names) may have the validated request

@@ -750,6 +750,43 @@ START_TEST(documented_example)
 }
 END_TEST
 
+/* A grant whose list does not fit the message: cut, still one line. */
+START_TEST(long_lists_are_cut)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    fputs("grant many { users = {bob} actions = {template} target_vmids = {", out);
+    for (unsigned i = 0; i < 300; i++) {
+        fprintf(out, "%s\"%u-%u\"", i ? ", " : "", 100000 + i * 10, 100000 + i * 10 + 5);
+    }
+    fputs("} }\n", out);
+    ck_assert_int_eq(fclose(out), 0);
+    struct conf c = {0};
+    struct err e = {0};
+    ck_assert_msg(conf_load_string(text, &c, &e) == 0, "%s", e.detail);
+    struct built b;
+    struct policy_decision d;
+    build("bob:1001:", "template 100", &b);
+    policy_decide(&c, &b.r, &b.who, b.groups, b.n_groups, &d);
+    ck_assert(!d.allowed);
+    ck_assert_int_eq(d.field, POLICY_FIELD_TARGET_VMID);
+    ck_assert_uint_lt(strlen(d.reason), sizeof(d.reason));
+    ck_assert_ptr_null(strchr(d.reason, '\n'));
+    ck_assert_msg(!strncmp(d.reason,
+                           "user 'bob': grant 'many' does not allow VMID 100 (target_vmids: "
+                           "100000-100005, 100010-100015",
+                           90),
+                  "%s", d.reason);
+    build("bob:1001:", "template 102995", &b);
+    policy_decide(&c, &b.r, &b.who, b.groups, b.n_groups, &d);
+    ck_assert_msg(d.allowed, "%s", d.reason);
+    conf_release(&c);
+    free(text);
+}
+END_TEST
+
 START_TEST(field_names)
 {
     ck_assert_str_eq(policy_field_name(POLICY_FIELD_NONE), "none");
@@ -788,6 +825,7 @@ int main(void)
     tcase_add_test(tc, no_grants);
     tcase_add_test(tc, fails_closed_on_unvalidated_requests);
     tcase_add_test(tc, documented_example);
+    tcase_add_test(tc, long_lists_are_cut);
     tcase_add_test(tc, field_names);
     tcase_add_test(tc, caller_groups);
     suite_add_tcase(s, tc);
