@@ -440,6 +440,12 @@ void policy_decide(const struct conf *conf, const struct request *r,
     size_t naming = 0;
     *ret = (struct policy_decision){.field = POLICY_FIELD_NONE};
     caller_text(caller, who, sizeof(who));
+    /* Help runs nothing, whoever asks and whatever else the line says. */
+    if (r->help) {
+        ret->allowed = true;
+        snprintf(ret->reason, sizeof(ret->reason), "help");
+        return;
+    }
     for (size_t i = 0; i < conf->n_grants; i++) {
         const struct conf_grant *g = &conf->grants[i];
         struct verdict v = {POLICY_FIELD_NONE, ""};
@@ -462,10 +468,10 @@ void policy_decide(const struct conf *conf, const struct request *r,
         }
     }
     /* Root owns the node anyway; a grant that names root only labels its
-     * runs. Help runs nothing. */
-    if (caller->uid == 0 || r->help) {
+     * runs. */
+    if (caller->uid == 0) {
         ret->allowed = true;
-        snprintf(ret->reason, sizeof(ret->reason), "%s", caller->uid == 0 ? "root" : "help");
+        snprintf(ret->reason, sizeof(ret->reason), "root");
         return;
     }
     if (global_refusal(conf, &r->g, who, ret)) {

@@ -400,6 +400,8 @@ static const struct pcase {
     {"ci2:1003:", "template 30000", NO(NULL, CALLER)},
     {EVE, "storages", NO(NULL, CALLER)},
     {EVE, "--help make-template 100 9000", OK(NULL)},
+    {BOB, "--help -c /etc/shadow --timeout 0 storages", OK(NULL)},
+    {ROOT, "--help storages", OK(NULL)},
     {EVE, "-c /etc/shadow none", NO(NULL, CONFIG)},
     {EVE, "-c /etc/shadow storages", NO(NULL, CONFIG)},
     /* ci: a user grant with every list */
