@@ -543,6 +543,9 @@ static bool bad_escape(const char *d)
  *    outside single quotes, naming the line, rather than let it turn into
  *    something the admin did not write. (parse() also hides the
  *    environment, in case the scan and the lexer ever disagree.)
+ *  - Its lexer eats a '*' outside quotes without a word: names = {tmpl-*}
+ *    would read as "tmpl-", storages = {"a", *} as {"a"}. The scan refuses
+ *    it, naming the line.
  * Unterminated strings and comments are reported here too: the lexer ends
  * on them silently and stays in its string state for the next parse; so are
  * the numeric escapes its lexer fails on mid-string (same trouble), and a
@@ -557,7 +560,7 @@ static bool bad_escape(const char *d)
 static int prescan(char *t, const char *label, struct err *e, bool *whole)
 {
     enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
-    unsigned line = 1, opened = 1, dollar = 0, escape = 0;
+    unsigned line = 1, opened = 1, dollar = 0, escape = 0, star = 0;
     bool in_word = false;
     bool bom = strncmp(t, "\xEF\xBB\xBF", 3) == 0; /* stops at a shorter text's NUL */
     for (char *p = t; *p; p++) {
@@ -577,6 +580,8 @@ static int prescan(char *t, const char *label, struct err *e, bool *whole)
                 continue;
             } else if (c == '$' && n == '{' && !dollar) {
                 dollar = line;
+            } else if (c == '*' && !star) {
+                star = line;
             }
             in_word = !strchr(" #\"'\t\n\r={}()+,*", c);
             break;
@@ -635,6 +640,12 @@ static int prescan(char *t, const char *label, struct err *e, bool *whole)
                        "%s:%u: bad escape in a string: a backslash and digits must be an octal "
                        "escape of at most 3 digits from \\0 to \\377",
                        label, escape);
+    }
+    if (star) {
+        return err_set(e, ERR_CONFIG,
+                       "%s:%u: '*' outside quotes is not allowed: libconfuse would drop it without "
+                       "a word (write \"tmpl-*\" or \"*\" in quotes)",
+                       label, star);
     }
     if (st == DQ || st == SQ) {
         return err_set(e, ERR_CONFIG, "%s:%u: unterminated string", label, opened);

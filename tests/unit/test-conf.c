@@ -354,6 +354,39 @@ START_TEST(env_is_not_read)
 }
 END_TEST
 
+#define STAR                                                                                       \
+    "'*' outside quotes is not allowed: libconfuse would drop it without a word (write "           \
+    "\"tmpl-*\" or \"*\" in quotes)"
+
+/* libconfuse's lexer eats an unquoted '*' without a word: {tmpl-*} would
+ * read as {"tmpl-"}, a path would lose a character. Refused, with the line. */
+START_TEST(unquoted_star_refused)
+{
+    ck_assert_str_eq(load_fail("grant g {\n users = {u}\n actions = {clone}\n"
+                               " source_vmids = {100}\n target_vmids = {9000}\n"
+                               " names = {tmpl-*}\n}\n"),
+                     "<string>:6: " STAR);
+    ck_assert_str_eq(load_fail("grant g { users = {u} actions = {storages}\n"
+                               "storages = {\"a1\",\n *} }\n"),
+                     "<string>:3: " STAR);
+    ck_assert_str_eq(load_fail("qm = /usr/sbin/q*m\n"), "<string>:1: " STAR);
+    ck_assert_str_eq(load_fail("# a\n*\n"), "<string>:2: " STAR);
+    ck_assert_str_eq(load_fail("hook_refuse_tags = *\n"), "<string>:1: " STAR);
+    /* In quotes and in comments it is text. */
+    struct conf c = {0};
+    load_ok("/* a * b */ # *\n// *\n"
+            "grant g { users = {u} actions = {storages} storages = {\"*\"}\n"
+            "  names = {'tmpl-*', \"*.x\"} }\n",
+            &c);
+    ck_assert_uint_eq(c.n_grants, 1);
+    static const char *const st[] = {"*", NULL};
+    static const char *const names[] = {"tmpl-*", "*.x", NULL};
+    assert_list(&c.grants[0].storages, st);
+    assert_list(&c.grants[0].names, names);
+    conf_release(&c);
+}
+END_TEST
+
 START_TEST(failure_leaves_ret_alone)
 {
     char sentinel[] = "sentinel";
@@ -908,6 +941,7 @@ int main(void)
     tcase_add_test(tc, unterminated);
     tcase_add_test(tc, comments_do_not_shift_lines);
     tcase_add_test(tc, comment_markers_inside_values);
+    tcase_add_test(tc, unquoted_star_refused);
     tcase_add_test(tc, grant_every_key);
     tcase_add_test(tc, grant_action_names);
     tcase_add_test(tc, grant_errors);
