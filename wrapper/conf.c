@@ -7,10 +7,12 @@
 #include "conf.h"
 
 #include <confuse.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,223 @@ static int cb_copies(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result
     return check_int(cfg, opt, value, result, 1, CONF_COPIES_MAX);
 }
 
+/* ---- the grant sections ---- */
+
+static const char *const action_names[CONF_ACTION_MAX] = {
+    [CONF_ACTION_MAKE_TEMPLATE] = "make-template",
+    [CONF_ACTION_CLONE] = "clone",
+    [CONF_ACTION_TEMPLATE] = "template",
+    [CONF_ACTION_CHECK] = "check",
+    [CONF_ACTION_STORAGES] = "storages",
+    [CONF_ACTION_LIST] = "list",
+    [CONF_ACTION_AUDIT] = "audit",
+    [CONF_ACTION_HOOK_INSTALL] = "hook-install",
+    [CONF_ACTION_HOOK_REMOVE] = "hook-remove",
+    [CONF_ACTION_HOOK_STATUS] = "hook-status",
+};
+
+const char *conf_action_name(enum conf_action a)
+{
+    return (unsigned)a < CONF_ACTION_MAX ? action_names[a] : NULL;
+}
+
+static int action_from_name(const char *s)
+{
+    for (int a = 0; a < CONF_ACTION_MAX; a++) {
+        if (strcmp(s, action_names[a]) == 0) {
+            return a;
+        }
+    }
+    return -1;
+}
+
+static int action(const char *s, char *msg, size_t msglen)
+{
+    if (action_from_name(s) >= 0) {
+        return 0;
+    }
+    snprintf(msg, msglen,
+             "unknown action '%.64s': one of make-template, clone, template, check, storages, "
+             "list, audit, hook-install, hook-remove, hook-status",
+             s);
+    return -EINVAL;
+}
+
+static int cb_action(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, action);
+}
+
+/* A user or group name as sudo reports it: what useradd accepts, plus '@'
+ * (directory users) and a final '$' (machine accounts). */
+static int account(const char *s, char *msg, size_t msglen)
+{
+    size_t n = strlen(s);
+    size_t ok = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@");
+    if (n == 0 || n > 256 || s[0] == '-' || (ok != n && !(ok == n - 1 && s[ok] == '$'))) {
+        snprintf(msg, msglen,
+                 "invalid user or group name '%.64s': letters, digits, '.', '_', '-', '@' and a "
+                 "final '$', not starting with '-', at most 256",
+                 s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int cb_account(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, account);
+}
+
+static int storage_or_any(const char *s, char *msg, size_t msglen)
+{
+    return strcmp(s, "*") == 0 ? 0 : validate_storage_id(s, msg, msglen);
+}
+
+static int cb_storage_or_any(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, storage_or_any);
+}
+
+static int pool_or_any(const char *s, char *msg, size_t msglen)
+{
+    return strcmp(s, "*") == 0 ? 0 : validate_pool_id(s, msg, msglen);
+}
+
+static int cb_pool_or_any(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, pool_or_any);
+}
+
+static int node_or_any(const char *s, char *msg, size_t msglen)
+{
+    return strcmp(s, "*") == 0 ? 0 : validate_node_name(s, msg, msglen);
+}
+
+static int cb_node_or_any(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, node_or_any);
+}
+
+static int cb_format(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, validate_format);
+}
+
+/* A VM name pattern: the characters of a VM name (dns-name) and fnmatch's
+ * own, so a pattern that can never match (an '_', a space) is refused. */
+static int name_pattern(const char *s, char *msg, size_t msglen)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128 ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-*?[]!^\\") !=
+            n) {
+        snprintf(msg, msglen,
+                 "invalid name pattern '%.64s': VM names have letters, digits, '-' and '.'; a "
+                 "pattern adds '*', '?', '[...]' and '\\' (at most 128 characters)",
+                 s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int cb_name_pattern(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, name_pattern);
+}
+
+/* What each action needs besides the action itself to ever allow a request:
+ * a grant without it is a mistake, said at load rather than found out by a
+ * denial. */
+static const struct {
+    enum conf_action action;
+    bool source, target; /* needs source_vmids / target_vmids */
+} action_needs[] = {
+    {CONF_ACTION_MAKE_TEMPLATE, true, true}, {CONF_ACTION_CLONE, true, true},
+    {CONF_ACTION_TEMPLATE, false, true},     {CONF_ACTION_CHECK, true, false},
+    {CONF_ACTION_HOOK_INSTALL, false, true}, {CONF_ACTION_HOOK_REMOVE, false, true},
+};
+
+static bool grant_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 0 && n <= 64 && isalnum((unsigned char)s[0]) &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Checks a whole grant once its closing brace is read (libconfuse reports
+ * the line of that brace). */
+static int cb_grant(cfg_t *cfg, cfg_opt_t *opt)
+{
+    cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+    const char *name = sec ? cfg_title(sec) : NULL;
+    if (!sec) {
+        return -1;
+    }
+    if (!grant_name_ok(name)) {
+        cfg_error(cfg,
+                  "grant '%.64s' (ending on this line): invalid name: letters, digits, '.', '_' "
+                  "and '-', starting with a letter or digit, at most 64",
+                  name ? name : "");
+        return -1;
+    }
+    if (cfg_size(sec, "users") == 0 && cfg_size(sec, "groups") == 0) {
+        cfg_error(cfg, "grant '%s' (ending on this line) names no caller: set users or groups",
+                  name);
+        return -1;
+    }
+    if (cfg_size(sec, "actions") == 0) {
+        cfg_error(cfg, "grant '%s' (ending on this line) allows no action: set actions", name);
+        return -1;
+    }
+    for (unsigned i = 0; i < cfg_size(sec, "actions"); i++) {
+        int a = action_from_name(cfg_getnstr(sec, "actions", i));
+        for (size_t k = 0; k < sizeof(action_needs) / sizeof(action_needs[0]); k++) {
+            const char *need = NULL;
+            if ((int)action_needs[k].action != a) {
+                continue;
+            }
+            if (action_needs[k].source && cfg_size(sec, "source_vmids") == 0) {
+                need = "source_vmids";
+            } else if (action_needs[k].target && cfg_size(sec, "target_vmids") == 0) {
+                need = "target_vmids";
+            }
+            if (need) {
+                cfg_error(cfg,
+                          "grant '%s' (ending on this line) allows %s but sets no %s: it could "
+                          "never allow one",
+                          name, action_names[a], need);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static cfg_opt_t grant_opts[] = {
+    CFG_STR_LIST_CB("users", NULL, CFGF_NONE, cb_account),
+    CFG_STR_LIST_CB("groups", NULL, CFGF_NONE, cb_account),
+    CFG_STR_LIST_CB("actions", NULL, CFGF_NONE, cb_action),
+    CFG_STR_LIST_CB("source_vmids", NULL, CFGF_NONE, cb_vmid_range),
+    CFG_STR_LIST_CB("target_vmids", NULL, CFGF_NONE, cb_vmid_range),
+    CFG_STR_LIST_CB("storages", NULL, CFGF_NONE, cb_storage_or_any),
+    CFG_STR_LIST_CB("pools", NULL, CFGF_NONE, cb_pool_or_any),
+    CFG_STR_LIST_CB("names", NULL, CFGF_NONE, cb_name_pattern),
+    CFG_STR_LIST_CB("formats", NULL, CFGF_NONE, cb_format),
+    CFG_STR_LIST_CB("target_nodes", NULL, CFGF_NONE, cb_node_or_any),
+    CFG_STR_LIST_CB("hook_storages", NULL, CFGF_NONE, cb_storage_or_any),
+    CFG_BOOL("allow_linked", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_replace_hook", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_no_hook", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_same_storage", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_description", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_bwlimit", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_snapname", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_disk", cfg_false, CFGF_NONE),
+    CFG_BOOL("allow_journal_files", cfg_false, CFGF_NONE),
+    CFG_END(),
+};
+
 /* The schema. Defaults here and in conf.h and conf/pvetmpl.conf agree. */
 static cfg_opt_t opts[] = {
     CFG_STR_CB("qm", "/usr/sbin/qm", CFGF_NONE, cb_path),
@@ -178,6 +397,7 @@ static cfg_opt_t opts[] = {
     CFG_STR_CB("hook_name", "pvetmpl-hook", CFGF_NONE, cb_file_name),
     CFG_STR_LIST_CB("hook_refuse_vmids", NULL, CFGF_NONE, cb_vmid_range),
     CFG_STR_LIST_CB("hook_refuse_tags", NULL, CFGF_NONE, cb_tag),
+    CFG_SEC("grant", grant_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
     CFG_END(),
 };
 
@@ -202,6 +422,72 @@ static int copy_list(cfg_t *cfg, const char *key, struct strv *dst)
     return 0;
 }
 
+static int copy_grant(cfg_t *sec, struct conf_grant *g)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } lists[] = {
+        {"users", offsetof(struct conf_grant, users)},
+        {"groups", offsetof(struct conf_grant, groups)},
+        {"source_vmids", offsetof(struct conf_grant, source_vmids)},
+        {"target_vmids", offsetof(struct conf_grant, target_vmids)},
+        {"storages", offsetof(struct conf_grant, storages)},
+        {"pools", offsetof(struct conf_grant, pools)},
+        {"names", offsetof(struct conf_grant, names)},
+        {"formats", offsetof(struct conf_grant, formats)},
+        {"target_nodes", offsetof(struct conf_grant, target_nodes)},
+        {"hook_storages", offsetof(struct conf_grant, hook_storages)},
+    };
+    static const struct {
+        const char *key;
+        size_t off;
+    } flags[] = {
+        {"allow_linked", offsetof(struct conf_grant, allow_linked)},
+        {"allow_replace_hook", offsetof(struct conf_grant, allow_replace_hook)},
+        {"allow_no_hook", offsetof(struct conf_grant, allow_no_hook)},
+        {"allow_same_storage", offsetof(struct conf_grant, allow_same_storage)},
+        {"allow_description", offsetof(struct conf_grant, allow_description)},
+        {"allow_bwlimit", offsetof(struct conf_grant, allow_bwlimit)},
+        {"allow_snapname", offsetof(struct conf_grant, allow_snapname)},
+        {"allow_disk", offsetof(struct conf_grant, allow_disk)},
+        {"allow_journal_files", offsetof(struct conf_grant, allow_journal_files)},
+    };
+    if (!(g->name = strdup(cfg_title(sec)))) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        if (copy_list(sec, lists[i].key, (struct strv *)((char *)g + lists[i].off)) < 0) {
+            return -ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        *(bool *)((char *)g + flags[i].off) = cfg_getbool(sec, flags[i].key) == cfg_true;
+    }
+    for (unsigned i = 0; i < cfg_size(sec, "actions"); i++) {
+        g->actions |= 1u << action_from_name(cfg_getnstr(sec, "actions", i));
+    }
+    return 0;
+}
+
+static int copy_grants(cfg_t *cfg, struct conf *c)
+{
+    unsigned n = cfg_size(cfg, "grant");
+    if (n == 0) {
+        return 0;
+    }
+    if (!(c->grants = calloc(n, sizeof(*c->grants)))) {
+        return -ENOMEM;
+    }
+    c->n_grants = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (copy_grant(cfg_getnsec(cfg, "grant", i), &c->grants[i]) < 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 static int copy_out(cfg_t *cfg, struct conf *c)
 {
     c->timeout = cfg_getint(cfg, "timeout");
@@ -217,7 +503,7 @@ static int copy_out(cfg_t *cfg, struct conf *c)
         copy_str(cfg, "hook_name", &c->hook_name) < 0 ||
         copy_list(cfg, "template_types", &c->template_types) < 0 ||
         copy_list(cfg, "hook_refuse_vmids", &c->hook_refuse_vmids) < 0 ||
-        copy_list(cfg, "hook_refuse_tags", &c->hook_refuse_tags) < 0) {
+        copy_list(cfg, "hook_refuse_tags", &c->hook_refuse_tags) < 0 || copy_grants(cfg, c) < 0) {
         return -ENOMEM;
     }
     return 0;
@@ -257,6 +543,9 @@ static bool bad_escape(const char *d)
  *    outside single quotes, naming the line, rather than let it turn into
  *    something the admin did not write. (parse() also hides the
  *    environment, in case the scan and the lexer ever disagree.)
+ *  - Its lexer eats a '*' outside quotes without a word: names = {tmpl-*}
+ *    would read as "tmpl-", storages = {"a", *} as {"a"}. The scan refuses
+ *    it, naming the line.
  * Unterminated strings and comments are reported here too: the lexer ends
  * on them silently and stays in its string state for the next parse; so are
  * the numeric escapes its lexer fails on mid-string (same trouble), and a
@@ -271,7 +560,7 @@ static bool bad_escape(const char *d)
 static int prescan(char *t, const char *label, struct err *e, bool *whole)
 {
     enum { NORMAL, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
-    unsigned line = 1, opened = 1, dollar = 0, escape = 0;
+    unsigned line = 1, opened = 1, dollar = 0, escape = 0, star = 0;
     bool in_word = false;
     bool bom = strncmp(t, "\xEF\xBB\xBF", 3) == 0; /* stops at a shorter text's NUL */
     for (char *p = t; *p; p++) {
@@ -291,6 +580,8 @@ static int prescan(char *t, const char *label, struct err *e, bool *whole)
                 continue;
             } else if (c == '$' && n == '{' && !dollar) {
                 dollar = line;
+            } else if (c == '*' && !star) {
+                star = line;
             }
             in_word = !strchr(" #\"'\t\n\r={}()+,*", c);
             break;
@@ -350,6 +641,12 @@ static int prescan(char *t, const char *label, struct err *e, bool *whole)
                        "escape of at most 3 digits from \\0 to \\377",
                        label, escape);
     }
+    if (star) {
+        return err_set(e, ERR_CONFIG,
+                       "%s:%u: '*' outside quotes is not allowed: libconfuse would drop it without "
+                       "a word (write \"tmpl-*\" or \"*\" in quotes)",
+                       label, star);
+    }
     if (st == DQ || st == SQ) {
         return err_set(e, ERR_CONFIG, "%s:%u: unterminated string", label, opened);
     }
@@ -388,6 +685,7 @@ static int load(char *text, const char *label, struct conf *ret, struct err *e)
     current.e = e;
     current.failed = false;
     cfg_set_error_function(cfg, on_cfg_error);
+    cfg_set_validate_func(cfg, "grant", cb_grant);
     /* cfg_parse_fp names its input "FILE" unless told; messages want the path. */
     free(cfg->filename);
     cfg->filename = strdup(label);
@@ -709,5 +1007,16 @@ void conf_release(struct conf *c)
     strv_release(&c->template_types);
     strv_release(&c->hook_refuse_vmids);
     strv_release(&c->hook_refuse_tags);
+    for (size_t i = 0; i < c->n_grants; i++) {
+        struct conf_grant *g = &c->grants[i];
+        struct strv *lists[] = {
+            &g->users, &g->groups, &g->source_vmids, &g->target_vmids, &g->storages,
+            &g->pools, &g->names,  &g->formats,      &g->target_nodes, &g->hook_storages};
+        free(g->name);
+        for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+            strv_release(lists[k]);
+        }
+    }
+    free(c->grants);
     *c = (struct conf){0};
 }

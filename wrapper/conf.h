@@ -11,6 +11,48 @@
 
 #define CONF_DEFAULT_PATH PVETMPL_SYSCONFDIR "/pvetmpl/pvetmpl.conf"
 
+/* What a grant may allow (conf_action_name gives the spelling in the file). */
+enum conf_action {
+    CONF_ACTION_MAKE_TEMPLATE = 0,
+    CONF_ACTION_CLONE,
+    CONF_ACTION_TEMPLATE,
+    CONF_ACTION_CHECK,
+    CONF_ACTION_STORAGES,
+    CONF_ACTION_LIST, /* reserved for the planned 'list' command: allows nothing yet */
+    CONF_ACTION_AUDIT,
+    CONF_ACTION_HOOK_INSTALL,
+    CONF_ACTION_HOOK_REMOVE,
+    CONF_ACTION_HOOK_STATUS,
+    CONF_ACTION_MAX,
+};
+
+/* One 'grant NAME { ... }' section: what the callers it names may ask of
+ * pvetmpl through sudo (policy.c decides; pvetmpl.conf(5) says what each
+ * key means). Lists hold the values as written, each checked at load; an
+ * empty list or a false flag allows nothing. */
+struct conf_grant {
+    char *name;
+    struct strv users, groups; /* the sudo caller's user name, or one of its groups */
+    unsigned actions;          /* bit (1u << enum conf_action) per action allowed */
+    struct strv source_vmids;  /* VMIDs or ranges "A-B" a request may read from */
+    struct strv target_vmids;  /* VMIDs or ranges a request may create or change */
+    struct strv storages;      /* --storage of make-template, clone, check; "*": any */
+    struct strv pools;         /* --pool; "*": any */
+    struct strv names;         /* fnmatch(3) patterns for --name, no flags */
+    struct strv formats;       /* --format: raw, qcow2, vmdk */
+    struct strv target_nodes;  /* --target; "*": any */
+    struct strv hook_storages; /* --storage of hook install/remove/status; "*": any */
+    bool allow_linked;         /* clone --linked */
+    bool allow_replace_hook;   /* --replace-hook */
+    bool allow_no_hook;        /* make-template --no-hook */
+    bool allow_same_storage;   /* make-template/clone without --storage */
+    bool allow_description;    /* --description */
+    bool allow_bwlimit;        /* --bwlimit */
+    bool allow_snapname;       /* --snapname */
+    bool allow_disk;           /* template --disk */
+    bool allow_journal_files;  /* audit -D/--file */
+};
+
 struct conf {
     char *qm;                   /* absolute path, default /usr/sbin/qm */
     char *pvesm;                /* absolute path, default /usr/sbin/pvesm */
@@ -30,7 +72,13 @@ struct conf {
     /* pre-start policy of the hook (off when both are empty) */
     struct strv hook_refuse_vmids; /* VMIDs or ranges "100-199" */
     struct strv hook_refuse_tags;
+    /* the sudo delegation policy, in file order */
+    struct conf_grant *grants;
+    size_t n_grants;
 };
+
+/* "make-template", "hook-install"...; NULL out of range. */
+const char *conf_action_name(enum conf_action a);
 
 /* Loads path. A missing file is not an error when it is the default path
  * (must_exist false): the defaults apply. Errors are ERR_CONFIG with the

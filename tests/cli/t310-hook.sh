@@ -1075,6 +1075,9 @@ corpus_hook_and_wrapper_agree() {
     assert_grep "^41-escaped-key-and-bad-value.conf 778 1$" decisions
     assert_grep "^42-unclosed-comment-before-policy.conf 778 1$" decisions
     assert_grep "^43-escaped-key-after-syntax-error.conf 778 1$" decisions
+    # Grants are part of the grammar: read beside the policy, or a mistake.
+    assert_grep "^45-grant-sections.conf 778 0$" decisions
+    assert_grep "^46-bad-grant-beside-policy.conf 778 1$" decisions
     cat readings
 }
 

@@ -55,6 +55,8 @@ static void assert_defaults(const struct conf *c)
     ck_assert_str_eq(c->hook_name, "pvetmpl-hook");
     assert_list(&c->hook_refuse_vmids, none);
     assert_list(&c->hook_refuse_tags, none);
+    ck_assert_uint_eq(c->n_grants, 0);
+    ck_assert_ptr_null(c->grants);
 }
 
 /* Loads text that must parse, into *c. */
@@ -352,6 +354,39 @@ START_TEST(env_is_not_read)
 }
 END_TEST
 
+#define STAR                                                                                       \
+    "'*' outside quotes is not allowed: libconfuse would drop it without a word (write "           \
+    "\"tmpl-*\" or \"*\" in quotes)"
+
+/* libconfuse's lexer eats an unquoted '*' without a word: {tmpl-*} would
+ * read as {"tmpl-"}, a path would lose a character. Refused, with the line. */
+START_TEST(unquoted_star_refused)
+{
+    ck_assert_str_eq(load_fail("grant g {\n users = {u}\n actions = {clone}\n"
+                               " source_vmids = {100}\n target_vmids = {9000}\n"
+                               " names = {tmpl-*}\n}\n"),
+                     "<string>:6: " STAR);
+    ck_assert_str_eq(load_fail("grant g { users = {u} actions = {storages}\n"
+                               "storages = {\"a1\",\n *} }\n"),
+                     "<string>:3: " STAR);
+    ck_assert_str_eq(load_fail("qm = /usr/sbin/q*m\n"), "<string>:1: " STAR);
+    ck_assert_str_eq(load_fail("# a\n*\n"), "<string>:2: " STAR);
+    ck_assert_str_eq(load_fail("hook_refuse_tags = *\n"), "<string>:1: " STAR);
+    /* In quotes and in comments it is text. */
+    struct conf c = {0};
+    load_ok("/* a * b */ # *\n// *\n"
+            "grant g { users = {u} actions = {storages} storages = {\"*\"}\n"
+            "  names = {'tmpl-*', \"*.x\"} }\n",
+            &c);
+    ck_assert_uint_eq(c.n_grants, 1);
+    static const char *const st[] = {"*", NULL};
+    static const char *const names[] = {"tmpl-*", "*.x", NULL};
+    assert_list(&c.grants[0].storages, st);
+    assert_list(&c.grants[0].names, names);
+    conf_release(&c);
+}
+END_TEST
+
 START_TEST(failure_leaves_ret_alone)
 {
     char sentinel[] = "sentinel";
@@ -608,6 +643,266 @@ START_TEST(hook_lookup)
 }
 END_TEST
 
+/* ---- the grant sections (sudo delegation) ---- */
+
+START_TEST(grant_every_key)
+{
+    static const char text[] =
+        "# the worked example of pvetmpl.conf(5), and every other key\n"
+        "grant \"ops-templates\" {\n"
+        "    groups       = {\"ops\"}\n"
+        "    actions      = {\"make-template\", \"check\", \"storages\"}\n"
+        "    source_vmids = {\"100-8999\"}\n"
+        "    target_vmids = {\"9000-9999\"}\n"
+        "    storages     = {\"local-lvm\"}\n"
+        "}\n"
+        "grant ci.build_2 {\n"
+        "    users = {ci, \"build$\", \"jo@example.org\"}\n"
+        "    groups = {wheel}\n"
+        "    groups += {ops}\n"
+        "    actions = {make-template, clone, template, check, storages, list, audit,\n"
+        "               hook-install, hook-remove, hook-status}\n"
+        "    source_vmids = {100, \"200-299\"}\n"
+        "    target_vmids = {\"9000-9099\"}\n"
+        "    storages = {local-lvm, \"*\"}\n"
+        "    pools = {templates, \"a/b/c\", \"*\"}\n"
+        "    names = {\"tmpl-*\", \"base-[0-9]?\", \"x\\\\*\"}\n"
+        "    formats = {raw, qcow2, vmdk}\n"
+        "    target_nodes = {pve2, \"*\"}\n"
+        "    hook_storages = {local}\n"
+        "    allow_linked = true\n"
+        "    allow_replace_hook = yes\n"
+        "    allow_no_hook = on\n"
+        "    allow_same_storage = true\n"
+        "    allow_description = true\n"
+        "    allow_bwlimit = true\n"
+        "    allow_snapname = true\n"
+        "    allow_disk = true\n"
+        "    allow_journal_files = true\n"
+        "}\n"
+        "timeout = 5\n";
+    static const char *const ops[] = {"ops", NULL};
+    static const char *const r1[] = {"100-8999", NULL};
+    static const char *const r2[] = {"9000-9999", NULL};
+    static const char *const lvm[] = {"local-lvm", NULL};
+    static const char *const users[] = {"ci", "build$", "jo@example.org", NULL};
+    static const char *const groups[] = {"wheel", "ops", NULL};
+    static const char *const src[] = {"100", "200-299", NULL};
+    static const char *const tgt[] = {"9000-9099", NULL};
+    static const char *const st[] = {"local-lvm", "*", NULL};
+    static const char *const pools[] = {"templates", "a/b/c", "*", NULL};
+    static const char *const names[] = {"tmpl-*", "base-[0-9]?", "x\\*", NULL};
+    static const char *const formats[] = {"raw", "qcow2", "vmdk", NULL};
+    static const char *const nodes[] = {"pve2", "*", NULL};
+    static const char *const local[] = {"local", NULL};
+    struct conf c = {0};
+    load_ok(text, &c);
+    ck_assert_int_eq(c.timeout, 5);
+    ck_assert_uint_eq(c.n_grants, 2);
+    const struct conf_grant *g = &c.grants[0];
+    ck_assert_str_eq(g->name, "ops-templates");
+    assert_list(&g->users, none);
+    assert_list(&g->groups, ops);
+    ck_assert_uint_eq(g->actions, 1u << CONF_ACTION_MAKE_TEMPLATE | 1u << CONF_ACTION_CHECK |
+                                      1u << CONF_ACTION_STORAGES);
+    assert_list(&g->source_vmids, r1);
+    assert_list(&g->target_vmids, r2);
+    assert_list(&g->storages, lvm);
+    /* What the example does not mention it does not allow. */
+    assert_list(&g->pools, none);
+    assert_list(&g->names, none);
+    assert_list(&g->formats, none);
+    assert_list(&g->target_nodes, none);
+    assert_list(&g->hook_storages, none);
+    ck_assert(!g->allow_linked && !g->allow_replace_hook && !g->allow_no_hook);
+    ck_assert(!g->allow_same_storage && !g->allow_description && !g->allow_bwlimit);
+    ck_assert(!g->allow_snapname && !g->allow_disk && !g->allow_journal_files);
+
+    g = &c.grants[1];
+    ck_assert_str_eq(g->name, "ci.build_2");
+    assert_list(&g->users, users);
+    assert_list(&g->groups, groups);
+    ck_assert_uint_eq(g->actions, (1u << CONF_ACTION_MAX) - 1);
+    assert_list(&g->source_vmids, src);
+    assert_list(&g->target_vmids, tgt);
+    assert_list(&g->storages, st);
+    assert_list(&g->pools, pools);
+    assert_list(&g->names, names);
+    assert_list(&g->formats, formats);
+    assert_list(&g->target_nodes, nodes);
+    assert_list(&g->hook_storages, local);
+    ck_assert(g->allow_linked && g->allow_replace_hook && g->allow_no_hook);
+    ck_assert(g->allow_same_storage && g->allow_description && g->allow_bwlimit);
+    ck_assert(g->allow_snapname && g->allow_disk && g->allow_journal_files);
+    conf_release(&c);
+    ck_assert_ptr_null(c.grants);
+    ck_assert_uint_eq(c.n_grants, 0);
+}
+END_TEST
+
+START_TEST(grant_action_names)
+{
+    static const char *const want[CONF_ACTION_MAX] = {
+        "make-template", "clone", "template",     "check",       "storages",
+        "list",          "audit", "hook-install", "hook-remove", "hook-status"};
+    for (int a = 0; a < CONF_ACTION_MAX; a++) {
+        ck_assert_str_eq(conf_action_name((enum conf_action)a), want[a]);
+    }
+    ck_assert_ptr_null(conf_action_name(CONF_ACTION_MAX));
+}
+END_TEST
+
+/* Every mistake in a grant names the file, the line and the problem. */
+START_TEST(grant_errors)
+{
+#define G(body) "grant g {\n users = {u}\n actions = {storages}\n" body "}\n"
+    static const struct {
+        const char *text, *want;
+    } v[] = {
+        {G(" bogus = 1\n"), "<string>:4: no such option 'bogus'"},
+        {G(" Users = {x}\n"), "<string>:4: no such option 'Users'"},
+        {G(" actions = {storages, \"hook install\"}\n"),
+         "<string>:4: option 'actions': unknown action 'hook install': one of make-template, "
+         "clone, template, check, storages, list, audit, hook-install, hook-remove, hook-status"},
+        {G(" actions = {Clone}\n"), "<string>:4: option 'actions': unknown action 'Clone'"},
+        {G(" actions = {hook}\n"), "<string>:4: option 'actions': unknown action 'hook'"},
+        {G(" users = {\"-x\"}\n"),
+         "<string>:4: option 'users': invalid user or group name '-x': letters, digits, '.', "
+         "'_', '-', '@' and a final '$', not starting with '-', at most 256"},
+        {G(" users = {\"a b\"}\n"), "<string>:4: option 'users': invalid user or group name 'a b'"},
+        {G(" users = {\"\"}\n"), "<string>:4: option 'users': invalid user or group name ''"},
+        {G(" groups = {\"a$b\"}\n"), "<string>:4: option 'groups': invalid user or group name"},
+        {G(" groups = {\"*\"}\n"), "<string>:4: option 'groups': invalid user or group name '*'"},
+        {G(" source_vmids = {99}\n"),
+         "<string>:4: option 'source_vmids': invalid VMID or range '99'"},
+        {G(" target_vmids = {\"9999-9000\"}\n"),
+         "<string>:4: option 'target_vmids': invalid VMID range '9999-9000'"},
+        {G(" target_vmids = {\"*\"}\n"), "<string>:4: option 'target_vmids': invalid VMID"},
+        {G(" storages = {\"local lvm\"}\n"),
+         "<string>:4: option 'storages': storage ID 'local lvm' contains illegal characters"},
+        {G(" storages = {\"l*\"}\n"), "<string>:4: option 'storages': storage ID 'l*'"},
+        {G(" hook_storages = {x}\n"),
+         "<string>:4: option 'hook_storages': storage ID 'x' cannot be shorter than 2"},
+        {G(" pools = {\"a/b/c/d\"}\n"), "<string>:4: option 'pools': "},
+        {G(" formats = {qcow}\n"), "<string>:4: option 'formats': "},
+        {G(" target_nodes = {\"pve_2\"}\n"),
+         "<string>:4: option 'target_nodes': invalid node name 'pve_2'"},
+        {G(" names = {\"tmpl_*\"}\n"),
+         "<string>:4: option 'names': invalid name pattern 'tmpl_*': VM names have letters, "
+         "digits, '-' and '.'; a pattern adds '*', '?', '[...]' and '\\' (at most 128 "
+         "characters)"},
+        {G(" names = {\"\"}\n"), "<string>:4: option 'names': invalid name pattern ''"},
+        {G(" names = {\"a b*\"}\n"), "<string>:4: option 'names': invalid name pattern 'a b*'"},
+        {G(" allow_linked = maybe\n"),
+         "<string>:4: invalid boolean value for option 'allow_linked'"},
+        {G(" allow_target = true\n"), "<string>:4: no such option 'allow_target'"},
+        {G(" storages = local-lvm\n pools += \"x y\"\n"), "<string>:5: option 'pools': "},
+        {"grant {\n users = {u}\n}\n", "<string>:1: missing title for section 'grant'"},
+        {"grant \"\" {\n users = {u}\n actions = {storages}\n}\n",
+         "<string>:4: grant '' (ending on this line): invalid name: letters, digits, '.', '_' and "
+         "'-', starting with a letter or digit, at most 64"},
+        {"grant \"-g\" {\n users = {u}\n actions = {storages}\n}\n",
+         "<string>:4: grant '-g' (ending on this line): invalid name"},
+        {"grant \"a b\" {\n users = {u}\n actions = {storages}\n}\n",
+         "<string>:4: grant 'a b' (ending on this line): invalid name"},
+        {"grant g {\n actions = {storages}\n}\n",
+         "<string>:3: grant 'g' (ending on this line) names no caller: set users or groups"},
+        {"grant g {\n users = {}\n groups = {}\n actions = {storages}\n}\n",
+         "<string>:5: grant 'g' (ending on this line) names no caller"},
+        {"grant g {\n users = {u}\n}\n",
+         "<string>:3: grant 'g' (ending on this line) allows no action: set actions"},
+        {"grant g {\n users = {u}\n actions = {make-template}\n target_vmids = {9000}\n}\n",
+         "<string>:5: grant 'g' (ending on this line) allows make-template but sets no "
+         "source_vmids: it could never allow one"},
+        {"grant g {\n users = {u}\n actions = {clone}\n source_vmids = {100}\n}\n",
+         "<string>:5: grant 'g' (ending on this line) allows clone but sets no target_vmids"},
+        {"grant g {\n users = {u}\n actions = {template}\n source_vmids = {100}\n}\n",
+         "<string>:5: grant 'g' (ending on this line) allows template but sets no target_vmids"},
+        {"grant g {\n users = {u}\n actions = {storages, check}\n}\n",
+         "<string>:4: grant 'g' (ending on this line) allows check but sets no source_vmids"},
+        {"grant g {\n users = {u}\n actions = {hook-install}\n source_vmids = {100}\n}\n",
+         "<string>:5: grant 'g' (ending on this line) allows hook-install but sets no "
+         "target_vmids"},
+        {"grant g {\n users = {u}\n actions = {hook-remove}\n}\n",
+         "<string>:4: grant 'g' (ending on this line) allows hook-remove but sets no "
+         "target_vmids"},
+        {G("") G(""), "<string>:5: found duplicate title 'g'"},
+        {"grant g users = {u}\n", "<string>:1: missing opening brace for section 'grant'"},
+        {"grant = {x}\n", "<string>:1: missing title for section 'grant'"},
+        {"users = {u}\n", "<string>:1: no such option 'users'"},
+        {"# ${X} in a comment is fine\n" G(" names = {\"${X}\"}\n"), "<string>:5: " DOLLAR},
+        {G(" source_vmids = {100}\n") "grant h {\n users = {u}\n actions = {check}\n}\n",
+         "<string>:9: grant 'h' (ending on this line) allows check but sets no source_vmids"},
+    };
+#undef G
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        const char *d = load_fail(v[i].text);
+        ck_assert_msg(!strncmp(d, v[i].want, strlen(v[i].want)), "%s\n got: %s\nwant: %s",
+                      v[i].text, d, v[i].want);
+    }
+}
+END_TEST
+
+/* The smallest grants that load: an action that needs no VMIDs, and one
+ * whose VMID list is given. */
+START_TEST(grant_minimal)
+{
+    struct conf c = {0};
+    load_ok("grant a { users = {u} actions = {storages} }\n"
+            "grant b { groups = {g} actions = {hook-status} target_vmids = {100} }\n"
+            "grant c { users = {u} actions = {hook-status} source_vmids = {100} }\n"
+            "grant d { users = {u} actions = {audit, list} }\n",
+            &c);
+    ck_assert_uint_eq(c.n_grants, 4);
+    ck_assert_str_eq(c.grants[3].name, "d");
+    ck_assert_uint_eq(c.grants[3].actions, 1u << CONF_ACTION_AUDIT | 1u << CONF_ACTION_LIST);
+    conf_release(&c);
+}
+END_TEST
+
+/* One reader: the hook loads a config with grants as the wrapper does, and
+ * a mistake in a grant is a mistake in the file (it fails closed when the
+ * file also sets a refusal policy). */
+START_TEST(hook_reads_grants)
+{
+    struct conf_hook h = {0};
+    struct err e = {0};
+    char hook[128], side[160];
+    snprintf(hook, sizeof(hook), "%s", tmp_path("hook"));
+    snprintf(side, sizeof(side), "%s.conf", hook);
+    const char *const v777[] = {"777", NULL};
+
+    write_file(side,
+               "grant ops { groups = {ops} actions = {make-template}\n"
+               "  source_vmids = {\"100-8999\"} target_vmids = {\"9000-9999\"} }\n"
+               "hook_refuse_vmids = {777}\n",
+               0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_str_eq(h.path, side);
+    ck_assert_ptr_null(h.error);
+    ck_assert(!h.fail_closed);
+    assert_list(&h.conf.hook_refuse_vmids, v777);
+    ck_assert_uint_eq(h.conf.n_grants, 1);
+    conf_hook_release(&h);
+
+    write_file(side, "grant ops { groups = {ops} actions = {clone} }\nhook_refuse_vmids = {777}\n",
+               0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_ptr_nonnull(h.error);
+    ck_assert_ptr_nonnull(strstr(h.error, "grant 'ops' (ending on this line) allows clone"));
+    ck_assert(h.fail_closed);
+    conf_hook_release(&h);
+
+    write_file(side, "grant ops { groups = {ops} actions = {clone} }\ntimeout = 5\n", 0644);
+    ck_assert_int_eq(conf_hook_load(hook, &h, &e), 0);
+    ck_assert_ptr_nonnull(h.error);
+    ck_assert(!h.fail_closed);
+    conf_hook_release(&h);
+    unlink(side);
+    cleanup_dir();
+}
+END_TEST
+
 START_TEST(release_is_safe)
 {
     struct conf c;
@@ -646,6 +941,12 @@ int main(void)
     tcase_add_test(tc, unterminated);
     tcase_add_test(tc, comments_do_not_shift_lines);
     tcase_add_test(tc, comment_markers_inside_values);
+    tcase_add_test(tc, unquoted_star_refused);
+    tcase_add_test(tc, grant_every_key);
+    tcase_add_test(tc, grant_action_names);
+    tcase_add_test(tc, grant_errors);
+    tcase_add_test(tc, grant_minimal);
+    tcase_add_test(tc, hook_reads_grants);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
