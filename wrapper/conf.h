@@ -18,7 +18,7 @@ enum conf_action {
     CONF_ACTION_TEMPLATE,
     CONF_ACTION_CHECK,
     CONF_ACTION_STORAGES,
-    CONF_ACTION_LIST, /* reserved for the planned 'list' command: allows nothing yet */
+    CONF_ACTION_LIST, /* read-only, cluster-wide: the action is the whole grant */
     CONF_ACTION_AUDIT,
     CONF_ACTION_HOOK_INSTALL,
     CONF_ACTION_HOOK_REMOVE,

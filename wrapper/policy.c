@@ -163,6 +163,8 @@ static enum conf_action action_of(const struct request *r)
         return CONF_ACTION_STORAGES;
     case REQ_AUDIT:
         return CONF_ACTION_AUDIT;
+    case REQ_LIST:
+        return CONF_ACTION_LIST;
     case REQ_HOOK:
         switch (r->u.hook.op) {
         case REQ_HOOK_INSTALL:
@@ -301,6 +303,7 @@ static enum policy_field check_grant(const struct conf_grant *g, const struct re
         return check_flag(g->allow_journal_files, POLICY_FIELD_JOURNAL_FILES,
                           r->u.audit.directory || r->u.audit.n_files, "-D/--file", v);
     case REQ_STORAGES:
+    case REQ_LIST: /* read-only, cluster-wide: the action grant is all */
     case REQ_NONE:
         break;
     }
