@@ -4,7 +4,6 @@
  * the outcome by reading the config back (qm template exits 0 even when it
  * fails). Nothing is ever deleted on the user's behalf. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,223 +20,12 @@
 #include "progress.h"
 #include "qmargv.h"
 #include "slot.h"
-#include "validate.h"
-
-struct opts {
-    uint32_t src, newid;
-    struct clone_req q;
-    bool no_hook, linked, replace_hook;
-    const char *migrate_to; /* make-template --target: where the finished template goes */
-};
-
-enum {
-    O_NAME = 256,
-    O_STORAGE,
-    O_FORMAT,
-    O_POOL,
-    O_TARGET,
-    O_DESCRIPTION,
-    O_BWLIMIT,
-    O_SNAPNAME,
-    O_NO_HOOK,
-    O_REPLACE_HOOK,
-    O_LINKED,
-    O_DISK,
-    O_HELP,
-    O_JSON,
-};
-
-static const char *const help_make_template =
-    "usage: pvetmpl [GLOBAL OPTIONS] make-template SRC NEWID [OPTIONS]\n"
-    "\n"
-    "Full-clone the stopped VM SRC to NEWID, register the pvetmpl hookscript on\n"
-    "the copy, convert the copy to a template and verify that every disk became\n"
-    "a base volume. SRC is left untouched.\n"
-    "\n"
-    "  --name NAME            name of the template (DNS name)\n"
-    "  --storage STORAGE      target storage (default: each source disk's own)\n"
-    "  --format raw|qcow2|vmdk  disk format on file storages\n"
-    "  --pool POOL            add the template to this resource pool\n"
-    "  --target NODE          put the template on NODE: it is made here (qm template\n"
-    "                         runs where the VM is), then moved with 'qm migrate'\n"
-    "  --description TEXT     description (default: the source's)\n"
-    "  --bwlimit KIB          copy bandwidth limit in KiB/s\n"
-    "  --snapname SNAP        copy from this snapshot of SRC\n"
-    "  --no-hook              do not register the hookscript (a hookscript SRC has is\n"
-    "                         kept: qm copies it)\n"
-    "  --replace-hook         replace a hookscript of SRC that is not pvetmpl's\n"
-    "                         (without it, make-template refuses such a VM)\n";
-
-static const char *const help_clone =
-    "usage: pvetmpl [GLOBAL OPTIONS] clone SRC NEWID [OPTIONS] [--linked]\n"
-    "\n"
-    "Clone the stopped VM (or template) SRC to NEWID after checking every\n"
-    "precondition. Full copy by default; --linked makes a linked clone of a\n"
-    "template (no --storage/--format then).\n"
-    "\n"
-    "  options as for make-template (without --no-hook), plus\n"
-    "  --target NODE          create the clone on another node (shared storage only)\n"
-    "  --linked               linked clone (SRC must be a template)\n";
-
-static const char *const help_template =
-    "usage: pvetmpl [GLOBAL OPTIONS] template VMID [--disk DRIVE]\n"
-    "\n"
-    "Convert the stopped VM VMID to a template and verify the result. Refuses a\n"
-    "running or locked VM, a VM with snapshots, and disks on storages that cannot\n"
-    "hold base images (qm template would skip them silently). A template whose\n"
-    "disks were not all converted is completed disk by disk.\n"
-    "\n"
-    "  --disk DRIVE           convert only this disk (scsi0, virtio1, efidisk0, ...)\n";
-
-static int usage_err(struct err *e, const char *msg)
-{
-    return err_set(e, ERR_USAGE, "%s", msg);
-}
-
-/* getopt's '?': a short option inside a cluster is named by optopt, since
- * argv[optind - 1] may be the whole cluster or already the next word. */
-static int bad_option(int argc, char **argv, struct err *e)
-{
-    (void)argc;
-    if (optopt) {
-        return err_set(e, ERR_USAGE, "unknown option '-%c' for %s", optopt, argv[0]);
-    }
-    return err_set(e, ERR_USAGE, "unknown option '%s' for %s", argv[optind - 1], argv[0]);
-}
-
-/* Parses SRC NEWID and the clone options. Returns 1 for --help (printed). */
-static int parse_clone_opts(struct ctx *c, int argc, char **argv, bool make_template,
-                            struct opts *o, struct err *e)
-{
-    static const struct option lopts[] = {
-        {"name", required_argument, NULL, O_NAME},
-        {"storage", required_argument, NULL, O_STORAGE},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"pool", required_argument, NULL, O_POOL},
-        {"target", required_argument, NULL, O_TARGET},
-        {"description", required_argument, NULL, O_DESCRIPTION},
-        {"bwlimit", required_argument, NULL, O_BWLIMIT},
-        {"snapname", required_argument, NULL, O_SNAPNAME},
-        {"no-hook", no_argument, NULL, O_NO_HOOK},
-        {"replace-hook", no_argument, NULL, O_REPLACE_HOOK},
-        {"linked", no_argument, NULL, O_LINKED},
-        {"help", no_argument, NULL, O_HELP},
-        {"json", no_argument, NULL, O_JSON}, /* main already saw it anywhere on the line */
-        {NULL, 0, NULL, 0},
-    };
-    char msg[512];
-    int ch;
-    memset(o, 0, sizeof(*o));
-    o->q.full = true;
-    optind = 0; /* 0, not 1: fully re-initialises GNU getopt after main's "+" scan */
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
-        const char *a = optarg;
-        int r = 0;
-        switch (ch) {
-        case O_NAME:
-            r = validate_dns_name(a, msg, sizeof(msg));
-            o->q.name = a;
-            break;
-        case O_STORAGE:
-            r = validate_storage_id(a, msg, sizeof(msg));
-            o->q.storage = a;
-            break;
-        case O_FORMAT:
-            r = validate_format(a, msg, sizeof(msg));
-            o->q.format = a;
-            break;
-        case O_POOL:
-            r = validate_pool_id(a, msg, sizeof(msg));
-            o->q.pool = a;
-            break;
-        case O_TARGET:
-            r = validate_node_name(a, msg, sizeof(msg));
-            o->q.target = a;
-            break;
-        case O_DESCRIPTION:
-            r = validate_description(a, msg, sizeof(msg));
-            o->q.description = a;
-            break;
-        case O_BWLIMIT:
-            r = validate_bwlimit(a, &o->q.bwlimit, msg, sizeof(msg));
-            o->q.have_bwlimit = true;
-            break;
-        case O_SNAPNAME:
-            r = validate_snapshot_name(a, msg, sizeof(msg));
-            o->q.snapname = a;
-            break;
-        case O_NO_HOOK:
-            if (!make_template) {
-                return err_set(e, ERR_USAGE, "option '--no-hook' is only for make-template");
-            }
-            o->no_hook = true;
-            break;
-        case O_REPLACE_HOOK:
-            if (!make_template) {
-                return err_set(e, ERR_USAGE, "option '--replace-hook' is only for make-template");
-            }
-            o->replace_hook = true;
-            break;
-        case O_LINKED:
-            if (make_template) {
-                return err_set(e, ERR_USAGE,
-                               "option '--linked' is only for clone: a template is always a "
-                               "full copy");
-            }
-            o->linked = true;
-            o->q.full = false;
-            break;
-        case O_JSON:
-            break;
-        case 'h':
-        case O_HELP:
-            cmd_help(c, make_template ? help_make_template : help_clone);
-            return 1;
-        case ':':
-            return err_set(e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return bad_option(argc, argv, e);
-        }
-        if (r < 0) {
-            return usage_err(e, msg);
-        }
-    }
-    if (argc - optind != 2) {
-        return err_set(e, ERR_USAGE, "%s needs SRC and NEWID (see 'pvetmpl %s --help')", argv[0],
-                       argv[0]);
-    }
-    if (validate_vmid(argv[optind], &o->src, msg, sizeof(msg)) < 0 ||
-        validate_vmid(argv[optind + 1], &o->newid, msg, sizeof(msg)) < 0) {
-        return usage_err(e, msg);
-    }
-    if (o->src == o->newid) {
-        return err_set(e, ERR_USAGE, "SRC and NEWID are both %" PRIu32, o->src);
-    }
-    if (o->no_hook && o->replace_hook) {
-        return err_set(e, ERR_USAGE,
-                       "options '--no-hook' and '--replace-hook' contradict each other: "
-                       "--no-hook keeps SRC's hookscript, --replace-hook replaces it");
-    }
-    if (o->linked && (o->q.storage || o->q.format)) {
-        return err_set(e, ERR_USAGE,
-                       "options '--storage' and '--format' are not allowed for linked clones");
-    }
-    if (make_template && o->q.target) {
-        /* qm template must run on the node that holds the VM, and qm here only
-         * reaches this node: make the template here, then migrate it. */
-        o->migrate_to = o->q.target;
-        o->q.target = NULL;
-    }
-    o->q.src = o->src;
-    o->q.newid = o->newid;
-    return 0;
-}
 
 /* ---- running qm operations -------------------------------------------- */
 
-/* The lock-retry budget of one action: lock_retries tries, lock_retry_max
- * seconds, exponential backoff from 1 s up to 30 s. */
+/* The lock-retry budget of one action: lock_retries tries, c->lock_wait
+ * seconds (--lock-wait, else lock_retry_max), exponential backoff from 1 s up
+ * to 30 s. */
 struct backoff {
     long attempt, waited_ms, next_ms;
 };
@@ -249,8 +37,14 @@ static bool backoff_wait(struct ctx *c, struct backoff *b, struct err *e)
     if (!b->next_ms) {
         b->next_ms = 1000;
     }
-    if (b->attempt >= c->conf->lock_retries ||
-        b->waited_ms + b->next_ms > c->conf->lock_retry_max * 1000) {
+    if (c->lock_wait == 0 && e->cls == ERR_BUSY) {
+        /* asked not to wait: say so, and that a later run may succeed */
+        char keep[sizeof(e->detail)];
+        snprintf(keep, sizeof(keep), "%s", e->detail);
+        err_set(e, ERR_BUSY, "%s; not waited for (lock wait 0 s): retry later", keep);
+        return false;
+    }
+    if (b->attempt >= c->conf->lock_retries || b->waited_ms + b->next_ms > c->lock_wait * 1000) {
         return false;
     }
     b->attempt++;
@@ -615,16 +409,16 @@ static int source_still_ready(struct ctx *c, const struct preflight_req *q, stru
 }
 
 /* The name a clone gets: --name, else qm's default "Copy-of-VM-<source name>". */
-static void expected_name(struct ctx *c, const struct opts *o, char *buf, size_t len)
+static void expected_name(struct ctx *c, const struct request_clone *o, char *buf, size_t len)
 {
     struct qm_config src = {0};
     struct err ignore;
     if (o->q.name) {
         snprintf(buf, len, "%s", o->q.name);
-    } else if (read_config(c, o->src, &src, &ignore) == 0 && src.name) {
+    } else if (read_config(c, o->q.src, &src, &ignore) == 0 && src.name) {
         snprintf(buf, len, "Copy-of-VM-%s", src.name);
     } else {
-        snprintf(buf, len, "Copy-of-VM-%" PRIu32, o->src);
+        snprintf(buf, len, "Copy-of-VM-%" PRIu32, o->q.src);
     }
     qm_config_release(&src);
 }
@@ -632,7 +426,7 @@ static void expected_name(struct ctx *c, const struct opts *o, char *buf, size_t
 /* NEWID exists already. Exit 0 unchanged only when it is exactly what was
  * asked for: unlocked, of the expected name, and (make-template) a complete
  * template / (clone) not a template. Anything else is 69, naming the holder. */
-static int existing_newid(struct ctx *c, const struct opts *o, bool make_template,
+static int existing_newid(struct ctx *c, const struct request_clone *o, bool make_template,
                           const struct vmlist_entry *ve, struct err *e)
 {
     const char *local = node_local_name(c->conf);
@@ -640,13 +434,13 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
     bool remote = o->migrate_to && strcmp(ve->node, o->migrate_to) == 0;
     if (strcmp(ve->type, "qemu") != 0 || (strcmp(ve->node, local) != 0 && !remote)) {
         return err_set(e, ERR_PRECONDITION,
-                       "VMID %" PRIu32 " is already used by a '%s' guest on node '%s'", o->newid,
+                       "VMID %" PRIu32 " is already used by a '%s' guest on node '%s'", o->q.newid,
                        ve->type, ve->node);
     }
     struct qm_config cf = {0};
     char list[700], want[256];
-    if ((remote ? node_read_config_file(c->conf, ve->node, o->newid, &cf, e)
-                : read_config(c, o->newid, &cf, e)) < 0) {
+    if ((remote ? node_read_config_file(c->conf, ve->node, o->q.newid, &cf, e)
+                : read_config(c, o->q.newid, &cf, e)) < 0) {
         return -1;
     }
     expected_name(c, o, want, sizeof(want));
@@ -657,11 +451,11 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
         unconverted(&cf, NULL, list, sizeof(list)) == 0) {
         report_disks(c, &cf, NULL);
         report_set_msg(c->rep, "VM %" PRIu32 " is already the template '%s'; nothing to do",
-                       o->newid, nm);
+                       o->q.newid, nm);
         rc = 0;
     } else if (!make_template && !cf.template && name_ok && unlocked) {
         report_disks(c, &cf, NULL);
-        report_set_msg(c->rep, "VM %" PRIu32 " '%s' exists already; nothing to do", o->newid, nm);
+        report_set_msg(c->rep, "VM %" PRIu32 " '%s' exists already; nothing to do", o->q.newid, nm);
         rc = 0;
     } else if (make_template && name_ok && unlocked) {
         /* Our own earlier run, interrupted between the copy and the conversion. */
@@ -669,11 +463,11 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
                      "VMID %" PRIu32 " is already used by VM '%s', which is not a complete "
                      "template; if it is the copy of an interrupted make-template, finish it "
                      "with 'pvetmpl template %" PRIu32 "'",
-                     o->newid, nm, o->newid);
+                     o->q.newid, nm, o->q.newid);
     } else {
         rc = err_set(e, ERR_PRECONDITION, "VMID %" PRIu32 " is already used by %s '%s'%s%s%s",
-                     o->newid, cf.template ? "the template" : "VM", nm, cf.lock ? " (locked: " : "",
-                     cf.lock ? cf.lock : "", cf.lock ? ")" : "");
+                     o->q.newid, cf.template ? "the template" : "VM", nm,
+                     cf.lock ? " (locked: " : "", cf.lock ? cf.lock : "", cf.lock ? ")" : "");
     }
     qm_config_release(&cf);
     return rc;
@@ -681,7 +475,8 @@ static int existing_newid(struct ctx *c, const struct opts *o, bool make_templat
 
 /* qm clone with lock retries; a retry never repeats a clone that already
  * created NEWID. *ret_qe: the class of qm's last error. */
-static int run_clone(struct ctx *c, const struct opts *o, enum qm_error *ret_qe, struct err *e)
+static int run_clone(struct ctx *c, const struct request_clone *o, enum qm_error *ret_qe,
+                     struct err *e)
 {
     struct strv argv = STRV_INIT;
     struct backoff b = {0};
@@ -695,14 +490,14 @@ static int run_clone(struct ctx *c, const struct opts *o, enum qm_error *ret_qe,
         strv_release(&argv);
         return 0;
     }
-    cmd_info(c, "copying VM %" PRIu32 " to %" PRIu32 "%s", o->src, o->newid,
+    cmd_info(c, "copying VM %" PRIu32 " to %" PRIu32 "%s", o->q.src, o->q.newid,
              o->linked ? " (linked clone)" : "");
     for (;;) {
         r = run_once(c, &argv, "qm clone", false, ret_qe, e);
         if (r == 0 || !is_lock_error(*ret_qe)) {
             break;
         }
-        if (!newid_still_free(c, o->newid)) {
+        if (!newid_still_free(c, o->q.newid)) {
             e->cls = ERR_QM_FAILED; /* it got far enough to create NEWID: no blind retry */
             break;
         }
@@ -788,236 +583,345 @@ static int migrate(struct ctx *c, uint32_t vmid, const char *node, struct err *e
     return confirm_on_node(c, vmid, node, "qm migrate", e);
 }
 
-static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, struct err *e)
-{
-    struct opts o;
-    int r = parse_clone_opts(c, argc, argv, make_template, &o, e);
-    if (r != 0) {
-        return r > 0 ? 0 : -1;
-    }
-    struct journal_event a = {
-        .action = make_template ? "make-template" : "clone",
-        .vmid = o.newid,
-        .source_vmid = o.src,
-        .name = o.q.name,
-        .storage = o.q.storage,
-    };
-    report_set_vmid(c->rep, o.newid);
-    report_set_source(c->rep, o.src);
-    report_set_name(c->rep, o.q.name);
-    report_set_storage(c->rep, o.q.storage);
-    bool hook = make_template && c->conf->hook && !o.no_hook;
+/* One make-template or clone run: what its steps share. */
+struct clone_run {
+    const struct request_clone *o;
+    bool make_template;
+    bool hook; /* make-template registers the hookscript on the copy */
+    struct journal_event a;
+    struct preflight_req pq;
+    struct preflight p;
+    struct qm_config cf;   /* the copy's config, read back */
+    char storages[512];    /* the source disks' storages, when no --storage */
+    int newid_lock;        /* our lock on NEWID (slot.c) */
+    int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
+    int nslots;
+};
 
-    int newid_lock = -1, slots[MAX_DRIVES], nslots = 0, rc = -1;
-    struct preflight p = {0};
-    struct qm_config cf = {0};
-    enum qm_error qe;
-    /* A dry run changes nothing, so it need not queue behind a real run. */
-    if (!c->dry_run && slot_lock_newid(c, o.newid, &newid_lock, e) < 0) {
-        return -1;
-    }
-    /* Idempotency: after taking the NEWID lock, so a parallel run's result is seen. */
+/* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
+ * dry run changes nothing, so it need not queue behind a real run. */
+static int clone_lock_newid(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    return c->dry_run ? 0 : slot_lock_newid(c, cr->o->q.newid, &cr->newid_lock, e);
+}
+
+/* Step 2, idempotency: 1 when NEWID exists already (then the answer is
+ * there: 0 nothing to do, or e), 0 when it is free, -1 on errors. After the
+ * NEWID lock, so a parallel run's result is seen. */
+static int clone_existing(struct ctx *c, struct clone_run *cr, struct err *e)
+{
     struct vmlist vl;
     if (node_load_vmlist(c->conf, &vl, e) < 0) {
-        goto out;
+        return -1;
     }
-    const struct vmlist_entry *ve = vmlist_find(&vl, o.newid);
-    if (ve) {
-        rc = existing_newid(c, &o, make_template, ve, e);
+    const struct vmlist_entry *ve = vmlist_find(&vl, cr->o->q.newid);
+    if (!ve) {
         vmlist_release(&vl);
-        if (rc < 0) {
-            audit(c, &a, JOURNAL_REFUSED, e);
-        }
-        goto out;
+        return 0;
     }
+    int rc = existing_newid(c, cr->o, cr->make_template, ve, e);
     vmlist_release(&vl);
+    if (rc < 0) {
+        audit(c, &cr->a, JOURNAL_REFUSED, e);
+        return -1;
+    }
+    return 1;
+}
 
-    struct preflight_req pq = {
-        .src = o.src,
-        .newid = o.newid,
-        .storage = o.q.storage,
-        .target = o.q.target ? o.q.target : o.migrate_to,
-        .snapname = o.q.snapname,
-        .for_template = make_template,
-        .linked = o.linked,
-        .hook_storage = hook ? c->conf->hook_storage : NULL,
-        .pool = o.q.pool,
-        .format = o.q.format,
-        .replace_hook = o.replace_hook,
+/* Step 3: every precondition, locks waited for within c->lock_wait. */
+static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    const struct request_clone *o = cr->o;
+    cr->pq = (struct preflight_req){
+        .src = o->q.src,
+        .newid = o->q.newid,
+        .storage = o->q.storage,
+        .target = o->q.target ? o->q.target : o->migrate_to,
+        .snapname = o->q.snapname,
+        .for_template = cr->make_template,
+        .linked = o->linked,
+        .hook_storage = cr->hook ? c->conf->hook_storage : NULL,
+        .pool = o->q.pool,
+        .format = o->q.format,
+        .replace_hook = o->replace_hook,
     };
-    r = preflight_retry(c, &pq, &p, NULL, NULL, e);
-    if (p.src_ok) {
-        preflight_warn_pending(c, &p, o.src, make_template ? "the template" : "the clone");
+    int r = preflight_retry(c, &cr->pq, &cr->p, NULL, NULL, e);
+    if (cr->p.src_ok) {
+        preflight_warn_pending(c, &cr->p, o->q.src,
+                               cr->make_template ? "the template" : "the clone");
     }
     if (r != 0) {
-        audit(c, &a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
-        goto out;
+        audit(c, &cr->a, r > 0 ? JOURNAL_REFUSED : JOURNAL_FAILED, e);
+        return -1;
     }
     /* Without --storage the copy lands on the source disks' own storages:
      * the audit trail and the report name them. */
-    char storages[512] = "";
-    for (size_t i = 0, off = 0; !o.q.storage && i < p.storages.n && off < sizeof(storages); i++) {
-        off += (size_t)snprintf(storages + off, sizeof(storages) - off, "%s%s", i ? "," : "",
-                                p.storages.v[i]);
+    const struct strv *st = &cr->p.storages;
+    for (size_t i = 0, off = 0; !o->q.storage && i < st->n && off < sizeof(cr->storages); i++) {
+        off += (size_t)snprintf(cr->storages + off, sizeof(cr->storages) - off, "%s%s",
+                                i ? "," : "", st->v[i]);
     }
-    if (*storages) {
-        a.storage = storages;
-        report_set_storage(c->rep, storages);
+    if (*cr->storages) {
+        cr->a.storage = cr->storages;
+        report_set_storage(c->rep, cr->storages);
     }
+    return 0;
+}
 
-    /* Queue behind other copies onto the same storages (sorted: no deadlock). */
-    for (size_t i = 0; i < p.storages.n && !c->dry_run; i++) {
+/* Step 4: queue behind other copies onto the same storages (taken in sorted
+ * order: no deadlock), then look again at what may have changed meanwhile. */
+static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    struct strv *st = &cr->p.storages;
+    if (c->dry_run) {
+        return 0;
+    }
+    for (size_t i = 0; i < st->n; i++) {
         size_t min = i;
-        for (size_t k = i + 1; k < p.storages.n; k++) {
-            if (strcmp(p.storages.v[k], p.storages.v[min]) < 0) {
+        for (size_t k = i + 1; k < st->n; k++) {
+            if (strcmp(st->v[k], st->v[min]) < 0) {
                 min = k;
             }
         }
-        char *t = p.storages.v[i];
-        p.storages.v[i] = p.storages.v[min];
-        p.storages.v[min] = t;
-        if (nslots == MAX_DRIVES) {
+        char *t = st->v[i];
+        st->v[i] = st->v[min];
+        st->v[min] = t;
+        if (cr->nslots == MAX_DRIVES) {
             break;
         }
-        if (slot_acquire_storage(c, p.storages.v[i], &slots[nslots], e) < 0) {
-            goto out;
+        if (slot_acquire_storage(c, st->v[i], &cr->slots[cr->nslots], e) < 0) {
+            return -1;
         }
-        nslots++;
+        cr->nslots++;
     }
     /* Anyone outside pvetmpl may have taken NEWID while this run waited. */
-    if (!c->dry_run && !newid_still_free(c, o.newid)) {
+    if (!newid_still_free(c, cr->o->q.newid)) {
         err_set(e, ERR_PRECONDITION, "VMID %" PRIu32 " was taken while waiting for a copy slot",
-                o.newid);
-        audit(c, &a, JOURNAL_REFUSED, e);
-        goto out;
+                cr->o->q.newid);
+        audit(c, &cr->a, JOURNAL_REFUSED, e);
+        return -1;
     }
-    if (!c->dry_run && source_still_ready(c, &pq, e) < 0) {
-        audit(c, &a,
+    if (source_still_ready(c, &cr->pq, e) < 0) {
+        audit(c, &cr->a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    audit(c, &a, JOURNAL_STARTED, NULL);
-    if (run_clone(c, &o, &qe, e) < 0) {
+/* Step 5: qm clone, confirmed on the node before anything is built on it. */
+static int clone_copy(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    const struct request_clone *o = cr->o;
+    enum qm_error qe;
+    audit(c, &cr->a, JOURNAL_STARTED, NULL);
+    if (run_clone(c, o, &qe, e) < 0) {
         if (qe == QM_ERR_EXISTS) {
             e->cls = ERR_PRECONDITION; /* someone else's VM: not ours to describe */
-        } else if (!c->dry_run && left_behind(c, o.newid, e)) {
+        } else if (!c->dry_run && left_behind(c, o->q.newid, e)) {
             report_set_changed(c->rep, true);
         }
-        goto fail;
+        return -1;
     }
-    /* Confirmed before anything is reported or built on it. */
     if (!c->dry_run &&
-        confirm_on_node(c, o.newid, o.q.target ? o.q.target : node_local_name(c->conf), "qm clone",
-                        e) < 0) {
-        goto fail;
+        confirm_on_node(c, o->q.newid, o->q.target ? o->q.target : node_local_name(c->conf),
+                        "qm clone", e) < 0) {
+        return -1;
     }
     report_set_changed(c->rep, !c->dry_run);
-    if (!make_template) {
-        if (c->dry_run) {
-            report_set_msg(c->rep, "would clone VM %" PRIu32 " to %" PRIu32, o.src, o.newid);
-        } else if (o.q.target) {
-            /* The copy lives on the other node now: qm here cannot read it
-             * back, its config file in pmxcfs can. */
-            if (node_read_config_file(c->conf, o.q.target, o.newid, &cf, e) < 0) {
-                goto fail;
-            }
-            report_disks(c, &cf, &p);
-            report_set_name(c->rep, cf.name);
-            report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " '%s' on node '%s'", o.src,
-                           o.newid, cf.name ? cf.name : "", o.q.target);
-        } else {
-            if (read_config(c, o.newid, &cf, e) < 0) {
-                goto fail;
-            }
-            report_disks(c, &cf, &p);
-            report_set_name(c->rep, cf.name);
-            report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " '%s'", o.src, o.newid,
-                           cf.name ? cf.name : "");
-        }
-        audit(c, &a, JOURNAL_SUCCEEDED, NULL);
-        rc = 0;
-        goto out;
+    return 0;
+}
+
+/* Step 6 of clone: the copy read back into the report. */
+static int clone_report(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    const struct request_clone *o = cr->o;
+    if (c->dry_run) {
+        report_set_msg(c->rep, "would clone VM %" PRIu32 " to %" PRIu32, o->q.src, o->q.newid);
+        return 0;
     }
-    if (hook && c->dry_run) {
-        /* The copy does not exist yet, so hook_register cannot inspect it: plan its change. */
+    /* On another node the copy cannot be read back by qm here; its config
+     * file in pmxcfs can. */
+    if ((o->q.target ? node_read_config_file(c->conf, o->q.target, o->q.newid, &cr->cf, e)
+                     : read_config(c, o->q.newid, &cr->cf, e)) < 0) {
+        return -1;
+    }
+    report_disks(c, &cr->cf, &cr->p);
+    report_set_name(c->rep, cr->cf.name);
+    report_set_msg(c->rep, "VM %" PRIu32 " cloned to %" PRIu32 " '%s'%s%s%s", o->q.src, o->q.newid,
+                   cr->cf.name ? cr->cf.name : "", o->q.target ? " on node '" : "",
+                   o->q.target ? o->q.target : "", o->q.target ? "'" : "");
+    return 0;
+}
+
+/* Rewrites e as "<what happened>, but <step> failed: <e's detail>; <how to
+ * resume>": a failure after the copy must say what exists now. */
+static int resume_err(struct err *e, enum err_class cls, const char *what, const char *how)
+{
+    char keep[sizeof(e->detail)];
+    snprintf(keep, sizeof(keep), "%s", e->detail);
+    return err_set(e, cls, "%s: %s; %s", what, keep, how);
+}
+
+/* Step 6 of make-template: the hookscript on the copy (planned in a dry run:
+ * the copy does not exist yet, so hook_register cannot inspect it). */
+static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    uint32_t newid = cr->o->q.newid;
+    if (!cr->hook) {
+        return 0;
+    }
+    if (c->dry_run) {
         char volid[512];
         struct strv hargv = STRV_INIT;
         if (hook_volid(c->conf->hook_storage, c->conf->hook_name, volid, sizeof(volid)) < 0 ||
-            qmargv_set_hookscript(c->conf->qm, o.newid, volid, &hargv) < 0) {
-            err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
-            goto fail;
+            qmargv_set_hookscript(c->conf->qm, newid, volid, &hargv) < 0) {
+            return err_set(e, ERR_INTERNAL, "cannot build the hookscript command");
         }
         cmd_record(c, strv_argv(&hargv));
         strv_release(&hargv);
-    } else if (hook && hook_register(c, o.newid, e) < 0) {
-        char keep[sizeof(e->detail)];
-        snprintf(keep, sizeof(keep), "%s", e->detail);
-        err_set(e, e->cls,
-                "VM %" PRIu32 " was cloned, but registering the hookscript failed: %s; resume "
-                "with 'pvetmpl hook install %" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
-                o.newid, keep, o.newid, o.newid);
-        goto fail;
+        return 0;
     }
+    if (hook_register(c, newid, e) < 0) {
+        char what[128], how[256];
+        snprintf(what, sizeof(what),
+                 "VM %" PRIu32 " was cloned, but registering the hookscript failed", newid);
+        snprintf(how, sizeof(how),
+                 "resume with 'pvetmpl hook install %" PRIu32 "' and 'pvetmpl template %" PRIu32
+                 "'",
+                 newid, newid);
+        return resume_err(e, e->cls, what, how);
+    }
+    return 0;
+}
+
+/* Step 7 of make-template: qm template, verified by reading the config back. */
+static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    const struct request_clone *o = cr->o;
+    bool changed = false;
     if (!c->dry_run) {
-        cmd_info(c, "converting VM %" PRIu32 " to a template", o.newid);
+        cmd_info(c, "converting VM %" PRIu32 " to a template", o->q.newid);
     }
-    bool conv_changed = false;
-    if (convert(c, o.newid, NULL, NULL, &cf, &conv_changed, e) < 0) {
-        char keep[sizeof(e->detail)];
-        snprintf(keep, sizeof(keep), "%s", e->detail);
-        err_set(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls,
-                "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
-                "failed: %s; resume with 'pvetmpl template %" PRIu32 "'",
-                o.newid, o.src, keep, o.newid);
-        report_disks(c, &cf, &p);
+    if (convert(c, o->q.newid, NULL, NULL, &cr->cf, &changed, e) < 0) {
+        char what[128], how[128];
+        snprintf(what, sizeof(what),
+                 "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
+                 "failed",
+                 o->q.newid, o->q.src);
+        snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", o->q.newid);
+        resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+        report_disks(c, &cr->cf, &cr->p);
+        return -1;
+    }
+    return 0;
+}
+
+/* Step 8 of make-template --target: the finished template moved there. */
+static int clone_migrate(struct ctx *c, struct clone_run *cr, struct err *e)
+{
+    const struct request_clone *o = cr->o;
+    if (!o->migrate_to || migrate(c, o->q.newid, o->migrate_to, e) == 0) {
+        return 0;
+    }
+    char what[256], how[256];
+    snprintf(what, sizeof(what),
+             "template %" PRIu32 " was created on this node, but moving it to node '%s' failed",
+             o->q.newid, o->migrate_to);
+    snprintf(how, sizeof(how), "finish with 'qm migrate %" PRIu32 " %s'", o->q.newid,
+             o->migrate_to);
+    resume_err(e, e->cls, what, how);
+    report_disks(c, &cr->cf, &cr->p);
+    return -1;
+}
+
+static void template_made_report(struct ctx *c, struct clone_run *cr)
+{
+    const struct request_clone *o = cr->o;
+    if (c->dry_run) {
+        report_set_msg(c->rep, "would create template %" PRIu32 " from VM %" PRIu32, o->q.newid,
+                       o->q.src);
+        return;
+    }
+    report_disks(c, &cr->cf, &cr->p);
+    report_set_name(c->rep, cr->cf.name);
+    report_set_msg(c->rep, "template %" PRIu32 " '%s' created from VM %" PRIu32 "%s%s%s",
+                   o->q.newid, cr->cf.name ? cr->cf.name : "", o->q.src,
+                   o->migrate_to ? " and moved to node '" : "", o->migrate_to ? o->migrate_to : "",
+                   o->migrate_to ? "'" : "");
+}
+
+static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template, struct err *e)
+{
+    struct clone_run cr = {
+        .o = o,
+        .make_template = make_template,
+        .hook = make_template && c->conf->hook && !o->no_hook,
+        .a =
+            {
+                .action = make_template ? "make-template" : "clone",
+                .vmid = o->q.newid,
+                .source_vmid = o->q.src,
+                .name = o->q.name,
+                .storage = o->q.storage,
+            },
+        .newid_lock = -1,
+    };
+    int rc = -1;
+    report_set_vmid(c->rep, o->q.newid);
+    report_set_source(c->rep, o->q.src);
+    report_set_name(c->rep, o->q.name);
+    report_set_storage(c->rep, o->q.storage);
+
+    if (clone_lock_newid(c, &cr, e) < 0) {
+        goto out;
+    }
+    int ex = clone_existing(c, &cr, e);
+    if (ex != 0) {
+        rc = ex > 0 ? 0 : -1; /* refusals are journalled by the step */
+        goto out;
+    }
+    if (clone_preflight(c, &cr, e) < 0 || clone_queue(c, &cr, e) < 0) {
+        goto out;
+    }
+    if (clone_copy(c, &cr, e) < 0) {
         goto fail;
     }
-    if (o.migrate_to && migrate(c, o.newid, o.migrate_to, e) < 0) {
-        char keep[sizeof(e->detail)];
-        snprintf(keep, sizeof(keep), "%s", e->detail);
-        err_set(e, e->cls,
-                "template %" PRIu32 " was created on this node, but moving it to node '%s' "
-                "failed: %s; finish with 'qm migrate %" PRIu32 " %s'",
-                o.newid, o.migrate_to, keep, o.newid, o.migrate_to);
-        report_disks(c, &cf, &p);
-        goto fail;
-    }
-    if (!c->dry_run) {
-        report_disks(c, &cf, &p);
-        report_set_name(c->rep, cf.name);
-        report_set_msg(c->rep, "template %" PRIu32 " '%s' created from VM %" PRIu32 "%s%s%s",
-                       o.newid, cf.name ? cf.name : "", o.src,
-                       o.migrate_to ? " and moved to node '" : "", o.migrate_to ? o.migrate_to : "",
-                       o.migrate_to ? "'" : "");
+    if (!make_template) {
+        if (clone_report(c, &cr, e) < 0) {
+            goto fail;
+        }
     } else {
-        report_set_msg(c->rep, "would create template %" PRIu32 " from VM %" PRIu32, o.newid,
-                       o.src);
+        if (clone_hook(c, &cr, e) < 0 || clone_convert(c, &cr, e) < 0 ||
+            clone_migrate(c, &cr, e) < 0) {
+            goto fail;
+        }
+        template_made_report(c, &cr);
     }
-    audit(c, &a, JOURNAL_SUCCEEDED, NULL);
+    audit(c, &cr.a, JOURNAL_SUCCEEDED, NULL);
     rc = 0;
     goto out;
 fail:
-    audit(c, &a, JOURNAL_FAILED, e);
+    audit(c, &cr.a, JOURNAL_FAILED, e);
 out:
-    for (int i = 0; i < nslots; i++) {
-        slot_release(slots[i]);
+    for (int i = 0; i < cr.nslots; i++) {
+        slot_release(cr.slots[i]);
     }
-    slot_release(newid_lock);
-    preflight_release(&p);
-    qm_config_release(&cf);
+    slot_release(cr.newid_lock);
+    preflight_release(&cr.p);
+    qm_config_release(&cr.cf);
     return rc;
 }
 
-int cmd_make_template(struct ctx *c, int argc, char **argv, struct err *e)
+int cmd_make_template_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return do_clone(c, argc, argv, true, e);
+    return do_clone(c, r, true, e);
 }
 
-int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e)
+int cmd_clone_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return do_clone(c, argc, argv, false, e);
+    return do_clone(c, r, false, e);
 }
 
 /* ---- template ------------------------------------------------------------ */
@@ -1066,46 +970,10 @@ static void report_template(struct ctx *c, uint32_t vmid, const struct qm_config
     }
 }
 
-int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
+int cmd_template_run(struct ctx *c, const struct request_template *r, struct err *e)
 {
-    static const struct option lopts[] = {
-        {"disk", required_argument, NULL, O_DISK},
-        {"help", no_argument, NULL, O_HELP},
-        {"json", no_argument, NULL, O_JSON},
-        {NULL, 0, NULL, 0},
-    };
-    const char *disk = NULL;
-    char msg[512];
-    uint32_t vmid;
-    int ch;
-    optind = 0; /* 0, not 1: fully re-initialises GNU getopt after main's "+" scan */
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
-        switch (ch) {
-        case O_DISK:
-            if (validate_drive(optarg, msg, sizeof(msg)) < 0) {
-                return usage_err(e, msg);
-            }
-            disk = optarg;
-            break;
-        case O_JSON:
-            break;
-        case 'h':
-        case O_HELP:
-            cmd_help(c, help_template);
-            return 0;
-        case ':':
-            return err_set(e, ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return bad_option(argc, argv, e);
-        }
-    }
-    if (argc - optind != 1) {
-        return err_set(e, ERR_USAGE, "template needs one VMID (see 'pvetmpl template --help')");
-    }
-    if (validate_vmid(argv[optind], &vmid, msg, sizeof(msg)) < 0) {
-        return usage_err(e, msg);
-    }
+    uint32_t vmid = r->id;
+    const char *disk = r->disk;
     report_set_vmid(c->rep, vmid);
     struct journal_event a = {.action = "template", .vmid = vmid};
 
@@ -1174,12 +1042,12 @@ int cmd_template(struct ctx *c, int argc, char **argv, struct err *e)
     }
     audit(c, &a, JOURNAL_STARTED, NULL);
     bool changed = false;
-    int r = convert(c, vmid, &p.src_cf, disk, &cf, &changed, e);
+    int cr = convert(c, vmid, &p.src_cf, disk, &cf, &changed, e);
     report_set_changed(c->rep, changed);
     if (!c->dry_run && cf.n_kv) {
         report_disks(c, &cf, &p);
     }
-    if (r < 0) {
+    if (cr < 0) {
         audit(c, &a, JOURNAL_FAILED, e);
         goto out;
     }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cmd: the subcommands. Each parses its own arguments (argv[0] is the command
- * name), validates everything before running anything, fills c->rep, and
- * returns 0 or -1 with e set. None prints the final report or exits: main does. */
+/* cmd: the subcommands. Each runs a validated, allowed request (request.h),
+ * fills c->rep, and returns 0 or -1 with e set. None parses arguments, prints
+ * the final report or exits: the front end does. */
 #ifndef PVETMPL_CMD_H
 #define PVETMPL_CMD_H
 
@@ -40,12 +40,8 @@ int cmd_storages_run(struct ctx *c, struct err *e);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
 
-/* Old argv entry points, going away as the seam lands (front ends parse). */
-int cmd_make_template(struct ctx *c, int argc, char **argv, struct err *e);
-int cmd_clone(struct ctx *c, int argc, char **argv, struct err *e);
-int cmd_template(struct ctx *c, int argc, char **argv, struct err *e);
-int cmd_check(struct ctx *c, int argc, char **argv, struct err *e);
-int cmd_storages(struct ctx *c, int argc, char **argv, struct err *e);
+/* Old argv entry points, going away as the seam lands (front ends parse);
+ * until the hookaudit branch is merged, shim.c calls these two. */
 int cmd_hook(struct ctx *c, int argc, char **argv, struct err *e);  /* hook install|remove|status */
 int cmd_audit(struct ctx *c, int argc, char **argv, struct err *e); /* reads the journal */
 

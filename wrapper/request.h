@@ -19,6 +19,7 @@
 #define PVETMPL_REQUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -131,11 +132,19 @@ int request_policy(const struct request *r, const struct request_caller *who, st
 int request_run(struct ctx *c, const struct request *r, struct err *e);
 void request_release(struct request *r);
 
+/* Fills who for a front end ("cli", "ansible"): the real user as the journal
+ * records it (journal_user: SUDO_USER under sudo, else the login uid), written
+ * into user (user_len bytes, which who->user then points to). */
+void request_caller_init(struct request_caller *who, const char *frontend, char *user,
+                         size_t user_len);
+
 /* The one pipeline both front ends call: validate, privilege, policy, load
  * the configuration (r->g.config, else $PVETMPL_CONFIG, else the default),
  * set c up from r->g, run. 0, or -1 with e set (the front end picks the exit
  * code with err_exit_code and draws c->rep). */
 int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
                     struct err *e);
+/* Releases what request_execute set up in c (the loaded configuration). */
+void request_ctx_release(struct ctx *c);
 
 #endif

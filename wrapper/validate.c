@@ -13,10 +13,10 @@
 #include <string.h>
 
 /* How much of an offending value a message repeats. */
-#define SUBJECT_MAX 64
+#define SUBJECT_MAX VALIDATE_QUOTE_MAX
 
 struct subject {
-    char s[SUBJECT_MAX * 4 + sizeof("...")];
+    char s[VALIDATE_QUOTE_SIZE];
 };
 
 /* The value as it may appear in a message: control characters escaped, so
@@ -48,6 +48,14 @@ static const char *subject(struct subject *b, const char *s)
     }
     *o = '\0';
     return b->s;
+}
+
+const char *validate_quote(const char *s, char buf[VALIDATE_QUOTE_SIZE])
+{
+    struct subject b;
+    subject(&b, s);
+    memcpy(buf, b.s, sizeof(b.s));
+    return buf;
 }
 
 static int fail(char *msg, size_t msglen, const char *fmt, ...)

@@ -25,6 +25,13 @@
 /* KiB/s; times 1024 it still fits QEMU's signed 64-bit bytes/s (2^53 - 1). */
 #define VALIDATE_BWLIMIT_MAX 9007199254740991ull
 
+/* How much of a value a message repeats, and the buffer validate_quote needs. */
+#define VALIDATE_QUOTE_MAX 64
+#define VALIDATE_QUOTE_SIZE (VALIDATE_QUOTE_MAX * 4 + sizeof("..."))
+/* s as every message quotes a value: control characters as \xNN, cut after
+ * VALIDATE_QUOTE_MAX bytes (never inside a UTF-8 sequence). Returns buf. */
+const char *validate_quote(const char *s, char buf[VALIDATE_QUOTE_SIZE]);
+
 /* pve-vmid: ^[1-9][0-9]{2,8}$, i.e. 100..999999999. */
 int validate_vmid(const char *s, uint32_t *ret, char *msg, size_t msglen);
 /* A VMID or an inclusive range "A-B" of VMIDs with A <= B (config lists). */
