@@ -427,6 +427,13 @@ START_TEST(invoked_only_by_a_file_path)
     ck_assert(!module_invoked(2, (char *[]){"pvetmpl", "storages", NULL})); /* a command */
     ck_assert(!module_invoked(2, (char *[]){"pvetmpl", "--help", NULL}));
     ck_assert(!module_invoked(1, (char *[]){"pvetmpl", NULL}));
+    /* a regular file named without a '/' is a word of the command line */
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert(!module_invoked(2, (char *[]){"pvetmpl", "args", NULL}));
+    ck_assert(module_invoked(2, (char *[]){"pvetmpl", "./args", NULL}));
+    ck_assert_int_eq(chdir(cwd), 0);
     unlink(path);
     ck_assert(!module_invoked(2, (char *[]){"pvetmpl", path, NULL})); /* gone */
     rmdir(dir);
