@@ -287,11 +287,9 @@ int request_privilege(const struct request *r, struct err *e)
     /* Checked once, here, before any side effect: qm and pvesm refuse other
      * users, the run_dir and the journal's trust rules are root's. */
     if (geteuid() != 0) {
-        return err_set(e, ERR_PERMISSION,
-                       "pvetmpl %s must run as root (running as uid %u): qm and pvesm refuse "
-                       "other users",
-                       request_cmd_name(r->cmd) ? request_cmd_name(r->cmd) : "",
-                       (unsigned)geteuid());
+        const char *name = request_cmd_name(r->cmd);
+        return err_set(e, ERR_PERMISSION, "pvetmpl%s%s must run as root, not as uid %u",
+                       name ? " " : "", name ? name : "", (unsigned)geteuid());
     }
     return 0;
 }

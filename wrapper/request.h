@@ -2,7 +2,7 @@
 /* request: what was asked, as a value. The seam between the front ends and
  * the commands:
  *
- *   front end parses (cli.c: argv with getopt; module.c: Ansible's JSON)
+ *   front end parses (cli.c: argv; module.c: Ansible's JSON)
  *     -> struct request (raw strings and flags, nothing checked)
  *   request_validate(r)          pure: every format and cross-argument rule,
  *                                the same for both front ends; fills the

@@ -147,7 +147,9 @@ t_not_root_first() {
     sim_setup
     chmod a+x "$TMPROOT"
     chmod -R a+rX "$T"
-    local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups) r
+    r=$(reachable_copy "$PVETMPL") # the checkout may be closed to uid 65534
+    local PVETMPL=$r/pvetmpl
     for line in "make-template 100 9000" "clone 100 9000" "template 100" "check 100" storages \
         "hook status 100" "hook install 100" audit "-n make-template 100 9000"; do
         # shellcheck disable=SC2086

@@ -192,6 +192,21 @@ START_TEST(test_typed_fields)
 }
 END_TEST
 
+/* --description: only its length is bounded (qemu-server's 8 KiB). */
+START_TEST(test_description_length)
+{
+    static char text[8194];
+    struct err e = {ERR_OK, ""};
+    memset(text, 'x', 8192);
+    struct request r = MT(.description = text);
+    ck_assert_int_eq(request_validate(&r, &e), 0);
+    text[8192] = 'x';
+    r = (struct request)MT(.description = text);
+    ck_assert_int_eq(request_validate(&r, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.detail, "at most 8192"));
+}
+END_TEST
+
 START_TEST(test_names)
 {
     for (int c = REQ_MAKE_TEMPLATE; c <= REQ_AUDIT; c++) {
@@ -223,6 +238,7 @@ int main(void)
     TCase *tc = tcase_create("validate");
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_typed_fields);
+    tcase_add_test(tc, test_description_length);
     tcase_add_test(tc, test_names);
     tcase_add_test(tc, test_policy_allows);
     suite_add_tcase(s, tc);
