@@ -29,7 +29,7 @@ fi
 if [ -n "$why_skip" ]; then
     for t in "first run changes, second does not" "check mode" "diff" "refused precondition" \
         "lock retried by until" "unknown parameter, bad VMID" "ansible.builtin.command" \
-        "journal" "module protocol" "ansible-doc"; do
+        "journal" "examples" "module protocol" "ansible-doc"; do
         t_skip "$t" "$why_skip"
     done
     t_done
@@ -396,6 +396,13 @@ t_check "lock retried by until, then done" t_lock_retried
 t_check "unknown parameter, bad VMID: Ansible's message, no qm call" t_usage_errors
 t_check "README's ansible.builtin.command task" t_command_task
 t_check "journal: the module's records, frontend and user" t_journal
+t_examples() {
+    expect_rc 0 ansible-playbook --syntax-check -i "$TOP/ansible/inventory.ini" "$TOP/ansible/playbook.yml"
+    expect_rc 0 ansible-inventory -i "$TOP/ansible/inventory.ini" --list
+    assert_grep 'pve1.example.org' "$T/out"
+}
+
+t_check "the example playbook and inventory parse" t_examples
 t_check "the module protocol: pvetmpl ARGS-FILE, one JSON object" t_module_protocol
 t_check "ansible-doc renders the sidecar" t_ansible_doc
 stop_sshd
