@@ -606,7 +606,9 @@ static struct json_object *read_args(const char *path, struct err *e)
     }
     if (!o || je != json_tokener_success) {
         err_set(e, ERR_USAGE, "the module arguments '%s' are not one JSON object: %s", path,
-                cut ? "too large" : json_tokener_error_desc(je));
+                cut                           ? "too large"
+                : je == json_tokener_continue ? "empty, or cut short"
+                                              : json_tokener_error_desc(je));
         json_object_put(o);
         o = NULL;
     }

@@ -374,6 +374,17 @@ t_module_protocol() {
     expect_rc 1 "$PVETMPL" ./bad
     assert_eq 'state is template but all of the following are missing: source' "$(json_get .msg)"
     assert_eq 64 "$(json_get .rc)"
+    # arguments that are not one JSON object: still one JSON object back
+    : >empty
+    expect_rc 1 "$PVETMPL" ./empty
+    assert_eq 1 "$(jq -s length "$T/out")" "exactly one JSON object"
+    assert_eq "the module arguments './empty' are not one JSON object: empty, or cut short" \
+        "$(json_get .msg)"
+    printf '{"vmid": 9000} {}' >junk
+    expect_rc 1 "$PVETMPL" ./junk
+    assert_eq "the module arguments './junk' are not one JSON object: unexpected character" \
+        "$(json_get .msg)"
+    assert_eq 64 "$(json_get .rc)"
     # a file named as a command does not make the command a module run
     cp args storages
     expect_rc 0 "$PVETMPL" -c "$T/pvetmpl.conf" storages
