@@ -6,6 +6,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/pvetmpl
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+DATADIR ?= $(PREFIX)/share/pvetmpl
 VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
 
 CC ?= cc
@@ -135,6 +136,9 @@ install: all
 	install -D -m 0644 wrapper/pvetmpl.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl.8
 	install -D -m 0644 hooks/pvetmpl-hook.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl-hook.8
 	install -D -m 0644 conf/pvetmpl.conf.5 $(DESTDIR)$(MANDIR)/man5/pvetmpl.conf.5
+	install -D -m 0644 ansible/library/pvetmpl.yml $(DESTDIR)$(DATADIR)/ansible/library/pvetmpl.yml
+	install -D -m 0644 ansible/playbook.yml $(DESTDIR)$(DATADIR)/ansible/playbook.yml
+	install -D -m 0644 ansible/inventory.ini $(DESTDIR)$(DATADIR)/ansible/inventory.ini
 
 # make bench: the benchmark of issue 11 (bench/README.md). It reports, it never
 # fails on a number; it fails only when a measurement could not run.

@@ -400,6 +400,13 @@ int journal_sendv(const struct iovec *iov, int n, struct err *e)
     return 0;
 }
 
+static const char *frontend = "cli";
+
+void journal_set_frontend(const char *f)
+{
+    frontend = f;
+}
+
 static int send_event(const struct journal_event *ev, enum journal_result r, int exit_code,
                       long duration_ms, const char *error, const char *plan, struct err *e)
 {
@@ -407,6 +414,7 @@ static int send_event(const struct journal_event *ev, enum journal_result r, int
     struct strv sv = STRV_INIT;
     journal_user(user, sizeof(user));
     if (journal_event_fields(ev, r, exit_code, duration_ms, error, user, &sv) < 0 ||
+        strv_pushf(&sv, "PVETMPL_FRONTEND=%s", frontend) < 0 ||
         (plan && strv_pushf(&sv, "PVETMPL_PLAN=%s", plan) < 0)) {
         strv_release(&sv);
         return err_set(e, ERR_INTERNAL, "audit record '%s %s' not written: out of memory",

@@ -134,6 +134,11 @@ int journal_event_fields(const struct journal_event *ev, enum journal_result r, 
  * "uid:N". Self-declared: readers trust _UID/_AUDIT_LOGINUID. Never fails. */
 void journal_user(char *buf, size_t len);
 
+/* PVETMPL_FRONTEND of every later action record: "cli" (the default) or
+ * "ansible"; the front end sets it once, first thing. frontend must live
+ * until the process ends (a string literal). */
+void journal_set_frontend(const char *frontend);
+
 /* 0 when JOURNAL_SOCKET is a socket, else -1 with e (ERR_PRECONDITION). */
 int journal_check_socket(struct err *e);
 /* Checks the socket and sends one entry of at most JOURNAL_MAX_FIELDS

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pvetmpl: the process around a front end: fds 0-2, signals, and the answer
  * only counted as given once it is written. Parsing, the run and the drawing
- * of its report are the front end's (cli.c); the exit code is err_exit_code's. */
+ * of its report are the front end's (cli.c, or module.c for Ansible); the exit
+ * code is err_exit_code's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "module.h"
 #include "stdfd.h"
 
 static volatile sig_atomic_t interrupted;
@@ -75,9 +77,9 @@ int main(int argc, char **argv)
         return err_exit_code(ERR_INTERNAL);
     }
     install_signals();
-    /* ==== ANSIBLE FRONT END GOES HERE (ansible engineer, issue 8) ====
-     * if argv[1] is the path of a JSON arguments file, run as an Ansible
-     * binary module:  return close_stdout(module_main(argc, argv, &interrupted));
-     * ================================================================= */
+    /* Ansible runs a binary module as `pvetmpl ARGS-FILE` (module.h) */
+    if (module_invoked(argc, argv)) {
+        return close_stdout(module_main(argc, argv, &interrupted));
+    }
     return close_stdout(cli_main(argc, argv, &interrupted));
 }
