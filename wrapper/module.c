@@ -647,8 +647,7 @@ int module_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
     struct json_object *res = module_result(&mp, &r, rep, &e);
     bool failed = e.cls != ERR_OK;
     if (res) {
-        puts(json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN |
-                                                     JSON_C_TO_STRING_NOSLASHESCAPE));
+        report_print_json(stdout, res); /* valid UTF-8 whatever the VM's fields hold */
     } else {
         fputs("{\"failed\": true, \"msg\": \"out of memory\", \"rc\": 70}\n", stdout);
         failed = true;
