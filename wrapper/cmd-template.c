@@ -951,7 +951,7 @@ static int do_clone(struct ctx *c, int argc, char **argv, bool make_template, st
         }
         cmd_record(c, strv_argv(&hargv));
         strv_release(&hargv);
-    } else if (hook && hook_register(c, o.newid, e) < 0) {
+    } else if (hook && hook_register(c, o.newid, preflight_hook_known(&p), e) < 0) {
         char keep[sizeof(e->detail)];
         snprintf(keep, sizeof(keep), "%s", e->detail);
         err_set(e, e->cls,
