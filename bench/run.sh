@@ -36,7 +36,7 @@ else
 fi
 LATENCY_MS=500 # a real qm's start-up (issue 11, row 3)
 
-PVETMPL=$top/build/pvetmpl
+PVETMPL=${BENCH_PVETMPL:-$top/build/pvetmpl} # BENCH_PVETMPL: another build, to compare with
 HOOK=$top/build/pvetmpl-hook
 BB=$top/build/bench
 PVESIM=$top/tests/pvesim/pvesim
@@ -157,6 +157,7 @@ meta os "$(. /etc/os-release && echo "$PRETTY_NAME")"
 meta tools "$(hyperfine --version), $(perf --version 2>/dev/null || echo 'perf: none'), GNU time $(dpkg-query -W -f '${Version}' time 2>/dev/null || echo '?')"
 meta commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 meta quick "${BENCH_QUICK:-0}"
+meta pvetmpl "$PVETMPL"
 
 # ---------------------------------------------------------------- 5. audit
 if want 5; then
