@@ -308,7 +308,9 @@ qm=$c/node/bin/qm
 hf 3 cp --runs "$CP_RUNS" --prepare "$c/reset.sh" \
     -n raw "sh -c '$qm clone 100 9000 --full 1 --name t9000 && $qm template 9000'" \
     -n make-template "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000" \
-    -n make-template-no-hook "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000 --no-hook"
+    -n make-template-no-hook "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000 --no-hook" \
+    -n one-qm "$qm status 100" \
+    -n preflight "$PVETMPL -c $c/pvetmpl.conf -q check 100"
 # process counts: one more run of each on a fresh node, counted in calls.log
 count_calls() {
     local key=$1
