@@ -589,8 +589,8 @@ static int query_argvs(const struct ctx *c, const struct preflight_req *q, struc
     return 0;
 }
 
-/* Fills a from r; *ret_ok: it exited 0 (then its output is for the caller to
- * parse). */
+/* Fills a from r. Returns whether it exited 0 (then its output is the
+ * caller's to parse). */
 static bool take_answer(const struct spawn_result *r, const char *what, struct preflight_answer *a)
 {
     a->asked = true;
