@@ -51,6 +51,8 @@ my %label = (
     'cp.raw' => 'by hand: `qm clone 100 9000 --full 1` + `qm template 9000` (wall)',
     'cp.make-template' => '`pvetmpl make-template 100 9000` (wall)',
     'cp.make-template-no-hook' => '`pvetmpl make-template 100 9000 --no-hook` (wall)',
+    'cp.one-qm' => 'one qm call: `qm status 100` (wall)',
+    'cp.preflight' => 'preflight alone: `pvetmpl check 100` (its concurrent queries; wall)',
     'scale.noop' => 'process start, for reference (bench/noop.c)',
     'scale.pvesm-10' => '`pvesm status` parse + lookup, 10 storages',
     'scale.pvesm-1000' => '`pvesm status` parse + lookup, 1 000 storages',
@@ -166,18 +168,20 @@ my @notmet;
         . "%.1f latencies over raw). `--no-hook`: %s (%s, %.1f latencies over raw). Processes: by hand "
         . "%d qm; make-template %d qm + %d pvesm, --no-hook %d qm + %d pvesm. Where the time goes: "
         . "every qm/pvesm call costs one latency before it does anything; the calls of make-template, "
-        . "in the order they ended: %s. Only preflight's first queries run concurrently (about one "
-        . "latency, more when the two cores are busy); everything after the clone is serial: "
-        . "registering the hook alone re-reads the new config, `pvesm status` and `pvesm path` "
-        . "before `qm set`, and the read-back `qm config` follows `qm template`. Cheaper, with qm's "
-        . "and pvesm's own answers still: reuse preflight's `pvesm status`, ask `pvesm path` "
-        . "concurrently in preflight, skip the config re-read before `qm set` - that would leave "
-        . "preflight + `qm set` + read-back, about 3 latencies over raw with the hook and 2 "
-        . "without; the target of 1.5 needs one of those dropped or overlapped as well.\n",
+        . "in the order they ended: %s. Only preflight's queries run concurrently (%s, against %s "
+        . "for one qm call: %.1f latencies; with the hook they include `pvesm path` of the hook's "
+        . "file, and registering the hook reuses them and the source's hookscript, which qm clone "
+        . "copies); everything else is serial: the re-check of the source after the copy-slot wait "
+        . "(`qm config --current`, then `qm status`), `qm clone`, `qm set` and its read-back, "
+        . "`qm template` and its read-back. Cheaper still, with qm's own answers: the re-check's "
+        . "two queries concurrently, or none when the run did not wait for a slot (then they repeat "
+        . "what preflight has just learnt); releasing the copy slot once the clone is confirmed "
+        . "helps parallel runs (row 6).\n",
         ms($raw), ms(1.5 * $lat), ms($lim), yes($mt <= $lim), ms($mt),
         $mt <= $lim ? ms($lim - $mt) . ' under' : ms($mt - $lim) . ' over', ($mt - $raw) / $lat,
         yes($nh <= $lim), ms($nh), ($nh - $raw) / $lat, med('procs.raw.qm'), $q, $s, $qn, $sn,
-        $m{'calls_make-template'} // '?';
+        $m{'calls_make-template'} // '?', ms(med('cp.preflight')), ms(med('cp.one-qm')),
+        med('cp.preflight') / med('cp.one-qm');
 }
 {
     my $t = '';

@@ -7,6 +7,9 @@
 #
 # BENCH_QUICK=1: few repeats and a 20 000-entry journal, for working on the
 # bench itself; writes build/bench/RESULTS.quick.md unless BENCH_OUT is set.
+# BENCH_ROWS="3": only these rows (of 1-6), e.g. to measure a change to the
+# critical path; prints the raw rows (build/bench/rows.tsv, meta.txt) and
+# writes no RESULTS.md, whose verdicts need every row.
 #
 # Needs root: like the test suite it runs inside a private mount namespace
 # with its own systemd-journald (tests/with-journald.sh); the host's journal is
@@ -33,7 +36,7 @@ else
 fi
 LATENCY_MS=500 # a real qm's start-up (issue 11, row 3)
 
-PVETMPL=$top/build/pvetmpl
+PVETMPL=${BENCH_PVETMPL:-$top/build/pvetmpl} # BENCH_PVETMPL: another build, to compare with
 HOOK=$top/build/pvetmpl-hook
 BB=$top/build/bench
 PVESIM=$top/tests/pvesim/pvesim
@@ -142,6 +145,8 @@ latency_node() {
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+BENCH_ROWS=${BENCH_ROWS:-1 2 3 4 5 6}
+want() { [[ " $BENCH_ROWS " == *" $1 "* ]]; }
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta load_before "$(loadavg)"
 meta nproc "$(nproc)"
@@ -152,8 +157,10 @@ meta os "$(. /etc/os-release && echo "$PRETTY_NAME")"
 meta tools "$(hyperfine --version), $(perf --version 2>/dev/null || echo 'perf: none'), GNU time $(dpkg-query -W -f '${Version}' time 2>/dev/null || echo '?')"
 meta commit "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 meta quick "${BENCH_QUICK:-0}"
+meta pvetmpl "$PVETMPL"
 
 # ---------------------------------------------------------------- 5. audit
+if want 5; then
 # First, so the journal holds only the unrelated entries and one template's
 # history; the other rows add pvetmpl entries of their own afterwards.
 note "5. audit: filling the journal with $AUDIT_ENTRIES unrelated entries"
@@ -190,7 +197,10 @@ hf 5 grep --runs "$GREP_RUNS" \
 unset PVETMPL_CONFIG
 
 
+fi # row 5
+
 # ---------------------------------------------------------------- 1. hook latency
+if want 1; then
 note "1. hook latency ($HOOK_RUNS runs each, in 5 rounds)"
 meta load_1 "$(loadavg)"
 h=$work/hook
@@ -226,7 +236,10 @@ jgrep pvetmpl-hook "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=pvetmpl-hook PV
 jgrep "the Perl hook" "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=hook-example.pl
 jgrep "the shell hook" "VM 9100 'web01' pre-start" SYSLOG_IDENTIFIER=hook-logger.sh PVETMPL_NAME=web01
 
+fi # row 1
+
 # ---------------------------------------------------------------- 2. wrapper overhead
+if want 2; then
 note "2. wrapper overhead ($CPU_RUNS runs each)"
 meta load_2 "$(loadavg)"
 w=$work/wrap
@@ -283,7 +296,10 @@ meta audit_entries_2 "$(journalctl --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl 
 own_cpu audit "pvetmpl audit --vmid NEWID (the journal of row 5)" "$CPU_RUNS" "$PVETMPL" audit --vmid "$made"
 unset PVETMPL_CONFIG
 
+fi # row 2
+
 # ---------------------------------------------------------------- 3. critical path
+if want 3; then
 note "3. critical path, PVESIM_LATENCY_MS=$LATENCY_MS ($CP_RUNS runs each)"
 meta load_3 "$(loadavg)"
 c=$work/cp
@@ -292,7 +308,9 @@ qm=$c/node/bin/qm
 hf 3 cp --runs "$CP_RUNS" --prepare "$c/reset.sh" \
     -n raw "sh -c '$qm clone 100 9000 --full 1 --name t9000 && $qm template 9000'" \
     -n make-template "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000" \
-    -n make-template-no-hook "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000 --no-hook"
+    -n make-template-no-hook "$PVETMPL -c $c/pvetmpl.conf -q make-template 100 9000 --name t9000 --no-hook" \
+    -n one-qm "$qm status 100" \
+    -n preflight "$PVETMPL -c $c/pvetmpl.conf -q check 100"
 # process counts: one more run of each on a fresh node, counted in calls.log
 count_calls() {
     local key=$1
@@ -317,7 +335,10 @@ count_calls raw sh -c "$qm clone 100 9000 --full 1 --name t9000 && $qm template 
 count_calls make-template "$PVETMPL" -c "$c/pvetmpl.conf" -q make-template 100 9000 --name t9000
 count_calls make-template-no-hook "$PVETMPL" -c "$c/pvetmpl.conf" -q make-template 100 9000 --name t9000 --no-hook
 
+fi # row 3
+
 # ---------------------------------------------------------------- 4. scale
+if want 4; then
 note "4. scale ($SCALE_RUNS runs each)"
 meta load_4 "$(loadavg)"
 s=$work/scale
@@ -380,7 +401,10 @@ hf 4 scale --warmup 3 --runs "$SCALE_RUNS" \
     -n vmlist-100000 "$BB/parse-bench vmlist $s/vmlist-100000.txt"
 meta qmconfig_keys "typical $(cat "$s/qmconfig-typical.n"), max $(cat "$s/qmconfig-max.n")"
 
+fi # row 4
+
 # ---------------------------------------------------------------- 6. parallel work
+if want 6; then
 note "6. parallel work: 8 at once, PVESIM_LATENCY_MS=$LATENCY_MS ($PAR_RUNS runs each)"
 meta load_6 "$(loadavg)"
 p=$work/par
@@ -405,12 +429,19 @@ for v in raw c1 c2; do
     meta "why_$v" "$(tr '\n' ';' <"$p/why-$v" | sed 's/  */ /g')"
 done
 
+fi # row 6
+
 meta load_after "$(loadavg)"
 meta duration_s "$(($(date +%s) - started))"
-note "writing $out"
 # the raw measurements, to rework the report without measuring again
 mkdir -p "$top/build/bench"
 cp "$meta" "$rows" "$top/build/bench/"
+if [ "$BENCH_ROWS" != "1 2 3 4 5 6" ]; then
+    note "rows $BENCH_ROWS only: no RESULTS.md (raw rows in build/bench/)"
+    cat "$meta" "$rows"
+    exit 0
+fi
+note "writing $out"
 perl "$top/bench/report.pl" "$meta" "$rows" "$LATENCY_MS" >"$work/RESULTS.md"
 mkdir -p "$(dirname "$out")"
 cp "$work/RESULTS.md" "$out"

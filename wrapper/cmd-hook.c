@@ -210,28 +210,34 @@ static int journalled_change(struct ctx *c, struct journal_event *ev, struct str
     return r;
 }
 
-/* Checks the storage exists, is usable and file-based; its type into type. */
-static int check_storage(struct ctx *c, const char *storage, char *type, size_t type_len,
-                         struct err *e)
+/* Checks the storage exists, is usable and file-based; its type into type.
+ * known: `pvesm status` as make-template's preflight read it, or NULL. */
+static int check_storage(struct ctx *c, const char *storage, const struct pvesm_status *known,
+                         char *type, size_t type_len, struct err *e)
 {
-    struct strv argv = STRV_INIT;
-    struct spawn_result res;
-    if (qmargv_pvesm_status(c->conf->pvesm, NULL, NULL, &argv) < 0) {
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    int r = node_query(c, strv_argv(&argv), "pvesm status", &res, e);
-    strv_release(&argv);
-    if (r < 0) {
-        return -1;
-    }
     struct pvesm_status st = {0};
-    unsigned line = 0;
-    if (pvesm_parse_status(res.out, res.out_len, &st, &line) < 0) {
+    if (!known) {
+        struct strv argv = STRV_INIT;
+        struct spawn_result res;
+        if (qmargv_pvesm_status(c->conf->pvesm, NULL, NULL, &argv) < 0) {
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+        int q = node_query(c, strv_argv(&argv), "pvesm status", &res, e);
+        strv_release(&argv);
+        if (q < 0) {
+            return -1;
+        }
+        unsigned line = 0;
+        if (pvesm_parse_status(res.out, res.out_len, &st, &line) < 0) {
+            spawn_result_release(&res);
+            return err_set(e, ERR_BAD_OUTPUT, "cannot parse 'pvesm status' output at line %u",
+                           line);
+        }
         spawn_result_release(&res);
-        return err_set(e, ERR_BAD_OUTPUT, "cannot parse 'pvesm status' output at line %u", line);
+        known = &st;
     }
-    spawn_result_release(&res);
-    const struct pvesm_row *row = pvesm_status_find(&st, storage);
+    int r = 0;
+    const struct pvesm_row *row = pvesm_status_find(known, storage);
     if (!row) {
         r = err_set(e, ERR_PRECONDITION, "storage '%s' does not exist on this node", storage);
     } else if (!pvesm_type_is_file_based(row->type)) {
@@ -263,17 +269,7 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
     if (r < 0) {
         return -1;
     }
-    size_t l = strcspn(res.out, "\n");
-    const char *name = strrchr(volid, '/');
-    size_t nl = name ? strlen(name) : 0;
-    /* Write only where the volume's own file name ends the path. */
-    if (l == 0 || res.out[0] != '/' || l >= len || !name || l <= nl ||
-        strncmp(res.out + l - nl, name, nl) != 0) {
-        r = err_set(e, ERR_BAD_OUTPUT, "'pvesm path %s' printed no absolute path to '%s'", volid,
-                    name ? name + 1 : volid);
-    } else {
-        snprintf(path, len, "%.*s", (int)l, res.out);
-    }
+    r = hook_path_parse(volid, res.out, path, len, e);
     spawn_result_release(&res);
     return r;
 }
@@ -328,8 +324,10 @@ static void warn_node_local(struct ctx *c, const char *storage, const char *type
     vmlist_release(&vl);
 }
 
-/* Places hook_binary on storage as snippets/<hook_name>; fills p. */
-static int place_hook(struct ctx *c, const char *storage, struct placed *p, struct err *e)
+/* Places hook_binary on storage as snippets/<hook_name>; fills p. known: what
+ * need not be asked again (hook_register), or NULL. */
+static int place_hook(struct ctx *c, const char *storage, const struct hook_known *known,
+                      struct placed *p, struct err *e)
 {
     const struct conf *cf = c->conf;
     char *bin = NULL, *cur = NULL;
@@ -348,8 +346,9 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
                        strerror(-r));
     }
     char type[64] = "";
-    if (check_storage(c, storage, type, sizeof(type), e) < 0 ||
-        volid_path(c, p->volid, p->path, sizeof(p->path), e) < 0) {
+    if (check_storage(c, storage, known ? known->status : NULL, type, sizeof(type), e) < 0 ||
+        (known && known->path ? hook_path_parse(p->volid, known->path, p->path, sizeof(p->path), e)
+                              : volid_path(c, p->volid, p->path, sizeof(p->path), e)) < 0) {
         free(bin);
         return -1;
     }
@@ -717,7 +716,7 @@ static int install_all(struct ctx *c, const struct request_hook *r, const char *
         free(vh);
         return -1;
     }
-    if (place_hook(c, storage, &p, e) < 0) {
+    if (place_hook(c, storage, NULL, &p, e) < 0) {
         record_refusals(c, r, 0, r->n_vmids, storage, e);
         free(vh);
         return -1;
@@ -802,15 +801,20 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     return rc;
 }
 
-int hook_register(struct ctx *c, uint32_t vmid, struct err *e)
+int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, struct err *e)
 {
     struct placed p;
-    struct vm_hook vh = {.has = false};
-    /* The VM must exist before anything is written. In a dry run it is the
-     * copy not made yet, without a hookscript: the plan lists the file write
-     * and the qm set a real run would make. */
-    if ((!c->dry_run && vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0) ||
-        place_hook(c, c->conf->hook_storage, &p, e) < 0) {
+    struct vm_hook vh = {.has = known && known->fresh_copy && known->cur};
+    if (vh.has) {
+        snprintf(vh.cur, sizeof(vh.cur), "%s", known->cur);
+    }
+    /* The VM must exist before anything is written (a fresh copy does: its
+     * clone was confirmed). In a dry run it is the copy not made yet, without
+     * a hookscript: the plan lists the file write and the qm set a real run
+     * would make. */
+    if ((!c->dry_run && !(known && known->fresh_copy) &&
+         vm_hookscript(c, vmid, vh.cur, sizeof(vh.cur), &vh.has, e) < 0) ||
+        place_hook(c, c->conf->hook_storage, known, &p, e) < 0) {
         struct journal_event ev = {
             .action = "hook-install", .vmid = vmid, .storage = c->conf->hook_storage};
         journal_refusal(c, &ev, e);

@@ -773,7 +773,7 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
         return 0;
     }
     /* A dry run plans the hook as hook install does: the file write, qm set. */
-    if (hook_register(c, newid, e) < 0) {
+    if (hook_register(c, newid, preflight_hook_known(&cr->p), e) < 0) {
         if (c->dry_run) {
             return -1;
         }

@@ -12,21 +12,42 @@
 
 #include "conf.h"
 #include "err.h"
+#include "pvesm.h"
 #include "strv.h"
 
 struct ctx;
 
+/* What make-template's preflight learnt already, so that registering the hook
+ * after the clone does not ask qm and pvesm again. Any field may be absent
+ * (NULL / false): then hook_register asks. */
+struct hook_known {
+    const struct pvesm_status *status; /* `pvesm status` */
+    const char *path;                  /* `pvesm path` of the hook's volid (hook_path_parse) */
+    /* The VM is the copy qm clone just made of a VM whose committed
+     * hookscript was cur (NULL: none), which qm clone copies; set only when
+     * cur is not pvetmpl's, so that qm set follows and its read-back checks
+     * the outcome. Then the copy's config is not read before qm set. */
+    bool fresh_copy;
+    const char *cur;
+};
+
 /* For make-template (which checks conf->hook and --no-hook itself, and calls
- * this before converting, so clones inherit the key): makes sure the hook binary is in place on the
+ * this before converting, so clones inherit the key): makes sure the hook
+ * binary is in place on the
  * configured hook_storage (same checks and atomic write as `hook install`)
  * and sets it as the VM's hookscript unless it already is. Honours
  * c->dry_run, adds the commands to c->rep and writes the journal events
- * (action "hook-install"). Returns 0 or -1 with e set. */
-int hook_register(struct ctx *c, uint32_t vmid, struct err *e);
+ * (action "hook-install"). known (may be NULL): what need not be asked again.
+ * Returns 0 or -1 with e set. */
+int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, struct err *e);
 
 /* "<storage>:snippets/<name>" into buf. Returns 0, or -ENAMETOOLONG. */
 int hook_volid(const char *storage, const char *name, char *buf, size_t len);
 /* True when volid is "<any storage>:snippets/<name>". */
 bool hook_volid_is_ours(const char *volid, const char *name);
+/* The file of volid from the output of `pvesm path <volid>` (its first line)
+ * into path: only an absolute path that ends in the volume's own file name is
+ * written to. 0, or -1 with e set (ERR_BAD_OUTPUT). */
+int hook_path_parse(const char *volid, const char *out, char *path, size_t len, struct err *e);
 
 #endif
