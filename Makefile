@@ -6,6 +6,10 @@ LIBEXECDIR ?= $(PREFIX)/libexec/pvetmpl
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+# bash-completion's completionsdir (pkg-config --variable=completionsdir
+# bash-completion) for PREFIX=/usr; under /usr/local it is found through
+# XDG_DATA_DIRS. Not asked of pkg-config: it answers /usr/share whatever PREFIX.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
 
 CC ?= cc
@@ -135,6 +139,7 @@ install: all
 	install -D -m 0644 wrapper/pvetmpl.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl.8
 	install -D -m 0644 hooks/pvetmpl-hook.8 $(DESTDIR)$(MANDIR)/man8/pvetmpl-hook.8
 	install -D -m 0644 conf/pvetmpl.conf.5 $(DESTDIR)$(MANDIR)/man5/pvetmpl.conf.5
+	install -D -m 0644 completion/pvetmpl $(DESTDIR)$(BASHCOMPDIR)/pvetmpl
 
 # make bench: the benchmark of issue 11 (bench/README.md). It reports, it never
 # fails on a number; it fails only when a measurement could not run.
