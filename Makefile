@@ -7,6 +7,10 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 DATADIR ?= $(PREFIX)/share/pvetmpl
+# bash-completion's completionsdir (pkg-config --variable=completionsdir
+# bash-completion) for PREFIX=/usr; under /usr/local it is found through
+# XDG_DATA_DIRS. Not asked of pkg-config: it answers /usr/share whatever PREFIX.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
 
 CC ?= cc
@@ -139,6 +143,7 @@ install: all
 	install -D -m 0644 ansible/library/pvetmpl.yml $(DESTDIR)$(DATADIR)/ansible/library/pvetmpl.yml
 	install -D -m 0644 ansible/playbook.yml $(DESTDIR)$(DATADIR)/ansible/playbook.yml
 	install -D -m 0644 ansible/inventory.ini $(DESTDIR)$(DATADIR)/ansible/inventory.ini
+	install -D -m 0644 completion/pvetmpl $(DESTDIR)$(BASHCOMPDIR)/pvetmpl
 
 # make bench: the benchmark of issue 11 (bench/README.md). It reports, it never
 # fails on a number; it fails only when a measurement could not run.

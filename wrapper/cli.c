@@ -37,6 +37,7 @@ static const char *const usage_text =
     "  audit [--vmid N] [--since T] [--until T] [--action A] [--all-users] [-D DIR|--file FILE]\n"
     "                              history of templates, clones, starts and stops\n"
     "  list [--all]                every template of the cluster and its linked clones\n"
+    "  help [COMMAND]              this help, or COMMAND's (as 'pvetmpl COMMAND --help')\n"
     "\n"
     "Global options (anywhere on the line, before a '--'; long options match exactly):\n"
     "  -c, --config FILE   configuration (default " CONF_DEFAULT_PATH ", or $PVETMPL_CONFIG)\n"
@@ -302,7 +303,8 @@ struct parser {
     struct request *r;
     struct cli_parsed *p;
     size_t n_words;
-    int npos; /* positional arguments of the command seen so far */
+    int npos;       /* positional arguments of the command seen so far */
+    bool help_word; /* the line is 'help [COMMAND]' (as qm's CLIHandler has it) */
 };
 
 static const char *where(enum request_cmd cmd, char *buf, size_t len)
@@ -548,6 +550,17 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
     struct request *r = ps->r;
     char q[VALIDATE_QUOTE_SIZE];
     int k = ps->npos++;
+    /* 'help [COMMAND]', as qm has it (pve-common PVE/CLIHandler.pm, method
+     * 'help'): no topic is the usage, a topic that command's help, an
+     * unknown one a usage error naming it. r->help makes cli_main print it. */
+    if (r->cmd == REQ_NONE && !ps->help_word && strcmp(arg, "help") == 0) {
+        ps->help_word = true;
+        r->help = true;
+        return 0;
+    }
+    if (ps->help_word && r->cmd != REQ_NONE) {
+        return unexpected(arg, "help takes one COMMAND", e);
+    }
     switch (r->cmd) {
     case REQ_NONE:
         r->cmd = request_cmd_from_name(arg);
@@ -648,7 +661,7 @@ int cli_parse(int argc, char **argv, struct request *r, struct cli_parsed *p, st
             return 0; /* --help, --version: the rest is not read, as getopt did */
         }
     }
-    if (r->cmd == REQ_NONE) {
+    if (r->cmd == REQ_NONE && !ps.help_word) {
         return err_set(e, ERR_USAGE, "no command given (see 'pvetmpl --help')");
     }
     return 0;

@@ -25,7 +25,9 @@ struct cli_parsed {
 
 /* argv -> r (zeroed first). Nothing is validated beyond the shape of the
  * line: request_validate does the rest. 0, or -1 with e (ERR_USAGE).
- * r->help or p->version set: the rest of the line was not read. */
+ * r->help or p->version set by --help/--version: the rest of the line was
+ * not read. 'help [COMMAND]' sets r->help with r->cmd the topic (REQ_NONE:
+ * none), the whole line read. */
 int cli_parse(int argc, char **argv, struct request *r, struct cli_parsed *p, struct err *e);
 void cli_parsed_release(struct cli_parsed *p);
 
