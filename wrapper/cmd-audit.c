@@ -652,16 +652,17 @@ enum {
     AC_MAX
 };
 
-static const char *const ac_head[AC_MAX] = {"TIME", "ACTION",  "RESULT", "VMID", "SOURCE",
-                                            "NAME", "STORAGE", "USER",   "UID",  "DETAIL"};
-/* The widest a column grows (DETAIL: the rest of the line). */
-static const size_t ac_cap[AC_MAX] = {19, 14, 9, 10, 10, 20, 16, 12, 21, 0};
-/* Which columns go first when the terminal is too narrow: the row's who and
- * where stay, the event's when, what, outcome and detail always. */
-static const int ac_drop[] = {AC_UID, AC_SOURCE, AC_STORAGE, AC_USER, AC_NAME};
 #define AC_DETAIL_MIN 30 /* DETAIL keeps at least this, else columns go */
 #define AC_DETAIL_LINES 3
 #define AC_GAP 2
+
+static const char *const ac_head[AC_MAX] = {"TIME", "ACTION",  "RESULT", "VMID", "SOURCE",
+                                            "NAME", "STORAGE", "USER",   "UID",  "DETAIL"};
+/* The widest a column grows (DETAIL: the rest of the line). */
+static const size_t ac_cap[AC_MAX] = {19, 14, 9, 10, 10, 20, 16, 12, 21, AC_DETAIL_MIN};
+/* Which columns go first when the terminal is too narrow: the row's who and
+ * where stay, the event's when, what, outcome and detail always. */
+static const int ac_drop[] = {AC_UID, AC_SOURCE, AC_STORAGE, AC_USER, AC_NAME};
 
 /* One event's cells, each clean (termtext) for the terminal. */
 static void row_cells(struct json_object *ev, char cells[AC_MAX][1400])
@@ -723,7 +724,7 @@ static void layout(struct json_object *events, int cols, size_t w[AC_MAX])
     }
     for (size_t i = 0; i < n; i++) {
         row_cells(json_object_array_get_idx(events, i), cells);
-        for (int k = 0; k < AC_DETAIL; k++) {
+        for (int k = 0; k <= AC_DETAIL; k++) {
             size_t l = termtext_width(cells[k]);
             w[k] = l > w[k] ? (l < ac_cap[k] ? l : ac_cap[k]) : w[k];
         }
@@ -732,8 +733,10 @@ static void layout(struct json_object *events, int cols, size_t w[AC_MAX])
     for (int k = 0; k < AC_DETAIL; k++) {
         used += w[k] + AC_GAP;
     }
+    /* DETAIL needs its widest cell, up to AC_DETAIL_MIN (longer ones wrap) */
+    size_t need = w[AC_DETAIL] < AC_DETAIL_MIN ? w[AC_DETAIL] : AC_DETAIL_MIN;
     for (size_t i = 0; i < sizeof(ac_drop) / sizeof(ac_drop[0]); i++) {
-        if (used + AC_DETAIL_MIN <= (size_t)cols) {
+        if (used + need <= (size_t)cols) {
             break;
         }
         used -= w[ac_drop[i]] + AC_GAP;

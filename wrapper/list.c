@@ -646,7 +646,7 @@ int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e)
 /* Like pve-common JSONSchema.pm format_size ("32G", the size= notation the
  * admin knows from the VM's config) when the size is a whole number of its
  * largest unit; else that unit with one decimal ("33.5G"). */
-static void format_size(char *buf, size_t len, uint64_t v)
+void list_format_size(char *buf, size_t len, uint64_t v)
 {
     static const char units[] = "KMGT";
     int u = -1;
@@ -694,7 +694,7 @@ static void row_cells(struct json_object *t, char cells[N_COLS][256])
     }
     cell(cells[COL_STORAGES], 256, *st ? st : "-");
     if (json_object_object_get_ex(t, "size", &v) && v) {
-        format_size(cells[COL_SIZE], 256, json_object_get_uint64(v));
+        list_format_size(cells[COL_SIZE], 256, json_object_get_uint64(v));
     } else {
         snprintf(cells[COL_SIZE], 256, "?");
     }

@@ -112,6 +112,10 @@ struct list_walk {
 int list_walk(const struct conf *cf, const struct list_walk *w,
               const volatile sig_atomic_t *interrupt, struct err *e);
 
+/* Bytes as pve-common's format_size writes a size= ("32G"), one decimal
+ * when not whole ("33.5G"): the sizes of the tables. */
+void list_format_size(char *buf, size_t len, uint64_t v);
+
 /* The I/O: .vmlist, then each qemu guest's config under
  * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf. A guest whose file is gone
  * was deleted or migrated since .vmlist was read: those are looked up once

@@ -10,6 +10,7 @@
 
 #include "hookreg.h"
 #include "node.h"
+#include "suggest.h"
 #include "pvecfg.h"
 #include "qmargv.h"
 
@@ -67,7 +68,8 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
     snprintf(name, sizeof(name), "storage:%s", sid);
     const struct pvesm_row *row = pvesm_status_find(&p->all, sid);
     if (!row) {
-        return preflight_check(c, p, name, false, false, "storage '%s' does not exist", sid);
+        return preflight_check(c, p, name, false, false, "storage '%s' does not exist%s", sid,
+                               SUGGEST_STORAGE(&p->all, sid));
     }
     if (row->state != PVESM_ACTIVE) {
         return preflight_check(c, p, name, false, false, "storage '%s' is %s, not active", sid,
@@ -397,9 +399,10 @@ int preflight_run(struct ctx *c, const struct preflight_req *q, struct preflight
         char l[512];
         target_ok = spawn_result_code(rt) == 0;
         preflight_check(c, p, "target_node", target_ok, false,
-                        target_ok ? "node '%s' answers for shared storages%s"
-                                  : "node '%s' cannot be a target: %s",
-                        q->target, target_ok ? "" : node_error_line(rt, l, sizeof(l)));
+                        target_ok ? "node '%s' answers for shared storages%s%s"
+                                  : "node '%s' cannot be a target: %s%s",
+                        q->target, target_ok ? "" : node_error_line(rt, l, sizeof(l)),
+                        target_ok ? "" : SUGGEST_NODE(&p->vl, q->target));
         if (target_ok && parse_pvesm(rt, "pvesm status --target", &target_list, e) < 0) {
             goto out_res;
         }
