@@ -797,9 +797,13 @@ static void put_detail(const char *s, size_t indent, size_t w)
 static void print_row(const size_t w[AC_MAX], char cells[AC_MAX][1400])
 {
     size_t indent = 0;
+    int last = AC_DETAIL; /* no blanks at the end of a row without DETAIL */
+    while (!*cells[AC_DETAIL] && last > 0 && (last == AC_DETAIL || !w[last])) {
+        last--;
+    }
     for (int k = 0; k < AC_DETAIL; k++) {
         if (w[k]) {
-            put_cell(cells[k], w[k], false);
+            put_cell(cells[k], w[k], k == last);
             indent += w[k] + AC_GAP;
         }
     }
