@@ -31,6 +31,7 @@ START_TEST(no_guess)
     static const char *const nodes[] = {"pve1", "pve2"};
     ck_assert_ptr_null(suggest_nearest("px", nodes, 2));
     ck_assert_str_eq(suggest_nearest("pve3", nodes, 2), "pve1"); /* tie: the first */
+    ck_assert_str_eq(suggest_nearest("pev2", nodes, 2), "pve2"); /* a swap is one edit */
 }
 END_TEST
 
