@@ -58,8 +58,8 @@ status_of_the_node() {
     hooked_node
     : >"$D/calls.log"
     expect_rc 0 "$PVETMPL" --json hook status
-    assert_eq "3501 installed true|3502 outdated true|3503 outdated true|3504 foreign false|3507 missing true" \
-        "$(jq -r '[.vms[] | "\(.vmid) \(.state) \(.ours)"] | join("|")' "$T/out")"
+    assert_eq "3501 installed true;3502 outdated true;3503 outdated true;3504 foreign false;3507 missing true" \
+        "$(jq -r '[.vms[] | "\(.vmid) \(.state) \(.ours)"] | join(";")' "$T/out")"
     # The VMs come from their config files: no qm process per VM (one
     # pvesm path per hook file).
     assert_no_grep '"qm"' "$D/calls.log"
