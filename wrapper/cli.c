@@ -32,7 +32,8 @@ static const char *const usage_text =
     "  check SRC [--storage STORAGE] [--target NODE]\n"
     "                              preflight report only, changes nothing\n"
     "  storages                    every storage, its type, state, and template support\n"
-    "  hook install|remove|status VMID... [--storage STORAGE] [--replace-hook]\n"
+    "  hook install|remove VMID... [--storage STORAGE] [--replace-hook]\n"
+    "  hook status [VMID...] | hook update\n"
     "                              manage the pvetmpl-hook hookscript of VMs\n"
     "  audit [--vmid N] [--since T] [--until T] [--action A] [--all-users] [-D DIR|--file FILE]\n"
     "                              history of templates, clones, starts and stops\n"
@@ -117,15 +118,21 @@ static const char *const help_storages =
     "disks can be put there (iscsi and iscsidirect cannot allocate new disks).\n";
 
 static const char *const help_hook =
-    "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove|status VMID... [--storage STORAGE]\n"
+    "usage: pvetmpl [GLOBAL OPTIONS] hook install|remove VMID... [--storage STORAGE]\n"
     "                                [--replace-hook]\n"
+    "       pvetmpl [GLOBAL OPTIONS] hook status [VMID...]\n"
+    "       pvetmpl [GLOBAL OPTIONS] hook update\n"
     "\n"
     "  install  copy hook_binary to STORAGE:snippets/<hook_name> (atomically, mode 0755,\n"
     "           left alone when identical) and set it as each VM's hookscript\n"
     "  remove   delete the hookscript of each VM (only when it is pvetmpl's)\n"
     "  status   whether each VM has the hook, which volume, whether the file is\n"
     "           the same binary as hook_binary, and the config file that hook uses\n"
-    "           (<file>.conf beside it, else the default) with its start policy\n"
+    "           (<file>.conf beside it, else the default) with its start policy;\n"
+    "           without VMID: every VM of this node that has a hookscript, pvetmpl's\n"
+    "           (current, outdated, missing binary) or foreign\n"
+    "  update   write hook_binary over every outdated or missing hook file that this\n"
+    "           node's VMs use (one per storage); run it after upgrading pvetmpl\n"
     "\n"
     "  --storage STORAGE  a file-based storage (default: hook_storage, 'local')\n"
     "  --replace-hook     install: replace a hookscript that is not pvetmpl's (without\n"
@@ -599,8 +606,9 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
         if (k == 0) {
             static const char *const ops[] = {[REQ_HOOK_INSTALL] = "install",
                                               [REQ_HOOK_REMOVE] = "remove",
-                                              [REQ_HOOK_STATUS] = "status"};
-            for (int op = REQ_HOOK_INSTALL; op <= REQ_HOOK_STATUS; op++) {
+                                              [REQ_HOOK_STATUS] = "status",
+                                              [REQ_HOOK_UPDATE] = "update"};
+            for (int op = REQ_HOOK_INSTALL; op <= REQ_HOOK_UPDATE; op++) {
                 if (strcmp(arg, ops[op]) == 0) {
                     r->u.hook.op = (enum request_hook_op)op;
                     return 0;
@@ -610,7 +618,7 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
             snprintf(m, sizeof(m), "unknown subcommand '%s'", validate_quote(arg, q));
             return err_set(e, ERR_USAGE,
                            "%s (usage: pvetmpl hook install|remove|status VMID... "
-                           "[--storage STORAGE])",
+                           "[--storage STORAGE], hook status, hook update)",
                            m);
         }
         if (r->u.hook.n_vmids == 0) {
@@ -687,18 +695,34 @@ static const char *word(struct json_object *row, const char *key)
     return json_object_get_string(v);
 }
 
+/* KiB as the admin reads sizes ("32G", "97.9G"); "-" when pvesm had none
+ * (an inactive storage shows 0). */
+static void kib_text(char *buf, size_t len, struct json_object *row, const char *key)
+{
+    struct json_object *v;
+    uint64_t kib = json_object_object_get_ex(row, key, &v) ? json_object_get_uint64(v) : 0;
+    if (kib == 0) {
+        snprintf(buf, len, "-");
+    } else {
+        list_format_size(buf, len, kib * 1024);
+    }
+}
+
 static void draw_storages(struct json_object *o)
 {
     struct json_object *arr;
     if (!json_object_object_get_ex(o, "storages", &arr)) {
         return;
     }
-    printf("%-20s %-12s %-9s %-7s %-9s %s\n", "STORAGE", "TYPE", "STATE", "IMAGES", "TEMPLATES",
-           "CLONES");
+    printf("%-20s %-12s %-9s %7s %7s %-7s %-9s %s\n", "STORAGE", "TYPE", "STATE", "TOTAL", "AVAIL",
+           "IMAGES", "TEMPLATES", "CLONES");
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         struct json_object *row = json_object_array_get_idx(arr, i);
-        printf("%-20s %-12s %-9s %-7s %-9s %s\n", word(row, "storage"), word(row, "type"),
-               word(row, "state"), word(row, "images"), word(row, "templates"),
+        char total[32], avail[32];
+        kib_text(total, sizeof(total), row, "total_kib");
+        kib_text(avail, sizeof(avail), row, "avail_kib");
+        printf("%-20s %-12s %-9s %7s %7s %-7s %-9s %s\n", word(row, "storage"), word(row, "type"),
+               word(row, "state"), total, avail, word(row, "images"), word(row, "templates"),
                word(row, "clones"));
     }
 }

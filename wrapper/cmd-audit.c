@@ -34,6 +34,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "termtext.h"
 
 struct aev {
     uint64_t usec;
@@ -616,26 +617,6 @@ static bool jnum(struct json_object *o, const char *key, int64_t *ret)
     return true;
 }
 
-/* Copies src into dst for the table: control characters (C0, DEL, C1 in
- * UTF-8) become '?', so a forged field cannot move the cursor, recolour the
- * terminal or fake a row. */
-static void clean(char *dst, size_t len, const char *src)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)(src ? src : "-"); *p && n + 1 < len;
-         p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            dst[n++] = '?';
-        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            dst[n++] = '?';
-            p++;
-        } else {
-            dst[n++] = (char)*p;
-        }
-    }
-    dst[n] = '\0';
-}
-
 /* The DETAIL column: the one field that tells most about the event. */
 static void row_detail(struct json_object *ev, char *buf, size_t len)
 {
@@ -657,48 +638,176 @@ static void row_detail(struct json_object *ev, char *buf, size_t len)
     }
 }
 
-static void print_header(void)
-{
-    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", "TIME", "ACTION", "RESULT",
-           "VMID", "SOURCE", "NAME", "STORAGE", "USER", "UID", "DETAIL");
-}
+enum {
+    AC_TIME,
+    AC_ACTION,
+    AC_RESULT,
+    AC_VMID,
+    AC_SOURCE,
+    AC_NAME,
+    AC_STORAGE,
+    AC_USER,
+    AC_UID,
+    AC_DETAIL,
+    AC_MAX
+};
 
-static void print_row(struct json_object *ev)
+#define AC_DETAIL_MIN 30 /* DETAIL keeps at least this, else columns go */
+#define AC_DETAIL_LINES 3
+#define AC_GAP 2
+
+static const char *const ac_head[AC_MAX] = {"TIME", "ACTION",  "RESULT", "VMID", "SOURCE",
+                                            "NAME", "STORAGE", "USER",   "UID",  "DETAIL"};
+/* The widest a column grows (DETAIL: the rest of the line). */
+static const size_t ac_cap[AC_MAX] = {19, 14, 9, 10, 10, 20, 16, 12, 21, AC_DETAIL_MIN};
+/* Which columns go first when the terminal is too narrow: the row's who and
+ * where stay, the event's when, what, outcome and detail always. */
+static const int ac_drop[] = {AC_UID, AC_SOURCE, AC_STORAGE, AC_USER, AC_NAME};
+
+/* One event's cells, each clean (termtext) for the terminal. */
+static void row_cells(struct json_object *ev, char cells[AC_MAX][1400])
 {
-    char t[32] = "-", vm[24] = "-", src[24] = "-", raw[1200], uid[48] = "?";
-    char action[64], result[32], name[128], storage[64], user[64], detail[1300], d[sizeof(raw)];
+    char raw[1200];
     int64_t v, login;
     struct json_object *tr;
+    for (int k = 0; k < AC_MAX; k++) {
+        snprintf(cells[k], sizeof(cells[k]), "-");
+    }
     if (jnum(ev, "realtime_usec", &v)) {
-        fmt_time((uint64_t)v, t, sizeof(t), false);
+        fmt_time((uint64_t)v, cells[AC_TIME], sizeof(cells[AC_TIME]), false);
     }
     if (jnum(ev, "vmid", &v)) {
-        snprintf(vm, sizeof(vm), "%" PRId64, v);
+        snprintf(cells[AC_VMID], sizeof(cells[AC_VMID]), "%" PRId64, v);
     }
     if (jnum(ev, "source_vmid", &v)) {
-        snprintf(src, sizeof(src), "%" PRId64, v);
+        snprintf(cells[AC_SOURCE], sizeof(cells[AC_SOURCE]), "%" PRId64, v);
     }
     /* _UID, and the login uid behind it when the kernel recorded one. */
+    snprintf(cells[AC_UID], sizeof(cells[AC_UID]), "?");
     if (jnum(ev, "uid", &v)) {
         bool has_login = jnum(ev, "audit_loginuid", &login) && login != UINT32_MAX;
         if (has_login) {
-            snprintf(uid, sizeof(uid), "%" PRId64 "/%" PRId64, v, login);
+            snprintf(cells[AC_UID], sizeof(cells[AC_UID]), "%" PRId64 "/%" PRId64, v, login);
         } else {
-            snprintf(uid, sizeof(uid), "%" PRId64, v);
+            snprintf(cells[AC_UID], sizeof(cells[AC_UID]), "%" PRId64, v);
         }
     }
+    static const struct {
+        int col;
+        const char *key;
+    } strs[] = {{AC_ACTION, "action"},
+                {AC_RESULT, "result"},
+                {AC_NAME, "name"},
+                {AC_STORAGE, "storage"},
+                {AC_USER, "user"}};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        const char *f = cmd_json_str(ev, strs[i].key);
+        termtext_clean(cells[strs[i].col], sizeof(cells[0]), f ? f : "-");
+    }
     row_detail(ev, raw, sizeof(raw));
-    clean(action, sizeof(action), cmd_json_str(ev, "action"));
-    clean(result, sizeof(result), cmd_json_str(ev, "result"));
-    clean(name, sizeof(name), cmd_json_str(ev, "name"));
-    clean(storage, sizeof(storage), cmd_json_str(ev, "storage"));
-    clean(user, sizeof(user), cmd_json_str(ev, "user"));
-    clean(d, sizeof(d), raw);
-    /* Not root's: anyone could have written it. */
+    /* Not root's: anyone could have written it. First in DETAIL, so it is
+     * never cut off; clean text cannot reorder it. */
     bool trusted = json_object_object_get_ex(ev, "trusted", &tr) && json_object_get_boolean(tr);
-    snprintf(detail, sizeof(detail), "%s%s", trusted ? "" : "UNTRUSTED (not written by root) ", d);
-    printf("%-19s  %-14s %-9s  %-9s %-9s %-28s %-12s %-10s %-10s %s\n", t, action, result, vm, src,
-           name, storage, user, uid, detail);
+    char d[sizeof(raw)];
+    termtext_clean(d, sizeof(d), raw);
+    snprintf(cells[AC_DETAIL], sizeof(cells[AC_DETAIL]), "%s%s",
+             trusted ? "" : "UNTRUSTED (not written by root) ", d);
+}
+
+/* The layout for a terminal cols wide: each column's width, 0 when dropped. */
+static void layout(struct json_object *events, int cols, size_t w[AC_MAX])
+{
+    static char cells[AC_MAX][1400];
+    size_t n = json_object_array_length(events);
+    for (int k = 0; k < AC_MAX; k++) {
+        w[k] = strlen(ac_head[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        row_cells(json_object_array_get_idx(events, i), cells);
+        for (int k = 0; k <= AC_DETAIL; k++) {
+            size_t l = termtext_width(cells[k]);
+            w[k] = l > w[k] ? (l < ac_cap[k] ? l : ac_cap[k]) : w[k];
+        }
+    }
+    size_t used = 0;
+    for (int k = 0; k < AC_DETAIL; k++) {
+        used += w[k] + AC_GAP;
+    }
+    /* DETAIL needs its widest cell, up to AC_DETAIL_MIN (longer ones wrap) */
+    size_t need = w[AC_DETAIL] < AC_DETAIL_MIN ? w[AC_DETAIL] : AC_DETAIL_MIN;
+    for (size_t i = 0; i < sizeof(ac_drop) / sizeof(ac_drop[0]); i++) {
+        if (used + need <= (size_t)cols) {
+            break;
+        }
+        used -= w[ac_drop[i]] + AC_GAP;
+        w[ac_drop[i]] = 0;
+    }
+    w[AC_DETAIL] = (size_t)cols > used + AC_DETAIL_MIN ? (size_t)cols - used : AC_DETAIL_MIN;
+}
+
+/* s in a column w wide: cut with '~' when longer, padded unless last. */
+static void put_cell(const char *s, size_t w, bool last)
+{
+    size_t l = termtext_width(s);
+    if (l > w) {
+        printf("%.*s~", (int)termtext_cut(s, w - 1), s);
+        l = w;
+    } else {
+        fputs(s, stdout);
+    }
+    if (!last) {
+        printf("%*s", (int)(w - l + AC_GAP), "");
+    }
+}
+
+/* DETAIL from column indent on, at most AC_DETAIL_LINES lines of w
+ * characters, broken at a space when one is near; "..." when cut. */
+static void put_detail(const char *s, size_t indent, size_t w)
+{
+    for (int line = 0; line < AC_DETAIL_LINES; line++) {
+        if (line) {
+            printf("\n%*s", (int)indent, "");
+        }
+        size_t l = termtext_width(s);
+        if (l <= w) {
+            fputs(s, stdout);
+            break;
+        }
+        if (line == AC_DETAIL_LINES - 1) {
+            printf("%.*s...", (int)termtext_cut(s, w - 3), s);
+            break;
+        }
+        size_t b = termtext_cut(s, w);
+        size_t sp = b;
+        while (sp > 0 && s[sp] != ' ') {
+            sp--;
+        }
+        if (sp > b * 2 / 3) {
+            b = sp; /* break at the space, dropped at the next line's start */
+        }
+        printf("%.*s", (int)b, s);
+        s += b;
+        while (*s == ' ') {
+            s++;
+        }
+    }
+    putchar('\n');
+}
+
+static void print_row(const size_t w[AC_MAX], char cells[AC_MAX][1400])
+{
+    size_t indent = 0;
+    int last = AC_DETAIL; /* no blanks at the end of a row without DETAIL */
+    while (!*cells[AC_DETAIL] && last > 0 && (last == AC_DETAIL || !w[last])) {
+        last--;
+    }
+    for (int k = 0; k < AC_DETAIL; k++) {
+        if (w[k]) {
+            put_cell(cells[k], w[k], k == last);
+            indent += w[k] + AC_GAP;
+        }
+    }
+    put_detail(cells[AC_DETAIL], indent, w[AC_DETAIL]);
 }
 
 void cmd_audit_draw(const struct ctx *c, struct json_object *report)
@@ -709,6 +818,8 @@ void cmd_audit_draw(const struct ctx *c, struct json_object *report)
         return;
     }
     size_t n = json_object_array_length(events);
+    size_t w[AC_MAX];
+    static char cells[AC_MAX][1400];
     for (size_t i = 0; i < n; i++) {
         struct json_object *ev = json_object_array_get_idx(events, i);
         if (c->json_lines) {
@@ -716,9 +827,15 @@ void cmd_audit_draw(const struct ctx *c, struct json_object *report)
             continue;
         }
         if (i == 0) {
-            print_header();
+            layout(events, termtext_columns(stdout, 100), w);
+            char head[AC_MAX][1400];
+            for (int k = 0; k < AC_MAX; k++) {
+                snprintf(head[k], sizeof(head[k]), "%s", ac_head[k]);
+            }
+            print_row(w, head);
         }
-        print_row(ev);
+        row_cells(ev, cells);
+        print_row(w, cells);
     }
     fflush(stdout);
 }

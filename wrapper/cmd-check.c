@@ -26,6 +26,12 @@ int cmd_check_run(struct ctx *c, const struct request_check *r, struct err *e)
     if (p.src_ok) {
         preflight_warn_pending(c, &p, q.src, "a template made now");
     }
+    /* The whole story behind make-template's one-line warning. */
+    const struct pvesm_row *hr = q.hook_storage ? pvesm_status_find(&p.all, q.hook_storage) : NULL;
+    char why[1024];
+    if (hr && cmd_hook_storage_local(c->conf, q.hook_storage, hr->type, why, sizeof(why))) {
+        cmd_warn(c, "%s", why);
+    }
     if (pr == 0) {
         report_set_msg(c->rep, "VM %" PRIu32 " can be made into a template", q.src);
     }

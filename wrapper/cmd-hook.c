@@ -27,10 +27,14 @@
 #include "conf.h"
 #include "hookreg.h"
 #include "qmargv.h"
+#include "grow.h"
 #include "journal.h"
+#include "list.h"
 #include "node.h"
 #include "pvesm.h"
 #include "qm.h"
+#include "suggest.h"
+#include "termtext.h"
 #include "validate.h"
 #include "vmlist.h"
 
@@ -239,7 +243,8 @@ static int check_storage(struct ctx *c, const char *storage, const struct pvesm_
     int r = 0;
     const struct pvesm_row *row = pvesm_status_find(known, storage);
     if (!row) {
-        r = err_set(e, ERR_PRECONDITION, "storage '%s' does not exist on this node", storage);
+        r = err_set(e, ERR_PRECONDITION, "storage '%s' does not exist on this node%s", storage,
+                    SUGGEST_STORAGE(&st, storage));
     } else if (!pvesm_type_is_file_based(row->type)) {
         r = err_set(e, ERR_PRECONDITION,
                     "storage '%s' (type %s) is not file-based: a hookscript must be a file in "
@@ -294,34 +299,50 @@ static bool storage_is_shared(const struct conf *cf, const char *storage, const 
     return shared;
 }
 
-/* Proxmox checks the hookscript before every phase and a failing pre-start
- * is fatal, so a hook on node-local storage stops the VM from starting on any
- * node without the file (clone --target, migration, HA). Warns when the
- * cluster has guests on other nodes and storage is not shared. */
-static void warn_node_local(struct ctx *c, const char *storage, const char *type)
+bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
+                            size_t len)
 {
-    if (storage_is_shared(c->conf, storage, type)) {
-        return;
+    if (storage_is_shared(cf, storage, type)) {
+        return false;
     }
     struct vmlist vl = {0};
     struct err ignore;
-    if (node_load_vmlist(c->conf, &vl, &ignore) < 0) {
-        return; /* no cluster view: nothing to warn about */
+    if (node_load_vmlist(cf, &vl, &ignore) < 0) {
+        return false; /* no cluster view: nothing to warn about */
     }
-    const char *local = node_local_name(c->conf);
-    for (size_t i = 0; i < vl.n; i++) {
+    const char *local = node_local_name(cf);
+    bool found = false;
+    for (size_t i = 0; i < vl.n && !found; i++) {
         if (vl.entries[i].node && strcmp(vl.entries[i].node, local) != 0) {
-            cmd_warn(c,
-                     "storage '%s' is not shared, but the cluster has guests on other nodes "
-                     "(e.g. %" PRIu32 " on '%s'): a VM whose hookscript is missing on a node "
-                     "cannot start there (migration, HA, clone --target); use a shared file "
-                     "storage (nfs, cifs, cephfs) as hook_storage, or run 'pvetmpl hook "
-                     "install' on every node",
+            found = true;
+            snprintf(buf, len,
+                     "hook storage '%s' is not shared, but the cluster has guests on other "
+                     "nodes (e.g. %" PRIu32 " on '%s'): Proxmox checks a VM's hookscript before "
+                     "every start, so a VM whose hookscript file is missing on a node cannot "
+                     "start there (migration, HA, clone --target); use a shared file storage "
+                     "(nfs, cifs, cephfs) as hook_storage, or run 'pvetmpl hook install' on "
+                     "every node",
                      storage, vl.entries[i].vmid, vl.entries[i].node);
-            break;
         }
     }
     vmlist_release(&vl);
+    return found;
+}
+
+/* The short form of that, once per command (the hook file may be placed for
+ * several storages); 'pvetmpl check' gives the whole explanation. */
+static void warn_node_local(struct ctx *c, const char *storage, const char *type)
+{
+    static bool warned;
+    char why[1024];
+    if (warned || !cmd_hook_storage_local(c->conf, storage, type, why, sizeof(why))) {
+        return;
+    }
+    warned = true;
+    cmd_warn(c,
+             "hook storage '%s' is node-local: VMs with the hook cannot start on other nodes "
+             "(see 'pvetmpl check')",
+             storage);
 }
 
 /* Places hook_binary on storage as snippets/<hook_name>; fills p. known: what
@@ -549,26 +570,51 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     return r;
 }
 
+/* What is known of one hook file, looked up once per command (a node's VMs
+ * mostly share one): its path and how it compares with hook_binary. */
+struct file_seen {
+    char volid[512];
+    char path[PATH_MAX];
+    const char *state;
+};
+struct file_cache {
+    struct file_seen *v;
+    size_t n, alloc;
+};
+
 /* Compares the file behind volid with hook_binary: "same", "differs",
- * "missing" or "unknown" (the path could not be found out). */
-static const char *file_state(struct ctx *c, const char *volid, char *path, size_t len)
+ * "missing" or "unknown" (the path could not be found out); its path into
+ * path ("" when unknown). Remembered in fc (may be NULL). */
+static const char *file_state(struct ctx *c, struct file_cache *fc, const char *volid, char *path,
+                              size_t len)
 {
     struct err ignore;
     char *a = NULL, *b = NULL;
     size_t al = 0, bl = 0;
-    if (volid_path(c, volid, path, len, &ignore) < 0) {
-        path[0] = '\0';
-        return "unknown";
-    }
-    if (read_all(path, &a, &al, NULL) < 0) {
-        return "missing";
+    for (size_t i = 0; fc && i < fc->n; i++) {
+        if (strcmp(fc->v[i].volid, volid) == 0) {
+            snprintf(path, len, "%s", fc->v[i].path);
+            return fc->v[i].state;
+        }
     }
     const char *s = "differs";
-    if (read_all(c->conf->hook_binary, &b, &bl, NULL) == 0 && al == bl && memcmp(a, b, al) == 0) {
+    if (volid_path(c, volid, path, len, &ignore) < 0) {
+        path[0] = '\0';
+        s = "unknown";
+    } else if (read_all(path, &a, &al, NULL) < 0) {
+        s = "missing";
+    } else if (read_all(c->conf->hook_binary, &b, &bl, NULL) == 0 && al == bl &&
+               memcmp(a, b, al) == 0) {
         s = "same";
     }
     free(a);
     free(b);
+    if (fc && grow_array(&fc->v, fc->n, &fc->alloc, sizeof(*fc->v)) == 0) {
+        struct file_seen *f = &fc->v[fc->n++];
+        snprintf(f->volid, sizeof(f->volid), "%s", volid);
+        snprintf(f->path, sizeof(f->path), "%s", path);
+        f->state = s;
+    }
     return s;
 }
 
@@ -582,19 +628,19 @@ static struct json_object *strv_json(const struct strv *sv)
     return a;
 }
 
-static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, struct err *e)
+/* hook status's row of VM vmid, whose hookscript is cur (has: it has one). */
+static int status_row(struct ctx *c, struct file_cache *fc, uint32_t vmid, bool has,
+                      const char *cur, struct json_object *vms, struct err *e)
 {
-    char cur[512], path[PATH_MAX] = "";
-    bool has = false;
-    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
-        return -1;
-    }
+    char path[PATH_MAX] = "";
     bool ours = has && hook_volid_is_ours(cur, c->conf->hook_name);
-    const char *fs = has ? file_state(c, cur, path, sizeof(path)) : NULL;
-    const char *state = !has                      ? "none"
-                        : !ours                   ? "foreign"
-                        : strcmp(fs, "same") == 0 ? "installed"
-                                                  : "outdated";
+    const char *fs = has ? file_state(c, fc, cur, path, sizeof(path)) : NULL;
+    const char *state = !has                         ? "none"
+                        : !ours                      ? "foreign"
+                        : strcmp(fs, "same") == 0    ? "installed"
+                        : strcmp(fs, "missing") == 0 ? "missing"
+                        : strcmp(fs, "unknown") == 0 ? "unknown"
+                                                     : "outdated";
     /* The config the hook at that path applies, by the hook's own lookup
      * and reader: what decides whether VMs start. */
     struct conf_hook hc = {0};
@@ -635,6 +681,17 @@ static int status_one(struct ctx *c, uint32_t vmid, struct json_object *vms, str
     }
     conf_hook_release(&hc);
     return 0;
+}
+
+static int status_one(struct ctx *c, struct file_cache *fc, uint32_t vmid, struct json_object *vms,
+                      struct err *e)
+{
+    char cur[512];
+    bool has = false;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        return -1;
+    }
+    return status_row(c, fc, vmid, has, cur, vms, e);
 }
 
 /* The first failure decides; the others are reported alike (warnings, the
@@ -740,13 +797,177 @@ static int remove_all(struct ctx *c, const struct request_hook *r, struct json_o
     return outcome_end(&o, e);
 }
 
+/* ---- the whole node: every VM of it with a hookscript ---- */
+
+struct node_hook {
+    uint32_t vmid;
+    char *hookscript;
+};
+struct node_hooks {
+    struct node_hook *v;
+    size_t n, alloc;
+};
+
+static void node_hooks_release(struct node_hooks *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->v[i].hookscript);
+    }
+    free(h->v);
+    *h = (struct node_hooks){0};
+}
+
+static int collect_hook(void *ud, uint32_t vmid, const char *node, const char *text, size_t len)
+{
+    struct node_hooks *h = ud;
+    struct qm_config cf;
+    (void)node;
+    if (qm_parse_conf_file(text, len, vmid, false, &cf) < 0) {
+        return -ENOMEM;
+    }
+    int r = 0;
+    if (cf.hookscript) {
+        if (grow_array(&h->v, h->n, &h->alloc, sizeof(*h->v)) < 0 ||
+            !(h->v[h->n].hookscript = strdup(cf.hookscript))) {
+            r = -ENOMEM;
+        } else {
+            h->v[h->n++].vmid = vmid;
+        }
+    }
+    qm_config_release(&cf);
+    return r;
+}
+
+/* Every VM of this node with a hookscript, by VMID, as its config file says
+ * (the committed one: list.c's walk over the cluster's config files, one read
+ * per file, no qm process per VM). */
+static int load_node_hooks(struct ctx *c, struct node_hooks *ret, struct err *e)
+{
+    *ret = (struct node_hooks){0};
+    struct list_walk w = {.guest = collect_hook, .ud = ret, .node = node_local_name(c->conf)};
+    if (list_walk(c->conf, &w, c->interrupt, e) < 0) {
+        node_hooks_release(ret);
+        return -1;
+    }
+    return 0;
+}
+
+/* hook status without VMIDs: a row per VM of this node with a hookscript. */
+static int status_node(struct ctx *c, struct json_object *vms, struct err *e)
+{
+    struct node_hooks h;
+    struct file_cache fc = {0};
+    struct outcome o = {0};
+    if (load_node_hooks(c, &h, e) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < h.n; i++) {
+        outcome_add(&o, status_row(c, &fc, h.v[i].vmid, true, h.v[i].hookscript, vms, e), e);
+    }
+    size_t n[4] = {0}; /* installed, outdated, missing, foreign */
+    static const char *const words[] = {"installed", "outdated", "missing", "foreign"};
+    for (size_t i = 0; i < json_object_array_length(vms); i++) {
+        const char *st = cmd_json_str(json_object_array_get_idx(vms, i), "state");
+        for (size_t k = 0; st && k < 4; k++) {
+            n[k] += strcmp(st, words[k]) == 0;
+        }
+    }
+    const char *node = node_local_name(c->conf);
+    if (h.n == 0) {
+        report_set_msg(c->rep, "no VM on node '%s' has a hookscript", node);
+    } else {
+        size_t stale = h.n - n[0] - n[3];
+        report_set_msg(c->rep,
+                       "%zu VM%s on node '%s' with a hookscript: %zu pvetmpl's current, %zu "
+                       "outdated or missing, %zu foreign%s",
+                       h.n, h.n == 1 ? "" : "s", node, n[0], stale, n[3],
+                       stale ? "; run 'pvetmpl hook update'" : "");
+    }
+    free(fc.v);
+    node_hooks_release(&h);
+    return outcome_end(&o, e);
+}
+
+/* hook update: hook_binary over the hook file of every storage that this
+ * node's VMs take pvetmpl's hookscript from, where it is not current
+ * (place_hook: the same checks, journal records and dry run as install).
+ * The VMs' configs already name the file: none is changed. */
+static int update_node(struct ctx *c, bool *changed, struct err *e)
+{
+    struct node_hooks h;
+    struct strv done = STRV_INIT;
+    struct json_object *files = json_object_new_array();
+    struct outcome o = {0};
+    size_t n_changed = 0;
+    if (!files) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (load_node_hooks(c, &h, e) < 0) {
+        json_object_put(files);
+        return -1;
+    }
+    for (size_t i = 0; i < h.n; i++) {
+        const char *hs = h.v[i].hookscript;
+        if (!hook_volid_is_ours(hs, c->conf->hook_name)) {
+            continue;
+        }
+        char storage[256];
+        snprintf(storage, sizeof(storage), "%.*s", (int)strcspn(hs, ":"), hs);
+        bool seen = false;
+        for (size_t k = 0; k < done.n; k++) {
+            seen = seen || strcmp(done.v[k], storage) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        if (strv_push(&done, storage) < 0) {
+            outcome_add(&o, err_set(e, ERR_INTERNAL, "out of memory"), e);
+            break;
+        }
+        struct placed p;
+        int r = place_hook(c, storage, NULL, &p, e);
+        outcome_add(&o, r, e);
+        if (r < 0) {
+            cmd_warn(c, "hook file on storage '%s' not updated: %s", storage, e->detail);
+            continue;
+        }
+        n_changed += p.changed;
+        struct json_object *fo = json_object_new_object();
+        json_object_object_add(fo, "storage", json_object_new_string(storage));
+        json_object_object_add(fo, "volid", json_object_new_string(p.volid));
+        json_object_object_add(fo, "path", json_object_new_string(p.path));
+        json_object_object_add(fo, "changed", json_object_new_boolean(p.changed));
+        json_object_array_add(files, fo);
+    }
+    report_set(c->rep, "files", files);
+    *changed = n_changed > 0;
+    if (o.rc == 0 && done.n == 0) {
+        report_set_msg(c->rep, "%shook update: no VM on this node has pvetmpl's hookscript",
+                       c->dry_run ? "dry run: " : "");
+    } else if (o.rc == 0) {
+        report_set_msg(c->rep, "%shook update: %zu of %zu hook file%s %s",
+                       c->dry_run ? "dry run: " : "", n_changed, done.n, done.n == 1 ? "" : "s",
+                       !n_changed   ? "outdated: nothing to do"
+                       : c->dry_run ? "would be written"
+                                    : "written");
+    }
+    strv_release(&done);
+    node_hooks_release(&h);
+    return outcome_end(&o, e);
+}
+
 static int status_all(struct ctx *c, const struct request_hook *r, struct json_object *vms,
                       struct err *e)
 {
     struct outcome o = {0};
-    for (size_t i = 0; i < r->n_vmids; i++) {
-        outcome_add(&o, status_one(c, r->ids[i], vms, e), e);
+    struct file_cache fc = {0};
+    if (r->n_vmids == 0) {
+        return status_node(c, vms, e);
     }
+    for (size_t i = 0; i < r->n_vmids; i++) {
+        outcome_add(&o, status_one(c, &fc, r->ids[i], vms, e), e);
+    }
+    free(fc.v);
     return outcome_end(&o, e);
 }
 
@@ -759,6 +980,8 @@ static const char *op_name(enum request_hook_op op)
         return "hook-remove";
     case REQ_HOOK_STATUS:
         return "hook-status";
+    case REQ_HOOK_UPDATE:
+        return "hook-update";
     default:
         return "hook";
     }
@@ -788,13 +1011,16 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     case REQ_HOOK_STATUS:
         rc = status_all(c, r, vms, e);
         break;
+    case REQ_HOOK_UPDATE:
+        rc = update_node(c, &changed, e);
+        break;
     default:
         rc = err_set(e, ERR_INTERNAL, "hook: no subcommand in the request");
         break;
     }
     report_set(c->rep, "vms", vms);
     report_set_changed(c->rep, changed && !c->dry_run);
-    if (rc == 0 && r->op != REQ_HOOK_STATUS) {
+    if (rc == 0 && r->op != REQ_HOOK_STATUS && r->op != REQ_HOOK_UPDATE) {
         report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", op_name(r->op),
                        r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
@@ -831,15 +1057,23 @@ int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, 
 /* ---- draw: hook status's rows for a person ---- */
 
 /* The hook's config problems and policy under its status line. */
+/* A line "  <prefix><s>" with s clean (termtext). */
+static void print_clean(const char *prefix, const char *s)
+{
+    char buf[1024];
+    termtext_clean(buf, sizeof(buf), s);
+    printf("  %s%s\n", prefix, buf);
+}
+
 static void print_policy(struct json_object *vm)
 {
     const char *s;
     struct json_object *po, *v;
     if ((s = cmd_json_str(vm, "config_skipped"))) {
-        printf("  %s\n", s);
+        print_clean("", s);
     }
     if ((s = cmd_json_str(vm, "config_error"))) {
-        printf("  config error: %s\n", s);
+        print_clean("config error: ", s);
     }
     if (!json_object_object_get_ex(vm, "policy", &po)) {
         return;
@@ -860,7 +1094,10 @@ static void print_policy(struct json_object *vm)
         any = true;
         printf("  policy: %s =", names[l]);
         for (size_t i = 0; i < n; i++) {
-            printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+            char buf[256];
+            termtext_clean(buf, sizeof(buf),
+                           json_object_get_string(json_object_array_get_idx(v, i)));
+            printf(" %s", buf);
         }
         printf("\n");
     }
@@ -869,18 +1106,50 @@ static void print_policy(struct json_object *vm)
     }
 }
 
-/* One VM's status line, with its hook's config and policy under it. */
+/* The STATE column: for pvetmpl's hook whether its file is hook_binary. */
+static const char *state_word(const char *state)
+{
+    static const char *const map[][2] = {{"installed", "current"},
+                                         {"outdated", "outdated"},
+                                         {"missing", "missing binary"},
+                                         {"unknown", "unknown file"}};
+    for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(state, map[i][0]) == 0) {
+            return map[i][1];
+        }
+    }
+    return "-";
+}
+
+#define STATUS_ROW "%-10s %-8s %-15s %s"
+
+/* One VM's status line, with its hook's config and policy under it. Every
+ * field clean (termtext): a VM config names its hookscript. */
 static void print_status_row(struct json_object *vm)
 {
-    struct json_object *id = NULL;
-    const char *state = cmd_json_str(vm, "state"), *hs = cmd_json_str(vm, "hookscript"),
-               *file = cmd_json_str(vm, "file"), *cfg = cmd_json_str(vm, "config"),
+    struct json_object *id = NULL, *ours = NULL;
+    const char *state = cmd_json_str(vm, "state"), *cfg = cmd_json_str(vm, "config"),
                *cstate = cmd_json_str(vm, "config_state");
+    char vmid[24], hs[512], cf[PATH_MAX], cs[128];
     json_object_object_get_ex(vm, "vmid", &id);
-    printf("%-10" PRId64 " %-10s %-40s %s", json_object_get_int64(id), state ? state : "-",
-           hs ? hs : "-", file ? file : "-");
+    json_object_object_get_ex(vm, "ours", &ours);
+    snprintf(vmid, sizeof(vmid), "%" PRId64, json_object_get_int64(id));
+    termtext_clean(hs, sizeof(hs), cmd_json_str(vm, "hookscript"));
+    bool none = state && strcmp(state, "none") == 0;
+    printf(STATUS_ROW, vmid,
+           none                            ? "none"
+           : json_object_get_boolean(ours) ? "pvetmpl"
+                                           : "foreign",
+           state_word(state), *hs ? hs : "-");
     if (cfg) {
-        printf("  config %s (%s)", cfg, cstate ? cstate : "-");
+        printf("%*s",
+               40 - (int)termtext_width(*hs ? hs : "-") > 0
+                   ? 40 - (int)termtext_width(*hs ? hs : "-")
+                   : 0,
+               "");
+        termtext_clean(cf, sizeof(cf), cfg);
+        termtext_clean(cs, sizeof(cs), cstate ? cstate : "-");
+        printf(" config %s (%s)", cf, cs);
     }
     printf("\n");
     if (cfg) {
@@ -898,6 +1167,9 @@ void cmd_hook_draw(const struct ctx *c, struct json_object *report)
         return;
     }
     for (size_t i = 0; i < json_object_array_length(vms); i++) {
+        if (i == 0) {
+            printf(STATUS_ROW "\n", "VMID", "HOOK", "STATE", "HOOKSCRIPT");
+        }
         print_status_row(json_object_array_get_idx(vms, i));
     }
     fflush(stdout);

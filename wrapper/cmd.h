@@ -49,6 +49,11 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
  * install/remove. Not called when the report is printed as JSON. */
 void cmd_audit_draw(const struct ctx *c, struct json_object *report);
 void cmd_hook_draw(const struct ctx *c, struct json_object *report);
+/* Whether the hook storage (of type, as pvesm status says) is node-local
+ * while the cluster has guests on other nodes; then the whole explanation
+ * (for check) into buf. cmd-hook.c's warning is its one-line form. */
+bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
+                            size_t len);
 /* For the drawers: o's key as a string, NULL when absent or not a string. */
 const char *cmd_json_str(struct json_object *o, const char *key);
 

@@ -11,6 +11,7 @@
 #include "hookreg.h"
 #include "node.h"
 #include "qm.h"
+#include "termtext.h"
 #include "volname.h"
 
 /* A base volume, "STORAGE:OWNER/NAME": how a template's disk and a clone's
@@ -440,8 +441,9 @@ void list_result_release(struct list_result *r)
 
 /* ---- I/O -------------------------------------------------------------- */
 
-/* Reads vmid's config on node into b: 0, 1 when it is gone, -1 with e set. */
-static int read_guest(const struct conf *cf, struct list_builder *b, uint32_t vmid,
+/* Reads vmid's config on node and hands it to w: 0, 1 when it is gone, -1
+ * with e set. */
+static int read_guest(const struct conf *cf, const struct list_walk *w, uint32_t vmid,
                       const char *node, struct err *e)
 {
     char *text;
@@ -450,7 +452,7 @@ static int read_guest(const struct conf *cf, struct list_builder *b, uint32_t vm
     if (r != 0) {
         return r;
     }
-    r = list_builder_add(b, vmid, node, text, len, false);
+    r = w->guest(w->ud, vmid, node, text, len);
     free(text);
     return r < 0 ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
 }
@@ -460,6 +462,12 @@ static bool is_qemu(const struct vmlist_entry *en)
     return en && strcmp(en->type, "qemu") == 0;
 }
 
+/* A guest the walk reads: a VM, and on w->node when one is given. */
+static bool walked(const struct list_walk *w, const struct vmlist_entry *en)
+{
+    return is_qemu(en) && (!w->node || strcmp(en->node, w->node) == 0);
+}
+
 static int interrupted(const volatile sig_atomic_t *interrupt, struct err *e)
 {
     return interrupt && *interrupt
@@ -467,9 +475,9 @@ static int interrupted(const volatile sig_atomic_t *interrupt, struct err *e)
                : 0;
 }
 
-int list_load_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
-                   const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
-                   struct err *e)
+static int walk_gone(const struct conf *cf, const struct list_walk *w, const struct vmlist *old,
+                     const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
+                     struct err *e)
 {
     struct vmlist vl;
     if (node_load_vmlist(cf, &vl, e) < 0) {
@@ -480,15 +488,63 @@ int list_load_gone(const struct conf *cf, struct list_builder *b, const struct v
         const struct vmlist_entry *now = vmlist_find(&vl, gone[i]);
         const struct vmlist_entry *was = vmlist_find(old, gone[i]);
         r = interrupted(interrupt, e);
-        if (r == 0 && is_qemu(now) && (!was || strcmp(now->node, was->node) != 0)) {
-            r = read_guest(cf, b, now->vmid, now->node, e);
+        if (r == 0 && walked(w, now) && (!was || strcmp(now->node, was->node) != 0)) {
+            r = read_guest(cf, w, now->vmid, now->node, e);
         } else if (r == 0) {
             r = 1;
         }
-        if (r == 1) {
-            list_builder_vanished(b);
+        if (r == 1 && w->vanished) {
+            w->vanished(w->ud);
         }
     }
+    vmlist_release(&vl);
+    return r < 0 ? -1 : 0;
+}
+
+static int builder_guest(void *ud, uint32_t vmid, const char *node, const char *text, size_t len)
+{
+    return list_builder_add(ud, vmid, node, text, len, false);
+}
+
+static void builder_vanished(void *ud)
+{
+    list_builder_vanished(ud);
+}
+
+int list_load_gone(const struct conf *cf, struct list_builder *b, const struct vmlist *old,
+                   const uint32_t *gone, size_t n, const volatile sig_atomic_t *interrupt,
+                   struct err *e)
+{
+    struct list_walk w = {.guest = builder_guest, .vanished = builder_vanished, .ud = b};
+    return walk_gone(cf, &w, old, gone, n, interrupt, e);
+}
+
+int list_walk(const struct conf *cf, const struct list_walk *w,
+              const volatile sig_atomic_t *interrupt, struct err *e)
+{
+    struct vmlist vl;
+    if (node_load_vmlist(cf, &vl, e) < 0) {
+        return -1;
+    }
+    uint32_t *gone = calloc(vl.n ? vl.n : 1, sizeof(*gone));
+    size_t n_gone = 0;
+    int r = gone ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+    /* One read per file, in VMID order; containers are not ours. */
+    for (size_t i = 0; i < vl.n && r == 0; i++) {
+        const struct vmlist_entry *en = &vl.entries[i];
+        if (!walked(w, en) || (r = interrupted(interrupt, e)) < 0) {
+            continue;
+        }
+        r = read_guest(cf, w, en->vmid, en->node, e);
+        if (r == 1) {
+            gone[n_gone++] = en->vmid;
+            r = 0;
+        }
+    }
+    if (r == 0 && n_gone > 0) {
+        r = walk_gone(cf, w, &vl, gone, n_gone, interrupt, e);
+    }
+    free(gone);
     vmlist_release(&vl);
     return r < 0 ? -1 : 0;
 }
@@ -496,33 +552,13 @@ int list_load_gone(const struct conf *cf, struct list_builder *b, const struct v
 int list_load(const struct conf *cf, const struct list_opts *o,
               const volatile sig_atomic_t *interrupt, struct list_result *ret, struct err *e)
 {
-    struct vmlist vl;
     *ret = (struct list_result){0};
-    if (node_load_vmlist(cf, &vl, e) < 0) {
-        return -1;
-    }
     struct list_builder *b = list_builder_new(o);
-    uint32_t *gone = calloc(vl.n ? vl.n : 1, sizeof(*gone));
-    size_t n_gone = 0;
-    int r = b && gone ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
-    /* One read per file, in VMID order; containers are not ours. */
-    for (size_t i = 0; i < vl.n && r == 0; i++) {
-        const struct vmlist_entry *en = &vl.entries[i];
-        if (!is_qemu(en) || (r = interrupted(interrupt, e)) < 0) {
-            continue;
-        }
-        r = read_guest(cf, b, en->vmid, en->node, e);
-        if (r == 1) {
-            gone[n_gone++] = en->vmid;
-            r = 0;
-        }
+    if (!b) {
+        return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    if (r == 0 && n_gone > 0) {
-        r = list_load_gone(cf, b, &vl, gone, n_gone, interrupt, e);
-    }
-    free(gone);
-    vmlist_release(&vl);
-    if (r < 0) {
+    struct list_walk w = {.guest = builder_guest, .vanished = builder_vanished, .ud = b};
+    if (list_walk(cf, &w, interrupt, e) < 0) {
         builder_free(b);
         return -1;
     }
@@ -610,7 +646,7 @@ int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e)
 /* Like pve-common JSONSchema.pm format_size ("32G", the size= notation the
  * admin knows from the VM's config) when the size is a whole number of its
  * largest unit; else that unit with one decimal ("33.5G"). */
-static void format_size(char *buf, size_t len, uint64_t v)
+void list_format_size(char *buf, size_t len, uint64_t v)
 {
     static const char units[] = "KMGT";
     int u = -1;
@@ -628,16 +664,10 @@ static void format_size(char *buf, size_t len, uint64_t v)
     }
 }
 
-/* A field as one safe table cell: control bytes (a forged name could move
- * the cursor) become '?'. */
+/* A field as one safe table cell (termtext: no control or bidi character). */
 static void cell(char *buf, size_t len, const char *s)
 {
-    size_t k = 0;
-    for (; s && *s && k + 1 < len; s++) {
-        unsigned char ch = (unsigned char)*s;
-        buf[k++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-    }
-    buf[k] = '\0';
+    termtext_clean(buf, len, s);
 }
 
 static const char *get_str(struct json_object *o, const char *key)
@@ -664,7 +694,7 @@ static void row_cells(struct json_object *t, char cells[N_COLS][256])
     }
     cell(cells[COL_STORAGES], 256, *st ? st : "-");
     if (json_object_object_get_ex(t, "size", &v) && v) {
-        format_size(cells[COL_SIZE], 256, json_object_get_uint64(v));
+        list_format_size(cells[COL_SIZE], 256, json_object_get_uint64(v));
     } else {
         snprintf(cells[COL_SIZE], 256, "?");
     }

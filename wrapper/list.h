@@ -99,6 +99,23 @@ void list_result_release(struct list_result *r);
  * parse_size reads it. 0, or -EINVAL. */
 int list_parse_size(const char *s, uint64_t *ret);
 
+/* The walk over the guests' configs that list_load makes, for any reader:
+ * guest is called with each VM's whole config file (ud; its return value < 0
+ * means out of memory), vanished for each one whose file was gone (may be
+ * NULL). node: only the VMs on that node; NULL: every node. */
+struct list_walk {
+    int (*guest)(void *ud, uint32_t vmid, const char *node, const char *text, size_t len);
+    void (*vanished)(void *ud);
+    void *ud;
+    const char *node;
+};
+int list_walk(const struct conf *cf, const struct list_walk *w,
+              const volatile sig_atomic_t *interrupt, struct err *e);
+
+/* Bytes as pve-common's format_size writes a size= ("32G"), one decimal
+ * when not whole ("33.5G"): the sizes of the tables. */
+void list_format_size(char *buf, size_t len, uint64_t v);
+
 /* The I/O: .vmlist, then each qemu guest's config under
  * <pve_dir>/nodes/<node>/qemu-server/<vmid>.conf. A guest whose file is gone
  * was deleted or migrated since .vmlist was read: those are looked up once

@@ -173,6 +173,7 @@ static enum conf_action action_of(const struct request *r)
             return CONF_ACTION_HOOK_REMOVE;
         case REQ_HOOK_STATUS:
             return CONF_ACTION_HOOK_STATUS;
+        case REQ_HOOK_UPDATE: /* no grant action yet: not delegable */
         case REQ_HOOK_NONE:
             break;
         }

@@ -10,6 +10,7 @@
 
 #include "hookreg.h"
 #include "node.h"
+#include "suggest.h"
 #include "pvecfg.h"
 #include "qmargv.h"
 
@@ -145,7 +146,8 @@ static bool eval_storage(const struct conf *cf, const struct pvesm_status *all,
     snprintf(name, sizeof(name), "storage:%s", sid);
     const struct pvesm_row *row = pvesm_status_find(all, sid);
     if (!row) {
-        return add(v, name, false, false, "storage '%s' does not exist", sid);
+        return add(v, name, false, false, "storage '%s' does not exist%s", sid,
+                   SUGGEST_STORAGE(all, sid));
     }
     if (row->state != PVESM_ACTIVE) {
         return add(v, name, false, false, "storage '%s' is %s, not active", sid,
@@ -301,8 +303,8 @@ static int eval_target(const struct preflight_req *q, const struct preflight_fac
 {
     bool ok = f->q_target.asked && !f->q_target.failed;
     add(v, "target_node", ok, false,
-        ok ? "node '%s' answers for shared storages%s" : "node '%s' cannot be a target: %s",
-        q->target, ok ? "" : f->q_target.error);
+        ok ? "node '%s' answers for shared storages%s%s" : "node '%s' cannot be a target: %s%s",
+        q->target, ok ? "" : f->q_target.error, ok ? "" : SUGGEST_NODE(&f->vl, q->target));
     *ret_ok = ok;
     return ok && f->q_target.bad ? answer_error(&f->q_target, "pvesm status --target", e) : 0;
 }

@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "qm.h"
+#include "termtext.h"
 
 #define BAR_MAX 30 /* the bar's width when the terminal has room */
 
@@ -88,19 +88,6 @@ void progress_fit(char *buf, size_t len, const char *drive, double pct, uint64_t
     snprintf(buf, len, "%s", line);
 }
 
-/* The terminal's width: its window size, else $COLUMNS, else 80. */
-static int term_columns(FILE *f)
-{
-    struct winsize ws;
-    if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
-        return ws.ws_col;
-    }
-    const char *env = getenv("COLUMNS");
-    char *end;
-    long n = env ? strtol(env, &end, 10) : 0;
-    return env && *end == '\0' && n > 0 && n < 10000 ? (int)n : 80;
-}
-
 void progress_finish(struct progress *p)
 {
     if (p->tty && p->drawn) {
@@ -133,7 +120,7 @@ void progress_line(void *ud, size_t job, enum spawn_stream s, const char *line)
         }
         char buf[256];
         progress_fit(buf, sizeof(buf), l.drive[0] ? l.drive : p->drive, l.percent, l.done, l.total,
-                     term_columns(p->tty));
+                     termtext_columns(p->tty, 80));
         /* erase to the end of the line: a shorter line ("1.0 GiB" after
          * "1023.9 MiB") must not leave the old one's tail behind */
         fprintf(p->tty, "\r%s\033[K", buf);

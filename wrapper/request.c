@@ -171,7 +171,8 @@ static int validate_check(struct request_check *r, struct err *e)
 static int hook_usage(struct err *e, const char *what)
 {
     return err_set(e, ERR_USAGE,
-                   "%s (usage: pvetmpl hook install|remove|status VMID... [--storage STORAGE])",
+                   "%s (usage: pvetmpl hook install|remove VMID... [--storage STORAGE], "
+                   "hook status [VMID...], hook update)",
                    what);
 }
 
@@ -183,7 +184,11 @@ static int validate_hook(struct request_hook *r, struct err *e)
     if (r->op == REQ_HOOK_NONE) {
         return hook_usage(e, "missing subcommand");
     }
-    if (r->n_vmids == 0) {
+    if (r->op == REQ_HOOK_UPDATE && r->n_vmids > 0) {
+        return hook_usage(e, "'hook update' takes no VMID: it refreshes every hook file of "
+                             "this node's VMs");
+    }
+    if (r->n_vmids == 0 && r->op != REQ_HOOK_STATUS && r->op != REQ_HOOK_UPDATE) {
         return hook_usage(e, "no VMID given");
     }
     if (r->op != REQ_HOOK_INSTALL && r->storage) {
@@ -195,7 +200,7 @@ static int validate_hook(struct request_hook *r, struct err *e)
     if (r->storage && check(validate_storage_id(r->storage, msg, sizeof(msg)), msg, e) < 0) {
         return -1;
     }
-    r->ids = calloc(r->n_vmids, sizeof(*r->ids));
+    r->ids = calloc(r->n_vmids ? r->n_vmids : 1, sizeof(*r->ids));
     if (!r->ids) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }

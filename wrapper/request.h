@@ -40,7 +40,13 @@ enum request_cmd {
     REQ_LIST,
 };
 
-enum request_hook_op { REQ_HOOK_NONE = 0, REQ_HOOK_INSTALL, REQ_HOOK_REMOVE, REQ_HOOK_STATUS };
+enum request_hook_op {
+    REQ_HOOK_NONE = 0,
+    REQ_HOOK_INSTALL,
+    REQ_HOOK_REMOVE,
+    REQ_HOOK_STATUS,
+    REQ_HOOK_UPDATE,
+};
 
 /* Options every command takes, anywhere on the command line. */
 struct request_global {
@@ -76,12 +82,13 @@ struct request_check {
     uint32_t id; /* filled by validate */
 };
 
-/* hook install|remove|status VMID... [--storage S] [--replace-hook] */
+/* hook install|remove|status VMID... [--storage S] [--replace-hook], hook
+ * status (no VMID: every VM of this node with a hookscript), hook update */
 struct request_hook {
     enum request_hook_op op;
     const char *const *vmids; /* as given */
-    size_t n_vmids;
-    const char *storage; /* NULL: the config's hook_storage (run fills it in) */
+    size_t n_vmids;           /* 0: status of the whole node; always 0 for update */
+    const char *storage;      /* NULL: the config's hook_storage (run fills it in) */
     bool replace_hook;
     uint32_t *ids; /* filled by validate (request_release frees it) */
 };

@@ -223,7 +223,7 @@ t_storages_cmd() {
     assert_eq false "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
     assert_eq disabled "$(json_get '.storages[] | select(.storage=="old-nfs") | .state')"
     expect_rc 0 "$PVETMPL" storages
-    assert_grep "^lvm-thick +lvm +active +yes +no" "$T/out"
+    assert_grep "^lvm-thick +lvm +active +[0-9.]+[KMGT] +[0-9.]+[KMGT] +yes +no" "$T/out"
 }
 
 t_template_silent_skip_refused() {
@@ -1178,7 +1178,7 @@ t_iscsi_never_clone_target() {
     assert_eq false "$(json_get '.storages[] | select(.storage=="iscsi-san") | .clones')"
     assert_eq true "$(json_get '.storages[] | select(.storage=="lvm-thick") | .clones')"
     expect_rc 0 "$PVETMPL" storages
-    assert_grep "^iscsi-san +iscsi +active +yes +no +no$" "$T/out"
+    assert_grep "^iscsi-san +iscsi +active +- +- +yes +no +no$" "$T/out"
 }
 
 t_format_refused() {

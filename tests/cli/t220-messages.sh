@@ -74,7 +74,7 @@ t_json_types() {
     assert_eq false "$(json_get '.storages[] | select(.storage == "iscsi-san") | .templates')"
     # the table still says it in words
     expect_rc 0 "$PVETMPL" storages
-    assert_grep "^local-lvm +lvmthin +active +yes +yes +yes$" "$T/out"
+    assert_grep "^local-lvm +lvmthin +active +[0-9.]+[KMGT] +[0-9.]+[KMGT] +yes +yes +yes$" "$T/out"
     expect_rc 0 "$PVETMPL" --json hook install 100
     jq -e '(.vmid | type == "number") and (.hook_file.changed | type == "boolean") and
         (.vms[0].vmid | type == "number")' "$T/out" >/dev/null

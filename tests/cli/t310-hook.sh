@@ -628,7 +628,7 @@ install_idempotent() {
     [ "$ino" != "$(stat -c %i "$SNIP/pvetmpl-hook")" ]
     cmp "$BUILD/pvetmpl-hook" "$SNIP/pvetmpl-hook"
     # A single-node cluster: no warning about node-local storage.
-    assert_no_grep "not shared" "$T/err"
+    assert_no_grep "node-local" "$T/err"
 }
 
 node_local_storage_warning() {
@@ -638,20 +638,25 @@ node_local_storage_warning() {
     D=$S
     "$PVESIM" "$D" add-vm 3185 --name nl --disk scsi0=local:8 >/dev/null
     expect_rc 0 "$PVETMPL" hook install 3185
-    assert_no_grep "not shared" "$T/err"
+    assert_no_grep "node-local" "$T/err"
     "$PVESIM" "$D" add-vm 3186 --node pve2 --name far --disk scsi0=local:8 >/dev/null
     expect_rc 0 "$PVETMPL" hook install 3185
-    assert_grep "warning: storage 'local' is not shared, but the cluster has guests on other nodes \(e.g. 3186 on 'pve2'\).*run 'pvetmpl hook install' on every node" "$T/err"
+    # One line (the full story is check's), once per command.
+    assert_eq "pvetmpl: warning: hook storage 'local' is node-local: VMs with the hook cannot start on other nodes (see 'pvetmpl check')" "$(grep warning "$T/err")"
     # Shared storages: by type, or "shared 1" in storage.cfg.
     expect_rc 0 "$PVETMPL" hook install 3185 --storage nfs-shared
-    assert_no_grep "not shared" "$T/err"
+    assert_no_grep "node-local" "$T/err"
     mkdir -p "$D/mnt/sh"
     "$PVESIM" "$D" add-storage dir shdir path="$D/mnt/sh" content=snippets shared=1 >/dev/null
     expect_rc 0 "$PVETMPL" hook install 3185 --storage shdir
-    assert_no_grep "not shared" "$T/err"
+    assert_no_grep "node-local" "$T/err"
     # make-template registers the hook through the same code: same warning.
     expect_rc 0 "$PVETMPL" make-template --storage dir-tmpl 100 9100
-    assert_grep "warning: storage 'local' is not shared" "$T/err"
+    assert_eq 1 "$(grep -c "hook storage 'local' is node-local" "$T/err")"
+    assert_eq 1 "$(grep -c warning "$T/err")" "make-template: only that warning"
+    # check explains it in full.
+    expect_rc 0 "$PVETMPL" check --storage dir-tmpl 100
+    assert_grep "warning: hook storage 'local' is not shared, but the cluster has guests on other nodes \(e.g. 3186 on 'pve2'\).*cannot start there .*run 'pvetmpl hook install' on every node" "$T/err"
 }
 
 
@@ -666,9 +671,9 @@ bare_shared_is_shared() {
     printf '\ndir: bare\n\tpath %s\n\tcontent snippets\n\tshared\n\ndir: zero\n\tpath %s\n\tcontent snippets\n\tshared 0\n\n' \
         "$D/mnt/bare" "$D/mnt/zero" >>"$D/etc/pve/storage.cfg"
     expect_rc 0 "$PVETMPL" hook install 3187 --storage bare
-    assert_no_grep "not shared" "$T/err"
+    assert_no_grep "node-local" "$T/err"
     expect_rc 0 "$PVETMPL" hook install 3187 --storage zero
-    assert_grep "warning: storage 'zero' is not shared" "$T/err"
+    assert_grep "warning: hook storage 'zero' is node-local" "$T/err"
 }
 
 
@@ -820,7 +825,8 @@ status_and_remove() {
     expect_rc 0 "$PVETMPL" hook status 3143 3144
     # The file the hook uses and its policy: here none beside the hook, so
     # the default path (missing in the test: defaults, no policy).
-    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config /etc/pvetmpl/pvetmpl.conf \((used|missing: defaults, no policy)\)$" "$T/out"
+    assert_grep "^VMID +HOOK +STATE +HOOKSCRIPT$" "$T/out"
+    assert_grep "^3143 +pvetmpl +current +local:snippets/pvetmpl-hook +config /etc/pvetmpl/pvetmpl.conf \((used|missing: defaults, no policy)\)$" "$T/out"
     assert_grep "^3144 +none +- +-$" "$T/out"
     # The rows are drawn from the report: none under -q; with a VM that
     # fails after one that did not, the first one's row and then the error.
@@ -828,12 +834,13 @@ status_and_remove() {
     assert_eq "" "$(cat "$T/out")"
     run "$PVETMPL" hook status 3144 3999
     [ "$RC" != 0 ]
-    assert_eq "3144       none       -                                        -" "$(cat "$T/out")"
+    assert_eq "VMID       HOOK     STATE           HOOKSCRIPT
+3144       none     -               -" "$(cat "$T/out")"
     assert_grep "3999" "$T/err"
     # The side config: shown, with the policy the hook reads from it.
     printf 'hook_refuse_tags = {"x", "\\x79"}\nhook_refuse_vmids = 777\n' >"$SNIP/pvetmpl-hook.conf"
     expect_rc 0 "$PVETMPL" hook status 3143
-    assert_grep "^3143 +installed +local:snippets/pvetmpl-hook +same  config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
+    assert_grep "^3143 +pvetmpl +current +local:snippets/pvetmpl-hook +config $SNIP/pvetmpl-hook.conf \(used\)$" "$T/out"
     assert_grep "^  policy: hook_refuse_vmids = 777$" "$T/out"
     assert_grep "^  policy: hook_refuse_tags = x y$" "$T/out"
     # Not root's, with a policy in it: every start refused, and status says

@@ -81,6 +81,20 @@ inject_as_nobody "MESSAGE=clone succeeded" "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDE
     PRIORITY=5 "PVETMPL_ACTION=clone${ESC}[2K" PVETMPL_RESULT=succeeded PVETMPL_VMID=4777 \
     PVETMPL_SOURCE_VMID=4900 "PVETMPL_NAME=evil${ESC}]0;x" "PVETMPL_USER=root${ESC}[31m" \
     "PVETMPL_STORAGE=local${ESC}[1A" "PVETMPL_ERROR=${ESC}[2Jboom"
+# Forged with bidi controls and invalid UTF-8: RLO would draw the rest of its
+# row (its UNTRUSTED marker too) right to left, LRI/PDI and RLM likewise.
+RLO=$'\xe2\x80\xae' LRI=$'\xe2\x81\xa6' PDI=$'\xe2\x81\xa9' RLM=$'\xe2\x80\x8f'
+inject_as_nobody "MESSAGE=clone succeeded" "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDENTIFIER=pvetmpl \
+    PRIORITY=5 PVETMPL_ACTION=clone PVETMPL_RESULT=succeeded PVETMPL_VMID=4778 \
+    PVETMPL_SOURCE_VMID=4950 "PVETMPL_NAME=web${RLO}1" "PVETMPL_USER=${LRI}root${PDI}" \
+    "PVETMPL_STORAGE=loc"$'\xff'"al" "PVETMPL_ERROR=${RLM}ok"$'\xc0\xaf'"${RLO}DETSURTNU"
+# A failure whose message is longer than three lines of any terminal (forged
+# as well, so that the trusted history above stays as it is).
+LONG=$(printf 'word%03d ' $(seq 1 120))
+inject_as_nobody "MESSAGE=clone failed" "MESSAGE_ID=$ID_FAILED" SYSLOG_IDENTIFIER=pvetmpl \
+    PRIORITY=5 PVETMPL_ACTION=clone PVETMPL_RESULT=failed PVETMPL_VMID=4779 \
+    PVETMPL_SOURCE_VMID=4950 PVETMPL_NAME=long-error PVETMPL_EXIT=1 \
+    "PVETMPL_ERROR=qm clone failed: $LONG"
 # Look-alikes that are not ours: no MESSAGE_ID, or a foreign identifier.
 inject MESSAGE=forged SYSLOG_IDENTIFIER=pvetmpl PVETMPL_VMID=4101 PVETMPL_ACTION=clone
 inject MESSAGE=forged "MESSAGE_ID=$ID_SUCCEEDED" SYSLOG_IDENTIFIER=other PVETMPL_VMID=4101 \
@@ -292,13 +306,53 @@ forged_by_another_user() {
     expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4777
     assert_eq 1 "$(nevents "$T/out")"
     assert_eq "false 65534" "$(jq -r '.events[] | "\(.trusted) \(.uid)"' "$T/out")"
-    expect_rc 0 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4777
+    # (a terminal wide enough for every column)
+    expect_rc 0 env COLUMNS=200 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4777
     assert_grep '^[0-9-]{10} [0-9:]{8}  clone\?\[2K +succeeded +4777 +4900 +evil\?\]0;x +local\?\[1A +root\?\[31m +65534 +UNTRUSTED \(not written by root\) \?\[2Jboom$' "$T/out"
     # No control character reaches the terminal, in any column.
     assert_no_grep $'[\x01-\x08\x0b-\x1f\x7f]' "$T/out"
     # In 4900's history it shows as an untrusted attempt, nothing more.
     expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4900
     assert_eq false "$(jq -r '.events[] | select(.vmid == 4777) | .trusted' "$T/out")"
+}
+
+# width FILE: the widest line, in characters.
+width() {
+    LC_ALL=C.UTF-8 awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }' "$1"
+}
+
+table_fits_the_terminal() {
+    # Not a terminal, no $COLUMNS: drawn for 100 columns.
+    expect_rc 0 env -u COLUMNS "$PVETMPL" audit --all-users --since "@$T0"
+    [ "$(width "$T/out")" -le 100 ]
+    assert_grep '^TIME +ACTION +RESULT +VMID +NAME +DETAIL$' "$T/out"
+    # The long error: its row wraps to three lines and is cut there.
+    grep -A 3 '  4779  ' "$T/out" >row
+    assert_eq 2 "$(grep -c '^ \{40,\}[^ ]' row)" "continuation lines"
+    head -n 3 row | sed 's/^ *//' | tr '\n' ' ' >joined
+    assert_grep '^[0-9-]{10} [0-9:]{8}  clone +failed +4779 +long-error +UNTRUSTED \(not written by root\) qm clone failed: word001 word002 .*[0-9] \.\.\. $' joined
+    [ "$(sed -n 4p row | cut -c1)" != " " ]
+    # $COLUMNS when not a terminal; wide enough, every column is back.
+    expect_rc 0 env COLUMNS=100 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4779
+    [ "$(width "$T/out")" -le 100 ]
+    assert_eq 4 "$(wc -l <"$T/out")" "header and a row of three lines"
+    expect_rc 0 env COLUMNS=300 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4779
+    assert_grep '^TIME +ACTION +RESULT +VMID +SOURCE +NAME +STORAGE +USER +UID +DETAIL$' "$T/out"
+    assert_eq 4 "$(wc -l <"$T/out")" "header and a row of three lines"
+    [ "$(width "$T/out")" -le 300 ]
+    [ "$(width "$T/out")" -gt 200 ]
+}
+
+bidi_and_invalid_utf8() {
+    expect_rc 0 env COLUMNS=200 "$PVETMPL" audit --all-users --since "@$T0" --vmid 4778
+    # Every bidi control and invalid byte is one '?': the row reads left to
+    # right, its marker first in DETAIL.
+    assert_grep '^[0-9-]{10} [0-9:]{8}  clone +succeeded +4778 +4950 +web\?1 +loc\?al +\?root\? +65534 +UNTRUSTED \(not written by root\) \?ok\?\?\?DETSURTNU$' "$T/out"
+    iconv -f UTF-8 -t UTF-8 "$T/out" >/dev/null
+    assert_no_grep $'\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]' "$T/out"
+    # --json keeps the fields as they were (valid UTF-8 JSON).
+    expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0" --vmid 4778
+    assert_eq "web${RLO}1" "$(jq -r '.events[0].name' "$T/out")"
 }
 
 unreadable_journal() {
@@ -452,7 +506,7 @@ value_types() {
     # spelt as a string; --all-users (uid 65534) included.
     expect_rc 0 "$PVETMPL" audit --json --all-users --since "@$T0"
     one_object "$T/out"
-    assert_eq 19 "$(jq '.events | length' "$T/out")"
+    assert_eq 21 "$(jq '.events | length' "$T/out")"
     assert_eq true "$(jq '.events | all(.uid | type == "number")' "$T/out")"
     assert_eq "0 65534" "$(jq -r '[.events[].uid] | unique | map(tostring) | join(" ")' "$T/out")"
     assert_eq true "$(jq '[.events[] | .vmid, .source_vmid, .exit, .duration_ms, .realtime_usec, .audit_loginuid | select(. != null)] | all(type == "number")' "$T/out")"
@@ -478,6 +532,9 @@ t_check "-D DIR and --file read a copied journal the same way" exported_journal
 t_check "thousands of unrelated entries" many_unrelated_entries
 t_check "an entry forged by another user: hidden by default, marked with --all-users" \
     forged_by_another_user
+t_check "the table fits a 100-column terminal: columns dropped, DETAIL wrapped to 3 lines" \
+    table_fits_the_terminal
+t_check "bidi controls and invalid UTF-8 in any field: '?' in the table" bidi_and_invalid_utf8
 t_check "not root: audit exits 77 before reading the journal" unreadable_journal
 if command -v cc >/dev/null; then
     t_check "a read error part-way through is a warning, not a silent end" read_error_warns
