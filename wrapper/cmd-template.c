@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "hookreg.h"
 #include "journal.h"
+#include "newid.h"
 #include "node.h"
 #include "preflight.h"
 #include "progress.h"
@@ -600,10 +601,100 @@ struct clone_run {
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
- * dry run changes nothing, so it need not queue behind a real run. */
+ * dry run changes nothing, so it need not queue behind a real run. A chosen
+ * NEWID was claimed with its lock already (choose_newid). */
 static int clone_lock_newid(struct ctx *c, struct clone_run *cr, struct err *e)
 {
-    return c->dry_run ? 0 : slot_lock_newid(c, cr->o->q.newid, &cr->newid_lock, e);
+    if (c->dry_run || cr->newid_lock >= 0) {
+        return 0;
+    }
+    return slot_lock_newid(c, cr->o->q.newid, &cr->newid_lock, e);
+}
+
+/* Where a VMID is chosen: make-template's template_newid_range; clone's
+ * clone_newid_range, else the range Proxmox itself picks automatic VMIDs
+ * from (datacenter.cfg next-id, else 100-999999: pve-manager
+ * PVE/API2/Cluster.pm 'nextid'), so a clone lands where the web UI's would.
+ * desc names it for the messages. */
+static int newid_range_of(struct ctx *c, bool make_template, struct newid_range *r, char *desc,
+                          size_t len, struct err *e)
+{
+    const struct conf *cf = c->conf;
+    bool found = false;
+    if (make_template) {
+        *r = (struct newid_range){cf->template_newid_first, cf->template_newid_last};
+        snprintf(desc, len, "template_newid_range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    } else if (cf->clone_newid_first) {
+        *r = (struct newid_range){cf->clone_newid_first, cf->clone_newid_last};
+        snprintf(desc, len, "clone_newid_range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    } else if (node_read_next_id(cf, r, &found, e) < 0) {
+        return -1;
+    } else if (found) {
+        snprintf(desc, len, "datacenter.cfg's next-id range %" PRIu32 "-%" PRIu32, r->first,
+                 r->last);
+    } else {
+        *r = (struct newid_range){NEWID_PVE_LOWER, NEWID_PVE_UPPER - 1};
+        snprintf(desc, len, "Proxmox's next-id range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    }
+    return 0;
+}
+
+/* Step 0, no NEWID given: the lowest VMID of the range that is free in the
+ * cluster (.vmlist) and that no other pvetmpl run is creating, claimed with
+ * the same per-VMID lock a given NEWID takes (*ret_lock). A VMID whose lock
+ * another run holds is skipped, not waited for; once the lock is ours the
+ * list is read again, since the run that held it may just have created it.
+ * qm clone is preceded by the usual re-check (clone_queue), for whoever
+ * outside pvetmpl takes it meanwhile. A dry run claims nothing: it shows the
+ * VMID a run would take now. */
+static int choose_newid(struct ctx *c, bool make_template, uint32_t *ret_id, int *ret_lock,
+                        struct err *e)
+{
+    struct newid_range r;
+    char desc[160];
+    if (newid_range_of(c, make_template, &r, desc, sizeof(desc), e) < 0) {
+        return -1;
+    }
+    uint32_t from = r.first;
+    for (;;) {
+        struct vmlist vl;
+        if (node_load_vmlist(c->conf, &vl, e) < 0) {
+            return -1;
+        }
+        uint32_t id = newid_next_free(&vl, &r, from);
+        vmlist_release(&vl);
+        if (!id) {
+            return err_set(e, ERR_PRECONDITION,
+                           "no free VMID in %s: each one is used in the cluster or being "
+                           "created by another pvetmpl run; give NEWID or widen the range "
+                           "in %s",
+                           desc, c->conf_path ? c->conf_path : "the configuration");
+        }
+        int fd = -1, lr = c->dry_run ? 0 : slot_try_lock_newid(c, id, &fd, e);
+        if (lr < 0) {
+            return -1;
+        }
+        if (lr == 0 && !c->dry_run) {
+            if (node_load_vmlist(c->conf, &vl, e) < 0) {
+                slot_release(fd);
+                return -1;
+            }
+            if (vmlist_find(&vl, id)) {
+                lr = 1; /* created by the run that held it */
+                slot_release(fd);
+            }
+            vmlist_release(&vl);
+        }
+        if (lr == 1) {
+            from = id + 1;
+            continue;
+        }
+        cmd_info(c, "%s VMID %" PRIu32 ": the lowest free in %s",
+                 c->dry_run ? "would use" : "chose", id, desc);
+        *ret_id = id;
+        *ret_lock = fd;
+        return 0;
+    }
 }
 
 /* Step 2, idempotency: 1 when NEWID exists already (then the answer is
@@ -847,6 +938,18 @@ static void template_made_report(struct ctx *c, struct clone_run *cr)
 
 static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template, struct err *e)
 {
+    /* No NEWID given: the run goes on as if the chosen one had been. */
+    struct request_clone chosen;
+    int newid_lock = -1;
+    bool automatic = o->q.newid == 0;
+    report_set(c->rep, "vmid_auto", json_object_new_boolean(automatic));
+    if (automatic) {
+        chosen = *o;
+        if (choose_newid(c, make_template, &chosen.q.newid, &newid_lock, e) < 0) {
+            return -1;
+        }
+        o = &chosen;
+    }
     struct clone_run cr = {
         .o = o,
         .make_template = make_template,
@@ -859,7 +962,7 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
                 .name = o->q.name,
                 .storage = o->q.storage,
             },
-        .newid_lock = -1,
+        .newid_lock = newid_lock,
     };
     int rc = -1;
     report_set_vmid(c->rep, o->q.newid);

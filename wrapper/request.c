@@ -106,11 +106,12 @@ static int validate_clone(struct request_clone *r, bool make_template, struct er
         return err_set(e, ERR_USAGE,
                        "option '--linked' is only for clone: a template is always a full copy");
     }
-    if (!r->src || !r->newid) {
-        return err_set(e, ERR_USAGE, "%s needs SRC and NEWID (see 'pvetmpl %s --help')", cmd, cmd);
+    if (!r->src) {
+        return err_set(e, ERR_USAGE, "%s needs SRC (see 'pvetmpl %s --help')", cmd, cmd);
     }
+    /* No NEWID: q->newid stays 0 and the run chooses one (cmd-template.c). */
     if (check(validate_vmid(r->src, &q->src, msg, sizeof(msg)), msg, e) < 0 ||
-        check(validate_vmid(r->newid, &q->newid, msg, sizeof(msg)), msg, e) < 0) {
+        (r->newid && check(validate_vmid(r->newid, &q->newid, msg, sizeof(msg)), msg, e) < 0)) {
         return -1;
     }
     if (q->src == q->newid) {

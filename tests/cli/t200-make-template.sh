@@ -29,7 +29,7 @@ t_disk_bad() { bad_arg template 100 --disk scsi31; assert_grep "scsi31" "$T/err"
 t_timeout_bad() { bad_arg --timeout 5s storages; assert_grep "5s" "$T/err"; }
 t_unknown_cmd() { bad_arg frobnicate; assert_grep "unknown command 'frobnicate'" "$T/err"; }
 t_unknown_opt() { bad_arg make-template 100 9000 --full; assert_grep "'--full'" "$T/err"; }
-t_missing_newid() { bad_arg make-template 100; }
+t_missing_src() { bad_arg make-template; }
 t_linked_storage() { bad_arg clone 100 9001 --linked --storage local-lvm; assert_grep "linked" "$T/err"; }
 t_same_ids() { bad_arg clone 100 100; }
 t_json_usage() {
@@ -42,7 +42,7 @@ t_json_usage() {
 
 t_help() {
     expect_rc 0 "$PVETMPL" --help
-    assert_grep "make-template SRC NEWID" "$T/out"
+    assert_grep "make-template SRC \[NEWID\]" "$T/out"
     assert_grep "75 locked/busy" "$T/out"
     for c in make-template clone template check storages; do
         expect_rc 0 "$PVETMPL" "$c" --help
@@ -1253,7 +1253,7 @@ t_check "usage: bad --disk refused" t_disk_bad
 t_check "usage: bad --timeout refused" t_timeout_bad
 t_check "usage: unknown command" t_unknown_cmd
 t_check "usage: unknown option" t_unknown_opt
-t_check "usage: missing NEWID" t_missing_newid
+t_check "usage: missing SRC" t_missing_src
 t_check "usage: --linked with --storage" t_linked_storage
 t_check "usage: SRC equals NEWID" t_same_ids
 t_check "usage: --json reports usage errors as JSON" t_json_usage

@@ -44,8 +44,10 @@ static const struct vec vecs[] = {
     {{.cmd = REQ_NONE}, "no command given"},
     /* make-template / clone: SRC and NEWID */
     {MT(), NULL},
-    {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "100"}}, "needs SRC and NEWID"},
-    {{.cmd = REQ_CLONE, .u.clone = {.newid = "9000"}}, "clone needs SRC and NEWID"},
+    {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "100"}}, NULL}, /* NEWID chosen by the run */
+    {{.cmd = REQ_CLONE, .u.clone = {.src = "100"}}, NULL},
+    {{.cmd = REQ_CLONE, .u.clone = {.newid = "9000"}}, "clone needs SRC"},
+    {{.cmd = REQ_MAKE_TEMPLATE}, "make-template needs SRC"},
     {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "99", .newid = "9000"}}, "'99'"},
     {{.cmd = REQ_CLONE, .u.clone = {.src = "100", .newid = "0100"}}, "'0100'"},
     {{.cmd = REQ_CLONE, .u.clone = {.src = "100", .newid = "100"}}, "both 100"},
