@@ -24,7 +24,7 @@ static const char *const usage_text =
     "Commands:\n"
     "  make-template SRC [NEWID] [--name NAME] [--storage STORAGE] [--format raw|qcow2|vmdk]\n"
     "                [--pool POOL] [--target NODE] [--description TEXT] [--bwlimit KIB]\n"
-    "                [--snapname SNAP] [--no-hook|--replace-hook]\n"
+    "                [--snapname SNAP] [--no-hook|--replace-hook] [--rotate [--keep N]]\n"
     "                              full-clone SRC and make the copy a verified template\n"
     "  clone SRC [NEWID] [same options] [--linked]\n"
     "                              clone SRC after checking every precondition\n"
@@ -81,7 +81,13 @@ static const char *const help_make_template =
     "  --no-hook              do not register the hookscript (a hookscript SRC has is\n"
     "                         kept: qm copies it)\n"
     "  --replace-hook         replace a hookscript of SRC that is not pvetmpl's\n"
-    "                         (without it, make-template refuses such a VM)\n";
+    "                         (without it, make-template refuses such a VM)\n"
+    "  --rotate               with --name NAME: build and verify the new template\n"
+    "                         under a temporary name, then hand NAME over: it takes\n"
+    "                         NAME, the templates that had it become NAME-YYYYMMDD\n"
+    "                         (their creation date) tagged pvetmpl-retired\n"
+    "  --keep N               with --rotate: destroy the retired templates of NAME\n"
+    "                         beyond the newest N, except those linked clones use\n";
 
 static const char *const help_clone =
     "usage: pvetmpl [GLOBAL OPTIONS] clone SRC [NEWID] [OPTIONS] [--linked]\n"
@@ -211,6 +217,8 @@ enum opt_id {
     O_NO_HOOK,
     O_REPLACE_HOOK,
     O_LINKED,
+    O_ROTATE,
+    O_KEEP,
     O_DISK,
     O_VMID,
     O_SINCE,
@@ -260,6 +268,8 @@ static const struct opt opts[] = {
     {"no-hook", 0, false, CLONES, O_NO_HOOK},
     {"replace-hook", 0, false, CLONES | M(REQ_HOOK), O_REPLACE_HOOK},
     {"linked", 0, false, CLONES, O_LINKED},
+    {"rotate", 0, false, CLONES, O_ROTATE},
+    {"keep", 0, true, CLONES, O_KEEP},
     {"disk", 0, true, M(REQ_TEMPLATE), O_DISK},
     {"vmid", 0, true, M(REQ_AUDIT), O_VMID},
     {"since", 'S', true, M(REQ_AUDIT), O_SINCE},
@@ -430,6 +440,12 @@ static int set_opt(struct parser *ps, const struct opt *o, const char *val)
         break;
     case O_NO_HOOK:
         cl->no_hook = true;
+        break;
+    case O_ROTATE:
+        cl->rotate = true;
+        break;
+    case O_KEEP:
+        cl->keep = val;
         break;
     case O_REPLACE_HOOK:
         if (r->cmd == REQ_HOOK) {

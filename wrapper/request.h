@@ -58,6 +58,11 @@ struct request_clone {
     const char *src, *newid; /* newid NULL: chosen by the run (q.newid is 0 then) */
     const char *name, *storage, *format, *pool, *target, *description, *bwlimit, *snapname;
     bool no_hook, replace_hook, linked;
+    bool rotate;      /* make-template --rotate: hand --name over to the new template */
+    const char *keep; /* --keep N as given, or NULL */
+    /* filled by validate */
+    bool have_keep;
+    long keep_n;
     /* filled by validate: q is the qm clone request (q.target is NULL for
      * make-template, whose --target becomes migrate_to) */
     struct clone_req q;

@@ -206,6 +206,15 @@ int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *
     return acquire(c, name, 1, NULL, ret_fd, e);
 }
 
+int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
+{
+    char file[300], msg[400];
+    snprintf(file, sizeof(file), "name-%s", name);
+    snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is rotating the name '%s'",
+             name);
+    return acquire(c, file, 1, msg, ret_fd, e);
+}
+
 int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e)
 {
     char name[128], msg[512];

@@ -88,32 +88,15 @@ t_dry_run() {
     assert_eq 0 "$(sim_mutating_calls)" "mutating calls"
 }
 
-# hold_vmid_lock N: hold pvetmpl's lock on VMID N as another run would
-# (flock -o: the lock lives in flock itself); returns once it is held.
-hold_vmid_lock() {
-    mkdir -p "$T/run"
-    flock -o "$T/run/vmid-$1.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' "$T/holder.pid" &
-    HOLDER=$!
-    trap release_vmid_lock EXIT
-    wait_for_grep '^[0-9]+$' "$T/holder.pid"
-}
-
-release_vmid_lock() {
-    [ -n "${HOLDER:-}" ] || return 0
-    kill "$(cat "$T/holder.pid")" 2>/dev/null || true
-    wait "$HOLDER" 2>/dev/null || true
-    HOLDER=
-}
-
 # A VMID another pvetmpl run is creating (its lock held) is skipped, not
 # waited for.
 t_skip_locked() {
     sim_setup
-    hold_vmid_lock 9000
+    hold_lock "$T/run/vmid-9000.0.lock"
     expect_rc 0 "$PVETMPL" --json make-template 100 --no-hook
     assert_eq 9001 "$(json_get .vmid)"
     assert_no_grep "waiting for another pvetmpl run" "$T/err"
-    release_vmid_lock
+    release_lock
 }
 
 # Two runs without NEWID racing: the first claims 9000 and waits for the only
@@ -121,23 +104,8 @@ t_skip_locked() {
 # messages (each is printed once its lock is held), no sleeps.
 t_two_runs_race() {
     sim_setup
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' \
-        "$T/slot.pid" &
-    local slot=$! a b ra rb
-    trap 'kill "$(cat "$T/slot.pid")" 2>/dev/null || true' EXIT
-    wait_for_grep '^[0-9]+$' "$T/slot.pid"
-    "$PVETMPL" --no-progress make-template 100 --no-hook >"$T/a.out" 2>"$T/a.err" &
-    a=$!
-    wait_for_grep "waiting for a copy slot" "$T/a.err"
-    "$PVETMPL" --no-progress make-template 100 --no-hook >"$T/b.out" 2>"$T/b.err" &
-    b=$!
-    wait_for_grep "waiting for a copy slot" "$T/b.err"
-    kill "$(cat "$T/slot.pid")"
-    wait "$slot" || true
-    wait "$a" && ra=0 || ra=$?
-    wait "$b" && rb=0 || rb=$?
-    assert_eq "0 0" "$ra $rb" "exit codes"
+    race_two "waiting for a copy slot" "waiting for a copy slot" make-template 100 --no-hook
+    assert_eq "0 0" "$RA $RB" "exit codes"
     assert_grep "chose VMID 9000" "$T/a.err"
     assert_grep "chose VMID 9001" "$T/b.err"
     assert_grep '^template: 1$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"

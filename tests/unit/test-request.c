@@ -70,6 +70,13 @@ static const struct vec vecs[] = {
     /* which command takes which flag, and flags that exclude each other */
     {MT(.no_hook = true), NULL},
     {CL(.no_hook = true), "'--no-hook' is only for make-template"},
+    {MT(.name = "base", .rotate = true), NULL},
+    {MT(.name = "base", .rotate = true, .keep = "0"), NULL},
+    {MT(.rotate = true), "'--rotate' needs '--name NAME'"},
+    {MT(.name = "base", .keep = "2"), "'--keep' needs '--rotate'"},
+    {CL(.name = "base", .rotate = true), "'--rotate' is only for make-template"},
+    {MT(.name = "base", .rotate = true, .keep = "x"), "--keep value 'x'"},
+    {MT(.name = "base", .rotate = true, .target = "pve2"), "'--rotate' and '--target'"},
     {MT(.replace_hook = true), NULL},
     {CL(.replace_hook = true), "'--replace-hook' is only for make-template"},
     {CL(.linked = true), NULL},
