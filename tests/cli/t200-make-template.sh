@@ -822,27 +822,14 @@ t_json_everywhere() {
     assert_eq false "$(json_get .failed)"
 }
 
-# hold_slot: hold the storage's only copy slot (flock -o: the lock lives in
-# flock itself, not in its child) and return only once it is held: the child
-# writes its PID after flock acquired the lock, so pvetmpl started next can
-# never take the slot first. release_slot stops that child by its PID and
-# waits for flock to exit, which frees the lock; it also runs at the end of
-# the test (an assertion that failed in between must not leave it running).
+# hold_slot / release_slot: the storage's only copy slot, held as another
+# run would hold it (lib.sh hold_lock).
 hold_slot() {
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' \
-        "$T/slot-holder.pid" &
-    SLOT_FLOCK=$!
-    trap release_slot EXIT
-    wait_for_grep '^[0-9]+$' "$T/slot-holder.pid"
+    hold_lock "$T/run/storage-local-lvm.0.lock"
 }
 
 release_slot() {
-    [ -n "${SLOT_FLOCK:-}" ] || return 0
-    kill "$(cat "$T/slot-holder.pid")" 2>/dev/null || true
-    wait "$SLOT_FLOCK" 2>/dev/null || true
-    SLOT_FLOCK=
-    rm -f "$T/slot-holder.pid" # a next hold_slot waits for its own holder
+    release_lock
 }
 
 # Runs pvetmpl ARGS... while hold_slot holds the copy slot; once it says it is
