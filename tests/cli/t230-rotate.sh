@@ -123,6 +123,16 @@ t_fail_build() {
     assert_eq 0 "$(grep -c '"set"' "$S/calls.log" || true)" "no qm set"
 }
 
+# A template with NAME on another node: qm here cannot rename it, so nothing
+# is built or renamed.
+t_holder_elsewhere() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 9500 --node pve2 --name base --disk scsi0=local-lvm:1G --template >/dev/null
+    expect_rc 69 "$PVETMPL" make-template 100 --name base --no-hook --rotate
+    assert_grep "template 9500 'base' is on node 'pve2': qm renames only VMs of this node; rotate 'base' on node 'pve2' \(nothing was changed\)" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)" "mutating calls"
+}
+
 t_usage() {
     sim_setup
     expect_rc 64 "$PVETMPL" make-template 100 --rotate
@@ -159,6 +169,7 @@ t_check "--keep 0: qm destroy's linked-clone refusal keeps it too (LVM-thin)" t_
 t_check "dry run: the whole plan, nothing changed" t_dry_run
 t_check "failure halfway: both usable, the state said" t_fail_halfway
 t_check "build fails: nothing renamed" t_fail_build
+t_check "a holder on another node: 69 before anything is built" t_holder_elsewhere
 t_check "usage errors: 64 before any call" t_usage
 t_check "two rotations of one name queue; one template keeps the name" t_two_rotations
 t_done
