@@ -22,11 +22,11 @@ static const char *const usage_text =
     "usage: pvetmpl [GLOBAL OPTIONS] COMMAND [ARGS...] [GLOBAL OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  make-template SRC NEWID [--name NAME] [--storage STORAGE] [--format raw|qcow2|vmdk]\n"
+    "  make-template SRC [NEWID] [--name NAME] [--storage STORAGE] [--format raw|qcow2|vmdk]\n"
     "                [--pool POOL] [--target NODE] [--description TEXT] [--bwlimit KIB]\n"
-    "                [--snapname SNAP] [--no-hook|--replace-hook]\n"
+    "                [--snapname SNAP] [--no-hook|--replace-hook] [--rotate [--keep N]]\n"
     "                              full-clone SRC and make the copy a verified template\n"
-    "  clone SRC NEWID [same options] [--linked]\n"
+    "  clone SRC [NEWID] [same options] [--linked]\n"
     "                              clone SRC after checking every precondition\n"
     "  template VMID [--disk DRIVE] convert VMID to a template and verify it\n"
     "  check SRC [--storage STORAGE] [--target NODE]\n"
@@ -63,11 +63,13 @@ static const char *const usage_text =
     "  78 configuration error      124 timed out               130 interrupted\n";
 
 static const char *const help_make_template =
-    "usage: pvetmpl [GLOBAL OPTIONS] make-template SRC NEWID [OPTIONS]\n"
+    "usage: pvetmpl [GLOBAL OPTIONS] make-template SRC [NEWID] [OPTIONS]\n"
     "\n"
     "Full-clone the stopped VM SRC to NEWID, register the pvetmpl hookscript on\n"
     "the copy, convert the copy to a template and verify that every disk became\n"
-    "a base volume. SRC is left untouched.\n"
+    "a base volume. SRC is left untouched. Without NEWID, the lowest VMID free in\n"
+    "the cluster within template_newid_range (default 9000-9999) is taken and\n"
+    "printed (JSON: \"vmid\", with \"vmid_auto\": true).\n"
     "\n"
     "  --name NAME            name of the template (DNS name)\n"
     "  --storage STORAGE      target storage (default: each source disk's own)\n"
@@ -81,14 +83,22 @@ static const char *const help_make_template =
     "  --no-hook              do not register the hookscript (a hookscript SRC has is\n"
     "                         kept: qm copies it)\n"
     "  --replace-hook         replace a hookscript of SRC that is not pvetmpl's\n"
-    "                         (without it, make-template refuses such a VM)\n";
+    "                         (without it, make-template refuses such a VM)\n"
+    "  --rotate               with --name NAME: build and verify the new template\n"
+    "                         under a temporary name, then hand NAME over: it takes\n"
+    "                         NAME, the templates that had it become NAME-YYYYMMDD\n"
+    "                         (their creation date) tagged pvetmpl-retired\n"
+    "  --keep N               with --rotate: destroy the retired templates of NAME\n"
+    "                         beyond the newest N, except those linked clones use\n";
 
 static const char *const help_clone =
-    "usage: pvetmpl [GLOBAL OPTIONS] clone SRC NEWID [OPTIONS] [--linked]\n"
+    "usage: pvetmpl [GLOBAL OPTIONS] clone SRC [NEWID] [OPTIONS] [--linked]\n"
     "\n"
     "Clone the stopped VM (or template) SRC to NEWID after checking every\n"
     "precondition. Full copy by default; --linked makes a linked clone of a\n"
-    "template (no --storage/--format then).\n"
+    "template (no --storage/--format then). Without NEWID, the lowest VMID free\n"
+    "in the cluster within clone_newid_range is taken (default: datacenter.cfg's\n"
+    "next-id range, as Proxmox's own choice, else 100-999999).\n"
     "\n"
     "  options as for make-template (without --no-hook), plus\n"
     "  --target NODE          create the clone on another node (shared storage only)\n"
@@ -215,6 +225,8 @@ enum opt_id {
     O_NO_HOOK,
     O_REPLACE_HOOK,
     O_LINKED,
+    O_ROTATE,
+    O_KEEP,
     O_DISK,
     O_VMID,
     O_SINCE,
@@ -264,6 +276,8 @@ static const struct opt opts[] = {
     {"no-hook", 0, false, CLONES, O_NO_HOOK},
     {"replace-hook", 0, false, CLONES | M(REQ_HOOK), O_REPLACE_HOOK},
     {"linked", 0, false, CLONES, O_LINKED},
+    {"rotate", 0, false, CLONES, O_ROTATE},
+    {"keep", 0, true, CLONES, O_KEEP},
     {"disk", 0, true, M(REQ_TEMPLATE), O_DISK},
     {"vmid", 0, true, M(REQ_AUDIT), O_VMID},
     {"since", 'S', true, M(REQ_AUDIT), O_SINCE},
@@ -436,6 +450,12 @@ static int set_opt(struct parser *ps, const struct opt *o, const char *val)
     case O_NO_HOOK:
         cl->no_hook = true;
         break;
+    case O_ROTATE:
+        cl->rotate = true;
+        break;
+    case O_KEEP:
+        cl->keep = val;
+        break;
     case O_REPLACE_HOOK:
         if (r->cmd == REQ_HOOK) {
             r->u.hook.replace_hook = true;
@@ -584,8 +604,8 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
     case REQ_CLONE:
         if (k >= 2) {
             return unexpected(arg,
-                              r->cmd == REQ_CLONE ? "clone takes SRC and NEWID"
-                                                  : "make-template takes SRC and NEWID",
+                              r->cmd == REQ_CLONE ? "clone takes SRC and an optional NEWID"
+                                                  : "make-template takes SRC and an optional NEWID",
                               e);
         }
         *(k ? &r->u.clone.newid : &r->u.clone.src) = arg;

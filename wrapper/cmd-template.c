@@ -15,6 +15,8 @@
 #include "cmd.h"
 #include "hookreg.h"
 #include "journal.h"
+#include "list.h"
+#include "newid.h"
 #include "node.h"
 #include "preflight.h"
 #include "progress.h"
@@ -600,10 +602,100 @@ struct clone_run {
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
- * dry run changes nothing, so it need not queue behind a real run. */
+ * dry run changes nothing, so it need not queue behind a real run. A chosen
+ * NEWID was claimed with its lock already (choose_newid). */
 static int clone_lock_newid(struct ctx *c, struct clone_run *cr, struct err *e)
 {
-    return c->dry_run ? 0 : slot_lock_newid(c, cr->o->q.newid, &cr->newid_lock, e);
+    if (c->dry_run || cr->newid_lock >= 0) {
+        return 0;
+    }
+    return slot_lock_newid(c, cr->o->q.newid, &cr->newid_lock, e);
+}
+
+/* Where a VMID is chosen: make-template's template_newid_range; clone's
+ * clone_newid_range, else the range Proxmox itself picks automatic VMIDs
+ * from (datacenter.cfg next-id, else 100-999999: pve-manager
+ * PVE/API2/Cluster.pm 'nextid'), so a clone lands where the web UI's would.
+ * desc names it for the messages. */
+static int newid_range_of(struct ctx *c, bool make_template, struct newid_range *r, char *desc,
+                          size_t len, struct err *e)
+{
+    const struct conf *cf = c->conf;
+    bool found = false;
+    if (make_template) {
+        *r = (struct newid_range){cf->template_newid_first, cf->template_newid_last};
+        snprintf(desc, len, "template_newid_range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    } else if (cf->clone_newid_first) {
+        *r = (struct newid_range){cf->clone_newid_first, cf->clone_newid_last};
+        snprintf(desc, len, "clone_newid_range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    } else if (node_read_next_id(cf, r, &found, e) < 0) {
+        return -1;
+    } else if (found) {
+        snprintf(desc, len, "datacenter.cfg's next-id range %" PRIu32 "-%" PRIu32, r->first,
+                 r->last);
+    } else {
+        *r = (struct newid_range){NEWID_PVE_LOWER, NEWID_PVE_UPPER - 1};
+        snprintf(desc, len, "Proxmox's next-id range %" PRIu32 "-%" PRIu32, r->first, r->last);
+    }
+    return 0;
+}
+
+/* Step 0, no NEWID given: the lowest VMID of the range that is free in the
+ * cluster (.vmlist) and that no other pvetmpl run is creating, claimed with
+ * the same per-VMID lock a given NEWID takes (*ret_lock). A VMID whose lock
+ * another run holds is skipped, not waited for; once the lock is ours the
+ * list is read again, since the run that held it may just have created it.
+ * qm clone is preceded by the usual re-check (clone_queue), for whoever
+ * outside pvetmpl takes it meanwhile. A dry run claims nothing: it shows the
+ * VMID a run would take now. */
+static int choose_newid(struct ctx *c, bool make_template, uint32_t *ret_id, int *ret_lock,
+                        struct err *e)
+{
+    struct newid_range r;
+    char desc[160];
+    if (newid_range_of(c, make_template, &r, desc, sizeof(desc), e) < 0) {
+        return -1;
+    }
+    uint32_t from = r.first;
+    for (;;) {
+        struct vmlist vl;
+        if (node_load_vmlist(c->conf, &vl, e) < 0) {
+            return -1;
+        }
+        uint32_t id = newid_next_free(&vl, &r, from);
+        vmlist_release(&vl);
+        if (!id) {
+            return err_set(e, ERR_PRECONDITION,
+                           "no free VMID in %s: each one is used in the cluster or being "
+                           "created by another pvetmpl run; give NEWID or widen the range "
+                           "in %s",
+                           desc, c->conf_path ? c->conf_path : "the configuration");
+        }
+        int fd = -1, lr = c->dry_run ? 0 : slot_try_lock_newid(c, id, &fd, e);
+        if (lr < 0) {
+            return -1;
+        }
+        if (lr == 0 && !c->dry_run) {
+            if (node_load_vmlist(c->conf, &vl, e) < 0) {
+                slot_release(fd);
+                return -1;
+            }
+            if (vmlist_find(&vl, id)) {
+                lr = 1; /* created by the run that held it */
+                slot_release(fd);
+            }
+            vmlist_release(&vl);
+        }
+        if (lr == 1) {
+            from = id + 1;
+            continue;
+        }
+        cmd_info(c, "%s VMID %" PRIu32 ": the lowest free in %s",
+                 c->dry_run ? "would use" : "chose", id, desc);
+        *ret_id = id;
+        *ret_lock = fd;
+        return 0;
+    }
 }
 
 /* Step 2, idempotency: 1 when NEWID exists already (then the answer is
@@ -845,8 +937,25 @@ static void template_made_report(struct ctx *c, struct clone_run *cr)
                    o->migrate_to ? "'" : "");
 }
 
-static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template, struct err *e)
+/* *ret_newid (when not NULL): the VMID made, given or chosen. */
+static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template,
+                    uint32_t *ret_newid, struct err *e)
 {
+    /* No NEWID given: the run goes on as if the chosen one had been. */
+    struct request_clone chosen;
+    int newid_lock = -1;
+    bool automatic = o->q.newid == 0;
+    report_set(c->rep, "vmid_auto", json_object_new_boolean(automatic));
+    if (automatic) {
+        chosen = *o;
+        if (choose_newid(c, make_template, &chosen.q.newid, &newid_lock, e) < 0) {
+            return -1;
+        }
+        o = &chosen;
+    }
+    if (ret_newid) {
+        *ret_newid = o->q.newid;
+    }
     struct clone_run cr = {
         .o = o,
         .make_template = make_template,
@@ -859,7 +968,7 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
                 .name = o->q.name,
                 .storage = o->q.storage,
             },
-        .newid_lock = -1,
+        .newid_lock = newid_lock,
     };
     int rc = -1;
     report_set_vmid(c->rep, o->q.newid);
@@ -907,14 +1016,379 @@ out:
     return rc;
 }
 
+/* ---- rotation ------------------------------------------------------------ */
+
+#define RETIRED_TAG "pvetmpl-retired"
+#define ROTATE_TMP_SUFFIX "-pvetmpl-new"
+
+/* A template that has NAME now (a holder) or was retired from it. */
+struct rot_tmpl {
+    uint32_t vmid;
+    char node[128];
+    char name[320];
+    char tags[1024]; /* as configured, "" when none */
+    char date[16];   /* YYYYMMDD: when it was made (meta ctime), else today */
+    size_t n_linked; /* guests with a disk on its base disks (list.c) */
+    bool holder;
+};
+
+struct rotation {
+    const char *name;
+    uint32_t newid;
+    struct rot_tmpl *t;
+    size_t n;
+};
+
+static bool has_tag(const char *tags, const char *tag)
+{
+    size_t len = strlen(tag);
+    for (const char *p = tags; *p;) {
+        size_t n = strcspn(p, ";, ");
+        if (n == len && strncasecmp(p, tag, len) == 0) {
+            return true;
+        }
+        p += n;
+        p += strspn(p, ";, ");
+    }
+    return false;
+}
+
+/* NAME-YYYYMMDD: the name a retired template of NAME gets. */
+static bool is_retired_name(const char *s, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(s, name, len) == 0 && s[len] == '-' && strlen(s + len + 1) == 8 &&
+           strspn(s + len + 1, "0123456789") == 8;
+}
+
+/* The date a template was made: qemu-server's meta 'ctime=' (epoch, set when
+ * the VM was created), else today; UTC. */
+static void creation_date(const struct qm_config *cf, char *buf, size_t len)
+{
+    const char *meta = qm_config_get(cf, "meta"), *p = meta ? strstr(meta, "ctime=") : NULL;
+    time_t t = p ? (time_t)strtoll(p + 6, NULL, 10) : 0;
+    struct tm tm;
+    if (t <= 0) {
+        t = time(NULL);
+    }
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y%m%d", &tm);
+}
+
+/* Newest first: by date, then by VMID (a later VMID of one day is newer). */
+static int rot_cmp(const void *a, const void *b)
+{
+    const struct rot_tmpl *x = a, *y = b;
+    int d = strcmp(y->date, x->date);
+    return d ? d : (y->vmid > x->vmid) - (y->vmid < x->vmid);
+}
+
+/* The templates that have NAME (but newid) and those retired from it, from
+ * the guests' config files (list.c: one read each, linked clones counted). */
+static int rotation_gather(struct ctx *c, struct rotation *rt, struct err *e)
+{
+    struct list_opts lo = {.hook_name = c->conf->hook_name};
+    struct list_result lr = {0};
+    if (list_load(c->conf, &lo, c->interrupt, &lr, e) < 0) {
+        return -1;
+    }
+    rt->t = calloc(lr.n ? lr.n : 1, sizeof(*rt->t));
+    if (!rt->t) {
+        list_result_release(&lr);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < lr.n && rc == 0; i++) {
+        const struct list_row *row = &lr.rows[i];
+        if (!row->name || row->vmid == rt->newid) {
+            continue;
+        }
+        bool holder = strcmp(row->name, rt->name) == 0;
+        if (!holder && !is_retired_name(row->name, rt->name)) {
+            continue;
+        }
+        struct qm_config cf = {0};
+        if (node_read_config_file(c->conf, row->node, row->vmid, &cf, e) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *tags = qm_config_get(&cf, "tags");
+        if (holder || (tags && has_tag(tags, RETIRED_TAG))) {
+            struct rot_tmpl *t = &rt->t[rt->n++];
+            t->vmid = row->vmid;
+            t->holder = holder;
+            t->n_linked = row->n_linked;
+            snprintf(t->node, sizeof(t->node), "%s", row->node);
+            snprintf(t->name, sizeof(t->name), "%s", row->name);
+            snprintf(t->tags, sizeof(t->tags), "%s", tags ? tags : "");
+            if (holder) {
+                creation_date(&cf, t->date, sizeof(t->date));
+            } else {
+                snprintf(t->date, sizeof(t->date), "%s", row->name + strlen(rt->name) + 1);
+            }
+        }
+        qm_config_release(&cf);
+    }
+    list_result_release(&lr);
+    return rc;
+}
+
+/* One qm set/destroy of the rotation: journalled (action, VMID, the name it
+ * is about), recorded, and for qm set verified by reading the config file
+ * back (qm set may exit 0 without effect). In a dry run only planned. */
+static int rotation_step(struct ctx *c, const char *action, uint32_t vmid, const char *node,
+                         const char *name, struct strv *argv, const char *want_name, struct err *e)
+{
+    struct journal_event a = {.action = action, .vmid = vmid, .name = name};
+    enum qm_error qe;
+    int r;
+    if (c->dry_run) {
+        cmd_record(c, strv_argv(argv));
+        audit(c, &a, JOURNAL_SUCCEEDED, NULL);
+        strv_release(argv);
+        return 0;
+    }
+    audit(c, &a, JOURNAL_STARTED, NULL);
+    struct backoff b = {0};
+    do {
+        r = run_once(c, argv, strcmp(action, "rotate-destroy") == 0 ? "qm destroy" : "qm set",
+                     false, &qe, e);
+    } while (r < 0 && is_lock_error(qe) && backoff_wait(c, &b, e));
+    strv_release(argv);
+    if (r == 0 && want_name) {
+        struct qm_config cf = {0};
+        if (node_read_config_file(c->conf, node, vmid, &cf, e) < 0) {
+            r = -1;
+        } else if (!qm_config_get(&cf, "name") || strcmp(qm_config_get(&cf, "name"), want_name)) {
+            r = err_set(e, ERR_QM_FAILED,
+                        "'qm set %" PRIu32 " --name %s' exited 0, but the VM's name is '%s'", vmid,
+                        want_name, qm_config_get(&cf, "name") ? qm_config_get(&cf, "name") : "");
+        }
+        qm_config_release(&cf);
+    }
+    audit(c, &a, r == 0 ? JOURNAL_SUCCEEDED : JOURNAL_FAILED, r == 0 ? NULL : e);
+    return r;
+}
+
+/* Appends to buf (a list of "VMID 'name'"). */
+static void list_add(char *buf, size_t len, uint32_t vmid, const char *name)
+{
+    size_t off = strlen(buf);
+    if (off < len) {
+        snprintf(buf + off, len - off, "%s%" PRIu32 " '%s'", off ? ", " : "", vmid, name);
+    }
+}
+
+/* The hand-over, once the new template is complete under its temporary name.
+ *
+ * Order: (1) the new template takes NAME, then (2) each template that had
+ * NAME is renamed NAME-YYYYMMDD and tagged pvetmpl-retired in one 'qm set'
+ * (one config write: it never carries the tag without the new name or the
+ * reverse). A name lookup thus never finds none: NAME belongs to a complete
+ * template at every instant, first the old, then both, then the new one.
+ * Renaming the old first would leave a moment with no template of that name,
+ * which breaks a consumer (Terraform, Packer) outright; Proxmox allows two
+ * VMs of one name, and in the moment between (1) and (2) a lookup may find
+ * both - each a complete, verified template, so either choice works. There is
+ * no cross-VM atomic rename in Proxmox (each config is its own pmxcfs file),
+ * so this overlap of one qm set per old template is the least possible.
+ * (3) With --keep N, retired templates beyond the newest N are destroyed
+ * last, only those no guest's disk is based on. */
+static int rotation_handover(struct ctx *c, const struct request_clone *r, struct rotation *rt,
+                             const char *tmp_name, struct err *e)
+{
+    struct strv argv = STRV_INIT;
+    char retired[2048] = "", pending[2048] = "", destroyed[1024] = "", kept[2048] = "";
+    struct json_object *jr = json_object_new_object(), *jret = json_object_new_array(),
+                       *jdes = json_object_new_array(), *jkept = json_object_new_array();
+    json_object_object_add(jr, "name", json_object_new_string(rt->name));
+    json_object_object_add(jr, "retired", jret);
+    json_object_object_add(jr, "destroyed", jdes);
+    json_object_object_add(jr, "kept_linked", jkept);
+    report_set(c->rep, "rotation", jr);
+    /* (1) */
+    if (qmargv_set_name(c->conf->qm, rt->newid, rt->name, NULL, &argv) < 0 ||
+        rotation_step(c, "rotate-rename", rt->newid, node_local_name(c->conf), rt->name, &argv,
+                      rt->name, e) < 0) {
+        char how[512];
+        snprintf(how, sizeof(how),
+                 "nothing else was changed: the templates named '%s' are as they were; "
+                 "finish with 'qm set %" PRIu32 " --name %s' and retire them by hand",
+                 rt->name, rt->newid, rt->name);
+        char what[300];
+        snprintf(what, sizeof(what),
+                 "template %" PRIu32 " is complete under the name '%s', but giving it the name "
+                 "'%s' failed",
+                 rt->newid, tmp_name, rt->name);
+        return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+    }
+    report_set_name(c->rep, rt->name);
+    /* (2) */
+    for (size_t i = 0; i < rt->n; i++) {
+        if (rt->t[i].holder) {
+            list_add(pending, sizeof(pending), rt->t[i].vmid, rt->name);
+        }
+    }
+    for (size_t i = 0; i < rt->n; i++) {
+        struct rot_tmpl *t = &rt->t[i];
+        if (!t->holder) {
+            continue;
+        }
+        char newname[300], tags[1100];
+        snprintf(newname, sizeof(newname), "%s-%s", rt->name, t->date);
+        snprintf(tags, sizeof(tags), "%s%s" RETIRED_TAG, t->tags, *t->tags ? ";" : "");
+        if (qmargv_set_name(c->conf->qm, t->vmid, newname, tags, &argv) < 0 ||
+            rotation_step(c, "rotate-retire", t->vmid, t->node, newname, &argv, newname, e) < 0) {
+            char what[2600], how[2400];
+            snprintf(what, sizeof(what),
+                     "template %" PRIu32 " has the name '%s' now; retiring template %" PRIu32
+                     " failed",
+                     rt->newid, rt->name, t->vmid);
+            snprintf(how, sizeof(how),
+                     "retired already: %s; still named '%s' (usable, not retired): %s; finish "
+                     "with 'qm set %" PRIu32 " --name %s --tags \"%s\"' for each",
+                     *retired ? retired : "none", rt->name, pending, t->vmid, newname, tags);
+            return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+        }
+        /* drop it from the pending list: rebuilt from the rest */
+        list_add(retired, sizeof(retired), t->vmid, newname);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
+        json_object_object_add(o, "name", json_object_new_string(newname));
+        json_object_array_add(jret, o);
+        snprintf(t->name, sizeof(t->name), "%s", newname);
+        t->holder = false;
+        pending[0] = '\0';
+        for (size_t k = i + 1; k < rt->n; k++) {
+            if (rt->t[k].holder) {
+                list_add(pending, sizeof(pending), rt->t[k].vmid, rt->name);
+            }
+        }
+    }
+    /* (3) every template of rt is retired now */
+    if (r->have_keep) {
+        qsort(rt->t, rt->n, sizeof(*rt->t), rot_cmp);
+        for (size_t i = (size_t)r->keep_n; i < rt->n; i++) {
+            struct rot_tmpl *t = &rt->t[i];
+            if (t->n_linked) {
+                char item[480];
+                snprintf(item, sizeof(item), "%s (%zu linked clone%s)", t->name, t->n_linked,
+                         t->n_linked == 1 ? "" : "s");
+                list_add(kept, sizeof(kept), t->vmid, item);
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
+                json_object_object_add(o, "name", json_object_new_string(t->name));
+                json_object_object_add(o, "linked_clones",
+                                       json_object_new_int64((int64_t)t->n_linked));
+                json_object_array_add(jkept, o);
+                continue;
+            }
+            int dr =
+                qmargv_destroy(c->conf->qm, t->vmid, &argv) < 0
+                    ? err_set(e, ERR_INTERNAL, "out of memory")
+                    : rotation_step(c, "rotate-destroy", t->vmid, t->node, t->name, &argv, NULL, e);
+            /* qm's own refusal (qemu-server QemuServer.pm destroy_vm: "base volume '<volid>'
+             * is still in use by linked cloned"): clones list.c cannot see in the volume
+             * names (LVM-thin) use it; kept like those it counted */
+            if (dr < 0 && strstr(e->detail, "is still in use by linked clone")) {
+                char item[480];
+                snprintf(item, sizeof(item), "%s (qm destroy: still in use by a linked clone)",
+                         t->name);
+                list_add(kept, sizeof(kept), t->vmid, item);
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
+                json_object_object_add(o, "name", json_object_new_string(t->name));
+                json_object_object_add(o, "linked_clones", NULL);
+                json_object_array_add(jkept, o);
+                e->cls = ERR_OK;
+                continue;
+            }
+            if (dr < 0) {
+                char what[900], how[1200];
+                snprintf(what, sizeof(what),
+                         "template %" PRIu32 " has the name '%s' and the old ones are retired, "
+                         "but destroying retired template %" PRIu32 " '%s' failed",
+                         rt->newid, rt->name, t->vmid, t->name);
+                snprintf(how, sizeof(how), "destroyed before it: %s; nothing else is changed",
+                         *destroyed ? destroyed : "none");
+                return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+            }
+            list_add(destroyed, sizeof(destroyed), t->vmid, t->name);
+            json_object_array_add(jdes, json_object_new_int64(t->vmid));
+        }
+    }
+    report_set_name(c->rep, rt->name);
+    report_set_msg(c->rep,
+                   "%s template %" PRIu32 " '%s' created from VM %" PRIu32 "; retired: %s%s%s%s%s",
+                   c->dry_run ? "would rotate:" : "rotated:", rt->newid, rt->name, r->q.src,
+                   *retired ? retired : "none", *destroyed ? "; destroyed: " : "", destroyed,
+                   *kept ? "; kept, linked clones use them: " : "", kept);
+    return 0;
+}
+
+/* make-template --rotate: the new template is built and verified under a
+ * temporary name by the ordinary make-template run, then NAME is handed over
+ * (rotation_handover). Two rotations of one name queue on its lock. Old
+ * templates must be on this node: qm renames only local VMs. */
+static int rotate_run(struct ctx *c, const struct request_clone *r, struct err *e)
+{
+    struct rotation rt = {.name = r->name};
+    char tmp_name[300];
+    int lock = -1, rc = -1;
+    snprintf(tmp_name, sizeof(tmp_name), "%s" ROTATE_TMP_SUFFIX, r->name);
+    if (!c->dry_run && slot_lock_name(c, r->name, &lock, e) < 0) {
+        return -1;
+    }
+    if (r->q.newid) {
+        rt.newid = r->q.newid;
+    }
+    if (rotation_gather(c, &rt, e) < 0) {
+        goto out;
+    }
+    const char *local = node_local_name(c->conf);
+    for (size_t i = 0; i < rt.n; i++) {
+        if (rt.t[i].holder && strcmp(rt.t[i].node, local) != 0) {
+            err_set(e, ERR_PRECONDITION,
+                    "template %" PRIu32 " '%s' is on node '%s': qm renames only VMs of this "
+                    "node; rotate '%s' on node '%s' (nothing was changed)",
+                    rt.t[i].vmid, r->name, rt.t[i].node, r->name, rt.t[i].node);
+            goto out;
+        }
+    }
+    struct request_clone b = *r;
+    b.name = tmp_name;
+    b.q.name = tmp_name;
+    if (do_clone(c, &b, true, &rt.newid, e) < 0) {
+        char keep[sizeof(e->detail)];
+        snprintf(keep, sizeof(keep), "%s", e->detail);
+        err_set(e, e->cls, "%s; nothing was renamed: the templates named '%s' are unchanged", keep,
+                r->name);
+        /* a refusal's report shows the checks, not e: say it there too */
+        cmd_info(c, "nothing was renamed: the templates named '%s' are unchanged", r->name);
+        goto out;
+    }
+    /* a template made by this run may be listed as a holder if NEWID was given */
+    for (size_t i = 0; i < rt.n; i++) {
+        if (rt.t[i].vmid == rt.newid) {
+            rt.t[i] = rt.t[--rt.n];
+            i--;
+        }
+    }
+    rc = rotation_handover(c, r, &rt, tmp_name, e);
+out:
+    free(rt.t);
+    slot_release(lock);
+    return rc;
+}
+
 int cmd_make_template_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return do_clone(c, r, true, e);
+    return r->rotate ? rotate_run(c, r, e) : do_clone(c, r, true, NULL, e);
 }
 
 int cmd_clone_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return do_clone(c, r, false, e);
+    return do_clone(c, r, false, NULL, e);
 }
 
 /* ---- template ------------------------------------------------------------ */

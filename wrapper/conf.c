@@ -130,6 +130,17 @@ static int cb_vmid_range(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *re
     return check_str(cfg, opt, value, result, vmid_range);
 }
 
+/* Empty means "Proxmox's own next-id range" (clone_newid_range). */
+static int vmid_range_or_empty(const char *s, char *msg, size_t msglen)
+{
+    return s[0] ? vmid_range(s, msg, msglen) : 0;
+}
+
+static int cb_vmid_range_or_empty(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+    return check_str(cfg, opt, value, result, vmid_range_or_empty);
+}
+
 /* Our own integer parsing: libconfuse's accepts signs, hex and octal, and
  * tests a stale errno for overflow. */
 static int check_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result, uint64_t min,
@@ -390,6 +401,8 @@ static cfg_opt_t opts[] = {
     CFG_INT_CB("lock_retries", 5, CFGF_NONE, cb_count),
     CFG_INT_CB("lock_retry_max", 300, CFGF_NONE, cb_seconds),
     CFG_INT_CB("copies_per_storage", 1, CFGF_NONE, cb_copies),
+    CFG_STR_CB("template_newid_range", "9000-9999", CFGF_NONE, cb_vmid_range),
+    CFG_STR_CB("clone_newid_range", "", CFGF_NONE, cb_vmid_range_or_empty),
     CFG_STR_LIST_CB("template_types", NULL, CFGF_NONE, cb_storage_type),
     CFG_BOOL("hook", cfg_true, CFGF_NONE),
     CFG_STR_CB("hook_storage", "local", CFGF_NONE, cb_storage_id),
@@ -495,6 +508,14 @@ static int copy_out(cfg_t *cfg, struct conf *c)
     c->lock_retry_max = cfg_getint(cfg, "lock_retry_max");
     c->copies_per_storage = cfg_getint(cfg, "copies_per_storage");
     c->hook = cfg_getbool(cfg, "hook") == cfg_true;
+    /* checked by their callbacks: these parse */
+    char msg[256];
+    validate_vmid_range(cfg_getstr(cfg, "template_newid_range"), &c->template_newid_first,
+                        &c->template_newid_last, msg, sizeof(msg));
+    const char *cr = cfg_getstr(cfg, "clone_newid_range");
+    if (cr && *cr) {
+        validate_vmid_range(cr, &c->clone_newid_first, &c->clone_newid_last, msg, sizeof(msg));
+    }
     if (copy_str(cfg, "qm", &c->qm) < 0 || copy_str(cfg, "pvesm", &c->pvesm) < 0 ||
         copy_str(cfg, "vmlist", &c->vmlist) < 0 || copy_str(cfg, "pve_dir", &c->pve_dir) < 0 ||
         copy_str(cfg, "node", &c->node) < 0 || copy_str(cfg, "run_dir", &c->run_dir) < 0 ||

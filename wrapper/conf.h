@@ -5,6 +5,7 @@
 #define PVETMPL_CONF_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "strv.h"
@@ -54,16 +55,21 @@ struct conf_grant {
 };
 
 struct conf {
-    char *qm;                   /* absolute path, default /usr/sbin/qm */
-    char *pvesm;                /* absolute path, default /usr/sbin/pvesm */
-    char *vmlist;               /* default /etc/pve/.vmlist */
-    char *pve_dir;              /* default /etc/pve: where the hook reads its VM's config */
-    char *node;                 /* local node name; default (empty): uname's nodename */
-    char *run_dir;              /* our own lock files; default /run/pvetmpl */
-    long timeout;               /* seconds for one qm operation; 0 = none */
-    long lock_retries;          /* retries of "VM is locked"/"got timeout"; default 5 */
-    long lock_retry_max;        /* seconds of retrying at most; default 300 */
-    long copies_per_storage;    /* concurrent copies onto one storage; default 1 */
+    char *qm;                /* absolute path, default /usr/sbin/qm */
+    char *pvesm;             /* absolute path, default /usr/sbin/pvesm */
+    char *vmlist;            /* default /etc/pve/.vmlist */
+    char *pve_dir;           /* default /etc/pve: where the hook reads its VM's config */
+    char *node;              /* local node name; default (empty): uname's nodename */
+    char *run_dir;           /* our own lock files; default /run/pvetmpl */
+    long timeout;            /* seconds for one qm operation; 0 = none */
+    long lock_retries;       /* retries of "VM is locked"/"got timeout"; default 5 */
+    long lock_retry_max;     /* seconds of retrying at most; default 300 */
+    long copies_per_storage; /* concurrent copies onto one storage; default 1 */
+    /* where a VMID is chosen when make-template / clone get no NEWID
+     * (inclusive); template: default 9000-9999; clone: 0-0 (unset) means
+     * datacenter.cfg's next-id range, else Proxmox's 100-999999 */
+    uint32_t template_newid_first, template_newid_last;
+    uint32_t clone_newid_first, clone_newid_last;
     struct strv template_types; /* extra (third-party) storage types allowed to hold templates */
     bool hook;                  /* make-template registers the hookscript; default true */
     char *hook_storage;         /* default "local" */

@@ -212,6 +212,29 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
     return 0;
 }
 
+int node_read_next_id(const struct conf *cf, struct newid_range *ret, bool *ret_found,
+                      struct err *e)
+{
+    char path[4096], *buf = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/datacenter.cfg", cf->pve_dir);
+    *ret_found = false;
+    int r = read_pve_path(path, true, &buf, &len, e);
+    if (r != 0) {
+        return r < 0 ? -1 : 0; /* no datacenter.cfg: Proxmox's defaults */
+    }
+    r = newid_parse_datacenter(buf, len, ret);
+    free(buf);
+    if (r < 0) {
+        return err_set(e, ERR_PRECONDITION,
+                       "cannot parse the 'next-id' line of '%s' (expected "
+                       "'next-id: lower=N,upper=M')",
+                       path);
+    }
+    *ret_found = r == 1;
+    return 0;
+}
+
 int node_read_config_text(const struct conf *cf, const char *node, uint32_t vmid, bool missing_ok,
                           char **ret, size_t *ret_len, struct err *e)
 {

@@ -7,6 +7,7 @@
 #define PVETMPL_NODE_H
 
 #include "cmd.h"
+#include "newid.h"
 #include "pvecfg.h"
 #include "qm.h"
 #include "spawn.h"
@@ -39,6 +40,10 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 
 /* Reads and parses the config's vmlist file. */
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
+/* datacenter.cfg's next-id range (newid_parse_datacenter) under pve_dir:
+ * *ret_found false when the file or the line is missing. 0, or -1 with e. */
+int node_read_next_id(const struct conf *cf, struct newid_range *ret, bool *ret_found,
+                      struct err *e);
 /* Reads a VM's config straight from pmxcfs (<pve_dir>/nodes/<node>/qemu-server/
  * <vmid>.conf): qm here cannot read a VM of another node. Only the main
  * section counts, read as qm_parse_conf_file reads it. */

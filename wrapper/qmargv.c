@@ -78,6 +78,31 @@ int qmargv_set_hookscript(const char *qm, uint32_t vmid, const char *volid, stru
     return done(ret, r);
 }
 
+int qmargv_set_name(const char *qm, uint32_t vmid, const char *name, const char *tags,
+                    struct strv *ret)
+{
+    struct strv sv = STRV_INIT;
+    int r = strv_push(&sv, qm);
+    r |= strv_push(&sv, "set");
+    r |= strv_pushf(&sv, "%" PRIu32, vmid);
+    r |= opt(&sv, "--name", name);
+    if (tags) {
+        r |= opt(&sv, "--tags", tags);
+    }
+    *ret = sv;
+    return done(ret, r);
+}
+
+int qmargv_destroy(const char *qm, uint32_t vmid, struct strv *ret)
+{
+    struct strv sv = STRV_INIT;
+    int r = strv_push(&sv, qm);
+    r |= strv_push(&sv, "destroy");
+    r |= strv_pushf(&sv, "%" PRIu32, vmid);
+    *ret = sv;
+    return done(ret, r);
+}
+
 int qmargv_pvesm_path(const char *pvesm, const char *volid, struct strv *ret)
 {
     struct strv sv = STRV_INIT;

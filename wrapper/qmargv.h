@@ -31,6 +31,11 @@ int qmargv_config_current(const char *qm, uint32_t vmid, struct strv *ret);
 int qmargv_migrate(const char *qm, uint32_t vmid, const char *node, struct strv *ret);
 /* qm set VMID --hookscript VOLID; with volid NULL: qm set VMID --delete hookscript */
 int qmargv_set_hookscript(const char *qm, uint32_t vmid, const char *volid, struct strv *ret);
+/* qm set VMID --name NAME [--tags TAGS]: one config write for both */
+int qmargv_set_name(const char *qm, uint32_t vmid, const char *name, const char *tags,
+                    struct strv *ret);
+/* qm destroy VMID */
+int qmargv_destroy(const char *qm, uint32_t vmid, struct strv *ret);
 /* pvesm path VOLID */
 int qmargv_pvesm_path(const char *pvesm, const char *volid, struct strv *ret);
 /* pvesm status [--content C] [--target NODE] */

@@ -106,11 +106,12 @@ static int validate_clone(struct request_clone *r, bool make_template, struct er
         return err_set(e, ERR_USAGE,
                        "option '--linked' is only for clone: a template is always a full copy");
     }
-    if (!r->src || !r->newid) {
-        return err_set(e, ERR_USAGE, "%s needs SRC and NEWID (see 'pvetmpl %s --help')", cmd, cmd);
+    if (!r->src) {
+        return err_set(e, ERR_USAGE, "%s needs SRC (see 'pvetmpl %s --help')", cmd, cmd);
     }
+    /* No NEWID: q->newid stays 0 and the run chooses one (cmd-template.c). */
     if (check(validate_vmid(r->src, &q->src, msg, sizeof(msg)), msg, e) < 0 ||
-        check(validate_vmid(r->newid, &q->newid, msg, sizeof(msg)), msg, e) < 0) {
+        (r->newid && check(validate_vmid(r->newid, &q->newid, msg, sizeof(msg)), msg, e) < 0)) {
         return -1;
     }
     if (q->src == q->newid) {
@@ -120,6 +121,33 @@ static int validate_clone(struct request_clone *r, bool make_template, struct er
         return err_set(e, ERR_USAGE,
                        "options '--no-hook' and '--replace-hook' contradict each other: "
                        "--no-hook keeps SRC's hookscript, --replace-hook replaces it");
+    }
+    r->have_keep = r->keep != NULL;
+    if (r->rotate && !make_template) {
+        return err_set(e, ERR_USAGE, "option '--rotate' is only for make-template");
+    }
+    if (r->keep && !r->rotate) {
+        return err_set(e, ERR_USAGE, "option '--keep' needs '--rotate'");
+    }
+    if (r->rotate && !r->name) {
+        return err_set(e, ERR_USAGE,
+                       "option '--rotate' needs '--name NAME': the name to hand over");
+    }
+    if (r->rotate && r->target) {
+        return err_set(e, ERR_USAGE,
+                       "options '--rotate' and '--target' together are not supported: the old "
+                       "templates are renamed with qm on this node");
+    }
+    if (r->rotate && strlen(r->name) > 200) {
+        return err_set(e, ERR_USAGE, "--name is too long to rotate (at most 200 characters)");
+    }
+    if (r->keep) {
+        uint64_t v;
+        if (check(validate_number("--keep value", r->keep, 0, 10000, &v, msg, sizeof(msg)), msg,
+                  e) < 0) {
+            return -1;
+        }
+        r->keep_n = (long)v;
     }
     if (r->linked && (r->storage || r->format)) {
         return err_set(e, ERR_USAGE,

@@ -59,11 +59,16 @@ struct request_global {
     long timeout_s, lock_wait_s;
 };
 
-/* make-template SRC NEWID, clone SRC NEWID */
+/* make-template SRC [NEWID], clone SRC [NEWID] */
 struct request_clone {
-    const char *src, *newid;
+    const char *src, *newid; /* newid NULL: chosen by the run (q.newid is 0 then) */
     const char *name, *storage, *format, *pool, *target, *description, *bwlimit, *snapname;
     bool no_hook, replace_hook, linked;
+    bool rotate;      /* make-template --rotate: hand --name over to the new template */
+    const char *keep; /* --keep N as given, or NULL */
+    /* filled by validate */
+    bool have_keep;
+    long keep_n;
     /* filled by validate: q is the qm clone request (q.target is NULL for
      * make-template, whose --target becomes migrate_to) */
     struct clone_req q;

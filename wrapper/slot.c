@@ -114,7 +114,8 @@ static int open_lock(int dir_fd, const char *dir, const char *name, int *ret_fd,
     return 0;
 }
 
-/* Tries each of n lock files name.0 .. name.(n-1); waits until one is free. */
+/* Tries each of n lock files name.0 .. name.(n-1); waits until one is free,
+ * or (waiting NULL) returns 1 at once when all are held by other runs. */
 static int acquire(struct ctx *c, const char *name, long n, const char *waiting, int *ret_fd,
                    struct err *e)
 {
@@ -169,6 +170,13 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
                                i, c->conf->run_dir, strerror(saved));
             }
         }
+        if (!waiting) {
+            for (long k = 0; k < n; k++) {
+                close(fds[k]);
+            }
+            *ret_fd = -1;
+            return 1;
+        }
         if (!told) {
             cmd_info(c, "%s", waiting);
             told = true;
@@ -189,6 +197,22 @@ int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
     snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is creating VM %" PRIu32,
              newid);
     return acquire(c, name, 1, msg, ret_fd, e);
+}
+
+int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "vmid-%" PRIu32, newid);
+    return acquire(c, name, 1, NULL, ret_fd, e);
+}
+
+int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
+{
+    char file[300], msg[400];
+    snprintf(file, sizeof(file), "name-%s", name);
+    snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is rotating the name '%s'",
+             name);
+    return acquire(c, file, 1, msg, ret_fd, e);
 }
 
 int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e)

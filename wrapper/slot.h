@@ -15,6 +15,11 @@
 /* Each waits (printing one "waiting" message) until the lock is free, or
  * returns -1 with ERR_INTERRUPTED / ERR_CONFIG (run_dir unusable). */
 int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
+/* slot_lock_newid without the wait: 0 and the lock, or 1 (*ret_fd -1) when
+ * another run holds it, or -1 with e (ERR_CONFIG). */
+int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
+/* One rotation at a time per template name (a DNS name: safe as a file name). */
+int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e);
 int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e);
 void slot_release(int fd);
 

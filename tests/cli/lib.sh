@@ -198,3 +198,42 @@ wait_for_proc() {
     echo "wait_for_proc: no process matching '$1'"
     return 1
 }
+
+# hold_lock FILE: hold one of pvetmpl's run_dir lock files as another run
+# would (flock -o: the lock lives in flock itself, not in its child); returns
+# once it is held. release_lock frees it; it also runs at the test's end.
+hold_lock() {
+    mkdir -p "$(dirname "$1")" || return 1
+    flock -o "$1" sh -c 'echo $$ >"$0"; exec sleep 60' "$T/lock-holder.pid" &
+    LOCK_FLOCK=$!
+    trap release_lock EXIT
+    wait_for_grep '^[0-9]+$' "$T/lock-holder.pid"
+}
+
+release_lock() {
+    [ -n "${LOCK_FLOCK:-}" ] || return 0
+    kill "$(cat "$T/lock-holder.pid")" 2>/dev/null || true
+    wait "$LOCK_FLOCK" 2>/dev/null || true
+    LOCK_FLOCK=
+    rm -f "$T/lock-holder.pid"
+}
+
+# race_two WAIT_A WAIT_B ARGS...: two runs of pvetmpl ARGS while the only copy
+# slot of local-lvm is held: the first (A) is started and waited for until
+# WAIT_A shows in its stderr, then the second (B) until WAIT_B shows in its
+# own; then the slot is freed and both finish. Output in $T/a.out, a.err,
+# b.out, b.err; exit codes in RA and RB. Synchronised on messages, no sleeps.
+race_two() {
+    local wa=$1 wb=$2 a b
+    shift 2
+    hold_lock "$T/run/storage-local-lvm.0.lock"
+    "$PVETMPL" --no-progress "$@" >"$T/a.out" 2>"$T/a.err" &
+    a=$!
+    wait_for_grep "$wa" "$T/a.err"
+    "$PVETMPL" --no-progress "$@" >"$T/b.out" 2>"$T/b.err" &
+    b=$!
+    wait_for_grep "$wb" "$T/b.err"
+    release_lock
+    wait "$a" && RA=0 || RA=$?
+    wait "$b" && RB=0 || RB=$?
+}

@@ -29,7 +29,7 @@ t_disk_bad() { bad_arg template 100 --disk scsi31; assert_grep "scsi31" "$T/err"
 t_timeout_bad() { bad_arg --timeout 5s storages; assert_grep "5s" "$T/err"; }
 t_unknown_cmd() { bad_arg frobnicate; assert_grep "unknown command 'frobnicate'" "$T/err"; }
 t_unknown_opt() { bad_arg make-template 100 9000 --full; assert_grep "'--full'" "$T/err"; }
-t_missing_newid() { bad_arg make-template 100; }
+t_missing_src() { bad_arg make-template; }
 t_linked_storage() { bad_arg clone 100 9001 --linked --storage local-lvm; assert_grep "linked" "$T/err"; }
 t_same_ids() { bad_arg clone 100 100; }
 t_json_usage() {
@@ -42,7 +42,7 @@ t_json_usage() {
 
 t_help() {
     expect_rc 0 "$PVETMPL" --help
-    assert_grep "make-template SRC NEWID" "$T/out"
+    assert_grep "make-template SRC \[NEWID\]" "$T/out"
     assert_grep "75 locked/busy" "$T/out"
     for c in make-template clone template check storages; do
         expect_rc 0 "$PVETMPL" "$c" --help
@@ -822,27 +822,14 @@ t_json_everywhere() {
     assert_eq false "$(json_get .failed)"
 }
 
-# hold_slot: hold the storage's only copy slot (flock -o: the lock lives in
-# flock itself, not in its child) and return only once it is held: the child
-# writes its PID after flock acquired the lock, so pvetmpl started next can
-# never take the slot first. release_slot stops that child by its PID and
-# waits for flock to exit, which frees the lock; it also runs at the end of
-# the test (an assertion that failed in between must not leave it running).
+# hold_slot / release_slot: the storage's only copy slot, held as another
+# run would hold it (lib.sh hold_lock).
 hold_slot() {
-    mkdir -p "$T/run"
-    flock -o "$T/run/storage-local-lvm.0.lock" sh -c 'echo $$ >"$0"; exec sleep 60' \
-        "$T/slot-holder.pid" &
-    SLOT_FLOCK=$!
-    trap release_slot EXIT
-    wait_for_grep '^[0-9]+$' "$T/slot-holder.pid"
+    hold_lock "$T/run/storage-local-lvm.0.lock"
 }
 
 release_slot() {
-    [ -n "${SLOT_FLOCK:-}" ] || return 0
-    kill "$(cat "$T/slot-holder.pid")" 2>/dev/null || true
-    wait "$SLOT_FLOCK" 2>/dev/null || true
-    SLOT_FLOCK=
-    rm -f "$T/slot-holder.pid" # a next hold_slot waits for its own holder
+    release_lock
 }
 
 # Runs pvetmpl ARGS... while hold_slot holds the copy slot; once it says it is
@@ -1253,7 +1240,7 @@ t_check "usage: bad --disk refused" t_disk_bad
 t_check "usage: bad --timeout refused" t_timeout_bad
 t_check "usage: unknown command" t_unknown_cmd
 t_check "usage: unknown option" t_unknown_opt
-t_check "usage: missing NEWID" t_missing_newid
+t_check "usage: missing SRC" t_missing_src
 t_check "usage: --linked with --storage" t_linked_storage
 t_check "usage: SRC equals NEWID" t_same_ids
 t_check "usage: --json reports usage errors as JSON" t_json_usage

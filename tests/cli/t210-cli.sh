@@ -46,7 +46,7 @@ t_audit_options_anywhere() {
 
 t_help_anywhere() {
     expect_rc 0 "$PVETMPL" make-template 100 --help
-    assert_grep "^usage: pvetmpl .*make-template SRC NEWID" "$T/out"
+    assert_grep "^usage: pvetmpl .*make-template SRC \[NEWID\]" "$T/out"
     for c in make-template clone template check storages hook audit; do
         expect_rc 0 "$PVETMPL" "$c" --help
         assert_grep "usage: pvetmpl .*$c" "$T/out"
@@ -78,7 +78,7 @@ t_all_users_value() { refused_line "option '--all-users' takes no value" audit -
 t_value_missing() { refused_line "option '--lock-wait' needs a value" storages --lock-wait; }
 
 # ---- a word with no place is named ----
-t_extra_arg() { refused_line "unexpected argument 'extra' \(make-template takes SRC and NEWID\)" make-template 100 9041 extra; }
+t_extra_arg() { refused_line "unexpected argument 'extra' \(make-template takes SRC and an optional NEWID\)" make-template 100 9041 extra; }
 t_extra_template() { refused_line "unexpected argument '101'" template 100 101; }
 t_storages_extra() {
     sim_setup

@@ -142,6 +142,14 @@ my %FORMATS = (
     'pve-volume-id' => sub ($v) {
         die "unable to parse volume ID '$v'\n" if $v !~ m/^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$/i;
     },
+    # JSONSchema.pm pve_verify_tag / 'pve-tag-list': $PVE_TAG_RE, split by split_list
+    'pve-tag-list' => sub ($v) {
+        my @t = grep { length } split /[;,\s]+/, $v;
+        die "invalid tag list\n" if !@t;
+        for my $t (@t) {
+            die "invalid tag '$t'\n" if $t !~ m/^[a-z0-9_][a-z0-9_\-\+\.]*$/i;
+        }
+    },
     'pve-storage-content-list' => sub ($v) {
         for my $c (split /[,;\s]+/, $v) {
             die "invalid content type '$c'\n"
@@ -1247,20 +1255,25 @@ sub cmd_set($args) {
     $MUTATING = JSON::PP::true;
     my $usage = 'qm set <vmid> [OPTIONS]';
     my @a = @$args;
-    # only --hookscript and --delete hookscript are simulated
+    # only --hookscript, --name, --tags and --delete hookscript are simulated
     for my $x (@a) {
         next if $x !~ m/^--?([a-z][\w-]*)(=.*)?$/;
         my $o = $1;
-        unsupported("qm " . join(' ', 'set', @$args)) if !grep { $o eq $_ } qw(hookscript delete);
+        unsupported("qm " . join(' ', 'set', @$args))
+            if !grep { $o eq $_ } qw(hookscript delete name tags);
     }
+    # qemu-server QemuServer.pm $confdesc: name dns-name, tags pve-tag-list
     my $p = parse_cli($usage, { vmid => vmid_prop(),
             hookscript => { type => 'string', format => 'pve-volume-id', optional => 1 },
+            name => { type => 'string', format => 'dns-name', optional => 1 },
+            tags => { type => 'string', format => 'pve-tag-list', optional => 1 },
             delete => { type => 'string', optional => 1 } }, ['vmid'], $args);
     if (defined $p->{delete}) {
         my @d = split /[,;\s]+/, $p->{delete};
         unsupported("qm " . join(' ', 'set', @$args)) if grep { $_ ne 'hookscript' } @d;
     }
-    unsupported("qm " . join(' ', 'set', @$args)) if !defined($p->{delete}) && !defined($p->{hookscript});
+    unsupported("qm " . join(' ', 'set', @$args))
+        if !grep { defined $p->{$_} } qw(delete hookscript name tags);
     return 0 if maybe_garbage_or_hang();
     my $vmid = $p->{vmid};
     if (defined(my $h = $p->{hookscript})) {
@@ -1276,9 +1289,20 @@ sub cmd_set($args) {
         check_lock($c->{main});
         if (defined $p->{delete}) { delete $c->{main}->{hookscript} }
         if (defined $p->{hookscript}) { $c->{main}->{hookscript} = $p->{hookscript} }
+        # qm set on a stopped VM (or a template) writes the values at once (API2/Qemu.pm
+        # update_vm_api: pending, then vmconfig_apply_pending); one config write for all
+        $c->{main}->{name} = $p->{name} if defined $p->{name};
+        $c->{main}->{tags} = unique_tags($p->{tags}) if defined $p->{tags};
         PVESim::write_conf($vmid, $c);
     });
     return 0;
+}
+
+# pve-guest-common GuestHelpers.pm get_unique_tags, with datacenter.cfg's tag-style at its
+# defaults (ordering alphabetical, case-insensitive): lower-cased, sorted, each once, ';'
+sub unique_tags($tags) {
+    my %seen;
+    return join(';', grep { !$seen{$_}++ } sort map { lc } grep { length } split /[;,\s]+/, $tags);
 }
 
 sub cmd_unlock($args) {

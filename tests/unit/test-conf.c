@@ -48,6 +48,10 @@ static void assert_defaults(const struct conf *c)
     ck_assert_int_eq(c->lock_retries, 5);
     ck_assert_int_eq(c->lock_retry_max, 300);
     ck_assert_int_eq(c->copies_per_storage, 1);
+    ck_assert_uint_eq(c->template_newid_first, 9000);
+    ck_assert_uint_eq(c->template_newid_last, 9999);
+    ck_assert_uint_eq(c->clone_newid_first, 0); /* Proxmox's next-id range */
+    ck_assert_uint_eq(c->clone_newid_last, 0);
     assert_list(&c->template_types, none);
     ck_assert(c->hook);
     ck_assert_str_eq(c->hook_storage, "local");
@@ -139,6 +143,8 @@ START_TEST(every_key)
                                "lock_retries = 0\n"
                                "lock_retry_max = 60\n"
                                "copies_per_storage = 64\n"
+                               "template_newid_range = 500\n"
+                               "clone_newid_range = \"2000-2999\"\n"
                                "template_types = {\"myplugin\", blockbridge}\n"
                                "hook = false\n"
                                "hook_storage = cephfs-snip\n"
@@ -162,6 +168,10 @@ START_TEST(every_key)
     ck_assert_int_eq(c.lock_retries, 0);
     ck_assert_int_eq(c.lock_retry_max, 60);
     ck_assert_int_eq(c.copies_per_storage, 64);
+    ck_assert_uint_eq(c.template_newid_first, 500);
+    ck_assert_uint_eq(c.template_newid_last, 500);
+    ck_assert_uint_eq(c.clone_newid_first, 2000);
+    ck_assert_uint_eq(c.clone_newid_last, 2999);
     assert_list(&c.template_types, types);
     ck_assert(!c.hook);
     ck_assert_str_eq(c.hook_storage, "cephfs-snip");
@@ -207,6 +217,10 @@ START_TEST(validation_failures)
         {"qm = usr/sbin/qm", "<string>:1: option 'qm': invalid path 'usr/sbin/qm': must be "
                              "absolute"},
         {"pvesm = \"\"", "option 'pvesm': invalid path ''"},
+        {"template_newid_range = \"\"", "option 'template_newid_range': invalid VMID or range ''"},
+        {"template_newid_range = 9999-9000", "option 'template_newid_range': invalid VMID range"},
+        {"clone_newid_range = 99-200",
+         "option 'clone_newid_range': invalid VMID or range '99-200'"},
         {"vmlist = etc/.vmlist", "option 'vmlist': invalid path"},
         {"pve_dir = pve", "option 'pve_dir': invalid path"},
         {"run_dir = \"run\"", "option 'run_dir': invalid path"},
@@ -427,7 +441,7 @@ START_TEST(shipped_conf_documents_defaults)
     }
     fclose(f);
     ck_assert_int_eq(fclose(out), 0);
-    ck_assert_uint_eq(keys, 17);
+    ck_assert_uint_eq(keys, 19);
     struct conf c = {0};
     load_ok(text, &c);
     /* The file shows the Debian package's path; a build may move it. */

@@ -95,6 +95,11 @@ START_TEST(hookscript_and_path)
         "/usr/sbin/qm set 999999999 --hookscript nfs1:snippets/pvetmpl-hook");
     ASSERT_ARGV(qmargv_set_hookscript("/usr/sbin/qm", 101, NULL, &sv_),
                 "/usr/sbin/qm set 101 --delete hookscript");
+    ASSERT_ARGV(qmargv_set_name("/usr/sbin/qm", 9000, "base", NULL, &sv_),
+                "/usr/sbin/qm set 9000 --name base");
+    ASSERT_ARGV(qmargv_set_name("/usr/sbin/qm", 9000, "base-20260101", "a;pvetmpl-retired", &sv_),
+                "/usr/sbin/qm set 9000 --name base-20260101 --tags 'a;pvetmpl-retired'");
+    ASSERT_ARGV(qmargv_destroy("/usr/sbin/qm", 9000, &sv_), "/usr/sbin/qm destroy 9000");
     ASSERT_ARGV(qmargv_pvesm_path("/usr/sbin/pvesm", "local:snippets/pvetmpl-hook", &sv_),
                 "/usr/sbin/pvesm path local:snippets/pvetmpl-hook");
 }

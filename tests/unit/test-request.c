@@ -44,8 +44,10 @@ static const struct vec vecs[] = {
     {{.cmd = REQ_NONE}, "no command given"},
     /* make-template / clone: SRC and NEWID */
     {MT(), NULL},
-    {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "100"}}, "needs SRC and NEWID"},
-    {{.cmd = REQ_CLONE, .u.clone = {.newid = "9000"}}, "clone needs SRC and NEWID"},
+    {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "100"}}, NULL}, /* NEWID chosen by the run */
+    {{.cmd = REQ_CLONE, .u.clone = {.src = "100"}}, NULL},
+    {{.cmd = REQ_CLONE, .u.clone = {.newid = "9000"}}, "clone needs SRC"},
+    {{.cmd = REQ_MAKE_TEMPLATE}, "make-template needs SRC"},
     {{.cmd = REQ_MAKE_TEMPLATE, .u.clone = {.src = "99", .newid = "9000"}}, "'99'"},
     {{.cmd = REQ_CLONE, .u.clone = {.src = "100", .newid = "0100"}}, "'0100'"},
     {{.cmd = REQ_CLONE, .u.clone = {.src = "100", .newid = "100"}}, "both 100"},
@@ -68,6 +70,13 @@ static const struct vec vecs[] = {
     /* which command takes which flag, and flags that exclude each other */
     {MT(.no_hook = true), NULL},
     {CL(.no_hook = true), "'--no-hook' is only for make-template"},
+    {MT(.name = "base", .rotate = true), NULL},
+    {MT(.name = "base", .rotate = true, .keep = "0"), NULL},
+    {MT(.rotate = true), "'--rotate' needs '--name NAME'"},
+    {MT(.name = "base", .keep = "2"), "'--keep' needs '--rotate'"},
+    {CL(.name = "base", .rotate = true), "'--rotate' is only for make-template"},
+    {MT(.name = "base", .rotate = true, .keep = "x"), "--keep value 'x'"},
+    {MT(.name = "base", .rotate = true, .target = "pve2"), "'--rotate' and '--target'"},
     {MT(.replace_hook = true), NULL},
     {CL(.replace_hook = true), "'--replace-hook' is only for make-template"},
     {CL(.linked = true), NULL},

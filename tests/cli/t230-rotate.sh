@@ -1,0 +1,175 @@
+#!/bin/bash
+# make-template --name NAME --rotate [--keep N]: the new template takes NAME,
+# the old ones become NAME-YYYYMMDD tagged pvetmpl-retired; --keep destroys
+# retired ones beyond the newest N unless linked clones use them.
+. "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+
+conf() { echo "$S/etc/pve/nodes/pve/qemu-server/$1.conf"; }
+name_of() { sed -n 's/^name: //p' "$(conf "$1")"; }
+tags_of() { sed -n 's/^tags: //p' "$(conf "$1")"; }
+# how many VMs are named $1
+named() { grep -lx "name: $1" "$S"/etc/pve/nodes/*/qemu-server/*.conf 2>/dev/null | wc -l; }
+# the date a template was made, from its meta ctime (UTC)
+made_on() { date -u -d "@$(sed -n 's/^meta: .*ctime=\([0-9]*\).*/\1/p' "$(conf "$1")")" +%Y%m%d; }
+# line number of the first call in calls.log matching $1
+call_at() { grep -n -- "$1" "$S/calls.log" | head -n1 | cut -d: -f1; }
+
+t_rotate() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    sim_qm set 9000 --tags keepme >/dev/null
+    local day
+    day=$(made_on 9000)
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --rotate
+    assert_eq 9001 "$(json_get .vmid)"
+    assert_eq base "$(json_get .name)"
+    assert_eq "9000 base-$day" "$(json_get '.rotation.retired[0] | "\(.vmid) \(.name)"')"
+    assert_eq base "$(name_of 9001)"
+    assert_eq "base-$day" "$(name_of 9000)"
+    assert_eq "keepme;pvetmpl-retired" "$(tags_of 9000)"
+    assert_eq 1 "$(named base)" "one template named base"
+    assert_grep '^template: 1$' "$(conf 9000)"
+    # built under a temporary name; the new one takes the name before the old loses it
+    assert_grep '"clone","100","9001","--full","1","--name","base-pvetmpl-new"' "$S/calls.log"
+    local give take
+    give=$(call_at '"set","9001","--name","base"')
+    take=$(call_at '"set","9000","--name","base-')
+    [ -n "$give" ] && [ -n "$take" ] && [ "$give" -lt "$take" ] || {
+        echo "order: new renamed at $give, old at $take"
+        return 1
+    }
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        expect_rc 0 "$PVETMPL" audit --json --action rotate-retire
+        assert_eq "9000 succeeded" "$(json_get '.events[-1] | "\(.vmid) \(.result)"')"
+        expect_rc 0 "$PVETMPL" audit --json --action rotate-rename
+        assert_eq "9001 base" "$(json_get '.events[-1] | "\(.vmid) \(.name)"')"
+    fi
+}
+
+# --keep 0: the retired template a linked clone stands on stays (named in the
+# report), the other is destroyed; the template that has the name is never
+# touched. ZFS names the base in a linked clone's volume (list.c counts it).
+t_keep_linked() {
+    sim_setup
+    "$PVESIM" "$S" add-storage zfspool local-zfs pool=rpool/data content=images,rootdir >/dev/null
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --storage local-zfs
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --storage local-zfs --rotate
+    sim_qm clone 9000 300 --name user-of-9000 --full 0 >/dev/null
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --storage local-zfs \
+        --rotate --keep 0
+    assert_eq 9002 "$(json_get .vmid)"
+    assert_eq "9001" "$(json_get '.rotation.destroyed | map(tostring) | join(",")')"
+    assert_eq "9000 1" "$(json_get '.rotation.kept_linked[] | "\(.vmid) \(.linked_clones)"')"
+    [ ! -e "$(conf 9001)" ] || { echo "9001 not destroyed"; return 1; }
+    [ -e "$(conf 9000)" ] && [ -e "$(conf 9002)" ] && [ -e "$(conf 300)" ]
+    assert_eq 0 "$(grep -c '"destroy","9000"' "$S/calls.log" || true)" "no qm destroy 9000"
+    assert_grep "kept, linked clones use them: 9000 'base-[0-9]{8} \(1 linked clone\)'" \
+        <(json_get .msg)
+    # human: the kept one is named
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --storage local-zfs \
+        --rotate --keep 1
+    assert_grep "kept, linked clones use them: 9000 " "$T/out"
+}
+
+# LVM-thin linked clones name no base: qm destroy's own refusal keeps it.
+t_keep_lvmthin() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    sim_qm clone 9000 300 --full 0 >/dev/null
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --rotate --keep 0
+    assert_eq "9000" "$(json_get '.rotation.kept_linked[].vmid')"
+    [ -e "$(conf 9000)" ]
+}
+
+t_dry_run() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    local before day
+    before=$(sim_mutating_calls)
+    day=$(made_on 9000)
+    expect_rc 0 "$PVETMPL" -n make-template 100 --name base --no-hook --rotate --keep 0
+    assert_grep "would run: .*qm clone 100 9001 --full 1 --name base-pvetmpl-new" "$T/out"
+    assert_grep "would run: .*qm template 9001" "$T/out"
+    assert_grep "would run: .*qm set 9001 --name base$" "$T/out"
+    assert_grep "would run: .*qm set 9000 --name base-$day --tags pvetmpl-retired$" "$T/out"
+    assert_grep "would run: .*qm destroy 9000$" "$T/out"
+    assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+    assert_eq base "$(name_of 9000)"
+}
+
+# A failure halfway (the old template cannot be renamed): the new one has
+# the name, the old one keeps it too, usable; the message says so.
+t_fail_halfway() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    sed -i 's/^name:/lock: backup\nname:/' "$(conf 9000)"
+    run "$PVETMPL" make-template 100 --name base --no-hook --rotate
+    assert_eq 75 "$RC" "locked: retry later"
+    assert_grep "template 9001 has the name 'base' now; retiring template 9000 failed: .*VM is locked \(backup\).*retired already: none; still named 'base' \(usable, not retired\): 9000 'base'" "$T/err"
+    assert_eq base "$(name_of 9001)"
+    assert_eq base "$(name_of 9000)"
+    assert_grep '^template: 1$' "$(conf 9000)"
+}
+
+# The build fails: nothing renamed.
+t_fail_build() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    sim_qm start 100 >/dev/null
+    run "$PVETMPL" make-template 100 --name base --no-hook --rotate
+    assert_eq 69 "$RC"
+    assert_grep "nothing was renamed: the templates named 'base' are unchanged" "$T/err"
+    assert_eq base "$(name_of 9000)"
+    assert_eq 0 "$(grep -c '"set"' "$S/calls.log" || true)" "no qm set"
+}
+
+# A template with NAME on another node: qm here cannot rename it, so nothing
+# is built or renamed.
+t_holder_elsewhere() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 9500 --node pve2 --name base --disk scsi0=local-lvm:1G --template >/dev/null
+    expect_rc 69 "$PVETMPL" make-template 100 --name base --no-hook --rotate
+    assert_grep "template 9500 'base' is on node 'pve2': qm renames only VMs of this node; rotate 'base' on node 'pve2' \(nothing was changed\)" "$T/err"
+    assert_eq 0 "$(sim_mutating_calls)" "mutating calls"
+}
+
+t_usage() {
+    sim_setup
+    expect_rc 64 "$PVETMPL" make-template 100 --rotate
+    assert_grep "'--rotate' needs '--name NAME'" "$T/err"
+    expect_rc 64 "$PVETMPL" make-template 100 --name b --keep 1
+    assert_grep "'--keep' needs '--rotate'" "$T/err"
+    expect_rc 64 "$PVETMPL" clone 100 --name b --rotate
+    assert_grep "'--rotate' is only for make-template" "$T/err"
+    expect_rc 64 "$PVETMPL" make-template 100 --name b --rotate --keep -1
+    assert_grep "invalid --keep value '-1'" "$T/err"
+    assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
+}
+
+# Two rotations of one name: the second waits for the first (its lock),
+# then retires the first one's template. Synchronised on their messages.
+t_two_rotations() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    race_two "waiting for a copy slot" \
+        "waiting for another pvetmpl run that is rotating the name 'base'" \
+        make-template 100 --name base --no-hook --rotate
+    assert_eq "0 0" "$RA $RB" "exit codes"
+    assert_eq 1 "$(named base)" "one template named base"
+    assert_eq base "$(name_of 9002)"
+    assert_grep "^pvetmpl: chose VMID 9001" "$T/a.err"
+    assert_grep "retired: 9001 'base-" "$T/b.out"
+    assert_eq pvetmpl-retired "$(tags_of 9001)"
+    assert_eq pvetmpl-retired "$(tags_of 9000)"
+}
+
+t_check "rotate: the new one takes NAME, the old one is retired and tagged" t_rotate
+t_check "--keep 0: a retired template with a linked clone stays, named" t_keep_linked
+t_check "--keep 0: qm destroy's linked-clone refusal keeps it too (LVM-thin)" t_keep_lvmthin
+t_check "dry run: the whole plan, nothing changed" t_dry_run
+t_check "failure halfway: both usable, the state said" t_fail_halfway
+t_check "build fails: nothing renamed" t_fail_build
+t_check "a holder on another node: 69 before anything is built" t_holder_elsewhere
+t_check "usage errors: 64 before any call" t_usage
+t_check "two rotations of one name queue; one template keeps the name" t_two_rotations
+t_done
