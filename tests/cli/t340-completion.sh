@@ -129,7 +129,7 @@ vmids_and_templates() {
     comp pvetmpl check 10
     want 100 101
     comp pvetmpl hook ''
-    want install remove status
+    want install remove status update
     comp pvetmpl hook status 100 ''
     want 100 101 9000
     comp pvetmpl audit --vmid ''
