@@ -146,7 +146,7 @@ static const char *const help_audit =
     "  -D DIR, --directory DIR, --file FILE  read an exported journal directory or\n"
     "                  file (--file may be given more than once)\n"
     "  --json          one JSON object, the events in an array\n"
-    "  --json-lines    one JSON object per event, one per line, as they are read\n";
+    "  --json-lines    one JSON object per event and line, once the journal was read\n";
 
 static const char *const help_list =
     "usage: pvetmpl [GLOBAL OPTIONS] list [--all]\n"
@@ -767,18 +767,25 @@ int cli_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
         return err_exit_code(ERR_INTERNAL);
     }
     /* --json anywhere (before a "--") decides the form of every answer,
-     * including a usage error found before the parser reaches it. */
+     * including a usage error found before the parser reaches it; so does
+     * --json-lines for every command but audit (whose errors stay on stderr). */
+    bool lines = false, audit_word = false;
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         c.json |= strcmp(argv[i], "--json") == 0;
+        lines |= strcmp(argv[i], "--json-lines") == 0;
+        audit_word |= strcmp(argv[i], "audit") == 0;
     }
     request_caller_init(&who, "cli", user, sizeof(user));
-    if (cli_parse(argc, argv, &r, &p, &e) < 0) {
+    int parsed = cli_parse(argc, argv, &r, &p, &e);
+    /* a line refused before its command was read is audit's when it names it */
+    c.json |= lines && r.cmd != REQ_AUDIT && (r.cmd != REQ_NONE || !audit_word);
+    if (parsed < 0) {
         goto done;
     }
     c.json = c.json || r.g.json;
     c.quiet = r.g.quiet;
     if (p.version) {
-        if (c.json) {
+        if (c.json || lines) {
             report_set_msg(c.rep, "pvetmpl %s", PVETMPL_VERSION);
         } else {
             printf("pvetmpl %s\n", PVETMPL_VERSION);

@@ -60,6 +60,9 @@ static int validate_global(struct request_global *g, struct err *e)
     char msg[512];
     g->have_timeout = g->timeout != NULL;
     g->have_lock_wait = g->lock_wait != NULL;
+    if (g->json && g->json_lines) {
+        return err_set(e, ERR_USAGE, "options '--json' and '--json-lines' exclude each other");
+    }
     if (g->timeout &&
         check(validate_timeout(g->timeout, &g->timeout_s, msg, sizeof(msg)), msg, e) < 0) {
         return -1;
@@ -359,10 +362,11 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
     if (name && c->rep) {
         report_set_action(c->rep, name);
     }
-    /* --json-lines alone: stdout holds only event lines; messages and
-     * errors go to stderr as for a person */
-    c->json = r->g.json;
-    c->json_lines = r->g.json_lines;
+    /* --json-lines: audit's stdout holds only event lines, its messages and
+     * errors go to stderr as for a person; every other command answers as
+     * with --json. */
+    c->json = r->g.json || (r->g.json_lines && r->cmd != REQ_AUDIT);
+    c->json_lines = r->g.json_lines && r->cmd == REQ_AUDIT;
     c->dry_run = r->g.dry_run;
     c->quiet = r->g.quiet;
     c->verbose = r->g.verbose;

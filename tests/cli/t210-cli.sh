@@ -15,6 +15,13 @@ refused_line() { # PATTERN ARGS...
     assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
 }
 
+# FILE holds exactly one JSON object and nothing else.
+one_json() {
+    local n
+    n=$(jq -rs 'map(type) | join(",")' "$1")
+    assert_eq object "$n" "one JSON object in $1"
+}
+
 # ---- options anywhere, for every command ----
 t_global_after_args() {
     sim_setup
@@ -56,6 +63,37 @@ t_help_anywhere() {
     expect_rc 0 "$PVETMPL" --json --help
     assert_grep "130 interrupted" <(json_get .msg) # whole, not cut
     assert_grep "lock-wait SEC" <(json_get .msg)
+}
+
+# ---- --json-lines: audit's event lines; every other command as --json ----
+t_json_lines_others() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" --json-lines storages
+    one_json "$T/out"
+    assert_eq true "$(json_get '.storages | length > 0')"
+    expect_rc 0 "$PVETMPL" --json-lines list
+    one_json "$T/out"
+    assert_eq list "$(json_get .action)"
+    expect_rc 0 "$PVETMPL" check 100 --json-lines
+    one_json "$T/out"
+    assert_eq true "$(json_get '.checks | length > 0')"
+    expect_rc 0 "$PVETMPL" --json-lines --version
+    one_json "$T/out"
+    assert_grep "^pvetmpl [0-9]" <(json_get .msg)
+    # a usage error of a command other than audit, too
+    expect_rc 64 "$PVETMPL" --json-lines template 100 101
+    one_json "$T/out"
+    assert_eq usage "$(json_get .error.class)"
+    assert_eq "" "$(cat "$T/err")"
+}
+t_json_and_json_lines() {
+    sim_setup
+    expect_rc 64 "$PVETMPL" --json-lines audit --json
+    one_json "$T/out"
+    assert_eq "options '--json' and '--json-lines' exclude each other" "$(json_get .error.detail)"
+    expect_rc 64 "$PVETMPL" storages --json --json-lines
+    assert_grep "exclude each other" <(json_get .error.detail)
+    assert_eq 0 "$(sim_calls)"
 }
 
 # ---- long options match exactly ----
@@ -175,6 +213,8 @@ t_not_root_first() {
 t_check "global options after the arguments, for every command" t_global_after_args
 t_check "audit takes global options anywhere" t_audit_options_anywhere
 t_check "--help anywhere, for every command, whole under --json" t_help_anywhere
+t_check "--json-lines: every command but audit answers as with --json" t_json_lines_others
+t_check "--json with --json-lines: 64" t_json_and_json_lines
 t_check "an abbreviated long option is refused, the option named" t_abbrev_refused
 t_check "an abbreviated global option is refused" t_abbrev_global
 t_check "audit: an abbreviated option is refused" t_abbrev_audit

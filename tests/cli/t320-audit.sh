@@ -351,15 +351,11 @@ C
     SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines
     assert_eq 3 "$(wc -l <"$T/out")"
     assert_grep "warning: reading the journal stopped early: Input/output error; the history below may be incomplete" "$T/err"
-    # --json: the warning is in the report (also with --json-lines, where
-    # no report is printed, on stderr).
+    # --json: the warning is in the report.
     SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json
     assert_eq 3 "$(nevents "$T/out")"
     assert_grep "reading the journal stopped early: Input/output error" "$T/out"
     assert_eq "" "$(cat "$T/err")"
-    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json --json-lines
-    assert_eq 3 "$(wc -l <"$T/out")"
-    assert_grep "warning: reading the journal stopped early: Input/output error" "$T/err"
     # The shim itself changes nothing when it does not fail.
     SHIM_FAIL_AFTER=100000 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines \
         --since "@$T0"
