@@ -339,8 +339,9 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
 
     memset(p, 0, sizeof(*p));
     if (hook_volid(storage, cf->hook_name, p->volid, sizeof(p->volid)) < 0) {
-        return err_set(e, ERR_CONFIG, "hook_storage '%.32s...' and hook_name '%s' are too long",
-                       storage, cf->hook_name);
+        char qs[VALIDATE_QUOTE_SIZE], qn[VALIDATE_QUOTE_SIZE];
+        return err_set(e, ERR_CONFIG, "hook_storage '%s' and hook_name '%s' are too long",
+                       validate_quote(storage, qs), validate_quote(cf->hook_name, qn));
     }
     r = read_all(cf->hook_binary, &bin, &bin_len, NULL);
     if (r < 0) {
@@ -701,11 +702,12 @@ static int install_all(struct ctx *c, const struct request_hook *r, const char *
     /* The volid must fit before anything runs: a long --storage is the
      * caller's argument (64), a long hook_storage the config's (78). */
     if (hook_volid(storage, c->conf->hook_name, p.volid, sizeof(p.volid)) < 0) {
+        char qs[VALIDATE_QUOTE_SIZE], qn[VALIDATE_QUOTE_SIZE];
         return err_set(e, r->storage ? ERR_USAGE : ERR_CONFIG,
-                       "%s '%.32s...' is too long (%zu characters): the hookscript's volume "
+                       "%s '%s' is too long (%zu characters): the hookscript's volume "
                        "ID '<storage>:snippets/%s' must be shorter than %zu characters",
-                       r->storage ? "--storage" : "hook_storage", storage, strlen(storage),
-                       c->conf->hook_name, sizeof(p.volid));
+                       r->storage ? "--storage" : "hook_storage", validate_quote(storage, qs),
+                       strlen(storage), validate_quote(c->conf->hook_name, qn), sizeof(p.volid));
     }
     struct vm_hook *vh = calloc(r->n_vmids, sizeof(*vh));
     report_set_storage(c->rep, storage);

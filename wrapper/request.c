@@ -227,7 +227,7 @@ static int audit_usage(struct err *e, const char *what)
 
 static int validate_audit(struct request_audit *r, struct err *e)
 {
-    char msg[512];
+    char msg[512], q[VALIDATE_QUOTE_SIZE];
     /* Relative times (-1h, today) are read against the clock: the only
      * input of validate that is not the request. */
     uint64_t now = now_usec();
@@ -241,9 +241,9 @@ static int validate_audit(struct request_audit *r, struct err *e)
         const char *v = k ? r->until : r->since;
         if (v && journal_parse_time(v, now, k ? &r->until_us : &r->since_us) < 0) {
             return err_set(e, ERR_USAGE,
-                           "invalid %s value '%.64s': expected YYYY-MM-DD [HH:MM[:SS]], @EPOCH, "
+                           "invalid %s value '%s': expected YYYY-MM-DD [HH:MM[:SS]], @EPOCH, "
                            "today, yesterday, now or a relative time such as -1h",
-                           k ? "--until" : "--since", v);
+                           k ? "--until" : "--since", validate_quote(v, q));
         }
     }
     if (r->action && !*r->action) {

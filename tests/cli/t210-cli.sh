@@ -127,6 +127,12 @@ t_storages_extra() {
 }
 t_audit_extra() { refused_line "unexpected argument 'x'" audit x; }
 
+# A value echoed in a message never carries raw control bytes to the terminal.
+t_audit_since_escaped() {
+    refused_line "invalid --since value 'a[\\]x1b\[2Jb'" audit --since $'a\x1b[2Jb'
+    assert_no_grep $'\x1b' "$T/err"
+}
+
 # ---- --lock-wait ----
 t_lock_wait_bad() { refused_line "invalid --lock-wait value '-1'" storages --lock-wait -1; }
 t_lock_wait_frac() { refused_line "invalid --lock-wait value '1.5'" make-template 100 9000 --lock-wait=1.5; }
@@ -231,6 +237,7 @@ t_check "make-template 100 9041 extra: the extra argument named" t_extra_arg
 t_check "template: a second VMID is named" t_extra_template
 t_check "storages --json extra: refused, named, in JSON" t_storages_extra
 t_check "audit: a word is named" t_audit_extra
+t_check "audit --since with an escape sequence: quoted, no raw ESC" t_audit_since_escaped
 t_check "--lock-wait -1: 64" t_lock_wait_bad
 t_check "--lock-wait=1.5: 64" t_lock_wait_frac
 t_check "--lock-wait 0: qm's lock error gives 75 at once; the default waits" t_lock_wait_zero

@@ -118,7 +118,7 @@ t_long_storage() {
     sim_setup
     long=$(printf 'a%.0s' $(seq 1 600))
     expect_rc 64 "$PVETMPL" hook install 100 --storage "$long"
-    assert_grep "^pvetmpl: error: --storage 'a{32}\.\.\.' is too long \(600 characters\)" "$T/err"
+    assert_grep "^pvetmpl: error: --storage 'a{64}\.\.\.' is too long \(600 characters\)" "$T/err"
     assert_no_grep "hook_name" "$T/err"
     assert_eq 1 "$(grep -c . "$T/err")" "one message line"
     assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
