@@ -497,19 +497,55 @@ static int parse_long(struct parser *ps, int *i, struct err *e)
     return set_opt(ps, o, val);
 }
 
-/* -n, -nqv, -c FILE, -cFILE; a qm-style single-dash long option (-name)
- * is named as what it probably meant. */
+/* Whether arg (-nqv, -cFILE, -nc FILE) reads as short options of this
+ * command: every letter one, up to the first that takes a value. */
+static bool short_cluster(const struct parser *ps, const char *arg)
+{
+    for (const char *s = arg + 1; *s; s++) {
+        const struct opt *o = find_short(*s);
+        if (!o || !opt_for(o, ps->r->cmd)) {
+            return false;
+        }
+        if (o->value) {
+            return true;
+        }
+    }
+    return true;
+}
+
+/* A single-dash word that is no cluster of short options (a qm-style -name,
+ * -full): named whole, with the long option only when this command has it. */
+static int unknown_single(const struct parser *ps, const char *arg, size_t len, struct err *e)
+{
+    char q[VALIDATE_QUOTE_SIZE], w[128], word[80];
+    enum request_cmd cmd = ps->r->cmd;
+    snprintf(word, sizeof(word), "-%.*s", (int)(len > 70 ? 70 : len), arg + 1);
+    validate_quote(word, q);
+    if ((cmd == REQ_CLONE || cmd == REQ_MAKE_TEMPLATE) && len == 4 &&
+        strncmp(arg + 1, "full", 4) == 0) {
+        return err_set(e, ERR_USAGE, "unknown option '%s': pvetmpl clones are full unless --linked",
+                       q);
+    }
+    const struct opt *lo = find_long(arg + 1, len);
+    if (lo && opt_for(lo, cmd)) {
+        return err_set(e, ERR_USAGE, "unknown option '%s': did you mean '--%s'?", q, lo->name);
+    }
+    return err_set(e, ERR_USAGE, "unknown option '%s'%s", q, where(cmd, w, sizeof(w)));
+}
+
+/* -n, -nqv, -c FILE, -cFILE; -n=1 is a flag given a value. */
 static int parse_short(struct parser *ps, int *i, struct err *e)
 {
     const char *arg = ps->argv[*i];
     char q[VALIDATE_QUOTE_SIZE], w[128];
     size_t len = strcspn(arg + 1, "=");
-    const struct opt *lo = len > 1 ? find_long(arg + 1, len) : NULL;
-    if (lo) {
-        char word[80];
-        snprintf(word, sizeof(word), "-%.*s", (int)(len > 70 ? 70 : len), arg + 1);
-        return err_set(e, ERR_USAGE, "unknown option '%s': did you mean '--%s'?",
-                       validate_quote(word, q), lo->name);
+    const struct opt *o1 = find_short(arg[1]);
+    if (len == 1 && arg[2] == '=' && o1 && opt_for(o1, ps->r->cmd) && !o1->value) {
+        return err_set(e, ERR_USAGE, "option '-%c' takes no value (got '%s')", arg[1],
+                       validate_quote(arg, q));
+    }
+    if (len > 1 && !short_cluster(ps, arg)) {
+        return unknown_single(ps, arg, len, e);
     }
     for (const char *s = arg + 1; *s; s++) {
         const struct opt *o = find_short(*s);

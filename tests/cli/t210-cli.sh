@@ -102,6 +102,18 @@ t_abbrev_global() { refused_line "unknown option '--jso'" --jso storages; }
 t_abbrev_audit() { refused_line "unknown option '--all'" audit --all; }
 t_single_dash_long() { refused_line "unknown option '-name': did you mean '--name'\?" make-template 100 9000 -name foo; }
 t_single_dash_storage() { refused_line "unknown option '-storage': did you mean '--storage'\?" check 100 -storage local; }
+t_single_dash_full() { refused_line "^pvetmpl: error: unknown option '-full': pvetmpl clones are full unless --linked$" make-template 100 9000 -full 1; }
+# a did-you-mean only for an option the command has
+t_single_dash_other_cmd() {
+    refused_line "^pvetmpl: error: unknown option '-vmid' for clone" clone 100 9000 -vmid 5
+    assert_no_grep "did you mean" "$T/err"
+}
+t_single_dash_other_cmd2() {
+    refused_line "^pvetmpl: error: unknown option '-disk' for make-template" make-template 100 9000 -disk scsi0
+    assert_no_grep "did you mean" "$T/err"
+}
+t_single_dash_audit() { refused_line "unknown option '-vmid': did you mean '--vmid'\?" audit -vmid 4242; }
+t_short_value() { refused_line "^pvetmpl: error: option '-n' takes no value \(got '-n=1'\)$" -n=1 storages; }
 t_wrong_command_opt() { refused_line "unknown option '--disk' for make-template" make-template 100 9000 --disk scsi0; }
 t_cmd_opt_before_cmd() { refused_line "option '--name' belongs to a command" --name x make-template 100 9000; }
 
@@ -226,6 +238,11 @@ t_check "an abbreviated global option is refused" t_abbrev_global
 t_check "audit: an abbreviated option is refused" t_abbrev_audit
 t_check "-name: did you mean '--name'?" t_single_dash_long
 t_check "-storage: did you mean '--storage'?" t_single_dash_storage
+t_check "-full: named whole, what pvetmpl does instead" t_single_dash_full
+t_check "clone -vmid: no did-you-mean for audit's option" t_single_dash_other_cmd
+t_check "make-template -disk: no did-you-mean for template's option" t_single_dash_other_cmd2
+t_check "audit -vmid: did you mean '--vmid'?" t_single_dash_audit
+t_check "-n=1: takes no value" t_short_value
 t_check "another command's option is refused" t_wrong_command_opt
 t_check "a command's option before the command is refused" t_cmd_opt_before_cmd
 t_check "--no-hook=1: takes no value" t_no_hook_value
