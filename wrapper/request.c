@@ -63,18 +63,13 @@ static int validate_global(struct request_global *g, struct err *e)
     if (g->json && g->json_lines) {
         return err_set(e, ERR_USAGE, "options '--json' and '--json-lines' exclude each other");
     }
-    if (g->timeout &&
-        check(validate_timeout(g->timeout, &g->timeout_s, msg, sizeof(msg)), msg, e) < 0) {
+    if ((g->timeout &&
+         check(validate_timeout("--timeout value", g->timeout, &g->timeout_s, msg, sizeof(msg)),
+               msg, e) < 0) ||
+        (g->lock_wait && check(validate_timeout("--lock-wait value", g->lock_wait, &g->lock_wait_s,
+                                                msg, sizeof(msg)),
+                               msg, e) < 0)) {
         return -1;
-    }
-    if (g->lock_wait) {
-        uint64_t v;
-        if (check(validate_number("--lock-wait value", g->lock_wait, 0, LONG_MAX / 1000, &v, msg,
-                                  sizeof(msg)),
-                  msg, e) < 0) {
-            return -1;
-        }
-        g->lock_wait_s = (long)v;
     }
     return 0;
 }

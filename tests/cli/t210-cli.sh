@@ -147,6 +147,7 @@ t_audit_since_escaped() {
 
 # ---- --lock-wait ----
 t_lock_wait_bad() { refused_line "invalid --lock-wait value '-1'" storages --lock-wait -1; }
+t_timeout_bad() { refused_line "^pvetmpl: error: invalid --timeout value '-1': must be a non-negative integer in seconds" make-template 100 9000 --timeout -1; }
 t_lock_wait_frac() { refused_line "invalid --lock-wait value '1.5'" make-template 100 9000 --lock-wait=1.5; }
 
 # The next qm clone fails once with "can't lock file ... - got timeout".
@@ -257,6 +258,7 @@ t_check "audit: a word is named" t_audit_extra
 t_check "audit --since with an escape sequence: quoted, no raw ESC" t_audit_since_escaped
 t_check "--lock-wait -1: 64" t_lock_wait_bad
 t_check "--lock-wait=1.5: 64" t_lock_wait_frac
+t_check "--timeout -1: 64 naming --timeout" t_timeout_bad
 t_check "--lock-wait 0: qm's lock error gives 75 at once; the default waits" t_lock_wait_zero
 t_check "--lock-wait 0: a locked source gives 75 at once; the default waits" t_lock_wait_zero_preflight
 t_check "--lock-wait overrides lock_retry_max" t_lock_wait_overrides_config
