@@ -89,7 +89,7 @@ static const char *const help_clone =
     "precondition. Full copy by default; --linked makes a linked clone of a\n"
     "template (no --storage/--format then).\n"
     "\n"
-    "  options as for make-template (without --no-hook), plus\n"
+    "  options as for make-template (without --no-hook and --replace-hook), plus\n"
     "  --target NODE          create the clone on another node (shared storage only)\n"
     "  --linked               linked clone (SRC must be a template)\n";
 
@@ -593,9 +593,6 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
             return err_set(e, ERR_USAGE, "unknown command '%s' (see 'pvetmpl --help')",
                            validate_quote(arg, q));
         }
-        if (r->cmd == REQ_AUDIT) {
-            r->u.audit.until_us = UINT64_MAX;
-        }
         return 0;
     case REQ_MAKE_TEMPLATE:
     case REQ_CLONE:
@@ -632,10 +629,7 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
             }
             char m[VALIDATE_QUOTE_SIZE + 64];
             snprintf(m, sizeof(m), "unknown subcommand '%s'", validate_quote(arg, q));
-            return err_set(e, ERR_USAGE,
-                           "%s (usage: pvetmpl hook install|remove|status VMID... "
-                           "[--storage STORAGE])",
-                           m);
+            return err_set(e, ERR_USAGE, "%s (usage: " REQUEST_HOOK_USAGE ")", m);
         }
         if (r->u.hook.n_vmids == 0) {
             r->u.hook.vmids = ps->p->words + ps->n_words;

@@ -28,7 +28,8 @@ struct ctx {
     const struct request_caller *caller;    /* who asked, through which front end */
     const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM handlers */
     struct report *rep;
-    bool own_output; /* the command printed its result itself (audit): no report is drawn */
+    bool own_output; /* the front end printed the answer itself (--help, --version): no
+                        report is drawn */
 };
 
 /* The run step of each command: the request is validated and allowed. */

@@ -168,9 +168,7 @@ static int validate_check(struct request_check *r, struct err *e)
 
 static int hook_usage(struct err *e, const char *what)
 {
-    return err_set(e, ERR_USAGE,
-                   "%s (usage: pvetmpl hook install|remove|status VMID... [--storage STORAGE])",
-                   what);
+    return err_set(e, ERR_USAGE, "%s (usage: " REQUEST_HOOK_USAGE ")", what);
 }
 
 static int validate_hook(struct request_hook *r, struct err *e)
@@ -216,7 +214,7 @@ static int audit_usage(struct err *e, const char *what)
 {
     return err_set(e, ERR_USAGE,
                    "%s (usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] "
-                   "[--json] [--all-users] [-D DIR|--file FILE])",
+                   "[--all-users] [-D DIR|--file FILE])",
                    what);
 }
 

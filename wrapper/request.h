@@ -42,6 +42,10 @@ enum request_cmd {
 
 enum request_hook_op { REQ_HOOK_NONE = 0, REQ_HOOK_INSTALL, REQ_HOOK_REMOVE, REQ_HOOK_STATUS };
 
+/* The short usage a hook usage error repeats (both front ends' messages). */
+#define REQUEST_HOOK_USAGE                                                                         \
+    "pvetmpl hook install|remove|status VMID... [--storage STORAGE] [--replace-hook]"
+
 /* Options every command takes, anywhere on the command line. */
 struct request_global {
     const char *config; /* -c/--config, or NULL (then $PVETMPL_CONFIG, then the default) */
