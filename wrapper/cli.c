@@ -808,6 +808,9 @@ int cli_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
     }
     request_caller_init(&who, "cli", user, sizeof(user));
     int parsed = cli_parse(argc, argv, &r, &p, &e);
+    if (parsed < 0 && request_action_name(&r)) {
+        report_set_action(c.rep, request_action_name(&r)); /* as far as it was read */
+    }
     /* a line refused before its command was read is audit's when it names it */
     c.json |= lines && r.cmd != REQ_AUDIT && (r.cmd != REQ_NONE || !audit_word);
     if (parsed < 0) {

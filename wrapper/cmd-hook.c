@@ -753,20 +753,6 @@ static int status_all(struct ctx *c, const struct request_hook *r, struct json_o
     return outcome_end(&o, e);
 }
 
-static const char *op_name(enum request_hook_op op)
-{
-    switch (op) {
-    case REQ_HOOK_INSTALL:
-        return "hook-install";
-    case REQ_HOOK_REMOVE:
-        return "hook-remove";
-    case REQ_HOOK_STATUS:
-        return "hook-status";
-    default:
-        return "hook";
-    }
-}
-
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
 {
     const char *storage = r->storage ? r->storage : c->conf->hook_storage;
@@ -774,7 +760,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     bool changed = false;
     int rc;
 
-    report_set_action(c->rep, op_name(r->op));
+    report_set_action(c->rep, request_hook_op_name(r->op));
     if (r->n_vmids == 1) {
         report_set_vmid(c->rep, r->ids[0]);
     }
@@ -798,8 +784,8 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     report_set(c->rep, "vms", vms);
     report_set_changed(c->rep, changed && !c->dry_run);
     if (rc == 0 && r->op != REQ_HOOK_STATUS) {
-        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", op_name(r->op),
-                       r->n_vmids, r->n_vmids == 1 ? "" : "s");
+        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "",
+                       request_hook_op_name(r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
     return rc;
 }

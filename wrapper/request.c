@@ -37,6 +37,25 @@ const char *request_cmd_name(enum request_cmd cmd)
     return NULL;
 }
 
+const char *request_hook_op_name(enum request_hook_op op)
+{
+    switch (op) {
+    case REQ_HOOK_INSTALL:
+        return "hook-install";
+    case REQ_HOOK_REMOVE:
+        return "hook-remove";
+    case REQ_HOOK_STATUS:
+        return "hook-status";
+    default:
+        return "hook";
+    }
+}
+
+const char *request_action_name(const struct request *r)
+{
+    return r->cmd == REQ_HOOK ? request_hook_op_name(r->u.hook.op) : request_cmd_name(r->cmd);
+}
+
 enum request_cmd request_cmd_from_name(const char *name)
 {
     for (size_t i = 0; name && i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++) {
@@ -351,7 +370,7 @@ void request_caller_init(struct request_caller *who, const char *frontend, char 
 int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
                     struct err *e)
 {
-    const char *name = request_cmd_name(r->cmd);
+    const char *name = request_action_name(r);
     if (name && c->rep) {
         report_set_action(c->rep, name);
     }

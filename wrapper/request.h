@@ -129,6 +129,10 @@ struct request_caller {
 };
 
 const char *request_cmd_name(enum request_cmd cmd);
+/* The action as reports and the journal name it: the command's name, for
+ * hook with its subcommand once known ("hook-status"). */
+const char *request_action_name(const struct request *r);
+const char *request_hook_op_name(enum request_hook_op op);
 /* The command named name ("make-template", ...), or REQ_NONE. */
 enum request_cmd request_cmd_from_name(const char *name);
 

@@ -137,6 +137,19 @@ t_storages_extra() {
     assert_grep "unexpected argument 'extra'" <(json_get .error.detail)
     assert_eq 0 "$(sim_calls)"
 }
+# A usage error names the action as a run would (hook-status, not hook).
+t_hook_usage_action() {
+    sim_setup
+    expect_rc 64 "$PVETMPL" --json hook status 100 extra
+    assert_eq "hook-status usage" "$(json_get '"\(.action) \(.error.class)"')"
+    expect_rc 64 "$PVETMPL" hook status 100 --bogus --json
+    assert_eq "hook-status usage" "$(json_get '"\(.action) \(.error.class)"')"
+    expect_rc 64 "$PVETMPL" --json hook
+    assert_eq "hook usage" "$(json_get '"\(.action) \(.error.class)"')"
+    expect_rc 64 "$PVETMPL" --json check 100 extra
+    assert_eq "check usage" "$(json_get '"\(.action) \(.error.class)"')"
+    assert_eq 0 "$(sim_calls)"
+}
 t_audit_extra() { refused_line "unexpected argument 'x'" audit x; }
 
 # A value echoed in a message never carries raw control bytes to the terminal.
@@ -255,6 +268,7 @@ t_check "make-template 100 9041 extra: the extra argument named" t_extra_arg
 t_check "template: a second VMID is named" t_extra_template
 t_check "storages --json extra: refused, named, in JSON" t_storages_extra
 t_check "audit: a word is named" t_audit_extra
+t_check "a usage error's action: hook-status once the subcommand is read" t_hook_usage_action
 t_check "audit --since with an escape sequence: quoted, no raw ESC" t_audit_since_escaped
 t_check "--lock-wait -1: 64" t_lock_wait_bad
 t_check "--lock-wait=1.5: 64" t_lock_wait_frac
