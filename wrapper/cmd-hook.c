@@ -378,7 +378,7 @@ static int place_hook(struct ctx *c, const char *storage, struct placed *p, stru
     struct journal_event ev = {.action = "hook-file", .storage = storage, .volid = p->volid};
     struct err je;
     if (c->dry_run) {
-        cmd_info(c, "would write '%s' (%s) from '%s'", p->path, p->volid, cf->hook_binary);
+        cmd_plan(c, "write '%s' (%s) from '%s'", p->path, p->volid, cf->hook_binary);
         if (journal_dry_run(&ev, p->path, &je) < 0) {
             warn_journal(c, &je);
         }

@@ -60,5 +60,9 @@ void cmd_warn(const struct ctx *c, const char *fmt, ...) __attribute__((format(p
 /* Records a state-changing argv in the report (run, or planned in a dry run);
  * in a human dry run also prints "would run: <argv, shell-quoted>" on stdout. */
 void cmd_record(const struct ctx *c, char *const *argv);
+/* A planned change that is no command (a file write) in a human dry run:
+ * "would <text>" on stdout, beside cmd_record's lines, so that the whole
+ * plan is on stdout. Under --json the command puts it into the report. */
+void cmd_plan(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -163,11 +163,16 @@ t_dry_run_journalled() {
 t_dry_run_hook_file() {
     sim_setup
     snip=$S/var/lib/vz/snippets/pvetmpl-hook
+    # the whole plan on stdout, the file write before the qm set that needs it
     expect_rc 0 "$PVETMPL" -n hook install 100
-    assert_grep "^pvetmpl: would write '$snip' \(local:snippets/pvetmpl-hook\)" "$T/err"
+    assert_eq "would write '$snip' (local:snippets/pvetmpl-hook) from '$BUILD/pvetmpl-hook'
+would run: $S/bin/qm set 100 --hookscript local:snippets/pvetmpl-hook" "$(head -n 2 "$T/out")"
+    assert_no_grep "would" "$T/err"
     expect_rc 0 "$PVETMPL" -n make-template 100 22040
-    assert_grep "^pvetmpl: would write '$snip' \(local:snippets/pvetmpl-hook\)" "$T/err"
+    assert_grep "^would write '$snip' \(local:snippets/pvetmpl-hook\)" "$T/out"
+    assert_no_grep "would write" "$T/err"
     assert_grep "^would run: .*qm set 22040 --hookscript local:snippets/pvetmpl-hook$" "$T/out"
+    [ "$(grep -n "^would write" "$T/out" | cut -d: -f1)" -lt "$(grep -n "qm set 22040" "$T/out" | cut -d: -f1)" ]
     expect_rc 0 "$PVETMPL" --json -n make-template 100 22040
     assert_eq true "$(json_get .hook_file.changed)"
     assert_eq local:snippets/pvetmpl-hook "$(json_get .hook_file.volid)"
@@ -281,7 +286,7 @@ t_check "--json types: storages' templates a bool like images, numbers as number
 t_check "hook install 100 MISSING: 69, refused under the missing VM" t_hook_install_missing_vm
 t_check "an unwritten audit record: one warning sentence" t_audit_warning_wording
 t_check "hook install --storage too long: 64 naming --storage, nothing run" t_long_storage
-t_check "-n make-template lists the hook file write, as -n hook install does" t_dry_run_hook_file
+t_check "-n make-template and -n hook install: the hook file write on stdout, in the plan" t_dry_run_hook_file
 t_check "template of a running VM speaks of converting, not copying" t_template_wording
 t_check "progress bar: no stale characters, never wider than the terminal" t_progress_wide
 t_check "progress bar on a narrow terminal: numbers only, cut to fit" t_progress_narrow
