@@ -48,13 +48,19 @@ t_global_after_args() {
 t_audit_options_anywhere() {
     sim_setup
     expect_rc 0 "$PVETMPL" audit --vmid 4242 --since -1h --json -q
-    expect_rc 0 "$PVETMPL" audit --vmid=4242 -q -S -1h
+    one_json "$T/out"
+    assert_eq "audit true" "$(json_get '"\(.action) \(.events == [])"')"
+    # -q after the arguments silences what the same line says without it
+    expect_rc 0 "$PVETMPL" audit --vmid=4242 -S -1h
+    assert_grep "^pvetmpl: no matching pvetmpl events" "$T/err"
+    expect_rc 0 "$PVETMPL" audit --vmid=4242 -S -1h -q
+    assert_eq "" "$(cat "$T/out" "$T/err")"
 }
 
 t_help_anywhere() {
     expect_rc 0 "$PVETMPL" make-template 100 --help
     assert_grep "^usage: pvetmpl .*make-template SRC NEWID" "$T/out"
-    for c in make-template clone template check storages hook audit; do
+    for c in make-template clone template check storages hook audit list; do
         expect_rc 0 "$PVETMPL" "$c" --help
         assert_grep "usage: pvetmpl .*$c" "$T/out"
         expect_rc 0 "$PVETMPL" --json "$c" -h
@@ -221,7 +227,7 @@ t_not_root_first() {
     r=$(reachable_copy "$PVETMPL") # the checkout may be closed to uid 65534
     local PVETMPL=$r/pvetmpl
     for line in "make-template 100 9000" "clone 100 9000" "template 100" "check 100" storages \
-        "hook status 100" "hook install 100" "-n make-template 100 9000"; do
+        "hook status 100" "hook install 100" "-n make-template 100 9000" list "list --all"; do
         # shellcheck disable=SC2086
         expect_rc 77 "${nobody[@]}" "$PVETMPL" $line
         assert_grep "must run as root" "$T/err"
