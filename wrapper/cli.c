@@ -716,7 +716,7 @@ static void draw_storages(struct json_object *o)
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         struct json_object *row = json_object_array_get_idx(arr, i);
         printf("%-20s %-12s %-9s %-7s %-9s %s\n", word(row, "storage"), word(row, "type"),
-               word(row, "state"), word(row, "images"), word(row, "templates"),
+               word(row, "state"), word(row, "images"), word(row, "template_support"),
                word(row, "clones"));
     }
 }

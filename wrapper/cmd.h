@@ -38,6 +38,12 @@ int cmd_clone_run(struct ctx *c, const struct request_clone *r, struct err *e);
 int cmd_template_run(struct ctx *c, const struct request_template *r, struct err *e);
 int cmd_check_run(struct ctx *c, const struct request_check *r, struct err *e);
 int cmd_storages_run(struct ctx *c, struct err *e);
+/* storages' row for one storage (pure): images tells whether it holds VM
+ * images; "templates" is a bool, "template_support" the word the table shows
+ * (yes, no, unknown: a third-party type not in template_types). */
+struct pvesm_row;
+struct json_object *cmd_storages_row(const struct conf *cf, const struct pvesm_row *row,
+                                     bool images);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
 

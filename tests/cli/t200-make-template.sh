@@ -222,8 +222,11 @@ t_storages_cmd() {
     assert_eq true "$(json_get '.storages[] | select(.storage=="local-lvm") | .templates')"
     assert_eq false "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
     assert_eq disabled "$(json_get '.storages[] | select(.storage=="old-nfs") | .state')"
+    # the word beside the bool, which the table shows (unknown: test-storages)
+    assert_eq "yes no" "$(json_get '[.storages[] | select(.storage=="local-lvm" or .storage=="lvm-thick") | .template_support] | join(" ")')"
     expect_rc 0 "$PVETMPL" storages
     assert_grep "^lvm-thick +lvm +active +yes +no" "$T/out"
+    assert_grep "^local-lvm +lvmthin +active +yes +yes" "$T/out"
 }
 
 t_template_silent_skip_refused() {
