@@ -811,7 +811,7 @@ t_clone_exit0_without_vm() {
 
 t_short_cluster_option() {
     bad_arg -Zq storages
-    assert_grep "unknown option '-Z'" "$T/err"
+    assert_grep "unknown option '-Zq' \(see 'pvetmpl --help'\)" "$T/err"
 }
 
 t_json_everywhere() {
@@ -1298,7 +1298,7 @@ t_check "make-template --target: made here, then migrated" t_make_template_targe
 t_check "--target refused when the inherited hookscript is node-local" t_target_local_hookscript
 t_check "clone --target onto shared storage" t_clone_target
 t_check "qm clone exiting 0 without a VM is a failure (.vmlist read-back)" t_clone_exit0_without_vm
-t_check "an unknown option inside a short cluster is named" t_short_cluster_option
+t_check "a word that is no cluster of short options is named whole" t_short_cluster_option
 t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting
