@@ -24,7 +24,8 @@ struct ctx {
     long timeout;    /* seconds per qm operation, 0 = none (from --timeout or the config) */
     long lock_wait;  /* seconds a lock is waited for at most (--lock-wait, else the config's
                         lock_retry_max); 0 = do not wait: 75 at once */
-    bool json_lines; /* --json-lines: audit streams one JSON event per line */
+    bool json_lines; /* audit --json-lines: one JSON event per line, after the read (set
+                        for audit only: other commands get json instead) */
     const struct request_caller *caller;    /* who asked, through which front end */
     const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM handlers */
     struct report *rep;
@@ -51,7 +52,7 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
  * end (report is report_finish's object), after the run, also a failed one
  * (the rows made before the failure). cmd_audit_draw: the "events" as the
  * table, or one JSON object per line under c->json_lines (which then takes
- * the place of the --json report on success); cmd_hook_draw: hook status's
+ * the place of the report on success); cmd_hook_draw: hook status's
  * "vms" rows with each VM's hook config and policy, nothing under -q or for
  * install/remove. Not called when the report is printed as JSON. */
 void cmd_audit_draw(const struct ctx *c, struct json_object *report);

@@ -143,7 +143,9 @@ int request_validate(struct request *r, struct err *e);
 int request_privilege(const struct request *r, struct err *e);
 /* The delegation policy's say on a validated request; allows all today. */
 int request_policy(const struct request *r, const struct request_caller *who, struct err *e);
-/* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set. */
+/* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set.
+ * Front ends call request_execute, never this: qm runs only behind
+ * request_privilege (node.c no longer checks the uid itself). */
 int request_run(struct ctx *c, const struct request *r, struct err *e);
 void request_release(struct request *r);
 
