@@ -54,7 +54,8 @@ static const char *const usage_text =
     "  -h, --help          this help ('pvetmpl COMMAND --help' for a command's)\n"
     "  -V, --version       the version\n"
     "\n"
-    "Every command must run as root: any other user gets 77 before anything happens.\n"
+    "Every command but audit runs as root only: any other user gets 77 before anything\n"
+    "happens. audit shows what the user's groups let them read of the journal.\n"
     "\n"
     "Exit codes:\n"
     "  0 ok or nothing to do       1 the qm operation failed   64 bad usage or argument\n"
@@ -100,7 +101,7 @@ static const char *const help_clone =
     "in the cluster within clone_newid_range is taken (default: datacenter.cfg's\n"
     "next-id range, as Proxmox's own choice, else 100-999999).\n"
     "\n"
-    "  options as for make-template (without --no-hook), plus\n"
+    "  options as for make-template (without --no-hook and --replace-hook), plus\n"
     "  --target NODE          create the clone on another node (shared storage only)\n"
     "  --linked               linked clone (SRC must be a template)\n";
 
@@ -164,7 +165,7 @@ static const char *const help_audit =
     "  -D DIR, --directory DIR, --file FILE  read an exported journal directory or\n"
     "                  file (--file may be given more than once)\n"
     "  --json          one JSON object, the events in an array\n"
-    "  --json-lines    one JSON object per event, one per line, as they are read\n";
+    "  --json-lines    one JSON object per event and line, once the journal was read\n";
 
 static const char *const help_list =
     "usage: pvetmpl [GLOBAL OPTIONS] list [--all]\n"
@@ -525,19 +526,55 @@ static int parse_long(struct parser *ps, int *i, struct err *e)
     return set_opt(ps, o, val);
 }
 
-/* -n, -nqv, -c FILE, -cFILE; a qm-style single-dash long option (-name)
- * is named as what it probably meant. */
+/* Whether arg (-nqv, -cFILE, -nc FILE) reads as short options of this
+ * command: every letter one, up to the first that takes a value. */
+static bool short_cluster(const struct parser *ps, const char *arg)
+{
+    for (const char *s = arg + 1; *s; s++) {
+        const struct opt *o = find_short(*s);
+        if (!o || !opt_for(o, ps->r->cmd)) {
+            return false;
+        }
+        if (o->value) {
+            return true;
+        }
+    }
+    return true;
+}
+
+/* A single-dash word that is no cluster of short options (a qm-style -name,
+ * -full): named whole, with the long option only when this command has it. */
+static int unknown_single(const struct parser *ps, const char *arg, size_t len, struct err *e)
+{
+    char q[VALIDATE_QUOTE_SIZE], w[128], word[80];
+    enum request_cmd cmd = ps->r->cmd;
+    snprintf(word, sizeof(word), "-%.*s", (int)(len > 70 ? 70 : len), arg + 1);
+    validate_quote(word, q);
+    if ((cmd == REQ_CLONE || cmd == REQ_MAKE_TEMPLATE) && len == 4 &&
+        strncmp(arg + 1, "full", 4) == 0) {
+        return err_set(e, ERR_USAGE, "unknown option '%s': pvetmpl clones are full unless --linked",
+                       q);
+    }
+    const struct opt *lo = find_long(arg + 1, len);
+    if (lo && opt_for(lo, cmd)) {
+        return err_set(e, ERR_USAGE, "unknown option '%s': did you mean '--%s'?", q, lo->name);
+    }
+    return err_set(e, ERR_USAGE, "unknown option '%s'%s", q, where(cmd, w, sizeof(w)));
+}
+
+/* -n, -nqv, -c FILE, -cFILE; -n=1 is a flag given a value. */
 static int parse_short(struct parser *ps, int *i, struct err *e)
 {
     const char *arg = ps->argv[*i];
     char q[VALIDATE_QUOTE_SIZE], w[128];
     size_t len = strcspn(arg + 1, "=");
-    const struct opt *lo = len > 1 ? find_long(arg + 1, len) : NULL;
-    if (lo) {
-        char word[80];
-        snprintf(word, sizeof(word), "-%.*s", (int)(len > 70 ? 70 : len), arg + 1);
-        return err_set(e, ERR_USAGE, "unknown option '%s': did you mean '--%s'?",
-                       validate_quote(word, q), lo->name);
+    const struct opt *o1 = find_short(arg[1]);
+    if (len == 1 && arg[2] == '=' && o1 && opt_for(o1, ps->r->cmd) && !o1->value) {
+        return err_set(e, ERR_USAGE, "option '-%c' takes no value (got '%s')", arg[1],
+                       validate_quote(arg, q));
+    }
+    if (len > 1 && !short_cluster(ps, arg)) {
+        return unknown_single(ps, arg, len, e);
     }
     for (const char *s = arg + 1; *s; s++) {
         const struct opt *o = find_short(*s);
@@ -596,9 +633,6 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
             return err_set(e, ERR_USAGE, "unknown command '%s' (see 'pvetmpl --help')",
                            validate_quote(arg, q));
         }
-        if (r->cmd == REQ_AUDIT) {
-            r->u.audit.until_us = UINT64_MAX;
-        }
         return 0;
     case REQ_MAKE_TEMPLATE:
     case REQ_CLONE:
@@ -636,10 +670,7 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
             }
             char m[VALIDATE_QUOTE_SIZE + 64];
             snprintf(m, sizeof(m), "unknown subcommand '%s'", validate_quote(arg, q));
-            return err_set(e, ERR_USAGE,
-                           "%s (usage: pvetmpl hook install|remove|status VMID... "
-                           "[--storage STORAGE], hook status, hook update)",
-                           m);
+            return err_set(e, ERR_USAGE, "%s (usage: " REQUEST_HOOK_USAGE ")", m);
         }
         if (r->u.hook.n_vmids == 0) {
             r->u.hook.vmids = ps->p->words + ps->n_words;
@@ -742,7 +773,7 @@ static void draw_storages(struct json_object *o)
         kib_text(total, sizeof(total), row, "total_kib");
         kib_text(avail, sizeof(avail), row, "avail_kib");
         printf("%-20s %-12s %-9s %7s %7s %-7s %-9s %s\n", word(row, "storage"), word(row, "type"),
-               word(row, "state"), total, avail, word(row, "images"), word(row, "templates"),
+               word(row, "state"), total, avail, word(row, "images"), word(row, "template_support"),
                word(row, "clones"));
     }
 }
@@ -824,18 +855,28 @@ int cli_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
         return err_exit_code(ERR_INTERNAL);
     }
     /* --json anywhere (before a "--") decides the form of every answer,
-     * including a usage error found before the parser reaches it. */
+     * including a usage error found before the parser reaches it; so does
+     * --json-lines for every command but audit (whose errors stay on stderr). */
+    bool lines = false, audit_word = false;
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         c.json |= strcmp(argv[i], "--json") == 0;
+        lines |= strcmp(argv[i], "--json-lines") == 0;
+        audit_word |= strcmp(argv[i], "audit") == 0;
     }
     request_caller_init(&who, "cli", user, sizeof(user));
-    if (cli_parse(argc, argv, &r, &p, &e) < 0) {
+    int parsed = cli_parse(argc, argv, &r, &p, &e);
+    if (parsed < 0 && request_action_name(&r)) {
+        report_set_action(c.rep, request_action_name(&r)); /* as far as it was read */
+    }
+    /* a line refused before its command was read is audit's when it names it */
+    c.json |= lines && r.cmd != REQ_AUDIT && (r.cmd != REQ_NONE || !audit_word);
+    if (parsed < 0) {
         goto done;
     }
     c.json = c.json || r.g.json;
     c.quiet = r.g.quiet;
     if (p.version) {
-        if (c.json) {
+        if (c.json || lines) {
             report_set_msg(c.rep, "pvetmpl %s", PVETMPL_VERSION);
         } else {
             printf("pvetmpl %s\n", PVETMPL_VERSION);

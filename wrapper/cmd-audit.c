@@ -416,23 +416,6 @@ static struct json_object *aev_json(const struct aev *a)
     return o;
 }
 
-/* A warning that reaches stderr also when the report is not printed
- * (--json with --json-lines: stdout holds the events only). */
-static void audit_warn(const struct ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void audit_warn(const struct ctx *c, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    cmd_warn(c, "%s", buf);
-    if (c->json && c->json_lines) {
-        fprintf(stderr, "pvetmpl: warning: %s\n", buf);
-    }
-}
-
 /* Step 2: only pvetmpl's entries are read at all. With --vmid, lineage needs
  * every event: --action filters afterwards (select_events). */
 static int match_ours(sd_journal *j, const struct request_audit *r, struct err *e)
@@ -453,8 +436,8 @@ static int read_events(const struct ctx *c, sd_journal *j, struct aevs *l, struc
         return -1;
     }
     if (read_err < 0) {
-        audit_warn(c, "reading the journal stopped early: %s; the history below may be incomplete",
-                   strerror(-read_err));
+        cmd_warn(c, "reading the journal stopped early: %s; the history below may be incomplete",
+                 strerror(-read_err));
     }
     return 0;
 }
@@ -555,15 +538,15 @@ static void explain_none(const struct ctx *c, const struct request_audit *r, sd_
     if (system && !sd_journal_has_runtime_files(j) && !sd_journal_has_persistent_files(j)) {
         /* sd_journal_open skips what it may not read: nothing matched because
          * nothing could be read, not because nothing happened. */
-        audit_warn(c,
-                   "no journal file was readable (uid %u): members of the group adm or "
-                   "systemd-journal, or root, can read the system journal",
-                   (unsigned)geteuid());
+        cmd_warn(c,
+                 "no journal file was readable (uid %u): members of the group adm or "
+                 "systemd-journal, or root, can read the system journal",
+                 (unsigned)geteuid());
     } else if (system && geteuid() != 0 && !journal_group_member()) {
-        audit_warn(c,
-                   "no matching pvetmpl events in the journal files readable by uid %u (the "
-                   "system journal needs group adm or systemd-journal)",
-                   (unsigned)geteuid());
+        cmd_warn(c,
+                 "no matching pvetmpl events in the journal files readable by uid %u (the "
+                 "system journal needs group adm or systemd-journal)",
+                 (unsigned)geteuid());
     } else {
         cmd_info(c, "no matching pvetmpl events in the journal");
     }

@@ -54,6 +54,26 @@ static const char *template_word(const struct conf *cf, const struct pvesm_row *
     }
 }
 
+struct json_object *cmd_storages_row(const struct conf *cf, const struct pvesm_row *row, bool img)
+{
+    const char *tw = template_word(cf, row, img);
+    /* A clone's disks are new volumes: only where images can be allocated. */
+    bool clones = img && pvecfg_type_can_allocate(row->type);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "storage", json_object_new_string(row->name));
+    json_object_object_add(o, "type", json_object_new_string(row->type));
+    json_object_object_add(o, "state", json_object_new_string(pvesm_state_name(row->state)));
+    json_object_object_add(o, "images", json_object_new_boolean(img));
+    /* a boolean like images: "unknown" (a type not in template_types) is refused;
+     * the word keeps what the bool cannot say, for the table */
+    json_object_object_add(o, "templates", json_object_new_boolean(strcmp(tw, "yes") == 0));
+    json_object_object_add(o, "template_support", json_object_new_string(tw));
+    json_object_object_add(o, "clones", json_object_new_boolean(clones));
+    json_object_object_add(o, "total_kib", json_object_new_int64((int64_t)row->total_kib));
+    json_object_object_add(o, "avail_kib", json_object_new_int64((int64_t)row->avail_kib));
+    return o;
+}
+
 /* One row per storage into the report ("storages"); the front end draws it. */
 int cmd_storages_run(struct ctx *c, struct err *e)
 {
@@ -86,20 +106,7 @@ int cmd_storages_run(struct ctx *c, struct err *e)
     for (size_t i = 0; i < all.n; i++) {
         const struct pvesm_row *row = &all.rows[i];
         bool img = pvesm_status_find(&images, row->name) != NULL;
-        const char *tw = template_word(c->conf, row, img);
-        /* A clone's disks are new volumes: only where images can be allocated. */
-        bool clones = img && pvecfg_type_can_allocate(row->type);
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "storage", json_object_new_string(row->name));
-        json_object_object_add(o, "type", json_object_new_string(row->type));
-        json_object_object_add(o, "state", json_object_new_string(pvesm_state_name(row->state)));
-        json_object_object_add(o, "images", json_object_new_boolean(img));
-        /* a boolean like images: "unknown" (a type not in template_types) is refused */
-        json_object_object_add(o, "templates", json_object_new_boolean(strcmp(tw, "yes") == 0));
-        json_object_object_add(o, "clones", json_object_new_boolean(clones));
-        json_object_object_add(o, "total_kib", json_object_new_int64((int64_t)row->total_kib));
-        json_object_object_add(o, "avail_kib", json_object_new_int64((int64_t)row->avail_kib));
-        json_object_array_add(arr, o);
+        json_object_array_add(arr, cmd_storages_row(c->conf, row, img));
     }
     report_set(c->rep, "storages", arr);
     report_set_msg(c->rep, "%zu storages", all.n);

@@ -358,8 +358,9 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
 
     memset(p, 0, sizeof(*p));
     if (hook_volid(storage, cf->hook_name, p->volid, sizeof(p->volid)) < 0) {
-        return err_set(e, ERR_CONFIG, "hook_storage '%.32s...' and hook_name '%s' are too long",
-                       storage, cf->hook_name);
+        char qs[VALIDATE_QUOTE_SIZE], qn[VALIDATE_QUOTE_SIZE];
+        return err_set(e, ERR_CONFIG, "hook_storage '%s' and hook_name '%s' are too long",
+                       validate_quote(storage, qs), validate_quote(cf->hook_name, qn));
     }
     r = read_all(cf->hook_binary, &bin, &bin_len, NULL);
     if (r < 0) {
@@ -397,7 +398,7 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
     struct journal_event ev = {.action = "hook-file", .storage = storage, .volid = p->volid};
     struct err je;
     if (c->dry_run) {
-        cmd_info(c, "would write '%s' (%s) from '%s'", p->path, p->volid, cf->hook_binary);
+        cmd_plan(c, "write '%s' (%s) from '%s'", p->path, p->volid, cf->hook_binary);
         if (journal_dry_run(&ev, p->path, &je) < 0) {
             warn_journal(c, &je);
         }
@@ -757,11 +758,12 @@ static int install_all(struct ctx *c, const struct request_hook *r, const char *
     /* The volid must fit before anything runs: a long --storage is the
      * caller's argument (64), a long hook_storage the config's (78). */
     if (hook_volid(storage, c->conf->hook_name, p.volid, sizeof(p.volid)) < 0) {
+        char qs[VALIDATE_QUOTE_SIZE], qn[VALIDATE_QUOTE_SIZE];
         return err_set(e, r->storage ? ERR_USAGE : ERR_CONFIG,
-                       "%s '%.32s...' is too long (%zu characters): the hookscript's volume "
+                       "%s '%s' is too long (%zu characters): the hookscript's volume "
                        "ID '<storage>:snippets/%s' must be shorter than %zu characters",
-                       r->storage ? "--storage" : "hook_storage", storage, strlen(storage),
-                       c->conf->hook_name, sizeof(p.volid));
+                       r->storage ? "--storage" : "hook_storage", validate_quote(storage, qs),
+                       strlen(storage), validate_quote(c->conf->hook_name, qn), sizeof(p.volid));
     }
     struct vm_hook *vh = calloc(r->n_vmids, sizeof(*vh));
     report_set_storage(c->rep, storage);
@@ -971,22 +973,6 @@ static int status_all(struct ctx *c, const struct request_hook *r, struct json_o
     return outcome_end(&o, e);
 }
 
-static const char *op_name(enum request_hook_op op)
-{
-    switch (op) {
-    case REQ_HOOK_INSTALL:
-        return "hook-install";
-    case REQ_HOOK_REMOVE:
-        return "hook-remove";
-    case REQ_HOOK_STATUS:
-        return "hook-status";
-    case REQ_HOOK_UPDATE:
-        return "hook-update";
-    default:
-        return "hook";
-    }
-}
-
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
 {
     const char *storage = r->storage ? r->storage : c->conf->hook_storage;
@@ -994,7 +980,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     bool changed = false;
     int rc;
 
-    report_set_action(c->rep, op_name(r->op));
+    report_set_action(c->rep, request_hook_op_name(r->op));
     if (r->n_vmids == 1) {
         report_set_vmid(c->rep, r->ids[0]);
     }
@@ -1021,8 +1007,8 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     report_set(c->rep, "vms", vms);
     report_set_changed(c->rep, changed && !c->dry_run);
     if (rc == 0 && r->op != REQ_HOOK_STATUS && r->op != REQ_HOOK_UPDATE) {
-        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "", op_name(r->op),
-                       r->n_vmids, r->n_vmids == 1 ? "" : "s");
+        report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "",
+                       request_hook_op_name(r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
     return rc;
 }

@@ -48,6 +48,19 @@ void cmd_record(const struct ctx *c, char *const *argv)
     }
 }
 
+void cmd_plan(const struct ctx *c, const char *fmt, ...)
+{
+    if (!c->dry_run || c->json || c->quiet) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("would ", stdout);
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+}
+
 const char *cmd_json_str(struct json_object *o, const char *key)
 {
     struct json_object *v;

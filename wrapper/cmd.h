@@ -24,11 +24,13 @@ struct ctx {
     long timeout;    /* seconds per qm operation, 0 = none (from --timeout or the config) */
     long lock_wait;  /* seconds a lock is waited for at most (--lock-wait, else the config's
                         lock_retry_max); 0 = do not wait: 75 at once */
-    bool json_lines; /* --json-lines: audit streams one JSON event per line */
+    bool json_lines; /* audit --json-lines: one JSON event per line, after the read (set
+                        for audit only: other commands get json instead) */
     const struct request_caller *caller;    /* who asked, through which front end */
     const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM handlers */
     struct report *rep;
-    bool own_output; /* the command printed its result itself (audit): no report is drawn */
+    bool own_output; /* the front end printed the answer itself (--help, --version): no
+                        report is drawn */
 };
 
 /* The run step of each command: the request is validated and allowed. */
@@ -37,6 +39,12 @@ int cmd_clone_run(struct ctx *c, const struct request_clone *r, struct err *e);
 int cmd_template_run(struct ctx *c, const struct request_template *r, struct err *e);
 int cmd_check_run(struct ctx *c, const struct request_check *r, struct err *e);
 int cmd_storages_run(struct ctx *c, struct err *e);
+/* storages' row for one storage (pure): images tells whether it holds VM
+ * images; "templates" is a bool, "template_support" the word the table shows
+ * (yes, no, unknown: a third-party type not in template_types). */
+struct pvesm_row;
+struct json_object *cmd_storages_row(const struct conf *cf, const struct pvesm_row *row,
+                                     bool images);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
 
@@ -44,7 +52,7 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
  * end (report is report_finish's object), after the run, also a failed one
  * (the rows made before the failure). cmd_audit_draw: the "events" as the
  * table, or one JSON object per line under c->json_lines (which then takes
- * the place of the --json report on success); cmd_hook_draw: hook status's
+ * the place of the report on success); cmd_hook_draw: hook status's
  * "vms" rows with each VM's hook config and policy, nothing under -q or for
  * install/remove. Not called when the report is printed as JSON. */
 void cmd_audit_draw(const struct ctx *c, struct json_object *report);
@@ -64,5 +72,9 @@ void cmd_warn(const struct ctx *c, const char *fmt, ...) __attribute__((format(p
 /* Records a state-changing argv in the report (run, or planned in a dry run);
  * in a human dry run also prints "would run: <argv, shell-quoted>" on stdout. */
 void cmd_record(const struct ctx *c, char *const *argv);
+/* A planned change that is no command (a file write) in a human dry run:
+ * "would <text>" on stdout, beside cmd_record's lines, so that the whole
+ * plan is on stdout. Under --json the command puts it into the report. */
+void cmd_plan(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -368,8 +368,12 @@ static int link_clones(struct list_builder *b)
     if (!pairs) {
         return -ENOMEM;
     }
-    qsort(b->disks, b->n_disks, sizeof(*b->disks), cmp_key);
-    for (size_t i = 0; i < b->n_uses; i++) {
+    /* qsort and bsearch take no NULL array, even of 0 elements (a cluster
+     * without templates has no base disk) */
+    if (b->n_disks) {
+        qsort(b->disks, b->n_disks, sizeof(*b->disks), cmp_key);
+    }
+    for (size_t i = 0; b->n_disks && i < b->n_uses; i++) {
         const struct base_key *d =
             bsearch(&b->uses[i], b->disks, b->n_disks, sizeof(*b->disks), cmp_key);
         const struct guest *g = &b->guests[b->uses[i].idx];
@@ -418,7 +422,9 @@ int list_builder_finish(struct list_builder *b, struct list_result *ret)
     }
     int r = link_clones(b);
     if (r == 0) {
-        qsort(b->rows, b->n_rows, sizeof(*b->rows), cmp_row);
+        if (b->n_rows) {
+            qsort(b->rows, b->n_rows, sizeof(*b->rows), cmp_row);
+        }
         *ret = (struct list_result){b->rows, b->n_rows, b->read, b->vanished};
         b->rows = NULL;
         b->n_rows = 0;

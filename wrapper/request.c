@@ -37,6 +37,27 @@ const char *request_cmd_name(enum request_cmd cmd)
     return NULL;
 }
 
+const char *request_hook_op_name(enum request_hook_op op)
+{
+    switch (op) {
+    case REQ_HOOK_INSTALL:
+        return "hook-install";
+    case REQ_HOOK_REMOVE:
+        return "hook-remove";
+    case REQ_HOOK_STATUS:
+        return "hook-status";
+    case REQ_HOOK_UPDATE:
+        return "hook-update";
+    default:
+        return "hook";
+    }
+}
+
+const char *request_action_name(const struct request *r)
+{
+    return r->cmd == REQ_HOOK ? request_hook_op_name(r->u.hook.op) : request_cmd_name(r->cmd);
+}
+
 enum request_cmd request_cmd_from_name(const char *name)
 {
     for (size_t i = 0; name && i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++) {
@@ -60,18 +81,16 @@ static int validate_global(struct request_global *g, struct err *e)
     char msg[512];
     g->have_timeout = g->timeout != NULL;
     g->have_lock_wait = g->lock_wait != NULL;
-    if (g->timeout &&
-        check(validate_timeout(g->timeout, &g->timeout_s, msg, sizeof(msg)), msg, e) < 0) {
-        return -1;
+    if (g->json && g->json_lines) {
+        return err_set(e, ERR_USAGE, "options '--json' and '--json-lines' exclude each other");
     }
-    if (g->lock_wait) {
-        uint64_t v;
-        if (check(validate_number("--lock-wait value", g->lock_wait, 0, LONG_MAX / 1000, &v, msg,
-                                  sizeof(msg)),
-                  msg, e) < 0) {
-            return -1;
-        }
-        g->lock_wait_s = (long)v;
+    if ((g->timeout &&
+         check(validate_timeout("--timeout value", g->timeout, &g->timeout_s, msg, sizeof(msg)),
+               msg, e) < 0) ||
+        (g->lock_wait && check(validate_timeout("--lock-wait value", g->lock_wait, &g->lock_wait_s,
+                                                msg, sizeof(msg)),
+                               msg, e) < 0)) {
+        return -1;
     }
     return 0;
 }
@@ -198,10 +217,7 @@ static int validate_check(struct request_check *r, struct err *e)
 
 static int hook_usage(struct err *e, const char *what)
 {
-    return err_set(e, ERR_USAGE,
-                   "%s (usage: pvetmpl hook install|remove VMID... [--storage STORAGE], "
-                   "hook status [VMID...], hook update)",
-                   what);
+    return err_set(e, ERR_USAGE, "%s (usage: " REQUEST_HOOK_USAGE ")", what);
 }
 
 static int validate_hook(struct request_hook *r, struct err *e)
@@ -251,13 +267,13 @@ static int audit_usage(struct err *e, const char *what)
 {
     return err_set(e, ERR_USAGE,
                    "%s (usage: pvetmpl audit [--vmid N] [--since T] [--until T] [--action A] "
-                   "[--json] [--all-users] [-D DIR|--file FILE])",
+                   "[--all-users] [-D DIR|--file FILE])",
                    what);
 }
 
 static int validate_audit(struct request_audit *r, struct err *e)
 {
-    char msg[512];
+    char msg[512], q[VALIDATE_QUOTE_SIZE];
     /* Relative times (-1h, today) are read against the clock: the only
      * input of validate that is not the request. */
     uint64_t now = now_usec();
@@ -271,9 +287,9 @@ static int validate_audit(struct request_audit *r, struct err *e)
         const char *v = k ? r->until : r->since;
         if (v && journal_parse_time(v, now, k ? &r->until_us : &r->since_us) < 0) {
             return err_set(e, ERR_USAGE,
-                           "invalid %s value '%.64s': expected YYYY-MM-DD [HH:MM[:SS]], @EPOCH, "
+                           "invalid %s value '%s': expected YYYY-MM-DD [HH:MM[:SS]], @EPOCH, "
                            "today, yesterday, now or a relative time such as -1h",
-                           k ? "--until" : "--since", v);
+                           k ? "--until" : "--since", validate_quote(v, q));
         }
     }
     if (r->action && !*r->action) {
@@ -388,14 +404,15 @@ void request_caller_init(struct request_caller *who, const char *frontend, char 
 int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
                     struct err *e)
 {
-    const char *name = request_cmd_name(r->cmd);
+    const char *name = request_action_name(r);
     if (name && c->rep) {
         report_set_action(c->rep, name);
     }
-    /* --json-lines alone: stdout holds only event lines; messages and
-     * errors go to stderr as for a person */
-    c->json = r->g.json;
-    c->json_lines = r->g.json_lines;
+    /* --json-lines: audit's stdout holds only event lines, its messages and
+     * errors go to stderr as for a person; every other command answers as
+     * with --json. */
+    c->json = r->g.json || (r->g.json_lines && r->cmd != REQ_AUDIT);
+    c->json_lines = r->g.json_lines && r->cmd == REQ_AUDIT;
     c->dry_run = r->g.dry_run;
     c->quiet = r->g.quiet;
     c->verbose = r->g.verbose;

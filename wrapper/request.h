@@ -48,6 +48,11 @@ enum request_hook_op {
     REQ_HOOK_UPDATE,
 };
 
+/* The short usage a hook usage error repeats (both front ends' messages). */
+#define REQUEST_HOOK_USAGE                                                                         \
+    "pvetmpl hook install|remove VMID... [--storage STORAGE] [--replace-hook], hook status "       \
+    "[VMID...], hook update"
+
 /* Options every command takes, anywhere on the command line. */
 struct request_global {
     const char *config; /* -c/--config, or NULL (then $PVETMPL_CONFIG, then the default) */
@@ -137,6 +142,10 @@ struct request_caller {
 };
 
 const char *request_cmd_name(enum request_cmd cmd);
+/* The action as reports and the journal name it: the command's name, for
+ * hook with its subcommand once known ("hook-status"). */
+const char *request_action_name(const struct request *r);
+const char *request_hook_op_name(enum request_hook_op op);
 /* The command named name ("make-template", ...), or REQ_NONE. */
 enum request_cmd request_cmd_from_name(const char *name);
 
@@ -147,7 +156,9 @@ int request_validate(struct request *r, struct err *e);
 int request_privilege(const struct request *r, struct err *e);
 /* The delegation policy's say on a validated request; allows all today. */
 int request_policy(const struct request *r, const struct request_caller *who, struct err *e);
-/* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set. */
+/* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set.
+ * Front ends call request_execute, never this: qm runs only behind
+ * request_privilege (node.c no longer checks the uid itself). */
 int request_run(struct ctx *c, const struct request *r, struct err *e);
 void request_release(struct request *r);
 

@@ -379,10 +379,10 @@ int validate_bwlimit(const char *s, uint64_t *ret, char *msg, size_t msglen)
     return number("bandwidth limit", "KiB/s", s, 0, VALIDATE_BWLIMIT_MAX, ret, msg, msglen);
 }
 
-int validate_timeout(const char *s, long *ret, char *msg, size_t msglen)
+int validate_timeout(const char *what, const char *s, long *ret, char *msg, size_t msglen)
 {
     uint64_t v;
-    int r = number("timeout", "seconds", s, 0, LONG_MAX / 1000, &v, msg, msglen);
+    int r = number(what, "seconds", s, 0, LONG_MAX / 1000, &v, msg, msglen);
     if (r == 0) {
         *ret = (long)v;
     }

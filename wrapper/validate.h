@@ -55,8 +55,9 @@ int validate_drive(const char *s, char *msg, size_t msglen);
 int validate_tag(const char *s, char *msg, size_t msglen);
 /* KiB/s, a plain decimal 0..VALIDATE_BWLIMIT_MAX. */
 int validate_bwlimit(const char *s, uint64_t *ret, char *msg, size_t msglen);
-/* Seconds, a plain decimal 0..LONG_MAX / 1000 (so it converts to ms). */
-int validate_timeout(const char *s, long *ret, char *msg, size_t msglen);
+/* Seconds, a plain decimal 0..LONG_MAX / 1000 (so it converts to ms); what
+ * names the value in the message ("--timeout value"). */
+int validate_timeout(const char *what, const char *s, long *ret, char *msg, size_t msglen);
 /* Free text for qm's --description; only the length is bounded. */
 int validate_description(const char *s, char *msg, size_t msglen);
 

@@ -76,7 +76,9 @@ static int fill(struct json_object *root, struct vmlist *vl)
         }
     }
     /* pmxcfs does not sort; sorted entries make lookups and dumps stable. */
-    qsort(vl->entries, vl->n, sizeof(*vl->entries), cmp_entry);
+    if (vl->n) { /* qsort takes no NULL array, even of 0 elements */
+        qsort(vl->entries, vl->n, sizeof(*vl->entries), cmp_entry);
+    }
     return 0;
 }
 

@@ -222,8 +222,11 @@ t_storages_cmd() {
     assert_eq true "$(json_get '.storages[] | select(.storage=="local-lvm") | .templates')"
     assert_eq false "$(json_get '.storages[] | select(.storage=="lvm-thick") | .templates')"
     assert_eq disabled "$(json_get '.storages[] | select(.storage=="old-nfs") | .state')"
+    # the word beside the bool, which the table shows (unknown: test-storages)
+    assert_eq "yes no" "$(json_get '[.storages[] | select(.storage=="local-lvm" or .storage=="lvm-thick") | .template_support] | join(" ")')"
     expect_rc 0 "$PVETMPL" storages
     assert_grep "^lvm-thick +lvm +active +[0-9.]+[KMGT] +[0-9.]+[KMGT] +yes +no" "$T/out"
+    assert_grep "^local-lvm +lvmthin +active +([0-9.]+[KMGT]|-) +([0-9.]+[KMGT]|-) +yes +yes" "$T/out"
 }
 
 t_template_silent_skip_refused() {
@@ -808,7 +811,7 @@ t_clone_exit0_without_vm() {
 
 t_short_cluster_option() {
     bad_arg -Zq storages
-    assert_grep "unknown option '-Z'" "$T/err"
+    assert_grep "unknown option '-Zq' \(see 'pvetmpl --help'\)" "$T/err"
 }
 
 t_json_everywhere() {
@@ -1282,7 +1285,7 @@ t_check "make-template --target: made here, then migrated" t_make_template_targe
 t_check "--target refused when the inherited hookscript is node-local" t_target_local_hookscript
 t_check "clone --target onto shared storage" t_clone_target
 t_check "qm clone exiting 0 without a VM is a failure (.vmlist read-back)" t_clone_exit0_without_vm
-t_check "an unknown option inside a short cluster is named" t_short_cluster_option
+t_check "a word that is no cluster of short options is named whole" t_short_cluster_option
 t_check "--json: one object for --help, early errors, and after the command" t_json_everywhere
 t_check "NEWID taken while waiting for a slot: 69, no clone, no destroy advice" t_taken_while_waiting
 t_check "source started while waiting for a slot: 69, no qm clone, journalled" t_started_while_waiting

@@ -405,15 +405,11 @@ C
     SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines
     assert_eq 3 "$(wc -l <"$T/out")"
     assert_grep "warning: reading the journal stopped early: Input/output error; the history below may be incomplete" "$T/err"
-    # --json: the warning is in the report (also with --json-lines, where
-    # no report is printed, on stderr).
+    # --json: the warning is in the report.
     SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json
     assert_eq 3 "$(nevents "$T/out")"
     assert_grep "reading the journal stopped early: Input/output error" "$T/out"
     assert_eq "" "$(cat "$T/err")"
-    SHIM_FAIL_AFTER=3 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json --json-lines
-    assert_eq 3 "$(wc -l <"$T/out")"
-    assert_grep "warning: reading the journal stopped early: Input/output error" "$T/err"
     # The shim itself changes nothing when it does not fail.
     SHIM_FAIL_AFTER=100000 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" audit --json-lines \
         --since "@$T0"
@@ -535,7 +531,7 @@ t_check "an entry forged by another user: hidden by default, marked with --all-u
 t_check "the table fits a 100-column terminal: columns dropped, DETAIL wrapped to 3 lines" \
     table_fits_the_terminal
 t_check "bidi controls and invalid UTF-8 in any field: '?' in the table" bidi_and_invalid_utf8
-t_check "not root: audit exits 77 before reading the journal" unreadable_journal
+t_check "not root: audit reads what the user may, and says when that is nothing" unreadable_journal
 if command -v cc >/dev/null; then
     t_check "a read error part-way through is a warning, not a silent end" read_error_warns
 else

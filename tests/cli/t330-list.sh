@@ -139,6 +139,16 @@ big_cluster() {
     assert_eq "100100 100198" "$(tmpl 9001 '"\(.clones[0].vmid) \(.clones[98].vmid)"')"
 }
 
+no_templates() {
+    sim_setup # VM 100 only, no template
+    expect_rc 0 "$PVETMPL" list
+    assert_grep "^no templates in the cluster$" "$T/out"
+    expect_rc 0 "$PVETMPL" --json list
+    assert_eq "0 1" "$(json_get '"\(.templates | length) \(.guests)"')"
+    assert_eq "" "$(cat "$T/err")"
+}
+
+t_check "no template in the cluster: said, exit 0" no_templates
 t_check "rows: storages, size, hook, linked clones counted; no qm call" rows_and_counts
 t_check "--all lists the clones; the table" all_and_table
 t_check "a guest vanishing between .vmlist and its config is skipped and counted" \

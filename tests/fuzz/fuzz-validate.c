@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     verdict(validate_drive(s, msg, sizeof(msg)));
     verdict(validate_tag(s, msg, sizeof(msg)));
     verdict(validate_bwlimit(s, &n, msg, sizeof(msg)));
-    verdict(validate_timeout(s, &t, msg, sizeof(msg)));
+    verdict(validate_timeout("--x", s, &t, msg, sizeof(msg)));
     verdict(validate_description(s, msg, sizeof(msg)));
     verdict(validate_number("--x", s, 1, 1000, &n, msg, sizeof(msg)));
     verdict(validate_absolute_path(s, msg, sizeof(msg)));

@@ -328,6 +328,28 @@ static void add(struct list_builder *b, uint32_t vmid, const char *node, const c
     ck_assert_int_eq(list_builder_add(b, vmid, node, text, strlen(text), false), 0);
 }
 
+/* No guest at all: nothing to sort or search (qsort and bsearch must not see
+ * a NULL array, even of 0 elements: UBSan's nonnull-attribute). */
+START_TEST(builder_empty)
+{
+    struct list_opts o = {.hook_name = "pvetmpl-hook"};
+    struct list_builder *b = list_builder_new(&o);
+    ck_assert_ptr_nonnull(b);
+    struct list_result res;
+    ck_assert_int_eq(list_builder_finish(b, &res), 0);
+    ck_assert_uint_eq(res.n, 0);
+    ck_assert_uint_eq(res.n_guests, 0);
+    list_result_release(&res);
+    b = list_builder_new(&o);
+    ck_assert_ptr_nonnull(b);
+    add(b, 100, "pve1", "name: plain\nscsi0: local-lvm:vm-100-disk-0,size=8G\n");
+    ck_assert_int_eq(list_builder_finish(b, &res), 0);
+    ck_assert_uint_eq(res.n, 0);
+    ck_assert_uint_eq(res.n_guests, 1);
+    list_result_release(&res);
+}
+END_TEST
+
 START_TEST(builder_rules)
 {
     struct list_opts o = {.hook_name = "my-hook", .all = true};
@@ -424,6 +446,7 @@ int main(void)
     tcase_add_test(tc, cluster_all);
     tcase_add_test(tc, cluster_errors);
     tcase_add_test(tc, gone_guests);
+    tcase_add_test(tc, builder_empty);
     tcase_add_test(tc, builder_rules);
     tcase_add_test(tc, table);
     suite_add_tcase(s, tc);

@@ -411,22 +411,24 @@ START_TEST(timeout_vectors)
     long v;
     snprintf(max, sizeof(max), "%ld", LONG_MAX / 1000);
     snprintf(over, sizeof(over), "%ld", LONG_MAX / 1000 + 1);
-    ck_assert_int_eq(validate_timeout("0", &v, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(validate_timeout("--timeout value", "0", &v, msg, sizeof(msg)), 0);
     ck_assert_int_eq(v, 0);
-    ck_assert_int_eq(validate_timeout("3600", &v, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(validate_timeout("--timeout value", "3600", &v, msg, sizeof(msg)), 0);
     ck_assert_int_eq(v, 3600);
-    ck_assert_int_eq(validate_timeout(max, &v, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(validate_timeout("--timeout value", max, &v, msg, sizeof(msg)), 0);
     ck_assert_int_eq(v, LONG_MAX / 1000);
     v = -5;
-    ck_assert_int_eq(validate_timeout(over, &v, msg, sizeof(msg)), -EINVAL);
+    ck_assert_int_eq(validate_timeout("--timeout value", over, &v, msg, sizeof(msg)), -EINVAL);
     ck_assert_int_eq(v, -5);
     ck_assert_ptr_nonnull(strstr(msg, "seconds"));
     ck_assert_ptr_nonnull(strstr(msg, "must be at most"));
     static const char *const bad[] = {"-1", "", "1s", "030", " 5", "5\n", "1e3"};
     for (size_t i = 0; i < N(bad); i++) {
-        ck_assert_msg(validate_timeout(bad[i], &v, msg, sizeof(msg)) == -EINVAL, "'%s'", bad[i]);
+        ck_assert_msg(validate_timeout("--timeout value", bad[i], &v, msg, sizeof(msg)) == -EINVAL,
+                      "'%s'", bad[i]);
         assert_style(bad[i], msg);
         ck_assert_msg(strstr(msg, "must be a non-negative integer in seconds"), "%s", msg);
+        ck_assert_msg(strncmp(msg, "invalid --timeout value '", 25) == 0, "%s", msg);
     }
 }
 END_TEST
