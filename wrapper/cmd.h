@@ -39,6 +39,7 @@ int cmd_check_run(struct ctx *c, const struct request_check *r, struct err *e);
 int cmd_storages_run(struct ctx *c, struct err *e);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
+int cmd_policy_run(struct ctx *c, const struct request_policy_query *r, struct err *e);
 
 /* Drawing the rows a command put into the report, on stdout, for the front
  * end (report is report_finish's object), after the run, also a failed one
@@ -49,6 +50,8 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
  * install/remove. Not called when the report is printed as JSON. */
 void cmd_audit_draw(const struct ctx *c, struct json_object *report);
 void cmd_hook_draw(const struct ctx *c, struct json_object *report);
+/* policy's answer: its msg, then each grant with what it allows. */
+void cmd_policy_draw(const struct ctx *c, struct json_object *report);
 /* For the drawers: o's key as a string, NULL when absent or not a string. */
 const char *cmd_json_str(struct json_object *o, const char *key);
 

@@ -165,6 +165,8 @@ static enum conf_action action_of(const struct request *r)
         return CONF_ACTION_AUDIT;
     case REQ_LIST:
         return CONF_ACTION_LIST;
+    case REQ_POLICY: /* decided apart: see policy_decide */
+        break;
     case REQ_HOOK:
         switch (r->u.hook.op) {
         case REQ_HOOK_INSTALL:
@@ -304,6 +306,7 @@ static enum policy_field check_grant(const struct conf_grant *g, const struct re
                           r->u.audit.directory || r->u.audit.n_files, "-D/--file", v);
     case REQ_STORAGES:
     case REQ_LIST: /* read-only, cluster-wide: the action grant is all */
+    case REQ_POLICY:
     case REQ_NONE:
         break;
     }
@@ -447,6 +450,25 @@ void policy_decide(const struct conf *conf, const struct request *r,
     if (r->help) {
         ret->allowed = true;
         snprintf(ret->reason, sizeof(ret->reason), "help");
+        return;
+    }
+    /* What one may do is anyone's to ask about themselves, as sudo -l;
+     * only root asks about others. No grant is needed or named. */
+    if (r->cmd == REQ_POLICY) {
+        const char *u = r->u.pol.user;
+        if (caller->uid != 0 && u && (!caller->user || strcmp(u, caller->user) != 0)) {
+            ret->field = POLICY_FIELD_CALLER;
+            snprintf(ret->reason, sizeof(ret->reason),
+                     "%s may only ask what it may do itself, not what user '%.64s' may (root "
+                     "may ask about anyone)",
+                     who, u);
+            return;
+        }
+        if (caller->uid != 0 && global_refusal(conf, &r->g, who, ret)) {
+            return;
+        }
+        ret->allowed = true;
+        snprintf(ret->reason, sizeof(ret->reason), "%s", caller->uid ? "its own grants" : "root");
         return;
     }
     for (size_t i = 0; i < conf->n_grants; i++) {
