@@ -220,8 +220,10 @@ static bool have_context_user;
 
 void journal_set_context(const char *user, const char *grant)
 {
-    have_context_user = user != NULL;
-    snprintf(context_user, sizeof(context_user), "%s", user ? user : "");
+    if (user) {
+        have_context_user = true;
+        snprintf(context_user, sizeof(context_user), "%s", user);
+    }
     snprintf(context_grant, sizeof(context_grant), "%s", grant ? grant : "");
 }
 
@@ -481,10 +483,6 @@ int journal_denied(const struct journal_event *ev, const char *grant, const char
                    const char *request, const struct err *why, struct err *e)
 {
     struct extra x = {.grant = grant, .field = field, .request = request};
-    /* the closest grant of a denial, not the context's (there is none) */
-    if (!grant) {
-        x.grant = NULL;
-    }
     return send_event_x(ev, JOURNAL_DENIED, why ? err_exit_code(why->cls) : -1, -1,
                         why ? why->detail : NULL, &x, e);
 }

@@ -136,8 +136,9 @@ int journal_denied(const struct journal_event *ev, const char *grant, const char
                    const char *request, const struct err *why, struct err *e);
 
 /* The run's context, recorded in every later action entry of the process:
- * user (PVETMPL_USER; NULL: journal_user's answer) and grant, the sudo
- * grant that allowed the run (PVETMPL_POLICY; NULL: none). Copied. */
+ * user (PVETMPL_USER; NULL: as it was, at first journal_user's answer) and
+ * grant, the sudo grant that allowed the run (PVETMPL_POLICY; NULL: none).
+ * Copied. */
 void journal_set_context(const char *user, const char *grant);
 
 /* Builds the entry's "KEY=value" fields (MESSAGE, MESSAGE_ID, PRIORITY,

@@ -702,8 +702,8 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
         journal_refusal(r, who, NULL, e);
         return -1;
     }
-    if (who->delegated && d.grant) {
-        journal_set_context(who->user, d.grant);
+    if (d.grant) { /* also a grant naming root: it labels root's runs */
+        journal_set_context(NULL, d.grant);
     }
     if (d.grant && c->rep) {
         report_set(c->rep, "grant", json_object_new_string(d.grant));

@@ -541,6 +541,18 @@ root_keeps_full_use() {
     expect_rc 77 env SUDO_UID="$DELEG" SUDO_USER=pvtdeleg "$BIN" -n make-template 100 5000 \
         --storage dir-tmpl
     assert_grep "user 'pvtdeleg': grant 'ops' does not allow new VMID 5000" "$T/err"
+    # a grant that names root labels root's runs, nothing more
+    cp "$CONF" conf.saved
+    echo 'grant rootlabel { users = {root} actions = {make-template} source_vmids = {100-199}
+        target_vmids = {5000-5999} storages = {"*"} }' >>"$CONF"
+    expect_rc 0 "$BIN" -n make-template 100 5001 --storage local-lvm
+    expect_rc 0 "$BIN" -n make-template 100 6001 --storage local-lvm # outside it: root anyway
+    cp conf.saved "$CONF"
+    journalctl --sync
+    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_RESULT=dry-run \
+        PVETMPL_ACTION=make-template _UID=0 >j
+    assert_eq "5001 rootlabel" "$(jq -r 'select(.PVETMPL_VMID == "5001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
+    assert_eq "6001 null" "$(jq -r 'select(.PVETMPL_VMID == "6001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
 }
 t_check "root keeps full use; a forged SUDO_UID only narrows root's own run" root_keeps_full_use
 
