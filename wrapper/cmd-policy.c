@@ -135,8 +135,11 @@ int cmd_policy_run(struct ctx *c, const struct request_policy_query *q, struct e
     if (root) {
         report_set_msg(c->rep, "user root has full use of pvetmpl: no grant is needed%s",
                        n ? " (the grants that name it label its runs)" : "");
-    } else if (!known) {
+    } else if (!known && n == 0) {
         report_set_msg(c->rep, "user '%s' does not exist: no grant applies", user);
+    } else if (!known) {
+        report_set_msg(c->rep, "user '%s' does not exist on this system; these grants name it",
+                       user);
     } else if (n == 0) {
         report_set_msg(c->rep,
                        "user '%s' may not have pvetmpl do anything as root: no grant of '%s' "
