@@ -39,6 +39,7 @@ static const char *const usage_text =
     "                              history of templates, clones, starts and stops\n"
     "  list [--all]                every template of the cluster and its linked clones\n"
     "  help [COMMAND]              this help, or COMMAND's (as 'pvetmpl COMMAND --help')\n"
+    "  policy [USER]               what USER (default: you) may have pvetmpl do through sudo\n"
     "\n"
     "Global options (anywhere on the line, before a '--'; long options match exactly):\n"
     "  -c, --config FILE   configuration (default " CONF_DEFAULT_PATH ", or $PVETMPL_CONFIG)\n"
@@ -54,8 +55,10 @@ static const char *const usage_text =
     "  -h, --help          this help ('pvetmpl COMMAND --help' for a command's)\n"
     "  -V, --version       the version\n"
     "\n"
-    "Every command but audit runs as root only: any other user gets 77 before anything\n"
-    "happens. audit shows what the user's groups let them read of the journal.\n"
+    "Every command but audit and policy must run as root: any other user gets 77\n"
+    "before anything happens. audit shows what the user's groups let them read of the\n"
+    "journal. Through sudo, the grants of the system configuration decide what the\n"
+    "caller may do (see 'pvetmpl policy'); -c and $PVETMPL_CONFIG are refused then.\n"
     "\n"
     "Exit codes:\n"
     "  0 ok or nothing to do       1 the qm operation failed   64 bad usage or argument\n"
@@ -177,6 +180,16 @@ static const char *const help_list =
     "\n"
     "  --all           also list those guests under each template\n";
 
+static const char *const help_policy =
+    "usage: pvetmpl [GLOBAL OPTIONS] policy [USER]\n"
+    "\n"
+    "What USER may have pvetmpl do as root through sudo, as 'sudo -l' shows it\n"
+    "for sudo: every grant of the configuration that names USER or one of its\n"
+    "groups, with what it allows. A request must fit one grant in every part.\n"
+    "Root may ask about any user; anyone else only about themselves (the default).\n"
+    "'pvetmpl -n COMMAND ...' through sudo says whether that request would be\n"
+    "allowed, and by which grant.\n";
+
 static const char *help_for(enum request_cmd cmd)
 {
     switch (cmd) {
@@ -196,6 +209,8 @@ static const char *help_for(enum request_cmd cmd)
         return help_audit;
     case REQ_LIST:
         return help_list;
+    case REQ_POLICY:
+        return help_policy;
     default:
         return usage_text;
     }
@@ -685,6 +700,12 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
         return unexpected(arg, "audit takes options only", e);
     case REQ_LIST:
         return unexpected(arg, "list takes options only", e);
+    case REQ_POLICY:
+        if (k >= 1) {
+            return unexpected(arg, "policy takes at most one USER", e);
+        }
+        r->u.pol.user = arg;
+        return 0;
     }
     return err_set(e, ERR_INTERNAL, "unknown command state");
 }
@@ -801,6 +822,10 @@ static void draw_human(const struct ctx *c, struct json_object *o, const struct 
         cmd_audit_draw(c, o); /* the table says what msg would */
         return;
     }
+    if (cmd == REQ_POLICY && e->cls == ERR_OK) {
+        cmd_policy_draw(c, o); /* msg first, then the grants */
+        return;
+    }
     json_object_object_get_ex(o, "checks", &checks);
     size_t n = checks ? json_object_array_length(checks) : 0;
     size_t failed = 0;
@@ -871,6 +896,7 @@ int cli_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
     /* a line refused before its command was read is audit's when it names it */
     c.json |= lines && r.cmd != REQ_AUDIT && (r.cmd != REQ_NONE || !audit_word);
     if (parsed < 0) {
+        request_refused(&r, &who, &e); /* journalled when who is delegated */
         goto done;
     }
     c.json = c.json || r.g.json;

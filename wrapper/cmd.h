@@ -47,6 +47,7 @@ struct json_object *cmd_storages_row(const struct conf *cf, const struct pvesm_r
                                      bool images);
 int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e);
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e);
+int cmd_policy_run(struct ctx *c, const struct request_policy_query *r, struct err *e);
 
 /* Drawing the rows a command put into the report, on stdout, for the front
  * end (report is report_finish's object), after the run, also a failed one
@@ -62,6 +63,8 @@ void cmd_hook_draw(const struct ctx *c, struct json_object *report);
  * (for check) into buf. cmd-hook.c's warning is its one-line form. */
 bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
                             size_t len);
+/* policy's answer: its msg, then each grant with what it allows. */
+void cmd_policy_draw(const struct ctx *c, struct json_object *report);
 /* For the drawers: o's key as a string, NULL when absent or not a string. */
 const char *cmd_json_str(struct json_object *o, const char *key);
 

@@ -32,6 +32,7 @@ static const struct journal_msg_info msgs[_JOURNAL_MSG_MAX] = {
     [JOURNAL_MSG_ACTION_FAILED] = {"83241a15c883482ab443d58aceae279f", "action-failed", 3},
     [JOURNAL_MSG_ACTION_REFUSED] = {"43242ce83883437e8d97216c3986631f", "action-refused", 4},
     [JOURNAL_MSG_ACTION_DRY_RUN] = {"005554488480410a91698c38c3c0ed42", "action-dry-run", 6},
+    [JOURNAL_MSG_ACTION_DENIED] = {"01b2bf2779e7455aa839a7c25cebe61f", "action-denied", 4},
 };
 
 const struct journal_msg_info *journal_msg_info(enum journal_msg m)
@@ -79,7 +80,7 @@ enum journal_msg journal_phase_msg(enum journal_phase p)
 
 static const char *const results[_JOURNAL_RESULT_MAX] = {
     [JOURNAL_STARTED] = "started", [JOURNAL_SUCCEEDED] = "succeeded", [JOURNAL_FAILED] = "failed",
-    [JOURNAL_REFUSED] = "refused", [JOURNAL_DRY_RUN] = "dry-run",
+    [JOURNAL_REFUSED] = "refused", [JOURNAL_DRY_RUN] = "dry-run",     [JOURNAL_DENIED] = "denied",
 };
 
 const char *journal_result_to_string(enum journal_result r)
@@ -177,26 +178,53 @@ int journal_event_fields(const struct journal_event *ev, enum journal_result r, 
     return 0;
 }
 
+uid_t journal_caller_uid(bool *via_sudo)
+{
+    /* Only root can have been reached through sudo; anyone else could set
+     * it. A root caller forging it only narrows its own run (policy.h). */
+    const char *s = getuid() == 0 ? getenv("SUDO_UID") : NULL;
+    uint64_t v = 0;
+    bool ok = s && *s && strlen(s) <= 10;
+    for (const char *p = s; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    ok = ok && v < UINT32_MAX; /* (uid_t)-1 is no user */
+    if (via_sudo) {
+        *via_sudo = ok;
+    }
+    return ok ? (uid_t)v : getuid();
+}
+
 void journal_user(char *buf, size_t len)
 {
-    /* Only root can have been reached through sudo; anyone else could set it. */
-    const char *s = getuid() == 0 ? getenv("SUDO_USER") : NULL;
-    if (s && *s && strlen(s) < len) {
-        snprintf(buf, len, "%s", s);
-        return;
-    }
-    /* getlogin_r reads /proc/self/loginuid (survives su/sudo), then utmp. */
-    if (getlogin_r(buf, len) == 0 && buf[0]) {
-        return;
-    }
+    bool sudo;
+    uid_t uid = journal_caller_uid(&sudo);
     struct passwd pw, *res = NULL;
     char pwbuf[1024];
-    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res &&
+    /* getlogin_r reads /proc/self/loginuid (survives su/sudo), then utmp:
+     * who logged in, when no sudo says who asked. */
+    if (!sudo && getlogin_r(buf, len) == 0 && buf[0]) {
+        return;
+    }
+    if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res &&
         strlen(res->pw_name) < len) {
         snprintf(buf, len, "%s", res->pw_name);
         return;
     }
-    snprintf(buf, len, "uid:%u", (unsigned)getuid());
+    snprintf(buf, len, "uid:%u", (unsigned)uid);
+}
+
+static char context_user[256], context_grant[256];
+static bool have_context_user;
+
+void journal_set_context(const char *user, const char *grant)
+{
+    if (user) {
+        have_context_user = true;
+        snprintf(context_user, sizeof(context_user), "%s", user);
+    }
+    snprintf(context_grant, sizeof(context_grant), "%s", grant ? grant : "");
 }
 
 int journal_check_socket(struct err *e)
@@ -407,15 +435,28 @@ void journal_set_frontend(const char *f)
     frontend = f;
 }
 
-static int send_event(const struct journal_event *ev, enum journal_result r, int exit_code,
-                      long duration_ms, const char *error, const char *plan, struct err *e)
+/* Extra fields of one entry beyond journal_event_fields's. */
+struct extra {
+    const char *plan, *grant, *field, *request;
+};
+
+static int send_event_x(const struct journal_event *ev, enum journal_result r, int exit_code,
+                        long duration_ms, const char *error, const struct extra *x, struct err *e)
 {
     char user[256];
     struct strv sv = STRV_INIT;
-    journal_user(user, sizeof(user));
+    const char *grant = x->grant ? x->grant : context_grant[0] ? context_grant : NULL;
+    if (have_context_user) {
+        snprintf(user, sizeof(user), "%s", context_user);
+    } else {
+        journal_user(user, sizeof(user));
+    }
     if (journal_event_fields(ev, r, exit_code, duration_ms, error, user, &sv) < 0 ||
         strv_pushf(&sv, "PVETMPL_FRONTEND=%s", frontend) < 0 ||
-        (plan && strv_pushf(&sv, "PVETMPL_PLAN=%s", plan) < 0)) {
+        (x->plan && strv_pushf(&sv, "PVETMPL_PLAN=%s", x->plan) < 0) ||
+        (grant && strv_pushf(&sv, "PVETMPL_POLICY=%s", grant) < 0) ||
+        (x->field && strv_pushf(&sv, "PVETMPL_POLICY_FIELD=%s", x->field) < 0) ||
+        (x->request && strv_pushf(&sv, "PVETMPL_REQUEST=%s", x->request) < 0)) {
         strv_release(&sv);
         return err_set(e, ERR_INTERNAL, "audit record '%s %s' not written: out of memory",
                        ev->action ? ev->action : "?", results[r]);
@@ -437,6 +478,21 @@ static int send_event(const struct journal_event *ev, enum journal_result r, int
                        results[r], d);
     }
     return 0;
+}
+
+static int send_event(const struct journal_event *ev, enum journal_result r, int exit_code,
+                      long duration_ms, const char *error, const char *plan, struct err *e)
+{
+    struct extra x = {.plan = plan};
+    return send_event_x(ev, r, exit_code, duration_ms, error, &x, e);
+}
+
+int journal_denied(const struct journal_event *ev, const char *grant, const char *field,
+                   const char *request, const struct err *why, struct err *e)
+{
+    struct extra x = {.grant = grant, .field = field, .request = request};
+    return send_event_x(ev, JOURNAL_DENIED, why ? err_exit_code(why->cls) : -1, -1,
+                        why ? why->detail : NULL, &x, e);
 }
 
 int journal_begin(struct journal_event *ev, struct err *e)

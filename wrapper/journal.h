@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -55,6 +56,7 @@ enum journal_msg {
     JOURNAL_MSG_ACTION_FAILED,
     JOURNAL_MSG_ACTION_REFUSED, /* a preflight check stopped it before anything changed */
     JOURNAL_MSG_ACTION_DRY_RUN,
+    JOURNAL_MSG_ACTION_DENIED, /* a delegated caller's request refused before anything ran */
     _JOURNAL_MSG_MAX,
     _JOURNAL_MSG_INVALID = -1,
 };
@@ -88,9 +90,10 @@ enum journal_result {
     JOURNAL_FAILED,
     JOURNAL_REFUSED,
     JOURNAL_DRY_RUN,
+    JOURNAL_DENIED,
     _JOURNAL_RESULT_MAX,
 };
-const char *journal_result_to_string(enum journal_result r); /* "started", ..., "dry-run" */
+const char *journal_result_to_string(enum journal_result r); /* "started", ..., "denied" */
 enum journal_msg journal_result_msg(enum journal_result r);
 
 /* One audited action. The caller owns the strings; zero/NULL members are left
@@ -123,16 +126,36 @@ int journal_dry_run(const struct journal_event *ev, const char *plan, struct err
  * detail (PVETMPL_ERROR). */
 int journal_dry_run_failed(const struct journal_event *ev, const struct err *why, struct err *e);
 
+/* Sends "denied": the sudo policy (or the rules of a delegated run) refused
+ * the request of the caller before anything ran. grant: the grant that came
+ * closest (PVETMPL_POLICY, may be NULL); field: the part of the request no
+ * grant allowed (PVETMPL_POLICY_FIELD, may be NULL); why: who, what and
+ * which rule (PVETMPL_ERROR, its class's exit code PVETMPL_EXIT); request:
+ * the request as text (PVETMPL_REQUEST, may be NULL). */
+int journal_denied(const struct journal_event *ev, const char *grant, const char *field,
+                   const char *request, const struct err *why, struct err *e);
+
+/* The run's context, recorded in every later action entry of the process:
+ * user (PVETMPL_USER; NULL: as it was, at first journal_user's answer) and
+ * grant, the sudo grant that allowed the run (PVETMPL_POLICY; NULL: none).
+ * Copied. */
+void journal_set_context(const char *user, const char *grant);
+
 /* Builds the entry's "KEY=value" fields (MESSAGE, MESSAGE_ID, PRIORITY,
  * SYSLOG_IDENTIFIER and the PVETMPL_* ones). Pure; exit_code < 0, duration_ms
  * < 0 and NULL strings are left out. Returns 0 or -ENOMEM (ret released). */
 int journal_event_fields(const struct journal_event *ev, enum journal_result r, int exit_code,
                          long duration_ms, const char *error, const char *user, struct strv *ret);
 
-/* PVETMPL_USER: $SUDO_USER when the real uid is 0 (anyone else could set
- * it), else the login user (loginuid), else the name of the real uid, else
- * "uid:N". Self-declared: readers trust _UID/_AUDIT_LOGINUID. Never fails. */
+/* PVETMPL_USER: under sudo (real uid 0 and $SUDO_UID set: anyone else could
+ * set it) the name of $SUDO_UID's user (or "uid:N"), never $SUDO_USER; else
+ * the login user (loginuid), else the name of the real uid, else "uid:N".
+ * Self-declared: readers trust _UID/_AUDIT_LOGINUID. Never fails. */
 void journal_user(char *buf, size_t len);
+/* The uid of the caller behind the run: $SUDO_UID when the real uid is 0
+ * and it is set (a plain decimal below 2^32 - 1), else the real uid.
+ * *via_sudo (may be NULL) says which. Pure but for getuid and getenv. */
+uid_t journal_caller_uid(bool *via_sudo);
 
 /* PVETMPL_FRONTEND of every later action record: "cli" (the default) or
  * "ansible"; the front end sets it once, first thing. frontend must live

@@ -165,6 +165,8 @@ static enum conf_action action_of(const struct request *r)
         return CONF_ACTION_AUDIT;
     case REQ_LIST:
         return CONF_ACTION_LIST;
+    case REQ_POLICY: /* decided apart: see policy_decide */
+        break;
     case REQ_HOOK:
         switch (r->u.hook.op) {
         case REQ_HOOK_INSTALL:
@@ -193,8 +195,21 @@ static enum policy_field check_clone(const struct conf_grant *g, const struct re
     if (!vmid_in(&g->source_vmids, c->q.src)) {
         return refuse(v, POLICY_FIELD_SOURCE_VMID, "source VMID %" PRIu32, c->q.src);
     }
+    /* An automatic NEWID is chosen after the policy spoke: a grant cannot
+     * vouch for it, so a delegated caller names NEWID. */
+    if (!c->newid || !c->q.newid) {
+        return refuse(v, POLICY_FIELD_TARGET_VMID,
+                      "an automatic NEWID (name NEWID: a grant allows only the VMIDs it lists)");
+    }
     if (!vmid_in(&g->target_vmids, c->q.newid)) {
         return refuse(v, POLICY_FIELD_TARGET_VMID, "new VMID %" PRIu32, c->q.newid);
+    }
+    /* Rotation renames and may destroy other templates: no grant key covers
+     * that, so it stays root's. */
+    if (c->rotate || c->keep) {
+        return refuse(v, POLICY_FIELD_ACTION,
+                      "--rotate/--keep (renaming and destroying templates "
+                      "is not delegated)");
     }
     /* Without --storage a full copy lands on the source's storages, which
      * this pure check cannot see; a linked clone stays on the template's,
@@ -240,6 +255,13 @@ static enum policy_field check_hook(const struct conf_grant *g, const struct req
 {
     enum policy_field f;
     bool status = h->op == REQ_HOOK_STATUS;
+    /* Without VMIDs, status and update act on every VM of the node: more
+     * than any VMID range a grant lists. */
+    if (h->n_vmids == 0) {
+        return refuse(v, POLICY_FIELD_TARGET_VMID,
+                      "'hook %s' without VMIDs (every VM of the node): name the VMIDs",
+                      h->op == REQ_HOOK_UPDATE ? "update" : "status");
+    }
     /* Unvalidated VMIDs are no VMIDs. */
     if (h->n_vmids && !h->ids) {
         return refuse(v, POLICY_FIELD_TARGET_VMID, "VMIDs that were not validated");
@@ -305,6 +327,7 @@ static enum policy_field check_grant(const struct conf_grant *g, const struct re
                           r->u.audit.directory || r->u.audit.n_files, "-D/--file", v);
     case REQ_STORAGES:
     case REQ_LIST: /* read-only, cluster-wide: the action grant is all */
+    case REQ_POLICY:
     case REQ_NONE:
         break;
     }
@@ -448,6 +471,25 @@ void policy_decide(const struct conf *conf, const struct request *r,
     if (r->help) {
         ret->allowed = true;
         snprintf(ret->reason, sizeof(ret->reason), "help");
+        return;
+    }
+    /* What one may do is anyone's to ask about themselves, as sudo -l;
+     * only root asks about others. No grant is needed or named. */
+    if (r->cmd == REQ_POLICY) {
+        const char *u = r->u.pol.user;
+        if (caller->uid != 0 && u && (!caller->user || strcmp(u, caller->user) != 0)) {
+            ret->field = POLICY_FIELD_CALLER;
+            snprintf(ret->reason, sizeof(ret->reason),
+                     "%s may only ask what it may do itself, not what user '%.64s' may (root "
+                     "may ask about anyone)",
+                     who, u);
+            return;
+        }
+        if (caller->uid != 0 && global_refusal(conf, &r->g, who, ret)) {
+            return;
+        }
+        ret->allowed = true;
+        snprintf(ret->reason, sizeof(ret->reason), "%s", caller->uid ? "its own grants" : "root");
         return;
     }
     for (size_t i = 0; i < conf->n_grants; i++) {

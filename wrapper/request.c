@@ -4,11 +4,15 @@
  * be asked lives in request_validate, so neither front end can skip one. */
 #include "request.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +20,8 @@
 #include "conf.h"
 #include "journal.h"
 #include "list.h"
+#include "policy.h"
+#include "safepath.h"
 #include "validate.h"
 
 static const char *const cmd_names[] = {
@@ -27,6 +33,7 @@ static const char *const cmd_names[] = {
     [REQ_HOOK] = "hook",
     [REQ_AUDIT] = "audit",
     [REQ_LIST] = "list",
+    [REQ_POLICY] = "policy",
 };
 
 const char *request_cmd_name(enum request_cmd cmd)
@@ -304,6 +311,26 @@ static int validate_audit(struct request_audit *r, struct err *e)
     return 0;
 }
 
+/* A user name as policy USER: what useradd accepts on Debian without
+ * --badname, and the upper case some directories hand out. */
+static int validate_policy(const struct request_policy_query *r, struct err *e)
+{
+    char q[VALIDATE_QUOTE_SIZE];
+    const char *u = r->user;
+    if (!u) {
+        return 0;
+    }
+    size_t n = strlen(u), k = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789._-");
+    if (n == 0 || n > 32 || u[0] == '-' || (k != n && !(k == n - 1 && u[k] == '$'))) {
+        return err_set(e, ERR_USAGE,
+                       "invalid user name '%s': expected 1-32 letters, digits, '.', '_' or '-' "
+                       "(not first), optionally ending in '$'",
+                       validate_quote(u, q));
+    }
+    return 0;
+}
+
 int request_validate(struct request *r, struct err *e)
 {
     if (validate_global(&r->g, e) < 0) {
@@ -325,6 +352,8 @@ int request_validate(struct request *r, struct err *e)
         return validate_audit(&r->u.audit, e);
     case REQ_LIST:
         return 0;
+    case REQ_POLICY:
+        return validate_policy(&r->u.pol, e);
     default:
         return err_set(e, ERR_USAGE, "no command given (see 'pvetmpl --help')");
     }
@@ -337,8 +366,8 @@ int request_privilege(const struct request *r, struct err *e)
     /* audit only reads the journal, as far as the caller's groups let it
      * (adm, systemd-journal): the audit trail is for anyone who may read it,
      * and it warns when nothing was readable. */
-    if (r->help || r->cmd == REQ_AUDIT) {
-        return 0;
+    if (r->help || r->cmd == REQ_AUDIT || r->cmd == REQ_POLICY) {
+        return 0; /* policy reads the configuration as far as the caller may */
     }
     /* Checked once, here, before any side effect: qm and pvesm refuse other
      * users, the run_dir is root's. */
@@ -350,13 +379,26 @@ int request_privilege(const struct request *r, struct err *e)
     return 0;
 }
 
-int request_policy(const struct request *r, const struct request_caller *who, struct err *e)
+int request_policy(const struct conf *conf, const struct request *r,
+                   const struct request_caller *who, struct policy_decision *ret, struct err *e)
 {
-    /* Issue 9's sudo delegation plugs in here: it sees the validated request
-     * and the real user before anything happens. Today: root may do all. */
-    (void)r;
-    (void)who;
-    (void)e;
+    struct strv groups = STRV_INIT;
+    /* Without root's privileges nothing is delegated: the run has only the
+     * caller's own rights (request_privilege let only audit and policy
+     * through), and policy's own rule still holds. */
+    if (who->delegated && geteuid() != 0 && r->cmd != REQ_POLICY) {
+        *ret = (struct policy_decision){.allowed = true};
+        snprintf(ret->reason, sizeof(ret->reason), "the caller's own rights");
+        return 0;
+    }
+    if (who->user && policy_caller_groups(who->user, &groups, e) < 0) {
+        return -1;
+    }
+    policy_decide(conf, r, who, (const char *const *)groups.v, groups.n, ret);
+    strv_release(&groups);
+    if (!ret->allowed) {
+        return err_set(e, ERR_PERMISSION, "%s", ret->reason);
+    }
     return 0;
 }
 
@@ -379,6 +421,8 @@ int request_run(struct ctx *c, const struct request *r, struct err *e)
         return cmd_audit_run(c, &r->u.audit, e);
     case REQ_LIST:
         return cmd_list_run(c, &r->u.list, e);
+    case REQ_POLICY:
+        return cmd_policy_run(c, &r->u.pol, e);
     default:
         return err_set(e, ERR_INTERNAL, "no command to run");
     }
@@ -392,13 +436,266 @@ void request_release(struct request *r)
     }
 }
 
+/* ---- the caller, and a delegated run's process ---------------------------- */
+
+/* Nothing the caller's environment or open files could bring along reaches
+ * this process or what it starts (spawn.c gives children a clean
+ * environment and closes their fds too; this is for our own reads). */
+static void harden_process(void)
+{
+    clearenv();
+    setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    umask(022);
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        return;
+    }
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
+        close((int)fd);
+    }
+}
+
 void request_caller_init(struct request_caller *who, const char *frontend, char *user,
                          size_t user_len)
 {
-    journal_user(user, user_len);
-    who->uid = getuid();
-    who->user = user;
-    who->frontend = frontend;
+    bool sudo = false;
+    uid_t uid = journal_caller_uid(&sudo);
+    struct passwd pw, *res = NULL;
+    char pwbuf[1024], sudo_user[64] = "";
+    *who = (struct request_caller){.uid = uid, .frontend = frontend, .via_sudo = sudo};
+    who->delegated = uid != 0 || getuid() != 0;
+    who->config_env = getenv("PVETMPL_CONFIG") != NULL;
+    const char *su = sudo ? getenv("SUDO_USER") : NULL;
+    if (su) {
+        snprintf(sudo_user, sizeof(sudo_user), "%s", su);
+        who->sudo_mismatch =
+            getpwnam_r(su, &pw, pwbuf, sizeof(pwbuf), &res) != 0 || !res || res->pw_uid != uid;
+    }
+    if (!who->delegated && !who->sudo_mismatch) {
+        journal_user(user, user_len);
+        who->user = user;
+        return;
+    }
+    harden_process();
+    /* the name of the uid, never $SUDO_USER: anyone's to set */
+    if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res &&
+        strlen(res->pw_name) < user_len) {
+        snprintf(user, user_len, "%s", res->pw_name);
+        who->user = user;
+    } else {
+        snprintf(user, user_len, "uid:%u", (unsigned)uid);
+    }
+    if (who->sudo_mismatch) {
+        /* who asked cannot be told: the record says what both claimed */
+        char claim[160];
+        snprintf(claim, sizeof(claim), "SUDO_UID:%u/SUDO_USER:%.64s", (unsigned)uid, sudo_user);
+        journal_set_context(claim, NULL);
+        return;
+    }
+    journal_set_context(user, NULL);
+}
+
+/* The request as one line for the journal: the command and every value
+ * the front end read, each quoted as messages quote them. */
+static void describe(const struct request *r, char *buf, size_t len)
+{
+    FILE *f = fmemopen(buf, len, "w");
+    char q[VALIDATE_QUOTE_SIZE];
+    const char *name = request_cmd_name(r->cmd);
+    buf[0] = '\0';
+    if (!f) {
+        return;
+    }
+#define OPT(flag, val)                                                                             \
+    do {                                                                                           \
+        if (val) {                                                                                 \
+            fprintf(f, " %s '%s'", flag, validate_quote(val, q));                                  \
+        }                                                                                          \
+    } while (0)
+#define FLAG(flag, on)                                                                             \
+    do {                                                                                           \
+        if (on) {                                                                                  \
+            fprintf(f, " %s", flag);                                                               \
+        }                                                                                          \
+    } while (0)
+    fputs(name ? name : "(no command)", f);
+    switch (r->cmd) {
+    case REQ_MAKE_TEMPLATE:
+    case REQ_CLONE: {
+        const struct request_clone *c = &r->u.clone;
+        OPT("SRC", c->src);
+        OPT("NEWID", c->newid);
+        OPT("--name", c->name);
+        OPT("--storage", c->storage);
+        OPT("--format", c->format);
+        OPT("--pool", c->pool);
+        OPT("--target", c->target);
+        OPT("--description", c->description);
+        OPT("--bwlimit", c->bwlimit);
+        OPT("--snapname", c->snapname);
+        FLAG("--no-hook", c->no_hook);
+        FLAG("--replace-hook", c->replace_hook);
+        FLAG("--linked", c->linked);
+        break;
+    }
+    case REQ_TEMPLATE:
+        OPT("VMID", r->u.tmpl.vmid);
+        OPT("--disk", r->u.tmpl.disk);
+        break;
+    case REQ_CHECK:
+        OPT("SRC", r->u.check.src);
+        OPT("--storage", r->u.check.storage);
+        OPT("--target", r->u.check.target);
+        break;
+    case REQ_HOOK: {
+        static const char *const ops[] = {"(none)", "install", "remove", "status"};
+        fprintf(f, " %s", ops[r->u.hook.op]);
+        for (size_t i = 0; i < r->u.hook.n_vmids && r->u.hook.vmids; i++) {
+            OPT("VMID", r->u.hook.vmids[i]);
+        }
+        OPT("--storage", r->u.hook.storage);
+        FLAG("--replace-hook", r->u.hook.replace_hook);
+        break;
+    }
+    case REQ_AUDIT:
+        OPT("--vmid", r->u.audit.vmid);
+        OPT("--since", r->u.audit.since);
+        OPT("--until", r->u.audit.until);
+        OPT("--action", r->u.audit.action);
+        OPT("-D", r->u.audit.directory);
+        for (size_t i = 0; i < r->u.audit.n_files && r->u.audit.files; i++) {
+            OPT("--file", r->u.audit.files[i]);
+        }
+        FLAG("--all-users", r->u.audit.all_users);
+        break;
+    case REQ_LIST:
+        FLAG("--all", r->u.list.all);
+        break;
+    case REQ_POLICY:
+        OPT("USER", r->u.pol.user);
+        break;
+    case REQ_STORAGES:
+    case REQ_NONE:
+        break;
+    }
+    OPT("--config", r->g.config);
+    OPT("--timeout", r->g.timeout);
+    OPT("--lock-wait", r->g.lock_wait);
+    FLAG("--dry-run", r->g.dry_run);
+#undef OPT
+#undef FLAG
+    fclose(f);
+    buf[len - 1] = '\0';
+}
+
+/* The journal's action for a request: hook's subcommand as hook-install... */
+static const char *journal_action(const struct request *r)
+{
+    static const char *const hook_ops[] = {"hook", "hook-install", "hook-remove", "hook-status"};
+    const char *name = request_cmd_name(r->cmd);
+    if (r->cmd == REQ_HOOK) {
+        return hook_ops[r->u.hook.op];
+    }
+    return name ? name : "unknown";
+}
+
+/* A delegated caller's request refused before anything ran, in the journal
+ * (only a root process writes an entry audit trusts; a user without root
+ * has only its own rights to lose). */
+static void journal_refusal(const struct request *r, const struct request_caller *who,
+                            const struct policy_decision *d, const struct err *why)
+{
+    char text[2048];
+    uint32_t v;
+    struct err je;
+    if (!(who->delegated || who->sudo_mismatch) || geteuid() != 0) {
+        return;
+    }
+    struct journal_event ev = {.action = journal_action(r)};
+    switch (r->cmd) {
+    case REQ_MAKE_TEMPLATE:
+    case REQ_CLONE:
+        ev.vmid = validate_vmid(r->u.clone.newid ? r->u.clone.newid : "", &v, NULL, 0) == 0 ? v : 0;
+        ev.source_vmid =
+            validate_vmid(r->u.clone.src ? r->u.clone.src : "", &v, NULL, 0) == 0 ? v : 0;
+        break;
+    case REQ_TEMPLATE:
+        ev.vmid = validate_vmid(r->u.tmpl.vmid ? r->u.tmpl.vmid : "", &v, NULL, 0) == 0 ? v : 0;
+        break;
+    case REQ_CHECK:
+        ev.source_vmid =
+            validate_vmid(r->u.check.src ? r->u.check.src : "", &v, NULL, 0) == 0 ? v : 0;
+        break;
+    default:
+        break;
+    }
+    describe(r, text, sizeof(text));
+    const char *field = d && d->field != POLICY_FIELD_NONE ? policy_field_name(d->field)
+                        : why->cls == ERR_USAGE            ? "usage"
+                        : why->cls == ERR_PERMISSION       ? "caller"
+                                                           : "config";
+    /* Not warned about: the caller gets the refusal itself either way. */
+    (void)journal_denied(&ev, d ? d->grant : NULL, field, text, why, &je);
+}
+
+void request_refused(const struct request *r, const struct request_caller *who,
+                     const struct err *why)
+{
+    journal_refusal(r, who, NULL, why);
+}
+
+/* For a delegated caller: what the configuration names root runs or writes
+ * into must be as trustworthy as the file (safepath.h): the programs, the
+ * hookscript it installs, run_dir. */
+static int check_trust(const struct conf *cf, struct err *e)
+{
+    if (safepath_check_file(cf->qm, "qm", true, NULL, e) < 0 ||
+        safepath_check_file(cf->pvesm, "pvesm", true, NULL, e) < 0 ||
+        safepath_check_file(cf->hook_binary, "hook_binary", true, NULL, e) < 0 ||
+        safepath_check_dir(cf->run_dir, "run_dir", e) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads the configuration of the run into *cf; c->conf_path says which. */
+static int load_conf(struct ctx *c, const struct request *r, const struct request_caller *who,
+                     struct conf *cf, struct err *e)
+{
+    const char *path = r->g.config ? r->g.config : getenv("PVETMPL_CONFIG");
+    if (!who->delegated) {
+        c->conf_path = path ? path : CONF_DEFAULT_PATH;
+        return conf_load_file(c->conf_path, path != NULL, cf, e);
+    }
+    /* Only the system's: the grants live there. Refused before a byte of
+     * the named file is read (a parse error would echo it). */
+    if (r->g.config || who->config_env) {
+        char name[300];
+        if (who->user) {
+            snprintf(name, sizeof(name), "user %s", who->user);
+        } else {
+            snprintf(name, sizeof(name), "uid %u", (unsigned)who->uid);
+        }
+        return err_set(e, ERR_USAGE,
+                       "%s is refused: a run for a caller other than root (%s%s) uses only "
+                       "the system configuration '%s'",
+                       r->g.config ? "-c/--config" : "$PVETMPL_CONFIG", name,
+                       who->via_sudo ? ", through sudo" : "", CONF_DEFAULT_PATH);
+    }
+    c->conf_path = CONF_DEFAULT_PATH;
+    if (safepath_check_file(CONF_DEFAULT_PATH, "configuration", true, NULL, e) < 0) {
+        return -1;
+    }
+    if (conf_load_file(CONF_DEFAULT_PATH, false, cf, e) < 0) {
+        /* Its text is root's: never repeated to another user. */
+        return err_set(e, e->cls,
+                       "the system configuration '%s' cannot be used (the reason is shown to "
+                       "root: run 'pvetmpl storages' as root)",
+                       CONF_DEFAULT_PATH);
+    }
+    return 0;
 }
 
 int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
@@ -420,21 +717,51 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
     if (c->rep) {
         report_set_dry_run(c->rep, c->dry_run);
     }
-    if (request_validate(r, e) < 0 || request_privilege(r, e) < 0 ||
-        request_policy(r, who, e) < 0) {
+    struct policy_decision d = {.allowed = false};
+    if (request_validate(r, e) < 0) {
+        journal_refusal(r, who, NULL, e);
+        return -1;
+    }
+    if (request_privilege(r, e) < 0) {
+        return -1;
+    }
+    if (who->sudo_mismatch) {
+        err_set(e, ERR_PERMISSION,
+                "sudo's SUDO_UID (%u) and SUDO_USER disagree: the sudoers rule lets the caller "
+                "set them (SETENV or env_keep), so who asked cannot be told; refusing",
+                (unsigned)who->uid);
+        journal_refusal(r, who, NULL, e);
         return -1;
     }
     struct conf *cf = calloc(1, sizeof(*cf));
     if (!cf) {
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    const char *path = r->g.config ? r->g.config : getenv("PVETMPL_CONFIG");
-    if (conf_load_file(path ? path : CONF_DEFAULT_PATH, path != NULL, cf, e) < 0) {
+    if (load_conf(c, r, who, cf, e) < 0) {
+        struct err why = *e;
         free(cf);
+        journal_refusal(r, who, NULL, &why);
         return -1;
     }
     c->conf = cf;
-    c->conf_path = path ? path : CONF_DEFAULT_PATH;
+    if (request_policy(cf, r, who, &d, e) < 0) {
+        journal_refusal(r, who, d.field ? &d : NULL, e);
+        return -1;
+    }
+    if (who->delegated && geteuid() == 0 && check_trust(cf, e) < 0) {
+        journal_refusal(r, who, NULL, e);
+        return -1;
+    }
+    if (d.grant) { /* also a grant naming root: it labels root's runs */
+        journal_set_context(NULL, d.grant);
+    }
+    if (d.grant && c->rep) {
+        report_set(c->rep, "grant", json_object_new_string(d.grant));
+    }
+    /* A delegated dry run answers "may I?" too. */
+    if (who->delegated && c->dry_run && d.grant && !c->quiet && !c->json) {
+        printf("would be allowed by grant '%s'\n", d.grant);
+    }
     c->timeout = r->g.have_timeout ? r->g.timeout_s : cf->timeout;
     c->lock_wait = r->g.have_lock_wait ? r->g.lock_wait_s : cf->lock_retry_max;
     c->progress = !r->g.no_progress && !c->quiet && !c->json && isatty(STDERR_FILENO);

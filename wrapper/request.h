@@ -8,8 +8,9 @@
  *                                the same for both front ends; fills the
  *                                typed fields (ids, numbers)
  *   request_privilege(r)         not root -> 77, before any side effect
- *   request_policy(r, caller)    allows everything today; sudo delegation
- *                                plugs in here and sees the validated request
+ *   (the configuration: the system's for a delegated caller)
+ *   request_policy(conf, r, caller)  the sudo grants (policy.h) decide a
+ *                                delegated caller's validated request
  *   request_run(ctx, r)          the command; fills ctx->rep
  *
  * The front end then draws the report (table, JSON, or the module's result).
@@ -38,6 +39,7 @@ enum request_cmd {
     REQ_HOOK,
     REQ_AUDIT,
     REQ_LIST,
+    REQ_POLICY,
 };
 
 enum request_hook_op {
@@ -119,6 +121,11 @@ struct request_list {
     bool all; /* --all: also the VMs made from each template */
 };
 
+/* policy [USER] */
+struct request_policy_query {
+    const char *user; /* NULL: the caller */
+};
+
 struct request {
     enum request_cmd cmd;
     bool help; /* --help: print the command's help, run nothing */
@@ -130,15 +137,27 @@ struct request {
         struct request_hook hook;
         struct request_audit audit;
         struct request_list list;
+        struct request_policy_query pol;
     } u;
 };
 
-/* Who asked: the real user behind the run (sudo's SUDO_USER/SUDO_UID, else
- * the login uid), and which front end it came through. */
+/* Who asked: the real user behind the run, and which front end it came
+ * through. Under sudo (real uid 0 and $SUDO_UID set) the user of SUDO_UID
+ * (getpwuid), never $SUDO_USER; else the real uid. */
 struct request_caller {
     uid_t uid;
-    const char *user;     /* may be NULL */
+    const char *user;     /* the name of uid; NULL when it has none */
     const char *frontend; /* "cli" or "ansible" */
+    bool via_sudo;        /* uid came from $SUDO_UID */
+    /* The caller is not root (sudo's caller, or the real user): only the
+     * system configuration counts, the environment was rebuilt, fds above 2
+     * closed, umask 022 (request_caller_init). */
+    bool delegated;
+    bool config_env; /* $PVETMPL_CONFIG was set (a delegated run refuses it) */
+    /* Under sudo, $SUDO_USER names no user or another uid than $SUDO_UID:
+     * sudo sets both, so the sudoers rule let the caller set one (SETENV,
+     * env_keep); the run is refused (77), whatever uid is claimed. */
+    bool sudo_mismatch;
 };
 
 const char *request_cmd_name(enum request_cmd cmd);
@@ -154,24 +173,42 @@ enum request_cmd request_cmd_from_name(const char *name);
 int request_validate(struct request *r, struct err *e);
 /* Not root: ERR_PERMISSION (77). Help never needs it. */
 int request_privilege(const struct request *r, struct err *e);
-/* The delegation policy's say on a validated request; allows all today. */
-int request_policy(const struct request *r, const struct request_caller *who, struct err *e);
+struct conf;
+struct policy_decision;
+/* The sudo policy's say on a validated request under conf's grants (policy.h):
+ * fills *ret; a denial is ERR_PERMISSION with the decision's reason, naming
+ * who, what and the grant that said no. A run without root's privileges
+ * delegates nothing: it is allowed (only audit gets that far). */
+int request_policy(const struct conf *conf, const struct request *r,
+                   const struct request_caller *who, struct policy_decision *ret, struct err *e);
 /* Runs the validated, allowed request; fills c->rep. 0, or -1 with e set.
  * Front ends call request_execute, never this: qm runs only behind
- * request_privilege (node.c no longer checks the uid itself). */
+ * request_privilege and request_policy (node.c does not check the uid). */
 int request_run(struct ctx *c, const struct request *r, struct err *e);
 void request_release(struct request *r);
 
-/* Fills who for a front end ("cli", "ansible"): the real user as the journal
- * records it (journal_user: SUDO_USER under sudo, else the login uid), written
- * into user (user_len bytes, which who->user then points to). */
+/* Fills who for a front end ("cli", "ansible"), first thing, before the
+ * front end opens anything: the caller (see struct request_caller), its name
+ * written into user (user_len bytes, which who->user then points to), also
+ * as the journal's PVETMPL_USER. A delegated caller's process is made safe
+ * here, before anything else runs: the environment is rebuilt from nothing
+ * (PATH only), every fd above 2 is closed, the umask is 022. */
 void request_caller_init(struct request_caller *who, const char *frontend, char *user,
                          size_t user_len);
 
-/* The one pipeline both front ends call: validate, privilege, policy, load
- * the configuration (r->g.config, else $PVETMPL_CONFIG, else the default),
- * set c up from r->g, run. 0, or -1 with e set (the front end picks the exit
- * code with err_exit_code and draws c->rep). */
+/* Journals the refusal why of a request that never reached request_execute
+ * (the front end could not parse it), when its caller is delegated: every
+ * refusal of one is in the journal ("denied"). */
+void request_refused(const struct request *r, const struct request_caller *who,
+                     const struct err *why);
+
+/* The one pipeline both front ends call: validate, privilege, load the
+ * configuration (r->g.config, else $PVETMPL_CONFIG, else the default; for a
+ * delegated caller only the default, checked along its whole path, and -c
+ * or $PVETMPL_CONFIG is a usage error), policy, then for a delegated caller
+ * the programs and run_dir the configuration names checked as the file was,
+ * set c up from r->g, run. Every refusal of a delegated caller is journalled. 0, or -1 with e set
+ * (the front end picks the exit code with err_exit_code and draws c->rep). */
 int request_execute(struct ctx *c, struct request *r, const struct request_caller *who,
                     struct err *e);
 /* Releases what request_execute set up in c (the loaded configuration). */

@@ -12,96 +12,9 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "safepath.h"
 
 #define POLL_MS 200
-
-/* Whether root may trust directory st (at path) on run_dir's way: root's,
- * and writable by nobody else - unless sticky (as /tmp): there others cannot
- * rename or remove root's entries, and the next component is checked in turn
- * (OpenSSH's safe_path rule, with the sticky exception; doas demands the same
- * of its config). 0, or -1 with e. */
-static int check_dir(const char *dir, const char *path, const struct stat *st, bool last,
-                     struct err *e)
-{
-    if (st->st_uid != 0) {
-        return err_set(e, ERR_CONFIG, "run_dir '%s' is refused: '%s' is owned by uid %u, not root",
-                       dir, path, (unsigned)st->st_uid);
-    }
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) && (last || !(st->st_mode & S_ISVTX))) {
-        return err_set(e, ERR_CONFIG,
-                       "run_dir '%s' is refused: '%s' is writable by group or others (mode %04o)",
-                       dir, path, (unsigned)(st->st_mode & 07777));
-    }
-    return 0;
-}
-
-/* Opens run_dir, where root creates files, as a directory fd: walked from "/"
- * one component at a time with O_NOFOLLOW, so no symbolic link anywhere on the
- * path can redirect root's writes (a check before open would race); only its
- * last component is created when missing. Every directory on the way must be
- * one root can trust (check_dir): whoever could write to one could replace
- * what follows it, and so plant the lock files. */
-static int open_run_dir(const char *dir, int *ret_fd, struct err *e)
-{
-    char path[4096], sofar[4096] = "";
-    if (dir[0] != '/' || strlen(dir) >= sizeof(path)) {
-        return err_set(e, ERR_CONFIG, "run_dir '%s' is not an absolute path", dir);
-    }
-    if (strspn(dir, "/") == strlen(dir)) {
-        return err_set(e, ERR_CONFIG, "run_dir '%s' is refused: it is the root directory", dir);
-    }
-    snprintf(path, sizeof(path), "%s", dir);
-    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return err_set(e, ERR_CONFIG, "cannot open '/': %s", strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int saved = errno;
-        close(fd);
-        return err_set(e, ERR_CONFIG, "cannot open '/': %s", strerror(saved));
-    }
-    if (check_dir(dir, "/", &st, false, e) < 0) {
-        close(fd);
-        return -1;
-    }
-    char *save = NULL;
-    for (char *comp = strtok_r(path + 1, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-        bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
-        size_t off = strlen(sofar);
-        snprintf(sofar + off, sizeof(sofar) - off, "/%s", comp);
-        if (last && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-            int saved = errno;
-            close(fd);
-            return err_set(e, ERR_CONFIG, "cannot create run_dir '%s': %s", dir, strerror(saved));
-        }
-        int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0) {
-            int saved = errno;
-            bool link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-            close(fd);
-            if (link) {
-                return err_set(e, ERR_CONFIG,
-                               "run_dir '%s' is refused: '%s' on its path is a symbolic link", dir,
-                               sofar);
-            }
-            return err_set(e, ERR_CONFIG, "cannot open run_dir '%s': %s", dir, strerror(saved));
-        }
-        close(fd);
-        fd = next;
-        if (fstat(fd, &st) < 0) {
-            int saved = errno;
-            close(fd);
-            return err_set(e, ERR_CONFIG, "cannot open run_dir '%s': %s", dir, strerror(saved));
-        }
-        if (check_dir(dir, sofar, &st, last, e) < 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    *ret_fd = fd;
-    return 0;
-}
 
 static int open_lock(int dir_fd, const char *dir, const char *name, int *ret_fd, struct err *e)
 {
@@ -127,7 +40,8 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
         n = 64;
     }
     int dir_fd = -1;
-    if (open_run_dir(c->conf->run_dir, &dir_fd, e) < 0) {
+    /* where root creates files: trusted along its whole path (safepath.h) */
+    if (safepath_open_dir(c->conf->run_dir, "run_dir", true, &dir_fd, e) < 0) {
         return -1;
     }
     for (long i = 0; i < n; i++) {

@@ -237,8 +237,11 @@ t_not_root_first() {
     assert_eq permission "$(json_get .error.class)"
     assert_eq 0 "$(sim_calls)" "qm/pvesm calls"
     [ ! -e "$T/run" ] || { echo "run_dir $T/run was made"; return 1; }
-    # audit alone is for anyone: it reads what the journal lets the user read
-    expect_rc 0 "${nobody[@]}" "$PVETMPL" audit
+    # audit alone is for anyone: it reads what the journal lets the user read,
+    # with the system configuration only (issue 9: not root, no -c/$PVETMPL_CONFIG)
+    expect_rc 64 "${nobody[@]}" "$PVETMPL" audit
+    assert_grep "PVETMPL_CONFIG is refused: a run for a caller other than root \(user nobody\)" "$T/err"
+    expect_rc 0 "${nobody[@]}" env -u PVETMPL_CONFIG "$PVETMPL" audit
     assert_grep "no journal file was readable" "$T/err"
     # validation comes first, and help needs no privilege
     expect_rc 64 "${nobody[@]}" "$PVETMPL" make-template 100 9041 extra

@@ -12,10 +12,11 @@ ID_SUCCEEDED=af54a1449e15477cbe8f5b94cc8fd3cd
 ID_FAILED=83241a15c883482ab443d58aceae279f
 ID_REFUSED=43242ce83883437e8d97216c3986631f
 ID_DRY_RUN=005554488480410a91698c38c3c0ed42
+ID_DENIED=01b2bf2779e7455aa839a7c25cebe61f # issue 9's refusals: t500-sudo.sh writes them
 ALL_IDS="0088113c58354056aaac4d63266d83bc 146f9bae60d34fe0a9c0c2be2d720f00
 a59a76b517484e8e9277e11008957cc4 c72a7568645347b08b2bb9c4299c4f97
 1955303dbf2440698971b5e467e691f3 52275f2771314a6382f6f849605a4497
-$ID_STARTED $ID_SUCCEEDED $ID_FAILED $ID_REFUSED $ID_DRY_RUN"
+$ID_STARTED $ID_SUCCEEDED $ID_FAILED $ID_REFUSED $ID_DRY_RUN $ID_DENIED"
 
 catalog_syntax() {
     # What the package's postinst runs, against a private root.
@@ -27,7 +28,7 @@ catalog_syntax() {
     for id in $ALL_IDS; do
         assert_grep "^$id pvetmpl: " list
     done
-    assert_eq 11 "$(wc -l <list)"
+    assert_eq 12 "$(wc -l <list)"
     # Catalog prose lines stay within 76 columns.
     assert_no_grep '^.{77,}' "$TOP/conf/pvetmpl.catalog"
 }
@@ -61,12 +62,12 @@ every_action_id_and_field() {
     mknode
     "$PVESIM" "$D" add-vm 3001 --name ev-a --disk scsi0=local:8 >/dev/null
     # dry-run, then started + succeeded (file and VM), refused, failed.
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" -n hook install 3001
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" hook install 3001
-    SUDO_USER=alice expect_rc 69 "$PVETMPL" hook install 3001 --storage local-lvm
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" -n hook install 3001
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" hook install 3001
+    SUDO_UID=0 SUDO_USER=root expect_rc 69 "$PVETMPL" hook install 3001 --storage local-lvm
     "$PVESIM" "$D" knob PVESIM_FAULT=lock-timeout
     "$PVESIM" "$D" knob PVESIM_FAULT_CMD="qm set"
-    SUDO_USER=alice expect_rc 75 "$PVETMPL" hook remove 3001
+    SUDO_UID=0 SUDO_USER=root expect_rc 75 "$PVETMPL" hook remove 3001
     "$PVESIM" "$D" knob --clear
 
     # dry-run
@@ -78,7 +79,7 @@ every_action_id_and_field() {
     assert_eq local:snippets/pvetmpl-hook "$(jfield "$j" PVETMPL_VOLID)"
     assert_eq "$D/bin/qm set 3001 --hookscript local:snippets/pvetmpl-hook" \
         "$(jfield "$j" PVETMPL_PLAN)"
-    assert_eq alice "$(jfield "$j" PVETMPL_USER)"
+    assert_eq root "$(jfield "$j" PVETMPL_USER)"
     assert_eq 6 "$(jfield "$j" PRIORITY)"
     # started / succeeded
     j=$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_STARTED PVETMPL_ACTION=hook-install)
@@ -118,7 +119,7 @@ every_action_id_and_field() {
     assert_eq "$ID_FAILED" "$(jq -r .message_id <<<"$a")"
     assert_eq 3001 "$(jq -r .vmid <<<"$a")"
     assert_eq 75 "$(jq -r .exit <<<"$a")"
-    assert_eq alice "$(jq -r .user <<<"$a")"
+    assert_eq root "$(jq -r .user <<<"$a")"
     assert_eq hook-remove "$(jq -r .action <<<"$a")"
     assert_eq "$(jfield "$(jsel PVETMPL_VMID=3001 MESSAGE_ID=$ID_FAILED)" PVETMPL_ERROR)" \
         "$(jq -r .error <<<"$a")"
@@ -146,7 +147,7 @@ real_writer() {
     assert_eq succeeded "$(jfield "$j" PVETMPL_RESULT)"
     assert_eq 0 "$(jfield "$j" PVETMPL_EXIT)"
     [[ $(jfield "$j" PVETMPL_DURATION_MS) =~ ^[0-9]+$ ]]
-    assert_eq alice "$(jfield "$j" PVETMPL_USER)" "$act: SUDO_USER as root"
+    assert_eq root "$(jfield "$j" PVETMPL_USER)" "$act: SUDO_UID's user as root"
     assert_eq "$name" "$(jfield "$j" PVETMPL_NAME)" "$act name"
     assert_eq "$storage" "$(jfield "$j" PVETMPL_STORAGE)" "$act storage"
     assert_eq 0 "$(jfield "$j" _UID)"
@@ -161,7 +162,7 @@ real_writer() {
     assert_eq "$(jfield "$j" PVETMPL_NAME)" "$(jq -r '.name // "<absent>"' <<<"$a")"
     assert_eq "$(jfield "$j" PVETMPL_STORAGE)" "$(jq -r '.storage // "<absent>"' <<<"$a")"
     assert_eq "$(jfield "$j" PVETMPL_DURATION_MS)" "$(jq -r .duration_ms <<<"$a")"
-    assert_eq alice "$(jq -r .user <<<"$a")"
+    assert_eq root "$(jq -r .user <<<"$a")"
     assert_eq 0 "$(jq -r .exit <<<"$a")"
     assert_eq "true 0" "$(jq -r '"\(.trusted) \(.uid)"' <<<"$a")"
     assert_eq 1 "$(jq -c --argjson v "$vm" 'select(.vmid == $v and .result == "started")' \
@@ -170,10 +171,10 @@ real_writer() {
 
 real_template_clone_entries() {
     mknode
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" make-template --name tmpl-j --storage dir-tmpl \
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" make-template --name tmpl-j --storage dir-tmpl \
         100 9300
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" clone --name web-j --storage dir-tmpl 9300 301
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" template 301
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" clone --name web-j --storage dir-tmpl 9300 301
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" template 301
     real_writer make-template 9300 tmpl-j dir-tmpl
     real_writer clone 301 web-j dir-tmpl
     real_writer template 301 web-j "<absent>"
@@ -186,11 +187,11 @@ real_template_clone_entries() {
 user_field() {
     mknode
     "$PVESIM" "$D" add-vm 3004 --name who --disk scsi0=local:8 >/dev/null
-    # As root, SUDO_USER names who asked.
-    SUDO_USER=alice expect_rc 0 "$PVETMPL" -n hook install 3004
-    assert_eq alice "$(jfield "$(jsel PVETMPL_VMID=3004 | tail -n 1)" PVETMPL_USER)"
-    # Without it: the login user or root's name, never a stale alice.
-    expect_rc 0 env -u SUDO_USER "$PVETMPL" -n hook install 3004
+    # As root, SUDO_UID says who asked, by number (root's own here: the run
+    # stays root's, with its config); SUDO_USER alone is never read.
+    SUDO_UID=0 SUDO_USER=root expect_rc 0 "$PVETMPL" -n hook install 3004
+    assert_eq root "$(jfield "$(jsel PVETMPL_VMID=3004 | tail -n 1)" PVETMPL_USER)"
+    SUDO_USER=alice expect_rc 0 env -u SUDO_UID "$PVETMPL" -n hook install 3004
     u=$(jfield "$(jsel PVETMPL_VMID=3004 | tail -n 1)" PVETMPL_USER)
     [ -n "$u" ] && [ "$u" != alice ] && [ "$u" != "<absent>" ]
 }
@@ -310,7 +311,7 @@ t_check "every action MESSAGE_ID and field, via journalctl and pvetmpl audit" \
     every_action_id_and_field
 t_check "make-template, clone, template: the real writers' entries, both readers" \
     real_template_clone_entries
-t_check "PVETMPL_USER: SUDO_USER as root, else the login user" user_field
+t_check "PVETMPL_USER: SUDO_UID's user as root, never SUDO_USER" user_field
 t_check "no journal: the action proceeds, a warning says the record is missing" \
     no_journal_still_acts
 t_check "journalctl -x explains an entry with the catalog" catalog_explains

@@ -357,25 +357,23 @@ bidi_and_invalid_utf8() {
 
 unreadable_journal() {
     # audit is the one command an ordinary user may run: it reads what the
-    # journal lets the user read, and says when that was nothing.
-    mkdir -m 0755 cfg
-    : >cfg/empty.conf
-    chmod 0644 cfg/empty.conf
+    # journal lets the user read, and says when that was nothing. No
+    # $PVETMPL_CONFIG: a user who is not root gets the system's only (issue 9).
     chmod 0755 "$T" "$TMPROOT"
     r=$(reachable_copy "$PVETMPL") # the checkout may be closed to uid 65534
     expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --vmid 4101
+        env -u PVETMPL_CONFIG "$r/pvetmpl" audit --vmid 4101
     assert_grep "no journal file was readable \(uid 65534\).*group adm or systemd-journal" \
         "$T/err"
     assert_no_grep "no matching pvetmpl events in the journal$" "$T/err"
     # With --json: one object, no events, the warning in its warnings.
     expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --json --vmid 4101
+        env -u PVETMPL_CONFIG "$r/pvetmpl" audit --json --vmid 4101
     assert_eq 0 "$(nevents "$T/out")"
     [[ $(jq -r '.warnings[0]' "$T/out") == "no journal file was readable (uid 65534)"* ]]
     # With --json-lines: no line on stdout, the warning on stderr.
     expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env PVETMPL_CONFIG="$T/cfg/empty.conf" "$r/pvetmpl" audit --json-lines --vmid 4101
+        env -u PVETMPL_CONFIG "$r/pvetmpl" audit --json-lines --vmid 4101
     assert_eq "" "$(cat "$T/out")"
     assert_grep "no journal file was readable \(uid 65534\)" "$T/err"
 }

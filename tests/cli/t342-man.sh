@@ -87,7 +87,7 @@ journal_documented() {
     # the catalog: every entry points at this page, and documents an id of journal.c
     local entries docs
     entries=$(grep -c '^-- [0-9a-f]\{32\}$' "$TOP/conf/pvetmpl.catalog")
-    docs=$(grep -c '^Documentation: man:pvetmpl(8)$' "$TOP/conf/pvetmpl.catalog")
+    docs=$(grep -cE '^Documentation: man:pvetmpl\(8\)( |$)' "$TOP/conf/pvetmpl.catalog")
     assert_eq "$entries" "$docs" "catalog entries pointing at man:pvetmpl(8)"
     assert_eq "$(grep -cE '"[0-9a-f]{32}"' "$TOP/wrapper/journal.c")" "$entries" "catalog entries"
 }

@@ -168,18 +168,38 @@ END_TEST
 START_TEST(user_from_sudo)
 {
     char buf[64];
+    bool sudo;
+    /* SUDO_UID says who, by number; SUDO_USER is never read. */
     setenv("SUDO_USER", "bob", 1);
+    setenv("SUDO_UID", "4000002", 1);
     journal_user(buf, sizeof(buf));
     if (getuid() == 0) {
-        ck_assert_str_eq(buf, "bob");
+        ck_assert_str_eq(buf, "uid:4000002"); /* a uid without a name */
+        ck_assert_uint_eq(journal_caller_uid(&sudo), 4000002);
+        ck_assert(sudo);
+        setenv("SUDO_UID", "0", 1);
+        journal_user(buf, sizeof(buf));
+        ck_assert_str_eq(buf, "root");
+        /* not a plain decimal, or (uid_t)-1: no sudo caller */
+        const char *bad[] = {"", "-1", "+5", "12a", "4294967295", "99999999999", " 5"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            setenv("SUDO_UID", bad[i], 1);
+            ck_assert_uint_eq(journal_caller_uid(&sudo), 0);
+            ck_assert_msg(!sudo, "SUDO_UID '%s'", bad[i]);
+        }
+        setenv("SUDO_UID", "4000002", 1);
         /* check forks each test: dropping root here affects only this one. */
         ck_assert_int_eq(setresuid(65534, 65534, 65534), 0);
         journal_user(buf, sizeof(buf));
     }
-    /* Not root: SUDO_USER is anyone's to set, so it is ignored. */
+    /* Not root: SUDO_* are anyone's to set, so they are ignored. */
     ck_assert_str_ne(buf, "bob");
+    ck_assert_str_ne(buf, "uid:4000002");
+    ck_assert_uint_eq(journal_caller_uid(&sudo), getuid());
+    ck_assert(!sudo);
     ck_assert(buf[0] != '\0');
     unsetenv("SUDO_USER");
+    unsetenv("SUDO_UID");
     journal_user(buf, sizeof(buf));
     ck_assert(buf[0] != '\0');
 }

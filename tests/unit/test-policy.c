@@ -132,7 +132,7 @@ static void build_request(const char *line, struct built *b)
         char *v = NULL;
         if (w[0] == '-' && strcmp(w, "--linked") && strcmp(w, "--no-hook") &&
             strcmp(w, "--replace-hook") && strcmp(w, "-n") && strcmp(w, "--help") &&
-            strcmp(w, "--all-users")) {
+            strcmp(w, "--all-users") && strcmp(w, "--rotate")) {
             v = strtok_r(NULL, " ", &save);
             ck_assert_ptr_nonnull(v);
         }
@@ -156,6 +156,8 @@ static void build_request(const char *line, struct built *b)
             c->linked = true;
         } else if (!strcmp(w, "--no-hook")) {
             c->no_hook = true;
+        } else if (!strcmp(w, "--rotate")) {
+            c->rotate = true;
         } else if (!strcmp(w, "--replace-hook")) {
             /* the same flag for hook install, where it is request_hook's */
             c->replace_hook = true;
@@ -186,12 +188,12 @@ static void build_request(const char *line, struct built *b)
         bool mt = !strcmp(cmd, "make-template");
         bool replace = c->replace_hook;
         r->cmd = mt ? REQ_MAKE_TEMPLATE : REQ_CLONE;
-        ck_assert_uint_eq(nargs, 2);
+        ck_assert(nargs == 1 || nargs == 2); /* NEWID may be left to pvetmpl */
         c->replace_hook = replace;
         c->src = args[0];
-        c->newid = args[1];
+        c->newid = nargs == 2 ? args[1] : NULL;
         c->q.src = id_of(args[0]);
-        c->q.newid = id_of(args[1]);
+        c->q.newid = nargs == 2 ? id_of(args[1]) : 0;
         c->q.full = !c->linked;
         OPTS
         {
@@ -212,6 +214,10 @@ static void build_request(const char *line, struct built *b)
                 c->bwlimit = v;
                 c->q.have_bwlimit = true;
                 c->q.bwlimit = strtoull(v, NULL, 10);
+            } else if (!strcmp(o, "--keep")) {
+                c->keep = v;
+                c->have_keep = true;
+                c->keep_n = strtol(v, NULL, 10);
             } else if (!strcmp(o, "--target")) {
                 c->target = v;
                 if (mt) {
@@ -343,6 +349,12 @@ static const struct pcase {
     {BOB, "make-template 9000 9001 --storage local-lvm", NO("ops-templates", SOURCE_VMID)},
     {BOB, "make-template 9999 9001 --storage local-lvm", NO("ops-templates", SOURCE_VMID)},
     {BOB, "make-template 100 9000", NO("ops-templates", STORAGE)},
+    /* an automatic NEWID and rotation are root's */
+    {BOB, "make-template 100 --storage local-lvm", NO("ops-templates", TARGET_VMID)},
+    {BOB, "make-template 100 9000 --storage local-lvm --name t --rotate",
+     NO("ops-templates", ACTION)},
+    {BOB, "make-template 100 9000 --storage local-lvm --name t --rotate --keep 2",
+     NO("ops-templates", ACTION)},
     {BOB, "make-template 100 9000 --storage local-lvm2", NO("ops-templates", STORAGE)},
     {BOB, "make-template 100 9000 --storage local-lv", NO("ops-templates", STORAGE)},
     {BOB, "make-template 100 9000 --storage Local-lvm", NO("ops-templates", STORAGE)},
@@ -453,6 +465,7 @@ static const struct pcase {
     {CI, "hook status 9000", OK("ci")},
     {CI, "hook status 20000 9500", OK("ci")},
     {CI, "hook status 500", NO("ci", SOURCE_VMID)},
+    {CI, "hook status", NO("ci", TARGET_VMID)},
     {CI, "audit", OK("ci")},
     {CI, "audit --vmid 5 --all-users", OK("ci")},
     {CI, "audit --file /etc/shadow", NO("ci", JOURNAL_FILES)},

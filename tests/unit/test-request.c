@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
+#include "policy.h"
 #include "request.h"
 #include "unit.h"
 
@@ -232,9 +234,29 @@ END_TEST
 START_TEST(test_policy_allows)
 {
     struct request r = {.cmd = REQ_STORAGES};
-    struct request_caller who = {.uid = 1000, .user = "alice", .frontend = "cli"};
+    /* a name no system has: its groups are none, whatever the machine */
+    struct request_caller who = {.uid = 4000001, .user = "pvetmpl-unit-x", .frontend = "cli"};
     struct err e = {ERR_OK, ""};
-    ck_assert_int_eq(request_policy(&r, &who, &e), 0);
+    struct conf cf;
+    struct policy_decision d;
+    ck_assert_int_eq(
+        conf_load_string("grant g1 { users = {pvetmpl-unit-x} actions = {storages} }", &cf, &e), 0);
+    ck_assert_int_eq(request_policy(&cf, &r, &who, &d, &e), 0);
+    ck_assert_str_eq(d.grant, "g1");
+    /* what the grant does not allow: 77, naming who, what and the grant */
+    r.cmd = REQ_LIST;
+    ck_assert_int_eq(request_policy(&cf, &r, &who, &d, &e), -1);
+    ck_assert_int_eq(e.cls, ERR_PERMISSION);
+    ck_assert_str_eq(e.detail, "user 'pvetmpl-unit-x': grant 'g1' does not allow list "
+                               "(actions: storages)");
+    /* and what any caller may ask: its own policy, no one else's */
+    r.cmd = REQ_POLICY;
+    ck_assert_int_eq(request_policy(&cf, &r, &who, &d, &e), 0);
+    r.u.pol.user = "root";
+    ck_assert_int_eq(request_policy(&cf, &r, &who, &d, &e), -1);
+    ck_assert_int_eq(e.cls, ERR_PERMISSION);
+    conf_release(&cf);
+    r.cmd = REQ_STORAGES;
     /* help needs no privileges, whoever runs it */
     r.help = true;
     ck_assert_int_eq(request_privilege(&r, &e), 0);
