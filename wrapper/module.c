@@ -95,9 +95,10 @@ struct value {
 
 bool module_invoked(int argc, char **argv)
 {
-    struct stat st;
-    return argc == 2 && argv[1][0] != '-' && strchr(argv[1], '/') && stat(argv[1], &st) == 0 &&
-           S_ISREG(st.st_mode);
+    /* By the word alone, never by looking at the file: under sudo a stat
+     * made as root would tell the caller which root-only paths exist. No
+     * command or option holds a '/'. */
+    return argc == 2 && argv[1][0] != '-' && strchr(argv[1], '/');
 }
 
 /* type(value) as Python prints it: what AnsibleModule's messages name. */
@@ -583,12 +584,24 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static struct json_object *read_args(const char *path, struct err *e)
+static struct json_object *read_args(const char *path, const struct request_caller *who,
+                                     struct err *e)
 {
     char *buf = NULL;
     size_t len = 0;
     bool cut = false;
-    int k = fileread_regular(path, ARGS_MAX, &buf, &len, &cut, NULL);
+    struct stat st;
+    int k = fileread_regular(path, ARGS_MAX, &buf, &len, &cut, &st);
+    /* Read as root: a delegated caller (sudo) gets only a file of its own
+     * read, and is told nothing else about any other path, so a root-only
+     * file is neither shown nor confirmed to exist. */
+    if (who->delegated && (k < 0 || st.st_uid != who->uid)) {
+        free(buf);
+        err_set(e, ERR_PERMISSION,
+                "under sudo the module reads only an arguments file of your own (uid %u)",
+                (unsigned)who->uid);
+        return NULL;
+    }
     if (k < 0) {
         err_set(e, ERR_USAGE, "cannot read the module arguments '%s': %s", path, strerror(-k));
         return NULL;
@@ -634,13 +647,17 @@ int module_main(int argc, char **argv, const volatile sig_atomic_t *interrupt)
         fputs("{\"failed\": true, \"msg\": \"out of memory\", \"rc\": 70}\n", stdout);
         return 1;
     }
-    struct json_object *args = read_args(argv[1], &e);
+    /* Who asks comes first: the environment is rebuilt and the args file
+     * read with the caller's rights in mind. */
+    request_caller_init(&who, "ansible", user, sizeof(user));
+    struct json_object *args = read_args(argv[1], &who, &e);
     if (args && module_parse(args, &mp, &r, &e) == 0) {
         report_set_dry_run(c.rep, mp.check_mode);
-        request_caller_init(&who, "ansible", user, sizeof(user));
         if (request_execute(&c, &r, &who, &e) == 0) {
             e.cls = ERR_OK;
         }
+    } else {
+        request_refused(&r, &who, &e); /* journalled when who is delegated */
     }
     int rc = err_exit_code(e.cls);
     struct json_object *rep = report_finish(c.rep, &e, rc, now_ms() - t0);

@@ -23,8 +23,9 @@
 #define MODULE_MAX_PARAMS 24
 
 /* The protocol's shape: exactly one argument, which contains a '/' (Ansible
- * passes an absolute path; no command or option has one) and names an
- * existing regular file. Anything else is the command line. */
+ * passes an absolute path; no command or option has one). The word alone
+ * decides: looking at the file as root would answer a sudo caller whether a
+ * root-only path exists. Anything else is the command line. */
 bool module_invoked(int argc, char **argv);
 
 /* The whole front end: reads argv[1], executes (frontend "ansible"), prints

@@ -538,6 +538,8 @@ static void describe(const struct request *r, char *buf, size_t len)
         FLAG("--no-hook", c->no_hook);
         FLAG("--replace-hook", c->replace_hook);
         FLAG("--linked", c->linked);
+        FLAG("--rotate", c->rotate);
+        OPT("--keep", c->keep);
         break;
     }
     case REQ_TEMPLATE:
@@ -550,8 +552,9 @@ static void describe(const struct request *r, char *buf, size_t len)
         OPT("--target", r->u.check.target);
         break;
     case REQ_HOOK: {
-        static const char *const ops[] = {"(none)", "install", "remove", "status"};
-        fprintf(f, " %s", ops[r->u.hook.op]);
+        /* "hook-install" -> "install": one table of names (request_hook_op_name) */
+        const char *op = request_hook_op_name(r->u.hook.op);
+        fprintf(f, " %s", strncmp(op, "hook-", 5) == 0 ? op + 5 : "(none)");
         for (size_t i = 0; i < r->u.hook.n_vmids && r->u.hook.vmids; i++) {
             OPT("VMID", r->u.hook.vmids[i]);
         }
@@ -593,11 +596,7 @@ static void describe(const struct request *r, char *buf, size_t len)
 /* The journal's action for a request: hook's subcommand as hook-install... */
 static const char *journal_action(const struct request *r)
 {
-    static const char *const hook_ops[] = {"hook", "hook-install", "hook-remove", "hook-status"};
-    const char *name = request_cmd_name(r->cmd);
-    if (r->cmd == REQ_HOOK) {
-        return hook_ops[r->u.hook.op];
-    }
+    const char *name = request_action_name(r);
     return name ? name : "unknown";
 }
 

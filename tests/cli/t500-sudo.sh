@@ -263,6 +263,8 @@ pvtdeleg 77 allow_snapname - make-template 100 9000 --storage local-lvm --snapna
 pvtdeleg 77 actions - template 9000
 pvtdeleg 77 actions - template 100
 pvtdeleg 77 actions - hook install 9000
+pvtdeleg 77 actions - hook update
+pvtdeleg 64 usage - hook update 100
 pvtdeleg 77 actions - hook remove 9000
 pvtdeleg 77 actions - hook install 100 --storage local
 pvtdeleg 77 actions - audit
@@ -661,5 +663,35 @@ interrupted_run() {
     assert_grep "interrupted" why
 }
 t_check "^C through sudo ends the run cleanly, and the record says so" interrupted_run
+
+# Module mode (one argument with a '/') under sudo: pvetmpl, as root, reads
+# only an arguments file the caller owns, and answers alike for a root-only
+# file and a path that does not exist: nothing shown, nothing confirmed.
+module_mode_own_file() {
+    local before
+    before=$(sim_calls)
+    as pvtdeleg -- /etc/shadow
+    assert_eq 1 "$RC" "the module's failure"
+    cp "$T/out" shadow.json
+    assert_eq 77 "$(jq -r .rc shadow.json)"
+    assert_grep "arguments file of your own" shadow.json
+    assert_no_grep 'root:|\$[0-9y]\$' shadow.json
+    assert_eq null "$(jq -r .invocation.module_args shadow.json)"
+    as pvtdeleg -- /nonexistent/args
+    assert_eq 1 "$RC"
+    assert_eq "$(jq -c 'del(.duration_ms)' shadow.json)" "$(jq -c 'del(.duration_ms)' "$T/out")" \
+        "the same answer for a root-only file and no file"
+    # the caller's own file is read, and goes through the grants like the CLI
+    printf '{"state": "template", "source": 100, "vmid": 9999, "storage": "local-lvm"}' >args.json
+    chown "$DELEG" args.json
+    chmod 0644 args.json
+    chmod a+x "$T"
+    as pvtdeleg -- "$T/args.json"
+    assert_eq 1 "$RC"
+    assert_eq 77 "$(jq -r .rc "$T/out")"
+    assert_grep "grant 'ops' does not allow new VMID 9999" "$T/out"
+    assert_eq "$before" "$(sim_calls)" "qm/pvesm calls"
+}
+t_check "module mode under sudo: only the caller's own arguments file is read" module_mode_own_file
 
 t_done
