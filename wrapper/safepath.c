@@ -64,7 +64,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
         bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
         size_t off = strlen(sofar);
         snprintf(sofar + off, sizeof(sofar) - off, "/%s", comp);
-        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, 0755) < 0 &&
+        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, 0700) < 0 &&
             errno != EEXIST) {
             int saved = errno;
             close(fd);

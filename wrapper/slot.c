@@ -18,7 +18,9 @@
 
 static int open_lock(int dir_fd, const char *dir, const char *name, int *ret_fd, struct err *e)
 {
-    int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    /* 0600 in a 0700 run_dir: flock needs only a read-only fd, so a lock
+     * file others could open would let any user hold pvetmpl's queues. */
+    int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return err_set(e, ERR_CONFIG, "cannot open lock file '%s/%s': %s", dir, name,
                        strerror(errno));
@@ -41,8 +43,17 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
     }
     int dir_fd = -1;
     /* where root creates files: trusted along its whole path (safepath.h) */
+    struct stat dst;
     if (safepath_open_dir(c->conf->run_dir, "run_dir", true, &dir_fd, e) < 0) {
         return -1;
+    }
+    /* Lock files made before (0644), or a run_dir made 0755, stay out of
+     * other users' reach once the directory is root's alone. */
+    if (fstat(dir_fd, &dst) == 0 && (dst.st_mode & 077) && fchmod(dir_fd, 0700) < 0) {
+        int saved = errno;
+        close(dir_fd);
+        return err_set(e, ERR_CONFIG, "cannot make run_dir '%s' private (mode 0700): %s",
+                       c->conf->run_dir, strerror(saved));
     }
     for (long i = 0; i < n; i++) {
         char file[512];

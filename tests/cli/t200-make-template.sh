@@ -520,6 +520,10 @@ t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not
     sed -i "s|^run_dir = .*|run_dir = \"$T/sticky/run\"|" "$PVETMPL_CONFIG"
     expect_rc 0 "$PVETMPL" make-template 100 9001 --no-hook
     [ -f sticky/run/vmid-9001.0.lock ]
+    # made private: flock needs only a read-only fd, so no other user may
+    # open a lock file and hold pvetmpl's queues
+    assert_eq 700 "$(stat -c %a sticky/run)" "a new run_dir's mode"
+    assert_eq 600 "$(stat -c %a sticky/run/vmid-9001.0.lock)" "a lock file's mode"
     sed -i "s|^run_dir = .*|run_dir = \"/\"|" "$PVETMPL_CONFIG"
     refused "it is the root directory"
     sed -i "s|^run_dir = .*|run_dir = \"$T/run\"|" "$PVETMPL_CONFIG"
@@ -536,6 +540,7 @@ t_run_dir_refused() { # root writes run_dir: no symlink on its path, root's, not
     chown 0 run
     expect_rc 0 "$PVETMPL" make-template 100 9000 --no-hook
     [ -f run/vmid-9000.0.lock ]
+    assert_eq 700 "$(stat -c %a run)" "an existing 0755 run_dir made private"
 }
 
 t_output_lost() { # a failed write of stdout is an error, never exit 0
