@@ -292,6 +292,8 @@ own_cpu check "pvetmpl check 100" "$CPU_RUNS" "$PVETMPL" check 100
 own_cpu dry "pvetmpl -n make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" -n make-template 100 @ID@ --name dry-@ID@
 own_cpu make "pvetmpl make-template 100 NEWID" "$CPU_RUNS" "$PVETMPL" make-template 100 @ID@ --name mt-@ID@
 made=$seq_id # the last make-template run made this template
+# list on this node: VM 100 and the templates the runs above made
+own_cpu list "pvetmpl list (VM 100 and the $((CPU_RUNS + 3)) templates made above)" "$CPU_RUNS" "$PVETMPL" list
 meta audit_entries_2 "$(journalctl --no-pager -o json SYSLOG_IDENTIFIER=pvetmpl SYSLOG_IDENTIFIER=pvetmpl-hook | wc -l)"
 own_cpu audit "pvetmpl audit --vmid NEWID (the journal of row 5)" "$CPU_RUNS" "$PVETMPL" audit --vmid "$made"
 unset PVETMPL_CONFIG
@@ -400,6 +402,24 @@ hf 4 scale --warmup 3 --runs "$SCALE_RUNS" \
     -n vmlist-10000 "$BB/parse-bench vmlist $s/vmlist-10000.txt" \
     -n vmlist-100000 "$BB/parse-bench vmlist $s/vmlist-100000.txt"
 meta qmconfig_keys "typical $(cat "$s/qmconfig-typical.n"), max $(cat "$s/qmconfig-max.n")"
+# pvetmpl list over clusters of N guests as pmxcfs holds them (t330's big
+# cluster, tests/tools/gen-cluster.pl): templates with 99 linked clones each
+# (1 with 9 for 10 guests) and one full clone, on three nodes; the config file
+# read per guest, as list does.
+list_args=()
+for n in 10 1000 10000 100000; do
+    case $n in 10) tc="1 9" ;; *) tc="$((n / 100)) 99" ;; esac
+    # shellcheck disable=SC2086 # TEMPLATES CLONES
+    "$top/tests/tools/gen-cluster.pl" "$s/cluster-$n" $tc
+    mknode "$s/list-$n"
+    sed -i -e "s|^vmlist = .*|vmlist = \"$s/cluster-$n/.vmlist\"|" \
+        -e "s|^pve_dir = .*|pve_dir = \"$s/cluster-$n\"|" "$s/list-$n/pvetmpl.conf"
+    "$PVETMPL" -c "$s/list-$n/pvetmpl.conf" --json list >"$s/list-$n.json" || die "row 4: list over $n guests failed"
+    grep -q "\"guests\": *$n\b" "$s/list-$n.json" || die "row 4: list over $n guests did not read $n: $(head -c 300 "$s/list-$n.json")"
+    list_args+=(-n "list-$n" "$PVETMPL -c $s/list-$n/pvetmpl.conf list")
+done
+meta load_4_list "$(loadavg)"
+hf 4 list --warmup 1 --runs "$SCALE_RUNS" -n noop "$BB/noop" "${list_args[@]}"
 
 fi # row 4
 

@@ -95,34 +95,11 @@ unreadable() {
 
 # 10 000 guests on three nodes, written as pmxcfs holds them: 100 templates
 # (9000-9099), each with 99 linked clones (ZFS names) but the last with 98,
-# and a full clone.
+# and a full clone (tests/tools/gen-cluster.pl, shared with bench row 4).
 big_cluster() {
     sim_setup
     local pve=$T/big
-    perl -e '
-        use strict;
-        my ($dir) = @ARGV;
-        my @nodes = qw(pve pve2 pve3);
-        for (@nodes) { mkdir "$dir/nodes/$_"; mkdir "$dir/nodes/$_/qemu-server" or die }
-        my @ids;
-        my $w = sub {
-            my ($id, $node, $text) = @_;
-            open(my $f, ">", "$dir/nodes/$node/qemu-server/$id.conf") or die;
-            print $f $text;
-            push @ids, qq("$id": { "node": "$node", "type": "qemu", "version": 1 });
-        };
-        my $vm = 100000;
-        for my $t (9000 .. 9099) {
-            $w->($t, $nodes[$t % 3], "name: tmpl-$t\nscsi0: local-zfs:base-$t-disk-0,size=8G\ntemplate: 1\n");
-            for (1 .. ($t == 9099 ? 98 : 99)) {
-                $vm++;
-                $w->($vm, $nodes[$vm % 3], "name: vm-$vm\nscsi0: local-zfs:base-$t-disk-0/vm-$vm-disk-0,size=8G\n");
-            }
-        }
-        $w->(99999, "pve", "name: full\nscsi0: local-zfs:vm-99999-disk-0,size=8G\n");
-        open(my $f, ">", "$dir/.vmlist") or die;
-        print $f "{\n\"version\": 1,\n\"ids\": {\n" . join(",\n", @ids) . "}\n\n}\n";
-    ' "$(mkdir -p "$pve/nodes" && echo "$pve")"
+    "$TOP/tests/tools/gen-cluster.pl" "$pve" 100 99
     sed -i -e "s|^vmlist = .*|vmlist = \"$pve/.vmlist\"|" -e "s|^pve_dir = .*|pve_dir = \"$pve\"|" \
         "$PVETMPL_CONFIG"
     expect_rc 0 "$PVETMPL" --json list
