@@ -179,6 +179,30 @@ journal_lineage() {
     assert_grep '^ +`- 120 full01 on pve, full clone$' "$T/out"
     assert_grep '^ +`- 121 linked01 on pve, linked clone$' "$T/out"
     assert_no_grep '`- 12[23] ' "$T/out"
+    # one journal pass for the whole list, however many templates: a shim
+    # counts the journals opened
+    expect_rc 0 "$PVETMPL" make-template 120 9101 --name tmpl-b --storage local-zfs
+    cat >shim.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+int sd_journal_open(void **j, int flags)
+{
+    int (*real)(void **, int) = (int (*)(void **, int))dlsym(RTLD_NEXT, "sd_journal_open");
+    FILE *f = fopen(getenv("SHIM_LOG"), "a");
+    if (f) {
+        fputs("open\n", f);
+        fclose(f);
+    }
+    return real(j, flags);
+}
+C
+    cc -shared -fPIC -o shim.so shim.c -ldl
+    SHIM_LOG=$T/opens ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" --json list --all
+    assert_eq 1 "$(wc -l <"$T/opens")" "journals opened"
+    assert_eq "journal 120" "$(tmpl 9101 '"\(.created_source) \(.created_from)"')"
+    assert_eq 0 "$(tmpl 9101 '.clones | length')" "123 is 120's clone, not 9101's"
     # without --all: the dates, no clones
     expect_rc 0 "$PVETMPL" --json list
     assert_eq "journal 100 null" "$(tmpl 9100 '"\(.created_source) \(.created_from) \(.clones)"')"
