@@ -14,7 +14,13 @@
  * it as its base (volname.h), on the same storage. Here the volumes are
  * those of the guests' configs (drives and unusedN), not a storage listing:
  * no storage is touched. LVM-thin linked clones carry no base in their
- * names (volname.h) and do not depend on the template's disks there. */
+ * names (volname.h) and do not depend on the template's disks there.
+ *
+ * What no config holds comes from elsewhere, once per listing: when and
+ * from which VM each template was made, and its full clones, from the
+ * journal's lineage (cmd-audit.c's audit_lineage_load, one pass, handed to
+ * the builder in list_opts); whether pvetmpl's hook file is current, from
+ * cmd-hook.c's cmd_hook_file_state (one `pvesm path` per hook file). */
 #ifndef PVETMPL_LIST_H
 #define PVETMPL_LIST_H
 
