@@ -174,11 +174,15 @@ static const char *const help_list =
     "usage: pvetmpl [GLOBAL OPTIONS] list [--all]\n"
     "\n"
     "Every template of the cluster, read from .vmlist and each VM's config file\n"
-    "(one read per file, no qm process): VMID, name, node, storages, size, the\n"
-    "hookscript, and how many guests have a disk based on one of its base disks\n"
-    "(linked clones; on LVM-thin a linked clone does not depend on its template).\n"
+    "(one read per file, no qm process): VMID, name, node, storages, size, when\n"
+    "and from which VM it was made (the journal's lineage, else the config's\n"
+    "ctime), the hookscript and whether its hook file is current (one 'pvesm\n"
+    "path' per hook file), and how many guests have a disk based on one of its\n"
+    "base disks (linked clones; on LVM-thin a linked clone does not depend on its\n"
+    "template).\n"
     "\n"
-    "  --all           also list those guests under each template\n";
+    "  --all           also list those guests under each template, and the full\n"
+    "                  clones the journal records as made from it\n";
 
 static const char *const help_policy =
     "usage: pvetmpl [GLOBAL OPTIONS] policy [USER]\n"

@@ -311,24 +311,55 @@ static bool in_set(const uint32_t *s, size_t n, uint32_t v)
     return false;
 }
 
+/* The lineage edge a (root's) entry proves, into *ret: a finished
+ * clone/conversion, or the hook seeing a linked clone's base (phases and
+ * refusals). A failed clone may or may not have left a VM; nothing tells. */
+static bool aev_edge(const struct aev *a, struct audit_edge *ret)
+{
+    bool real = a->msg == JOURNAL_MSG_ACTION_SUCCEEDED ||
+                (a->msg >= JOURNAL_MSG_HOOK_PRE_START && a->msg <= JOURNAL_MSG_HOOK_REFUSED);
+    if (!a->vmid || !a->src || !real || !a->trusted) {
+        return false;
+    }
+    enum audit_edge_kind k = AUDIT_EDGE_HOOK;
+    if (a->action && strcmp(a->action, "clone") == 0) {
+        k = AUDIT_EDGE_CLONE;
+    } else if (a->action && strcmp(a->action, "make-template") == 0) {
+        k = AUDIT_EDGE_TEMPLATE;
+    }
+    *ret = (struct audit_edge){.vmid = a->vmid, .src = a->src, .usec = a->usec, .kind = k};
+    return true;
+}
+
+/* The edges of l, in journal order. 0 or -ENOMEM. */
+static int lineage_of(const struct aevs *l, struct audit_lineage *ret)
+{
+    *ret = (struct audit_lineage){0};
+    ret->v = calloc(l->n ? l->n : 1, sizeof(*ret->v));
+    if (!ret->v) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        ret->n += aev_edge(&l->v[i], &ret->v[ret->n]);
+    }
+    return 0;
+}
+
+void audit_lineage_release(struct audit_lineage *l)
+{
+    free(l->v);
+    *l = (struct audit_lineage){0};
+}
+
 /* Grows set along edges src->vmid (down) or vmid->src (up) until stable.
  * *n is the set's size; the set has room for cap entries. */
-static void closure(const struct aevs *l, uint32_t *set, size_t *n, size_t cap, bool down)
+static void closure(const struct audit_lineage *l, uint32_t *set, size_t *n, size_t cap, bool down)
 {
     bool grew = true;
     while (grew) {
         grew = false;
         for (size_t i = 0; i < l->n && *n < cap; i++) {
-            const struct aev *a = &l->v[i];
-            /* Only what proves the VM exists: a finished clone/conversion, or
-             * the hook seeing a linked clone's base (phases and refusals). A
-             * failed clone may or may not have left a VM; nothing tells. */
-            bool real =
-                a->msg == JOURNAL_MSG_ACTION_SUCCEEDED ||
-                (a->msg >= JOURNAL_MSG_HOOK_PRE_START && a->msg <= JOURNAL_MSG_HOOK_REFUSED);
-            if (!a->vmid || !a->src || !real || !a->trusted) {
-                continue;
-            }
+            const struct audit_edge *a = &l->v[i];
             uint32_t from = down ? a->src : a->vmid, to = down ? a->vmid : a->src;
             if (in_set(set, *n, from) && !in_set(set, *n, to)) {
                 set[(*n)++] = to;
@@ -452,7 +483,8 @@ struct lineage {
 };
 
 /* Step 4: the lineage of vmid, both ways. */
-static int trace_lineage(const struct aevs *l, uint32_t vmid, struct lineage *lin, struct err *e)
+static int trace_lineage(const struct audit_lineage *l, uint32_t vmid, struct lineage *lin,
+                         struct err *e)
 {
     size_t cap = 2 * l->n + 2;
     memset(lin, 0, sizeof(*lin));
@@ -552,11 +584,44 @@ static void explain_none(const struct ctx *c, const struct request_audit *r, sd_
     }
 }
 
+int audit_lineage_load(struct audit_lineage *ret, struct err *e)
+{
+    static const struct request_audit system = {0};
+    sd_journal *j = NULL;
+    struct aevs l = {0};
+    int read_err = 0, k;
+    *ret = (struct audit_lineage){0};
+    if (open_journal(&system, &j, e) < 0) {
+        return -1;
+    }
+    int rc = -1;
+    if (!sd_journal_has_runtime_files(j) && !sd_journal_has_persistent_files(j)) {
+        err_set(e, ERR_PRECONDITION,
+                "no journal file is readable (uid %u): members of the group adm or "
+                "systemd-journal, or root, can read the system journal",
+                (unsigned)geteuid());
+    } else if ((k = add_matches(j, NULL, false)) < 0) {
+        err_set(e, ERR_INTERNAL, "cannot add journal matches: %s", strerror(-k));
+    } else if (load(j, &l, &read_err, e) < 0) {
+        /* e is set */
+    } else if (read_err < 0) {
+        err_set(e, ERR_PRECONDITION, "reading the journal failed: %s", strerror(-read_err));
+    } else if (lineage_of(&l, ret) < 0) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+    } else {
+        rc = 0;
+    }
+    aevs_release(&l);
+    sd_journal_close(j);
+    return rc;
+}
+
 int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e)
 {
     sd_journal *j = NULL;
     struct aevs l = {0};
     struct lineage lin = {0};
+    struct audit_lineage edges = {0};
     struct json_object *events = json_object_new_array();
     int rc = -1;
 
@@ -567,7 +632,8 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e)
     /* Present whatever happens: an empty history is an empty array. */
     report_set(c->rep, "events", json_object_get(events));
     if (open_journal(r, &j, e) < 0 || match_ours(j, r, e) < 0 || read_events(c, j, &l, e) < 0 ||
-        trace_lineage(&l, r->id, &lin, e) < 0 || select_events(r, &l, &lin, events, e) < 0) {
+        (lineage_of(&l, &edges) < 0 && err_set(e, ERR_INTERNAL, "out of memory") < 0) ||
+        trace_lineage(&edges, r->id, &lin, e) < 0 || select_events(r, &l, &lin, events, e) < 0) {
         goto out;
     }
     size_t n = json_object_array_length(events);
@@ -581,6 +647,7 @@ int cmd_audit_run(struct ctx *c, const struct request_audit *r, struct err *e)
 out:
     json_object_put(events);
     free(lin.set);
+    audit_lineage_release(&edges);
     aevs_release(&l);
     if (j) {
         sd_journal_close(j);

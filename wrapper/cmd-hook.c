@@ -283,11 +283,11 @@ static int volid_path(struct ctx *c, const char *volid, char *path, size_t len, 
  * "shared" (bare or 1) in storage.cfg, or a type it always shares; an
  * unreadable storage.cfg counts as not shared (the warning errs on the safe
  * side). A network file system type counts even without a storage.cfg entry. */
-static bool storage_is_shared(const struct conf *cf, const char *storage, const char *type)
+bool cmd_hook_storage_shared(const struct conf *cf, const char *storage, const char *type)
 {
     struct pvecfg_storages st;
     struct err ignore;
-    if (pvecfg_type_always_shared(type)) {
+    if (type && pvecfg_type_always_shared(type)) {
         return true;
     }
     if (node_load_storage_cfg(cf, &st, &ignore) < 0) {
@@ -302,7 +302,7 @@ static bool storage_is_shared(const struct conf *cf, const char *storage, const 
 bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
                             size_t len)
 {
-    if (storage_is_shared(cf, storage, type)) {
+    if (cmd_hook_storage_shared(cf, storage, type)) {
         return false;
     }
     struct vmlist vl = {0};
@@ -573,21 +573,20 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
 
 /* What is known of one hook file, looked up once per command (a node's VMs
  * mostly share one): its path and how it compares with hook_binary. */
-struct file_seen {
+struct cmd_hook_file_seen {
     char volid[512];
     char path[PATH_MAX];
     const char *state;
 };
-struct file_cache {
-    struct file_seen *v;
-    size_t n, alloc;
-};
 
-/* Compares the file behind volid with hook_binary: "same", "differs",
- * "missing" or "unknown" (the path could not be found out); its path into
- * path ("" when unknown). Remembered in fc (may be NULL). */
-static const char *file_state(struct ctx *c, struct file_cache *fc, const char *volid, char *path,
-                              size_t len)
+void cmd_hook_file_cache_release(struct cmd_hook_file_cache *fc)
+{
+    free(fc->v);
+    *fc = (struct cmd_hook_file_cache){0};
+}
+
+const char *cmd_hook_file_state(struct ctx *c, struct cmd_hook_file_cache *fc, const char *volid,
+                                char *path, size_t len)
 {
     struct err ignore;
     char *a = NULL, *b = NULL;
@@ -611,7 +610,7 @@ static const char *file_state(struct ctx *c, struct file_cache *fc, const char *
     free(a);
     free(b);
     if (fc && grow_array(&fc->v, fc->n, &fc->alloc, sizeof(*fc->v)) == 0) {
-        struct file_seen *f = &fc->v[fc->n++];
+        struct cmd_hook_file_seen *f = &fc->v[fc->n++];
         snprintf(f->volid, sizeof(f->volid), "%s", volid);
         snprintf(f->path, sizeof(f->path), "%s", path);
         f->state = s;
@@ -630,12 +629,12 @@ static struct json_object *strv_json(const struct strv *sv)
 }
 
 /* hook status's row of VM vmid, whose hookscript is cur (has: it has one). */
-static int status_row(struct ctx *c, struct file_cache *fc, uint32_t vmid, bool has,
+static int status_row(struct ctx *c, struct cmd_hook_file_cache *fc, uint32_t vmid, bool has,
                       const char *cur, struct json_object *vms, struct err *e)
 {
     char path[PATH_MAX] = "";
     bool ours = has && hook_volid_is_ours(cur, c->conf->hook_name);
-    const char *fs = has ? file_state(c, fc, cur, path, sizeof(path)) : NULL;
+    const char *fs = has ? cmd_hook_file_state(c, fc, cur, path, sizeof(path)) : NULL;
     const char *state = !has                         ? "none"
                         : !ours                      ? "foreign"
                         : strcmp(fs, "same") == 0    ? "installed"
@@ -684,8 +683,8 @@ static int status_row(struct ctx *c, struct file_cache *fc, uint32_t vmid, bool 
     return 0;
 }
 
-static int status_one(struct ctx *c, struct file_cache *fc, uint32_t vmid, struct json_object *vms,
-                      struct err *e)
+static int status_one(struct ctx *c, struct cmd_hook_file_cache *fc, uint32_t vmid,
+                      struct json_object *vms, struct err *e)
 {
     char cur[512];
     bool has = false;
@@ -858,7 +857,7 @@ static int load_node_hooks(struct ctx *c, struct node_hooks *ret, struct err *e)
 static int status_node(struct ctx *c, struct json_object *vms, struct err *e)
 {
     struct node_hooks h;
-    struct file_cache fc = {0};
+    struct cmd_hook_file_cache fc = {0};
     struct outcome o = {0};
     if (load_node_hooks(c, &h, e) < 0) {
         return -1;
@@ -885,7 +884,7 @@ static int status_node(struct ctx *c, struct json_object *vms, struct err *e)
                        h.n, h.n == 1 ? "" : "s", node, n[0], stale, n[3],
                        stale ? "; run 'pvetmpl hook update'" : "");
     }
-    free(fc.v);
+    cmd_hook_file_cache_release(&fc);
     node_hooks_release(&h);
     return outcome_end(&o, e);
 }
@@ -962,14 +961,14 @@ static int status_all(struct ctx *c, const struct request_hook *r, struct json_o
                       struct err *e)
 {
     struct outcome o = {0};
-    struct file_cache fc = {0};
+    struct cmd_hook_file_cache fc = {0};
     if (r->n_vmids == 0) {
         return status_node(c, vms, e);
     }
     for (size_t i = 0; i < r->n_vmids; i++) {
         outcome_add(&o, status_one(c, &fc, r->ids[i], vms, e), e);
     }
-    free(fc.v);
+    cmd_hook_file_cache_release(&fc);
     return outcome_end(&o, e);
 }
 

@@ -65,6 +65,43 @@ bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const ch
                             size_t len);
 /* policy's answer: its msg, then each grant with what it allows. */
 void cmd_policy_draw(const struct ctx *c, struct json_object *report);
+/* Whether storage is shared between the nodes, as pve-storage sees it
+ * (storage.cfg's "shared", or a type it always shares; type may be NULL:
+ * storage.cfg's is used). An unreadable storage.cfg: not shared. */
+bool cmd_hook_storage_shared(const struct conf *cf, const char *storage, const char *type);
+/* The hook files looked up by one command (a node's VMs mostly share one). */
+struct cmd_hook_file_seen;
+struct cmd_hook_file_cache {
+    struct cmd_hook_file_seen *v;
+    size_t n, alloc;
+};
+void cmd_hook_file_cache_release(struct cmd_hook_file_cache *fc);
+/* Compares the file behind the hookscript volid (found by `pvesm path`, once
+ * per volid and command) with hook_binary: "same", "differs", "missing", or
+ * "unknown" (the path could not be found out); its path into path ("" when
+ * unknown). Remembered in fc (may be NULL). hook status's answer. */
+const char *cmd_hook_file_state(struct ctx *c, struct cmd_hook_file_cache *fc, const char *volid,
+                                char *path, size_t len);
+
+/* One edge of the journal's lineage (cmd-audit.c, the one reader of it):
+ * VM vmid was made from VM src, as an entry written by root proves it (a
+ * succeeded clone or make-template, or the hook seeing a linked clone's
+ * base). usec: the entry's time. */
+enum audit_edge_kind { AUDIT_EDGE_HOOK, AUDIT_EDGE_CLONE, AUDIT_EDGE_TEMPLATE };
+struct audit_edge {
+    uint32_t vmid, src;
+    uint64_t usec;
+    enum audit_edge_kind kind;
+};
+struct audit_lineage {
+    struct audit_edge *v; /* in journal order */
+    size_t n;
+};
+/* Every edge of the system journal, in one pass over pvetmpl's root-written
+ * entries (the ones audit reads). 0, or -1 with e set: the journal could not
+ * be opened or read, or no journal file is readable. */
+int audit_lineage_load(struct audit_lineage *ret, struct err *e);
+void audit_lineage_release(struct audit_lineage *l);
 /* For the drawers: o's key as a string, NULL when absent or not a string. */
 const char *cmd_json_str(struct json_object *o, const char *key);
 

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "grow.h"
@@ -25,6 +27,7 @@ struct base_key {
 struct guest {
     uint32_t vmid;
     char *name, *node;
+    uint64_t ctime; /* meta: ctime=, 0 when absent */
 };
 
 struct list_builder {
@@ -35,7 +38,7 @@ struct list_builder {
     size_t n_disks, a_disks;
     struct base_key *uses; /* every guest's volumes that stand on a base volume */
     size_t n_uses, a_uses;
-    struct guest *guests; /* the guests behind uses */
+    struct guest *guests; /* every guest read, in that order (uses' idx) */
     size_t n_guests, a_guests;
     size_t read, vanished;
 };
@@ -98,6 +101,7 @@ static void row_release(struct list_row *r)
     free(r->node);
     strv_release(&r->storages);
     free(r->hookscript);
+    free(r->hook_why);
     for (size_t i = 0; i < r->n_clones; i++) {
         free(r->clones[i].name);
         free(r->clones[i].node);
@@ -229,6 +233,28 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
+/* The "ctime=" of a config's meta: property (qemu-server QemuServer.pm
+ * new_meta_info_string: "creation-qemu=...,ctime=<epoch seconds>"); 0 when
+ * absent or malformed. */
+static uint64_t meta_ctime(const struct qm_config *cf)
+{
+    for (size_t i = 0; i < cf->n_kv; i++) {
+        if (strcmp(cf->kv[i].key, "meta") != 0) {
+            continue;
+        }
+        for (const char *p = cf->kv[i].value; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+            if (strncmp(p, "ctime=", 6) != 0 || p[6] < '0' || p[6] > '9') {
+                continue;
+            }
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(p + 6, &end, 10);
+            return errno || (*end && *end != ',') ? 0 : (uint64_t)v;
+        }
+    }
+    return 0;
+}
+
 static int add_template(struct list_builder *b, uint32_t vmid, const char *node,
                         const struct qm_config *cf)
 {
@@ -238,7 +264,12 @@ static int add_template(struct list_builder *b, uint32_t vmid, const char *node,
     size_t idx = b->n_rows++;
     struct list_row *r = &b->rows[idx];
     bool oom = false;
-    *r = (struct list_row){.vmid = vmid, .size_known = true, .hook_current = -1};
+    *r = (struct list_row){.vmid = vmid, .size_known = true};
+    uint64_t ct = meta_ctime(cf);
+    if (ct) {
+        r->created_us = ct * 1000000;
+        r->created_source = LIST_CREATED_CONFIG;
+    }
     r->name = dup_or_null(cf->name, &oom);
     r->node = dup_or_null(node, &oom);
     r->hookscript = dup_or_null(cf->hookscript, &oom);
@@ -306,7 +337,6 @@ int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, co
         return -ENOMEM;
     }
     b->read++;
-    size_t before = b->n_uses;
     int r = cf.template ? add_template(b, vmid, node, &cf) : 0;
     if (r == 0) {
         r = each_volume(b, &cf, add_use, NULL);
@@ -314,12 +344,13 @@ int list_builder_add(struct list_builder *b, uint32_t vmid, const char *node, co
     if (r == 0) {
         r = add_section_uses(b, vmid, text, len, cut);
     }
-    /* The guest's name and node, for --all, once it stands on a base. */
-    if (r == 0 && b->n_uses > before) {
+    /* Every guest's name, node and creation: --all lists the linked clones
+     * (uses) and the full ones (the journal's lineage). */
+    if (r == 0) {
         bool oom = grow_array(&b->guests, b->n_guests, &b->a_guests, sizeof(*b->guests)) < 0;
         if (!oom) {
             struct guest *g = &b->guests[b->n_guests++];
-            *g = (struct guest){.vmid = vmid};
+            *g = (struct guest){.vmid = vmid, .ctime = meta_ctime(&cf)};
             g->name = dup_or_null(cf.name, &oom);
             g->node = dup_or_null(node, &oom);
         }
@@ -414,6 +445,91 @@ static int link_clones(struct list_builder *b)
     return r;
 }
 
+/* Whether edge e can be about guest g, not about an earlier VM of that
+ * VMID: g was not created after it (meta ctime, seconds; a clone may carry
+ * its source's, older still). A minute's slack for the nodes' clocks. */
+static bool edge_fits(const struct audit_edge *e, uint64_t ctime)
+{
+    return !ctime || ctime <= e->usec / 1000000 + 60;
+}
+
+/* The latest edge of kind into vmid that fits ctime, or NULL. */
+static const struct audit_edge *latest_edge(const struct list_opts *o, enum audit_edge_kind kind,
+                                            uint32_t vmid, uint64_t ctime)
+{
+    const struct audit_edge *best = NULL;
+    for (size_t i = 0; i < o->n_edges; i++) {
+        const struct audit_edge *e = &o->edges[i];
+        if (e->kind == kind && e->vmid == vmid && edge_fits(e, ctime) &&
+            (!best || e->usec >= best->usec)) {
+            best = e;
+        }
+    }
+    return best;
+}
+
+static int cmp_clone(const void *a, const void *b)
+{
+    uint32_t x = ((const struct list_clone *)a)->vmid, y = ((const struct list_clone *)b)->vmid;
+    return x < y ? -1 : x > y;
+}
+
+/* The journal's lineage over the rows (sorted by VMID): when and from what
+ * each template was made, and with --all its full clones. The edges are few
+ * (one per clone ever made here): a scan per template and per guest. */
+static int apply_lineage(struct list_builder *b)
+{
+    const struct list_opts *o = &b->o;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        struct list_row *r = &b->rows[i];
+        uint64_t ct = r->created_source == LIST_CREATED_CONFIG ? r->created_us / 1000000 : 0;
+        const struct audit_edge *e = latest_edge(o, AUDIT_EDGE_TEMPLATE, r->vmid, ct);
+        if (e) {
+            r->created_us = e->usec;
+            r->created_from = e->src;
+            r->created_source = LIST_CREATED_JOURNAL;
+        }
+    }
+    if (!o->all || !o->n_edges) {
+        return 0;
+    }
+    for (size_t i = 0; i < b->n_guests; i++) {
+        const struct guest *g = &b->guests[i];
+        const struct audit_edge *e = latest_edge(o, AUDIT_EDGE_CLONE, g->vmid, g->ctime);
+        struct list_row key = {.vmid = e ? e->src : 0};
+        struct list_row *r =
+            e ? bsearch(&key, b->rows, b->n_rows, sizeof(*b->rows), cmp_row) : NULL;
+        bool listed = false;
+        for (size_t k = 0; r && k < r->n_clones && !listed; k++) {
+            listed = r->clones[k].vmid == g->vmid; /* a linked clone, seen already */
+        }
+        if (!r || listed || r->vmid == g->vmid) {
+            continue;
+        }
+        struct list_clone *nc = realloc(r->clones, (r->n_clones + 1) * sizeof(*nc));
+        if (!nc) {
+            return -ENOMEM;
+        }
+        r->clones = nc;
+        bool oom = false;
+        nc[r->n_clones++] = (struct list_clone){
+            .vmid = g->vmid,
+            .name = dup_or_null(g->name, &oom),
+            .node = dup_or_null(g->node, &oom),
+            .linked = false,
+        };
+        if (oom) {
+            return -ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < b->n_rows; i++) {
+        if (b->rows[i].n_clones > 1) {
+            qsort(b->rows[i].clones, b->rows[i].n_clones, sizeof(*b->rows[i].clones), cmp_clone);
+        }
+    }
+    return 0;
+}
+
 int list_builder_finish(struct list_builder *b, struct list_result *ret)
 {
     *ret = (struct list_result){0};
@@ -425,6 +541,9 @@ int list_builder_finish(struct list_builder *b, struct list_result *ret)
         if (b->n_rows) {
             qsort(b->rows, b->n_rows, sizeof(*b->rows), cmp_row);
         }
+        r = apply_lineage(b);
+    }
+    if (r == 0) {
         *ret = (struct list_result){b->rows, b->n_rows, b->read, b->vanished};
         b->rows = NULL;
         b->n_rows = 0;
@@ -603,13 +722,19 @@ struct json_object *list_rows_json(const struct list_result *r, bool all)
         json_object_object_add(o, "size", w->size_known ? json_object_new_uint64(w->size) : NULL);
         json_object_object_add(o, "hookscript", str_or_null(w->hookscript));
         json_object_object_add(o, "hook", json_object_new_string(hook_name_of(w->hook)));
-        json_object_object_add(o, "hook_current",
-                               w->hook_current < 0 ? NULL
-                                                   : json_object_new_boolean(w->hook_current));
+        json_object_object_add(o, "hook_current", str_or_null(w->hook_current));
+        if (w->hook_why) {
+            json_object_object_add(o, "hook_current_why", json_object_new_string(w->hook_why));
+        }
         json_object_object_add(
             o, "created", w->created_us ? json_object_new_uint64(w->created_us / 1000000) : NULL);
         json_object_object_add(o, "created_from",
                                w->created_from ? json_object_new_int64(w->created_from) : NULL);
+        json_object_object_add(
+            o, "created_source",
+            w->created_source == LIST_CREATED_JOURNAL  ? json_object_new_string("journal")
+            : w->created_source == LIST_CREATED_CONFIG ? json_object_new_string("config")
+                                                       : NULL);
         json_object_object_add(o, "linked_clones", json_object_new_int64((int64_t)w->n_linked));
         if (all) {
             struct json_object *cl = json_object_new_array();
@@ -629,12 +754,64 @@ struct json_object *list_rows_json(const struct list_result *r, bool all)
     return a;
 }
 
+/* Whether pvetmpl's hook file of template w is the current hook_binary, as
+ * `hook status` answers it (cmd_hook_file_state: one `pvesm path` per hook
+ * file). Only where this node sees the file the template's node uses: the
+ * template is on this node, or the hook storage is shared. */
+static int hook_state(struct ctx *c, struct cmd_hook_file_cache *fc, struct list_row *w)
+{
+    char path[PATH_MAX], storage[256];
+    const char *colon = strchr(w->hookscript, ':');
+    snprintf(storage, sizeof(storage), "%.*s", colon ? (int)(colon - w->hookscript) : 0,
+             w->hookscript);
+    const char *local = node_local_name(c->conf);
+    const char *why = NULL;
+    if (strcmp(w->node, local) != 0 && !cmd_hook_storage_shared(c->conf, storage, NULL)) {
+        why = "the template is on another node and its hook storage is not shared";
+    } else {
+        const char *fs = cmd_hook_file_state(c, fc, w->hookscript, path, sizeof(path));
+        w->hook_current = strcmp(fs, "same") == 0      ? "current"
+                          : strcmp(fs, "missing") == 0 ? "missing"
+                          : strcmp(fs, "differs") == 0 ? "outdated"
+                                                       : NULL;
+        why = w->hook_current ? NULL : "the hook file's path is unknown ('pvesm path' failed)";
+    }
+    if (why && !(w->hook_why = strdup(why))) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int cmd_list_run(struct ctx *c, const struct request_list *r, struct err *e)
 {
     struct list_opts o = {.hook_name = c->conf->hook_name, .all = r->all};
     struct list_result res;
-    if (list_load(c->conf, &o, c->interrupt, &res, e) < 0) {
+    struct audit_lineage lin;
+    struct err je;
+    /* One pass over the journal for the whole list. */
+    if (audit_lineage_load(&lin, &je) < 0) {
+        cmd_warn(c,
+                 "cannot read the journal's lineage (when and from which VM each template was "
+                 "made%s): %s",
+                 r->all ? ", its full clones" : "", je.detail);
+    }
+    o.edges = lin.v;
+    o.n_edges = lin.n;
+    int k = list_load(c->conf, &o, c->interrupt, &res, e);
+    audit_lineage_release(&lin);
+    if (k < 0) {
         return -1;
+    }
+    struct cmd_hook_file_cache fc = {0};
+    for (size_t i = 0; i < res.n && k == 0; i++) {
+        if (res.rows[i].hook == LIST_HOOK_PVETMPL) {
+            k = hook_state(c, &fc, &res.rows[i]);
+        }
+    }
+    cmd_hook_file_cache_release(&fc);
+    if (k < 0) {
+        list_result_release(&res);
+        return err_set(e, ERR_INTERNAL, "out of memory");
     }
     report_set(c->rep, "templates", list_rows_json(&res, r->all));
     report_set(c->rep, "guests", json_object_new_int64((int64_t)res.n_guests));
@@ -682,7 +859,37 @@ static const char *get_str(struct json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
 }
 
-enum { COL_VMID, COL_NAME, COL_NODE, COL_STORAGES, COL_SIZE, COL_LINKED, COL_HOOK, N_COLS };
+enum {
+    COL_VMID,
+    COL_NAME,
+    COL_NODE,
+    COL_STORAGES,
+    COL_SIZE,
+    COL_CREATED,
+    COL_LINKED,
+    COL_HOOK,
+    N_COLS
+};
+
+/* "2026-11-30 from 100" (local date; from: the journal's lineage), or "-". */
+static void created_cell(struct json_object *t, char *buf, size_t len)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(t, "created", &v) || !v) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    time_t when = (time_t)json_object_get_int64(v);
+    struct tm tm;
+    if (!localtime_r(&when, &tm) || strftime(buf, len, "%Y-%m-%d", &tm) == 0) {
+        snprintf(buf, len, "?");
+    }
+    const char *from = get_str(t, "created_from");
+    if (from) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, len - n, " from %s", from);
+    }
+}
 
 static void row_cells(struct json_object *t, char cells[N_COLS][256])
 {
@@ -704,19 +911,25 @@ static void row_cells(struct json_object *t, char cells[N_COLS][256])
     } else {
         snprintf(cells[COL_SIZE], 256, "?");
     }
+    created_cell(t, cells[COL_CREATED], 256);
     cell(cells[COL_LINKED], 256, get_str(t, "linked_clones"));
+    /* pvetmpl's hook: "pvetmpl (outdated)", "(missing)", "(?)" when not
+     * known from this node; nothing more when current. */
     const char *hook = get_str(t, "hook");
     const char *cur = get_str(t, "hook_current");
-    snprintf(cells[COL_HOOK], 256, "%s%s", hook ? hook : "-",
-             cur && hook && strcmp(hook, "pvetmpl") == 0
-                 ? (strcmp(cur, "true") == 0 ? "" : " (outdated)")
-                 : "");
+    bool ours = hook && strcmp(hook, "pvetmpl") == 0;
+    snprintf(cells[COL_HOOK], 256, "%s%s%s%s", hook ? hook : "-",
+             !ours || (cur && strcmp(cur, "current") == 0) ? "" : " (",
+             !ours || (cur && strcmp(cur, "current") == 0) ? ""
+             : cur                                         ? cur
+                                                           : "?",
+             !ours || (cur && strcmp(cur, "current") == 0) ? "" : ")");
 }
 
 void list_draw(FILE *f, struct json_object *templates)
 {
-    static const char *const head[N_COLS] = {"VMID", "NAME",   "NODE", "STORAGES",
-                                             "SIZE", "LINKED", "HOOK"};
+    static const char *const head[N_COLS] = {"VMID", "NAME",    "NODE",   "STORAGES",
+                                             "SIZE", "CREATED", "LINKED", "HOOK"};
     size_t n = templates ? json_object_array_length(templates) : 0;
     int w[N_COLS];
     char cells[N_COLS][256];

@@ -14,7 +14,13 @@
  * it as its base (volname.h), on the same storage. Here the volumes are
  * those of the guests' configs (drives and unusedN), not a storage listing:
  * no storage is touched. LVM-thin linked clones carry no base in their
- * names (volname.h) and do not depend on the template's disks there. */
+ * names (volname.h) and do not depend on the template's disks there.
+ *
+ * What no config holds comes from elsewhere, once per listing: when and
+ * from which VM each template was made, and its full clones, from the
+ * journal's lineage (cmd-audit.c's audit_lineage_load, one pass, handed to
+ * the builder in list_opts); whether pvetmpl's hook file is current, from
+ * cmd-hook.c's cmd_hook_file_state (one `pvesm path` per hook file). */
 #ifndef PVETMPL_LIST_H
 #define PVETMPL_LIST_H
 
@@ -33,24 +39,35 @@
 #include "vmlist.h"
 
 struct ctx;
+struct audit_edge;
 
 struct list_opts {
     const char *hook_name; /* the config's hook_name: snippets/<it> is pvetmpl's hook */
     bool all;
+    /* The journal's lineage (audit_lineage_load), kept by the caller until
+     * list_builder_finish; NULL/0 when it could not be read. */
+    const struct audit_edge *edges;
+    size_t n_edges;
 };
 
 struct list_clone {
     uint32_t vmid;
     char *name; /* NULL when the config has none */
     char *node;
-    bool linked; /* a disk stands on the template's base disk; full clones:
-                    from the journal's lineage (not yet) */
+    bool linked; /* a disk stands on the template's base disk; else a full
+                    clone, from the journal's lineage */
 };
 
 enum list_hook {
     LIST_HOOK_NONE = 0, /* no hookscript */
     LIST_HOOK_PVETMPL,  /* <any storage>:snippets/<hook_name> */
     LIST_HOOK_FOREIGN,  /* another hookscript */
+};
+
+enum list_created {
+    LIST_CREATED_NONE = 0,
+    LIST_CREATED_JOURNAL, /* a make-template that succeeded, journalled by root */
+    LIST_CREATED_CONFIG,  /* the config's meta: ctime= */
 };
 
 struct list_row {
@@ -63,12 +80,16 @@ struct list_row {
     bool size_known;  /* every disk had a size= that parses */
     char *hookscript; /* as configured, or NULL */
     enum list_hook hook;
-    int hook_current; /* -1: unknown. Whether the node's hook file is the
-                         installed binary is not in any config: the caller
-                         (a node-side check, later) fills it */
-    /* From the journal's lineage (later): 0 when unknown. */
+    /* "current", "outdated", "missing" (hook status's answer), or NULL.
+     * Not in any config: cmd_list_run fills it for pvetmpl's hook, or
+     * hook_why (why it is not known). */
+    const char *hook_current;
+    char *hook_why;
+    /* The journal's lineage (make-template succeeded, by root), else the
+     * config's meta ctime; 0 when unknown. */
     uint64_t created_us;
-    uint32_t created_from;
+    uint32_t created_from; /* journal only */
+    enum list_created created_source;
     size_t n_linked;           /* guests with a disk on one of its base disks */
     struct list_clone *clones; /* with opts.all: those guests, by VMID */
     size_t n_clones;

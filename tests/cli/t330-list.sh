@@ -29,7 +29,9 @@ rows_and_counts() {
     local calls
     calls=$(sim_calls)
     expect_rc 0 "$PVETMPL" --json list
-    assert_eq "$calls" "$(sim_calls)" "qm/pvesm calls made by list"
+    assert_eq $((calls + 1)) "$(sim_calls)" "calls made by list: one, for the one hook file"
+    assert_eq '["pvesm","path","local:snippets/pvetmpl-hook"]' \
+        "$(tail -n 1 "$S/calls.log" | jq -c '.argv | .[0] |= sub(".*/"; "")')"
     assert_eq false "$(json_get .failed)"
     assert_eq "9000 9001" "$(json_get '[.templates[].vmid] | join(" ")')" "templates, by VMID"
     assert_eq 7 "$(json_get .guests)" "VM configs read (100 101 102 103 104 9000 9001)"
@@ -41,6 +43,11 @@ rows_and_counts() {
     assert_eq $((36 << 30)) "$(tmpl 9000 .size)" "32G + 4G"
     assert_eq pvetmpl "$(tmpl 9000 .hook)"
     assert_eq local:snippets/pvetmpl-hook "$(tmpl 9000 .hookscript)"
+    assert_eq missing "$(tmpl 9000 .hook_current)" "no hook file on 'local'"
+    assert_eq null "$(tmpl 9001 .hook_current)" "no hookscript"
+    # no journal record of these (pvesim's add-vm): the config's meta ctime
+    assert_eq "config $((1780000000 + 9001)) null" \
+        "$(tmpl 9001 '"\(.created_source) \(.created) \(.created_from)"')"
     assert_eq 2 "$(tmpl 9000 .linked_clones)" "101 and 102; 103 is a full clone"
     assert_eq null "$(tmpl 9000 .clones)" "clones only with --all"
     assert_eq none "$(tmpl 9001 .hook)"
@@ -55,11 +62,11 @@ all_and_table() {
         "$(tmpl 9000 '[.clones[] | "\(.vmid):\(.name):\(.linked)"] | join(" ")')"
     assert_eq 0 "$(tmpl 9001 '.clones | length')"
     expect_rc 0 "$PVETMPL" list --all
-    assert_grep '^VMID +NAME +NODE +STORAGES +SIZE +LINKED +HOOK$' "$T/out"
-    assert_grep '^9000  ubuntu-2404  pve +local-zfs,dir-tmpl +36G +2  pvetmpl$' "$T/out"
+    assert_grep '^VMID +NAME +NODE +STORAGES +SIZE +CREATED +LINKED +HOOK$' "$T/out"
+    assert_grep '^9000  ubuntu-2404  pve +local-zfs,dir-tmpl +36G +[0-9]{4}-[0-9]{2}-[0-9]{2} +2  pvetmpl \(missing\)$' "$T/out"
     assert_grep '^ +`- 101 web01 on pve, linked clone$' "$T/out"
     assert_grep '^ +`- 102 web02 on pve, linked clone$' "$T/out"
-    assert_grep '^9001  debian-12 +pve +local-lvm +8G +0  none$' "$T/out"
+    assert_grep '^9001  debian-12 +pve +local-lvm +8G +[0-9-]{10} +0  none$' "$T/out"
     assert_eq 6 "$(wc -l <"$T/out")" "header, 2 templates, 2 clones, the summary"
 }
 
@@ -125,11 +132,147 @@ no_templates() {
     assert_eq "" "$(cat "$T/err")"
 }
 
+# Templates made by pvetmpl itself: the journal (root's records, read in
+# one pass) says when and from which VM; --all adds the full clones pvetmpl
+# made from them. The hook file compared with hook_binary as `hook status`
+# compares it.
+journal_lineage() {
+    sim_setup
+    "$PVESIM" "$S" add-storage zfspool local-zfs pool=rpool/data content=images,rootdir
+    local t0 t1 path
+    t0=$(date +%s)
+    # on ZFS, where a linked clone's volume names its base
+    expect_rc 0 "$PVETMPL" make-template 100 9100 --name tmpl-a --storage local-zfs
+    expect_rc 0 "$PVETMPL" clone 9100 120 --name full01
+    expect_rc 0 "$PVETMPL" clone 9100 121 --name linked01 --linked
+    # a clone made by hand: in no journal record, and no linked clone
+    sim_qm clone 9100 122 --name byhand --full >/dev/null
+    # a clone of a clone is not the template's
+    expect_rc 0 "$PVETMPL" clone 120 123 --name grandchild
+    t1=$(date +%s)
+    expect_rc 0 "$PVETMPL" --json list --all
+    assert_eq 0 "$(json_get '.warnings | length')"
+    assert_eq "journal 100" "$(tmpl 9100 '"\(.created_source) \(.created_from)"')"
+    local created
+    created=$(tmpl 9100 .created)
+    assert_eq 1 "$((created >= t0 && created <= t1))" "created $created within [$t0, $t1]"
+    assert_eq "120:full01:false 121:linked01:true" \
+        "$(tmpl 9100 '[.clones[] | "\(.vmid):\(.name):\(.linked)"] | join(" ")')"
+    assert_eq 1 "$(tmpl 9100 .linked_clones)"
+    assert_eq current "$(tmpl 9100 .hook_current)"
+    expect_rc 0 "$PVETMPL" list --all
+    assert_grep "^9100  tmpl-a +pve +[^ ]+ +[0-9.]+[KMGT]? +[0-9]{4}-[0-9]{2}-[0-9]{2} from 100 +1  pvetmpl$" "$T/out"
+    assert_grep '^ +`- 120 full01 on pve, full clone$' "$T/out"
+    assert_grep '^ +`- 121 linked01 on pve, linked clone$' "$T/out"
+    assert_no_grep '`- 12[23] ' "$T/out"
+    # one journal pass for the whole list, however many templates: a shim
+    # counts the journals opened
+    expect_rc 0 "$PVETMPL" make-template 120 9101 --name tmpl-b --storage local-zfs
+    cat >shim.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+int sd_journal_open(void **j, int flags)
+{
+    int (*real)(void **, int) = (int (*)(void **, int))dlsym(RTLD_NEXT, "sd_journal_open");
+    FILE *f = fopen(getenv("SHIM_LOG"), "a");
+    if (f) {
+        fputs("open\n", f);
+        fclose(f);
+    }
+    return real(j, flags);
+}
+C
+    cc -shared -fPIC -o shim.so shim.c -ldl
+    SHIM_LOG=$T/opens ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" --json list --all
+    assert_eq 1 "$(wc -l <"$T/opens")" "journals opened"
+    assert_eq "journal 120" "$(tmpl 9101 '"\(.created_source) \(.created_from)"')"
+    assert_eq 0 "$(tmpl 9101 '.clones | length')" "123 is 120's clone, not 9101's"
+    # without --all: the dates, no clones
+    expect_rc 0 "$PVETMPL" --json list
+    assert_eq "journal 100 null" "$(tmpl 9100 '"\(.created_source) \(.created_from) \(.clones)"')"
+
+    # the hook file on the storage changed (an older package's): outdated,
+    # as hook status says; then gone: missing
+    expect_rc 0 "$PVETMPL" --json hook status 9100
+    path=$(jq -r '.vms[0].path' "$T/out")
+    [ -f "$path" ]
+    printf 'old' >>"$path"
+    expect_rc 0 "$PVETMPL" --json hook status 9100
+    assert_eq outdated "$(jq -r '.vms[0].state' "$T/out")"
+    expect_rc 0 "$PVETMPL" --json list
+    assert_eq outdated "$(tmpl 9100 .hook_current)"
+    expect_rc 0 "$PVETMPL" list
+    assert_grep '^9100  tmpl-a .*  pvetmpl \(outdated\)$' "$T/out"
+    rm "$path"
+    expect_rc 0 "$PVETMPL" --json list
+    assert_eq missing "$(tmpl 9100 .hook_current)"
+    expect_rc 0 "$PVETMPL" list
+    assert_grep '^9100  tmpl-a .*  pvetmpl \(missing\)$' "$T/out"
+}
+
+# A template on another node: its hook file there is not this node's, unless
+# the hook storage is shared.
+other_node_hook() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-storage nfs nfs-hook export=/e path="$S/mnt/nfs-hook" server=192.0.2.9 \
+        content=snippets,images
+    "$PVESIM" "$S" add-vm 9300 --node pve2 --disk scsi0=local-lvm:8G \
+        --hookscript local:snippets/pvetmpl-hook --template
+    "$PVESIM" "$S" add-vm 9301 --node pve2 --disk scsi0=local-lvm:8G \
+        --hookscript nfs-hook:snippets/pvetmpl-hook --template
+    expect_rc 0 "$PVETMPL" --json list
+    assert_eq "null" "$(tmpl 9300 .hook_current)"
+    assert_eq "the template is on another node and its hook storage is not shared" \
+        "$(tmpl 9300 .hook_current_why)"
+    assert_eq missing "$(tmpl 9301 .hook_current)" "nfs is shared: this node sees the file"
+    assert_eq null "$(tmpl 9301 .hook_current_why)"
+    expect_rc 0 "$PVETMPL" list
+    assert_grep '^9300 .*  pvetmpl \(\?\)$' "$T/out"
+}
+
+# A journal that cannot be read (an LD_PRELOAD shim fails sd_journal_next,
+# as in t320): the dates fall back to the configs', no full clone is
+# listed, and a warning says why; the listing itself succeeds.
+unreadable_journal() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 9100 --name tmpl-a
+    expect_rc 0 "$PVETMPL" clone 9100 120 --name full01
+    cat >shim.c <<'C'
+#define _GNU_SOURCE
+#include <errno.h>
+int sd_journal_next(void *j)
+{
+    (void)j;
+    return -EIO;
+}
+C
+    cc -shared -fPIC -o shim.so shim.c
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" --json list --all
+    assert_eq "config $((1780000000 + 100)) null" \
+        "$(tmpl 9100 '"\(.created_source) \(.created) \(.created_from)"')" "100's meta, copied by qm clone"
+    assert_eq 0 "$(tmpl 9100 '.clones | length')"
+    jq -r '.warnings[0]' "$T/out" >"$T/warning"
+    assert_grep "^cannot read the journal's lineage \(when and from which VM each template was made, its full clones\): reading the journal failed: Input/output error$" \
+        "$T/warning"
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$T/shim.so expect_rc 0 "$PVETMPL" list
+    assert_grep "^pvetmpl: warning: cannot read the journal's lineage \(when and from which VM each template was made\): reading the journal failed" "$T/err"
+    assert_grep '^9100  tmpl-a .* [0-9]{4}-[0-9]{2}-[0-9]{2} +0  pvetmpl$' "$T/out"
+}
+
 t_check "no template in the cluster: said, exit 0" no_templates
-t_check "rows: storages, size, hook, linked clones counted; no qm call" rows_and_counts
+t_check "rows: storages, size, hook, linked clones counted; no qm call, one pvesm path" \
+    rows_and_counts
 t_check "--all lists the clones; the table" all_and_table
 t_check "a guest vanishing between .vmlist and its config is skipped and counted" \
     vanished_guest
 t_check "an unreadable config or .vmlist fails the listing (69)" unreadable
 t_check "a 10 000-guest cluster on three nodes" big_cluster
+t_check "the journal's lineage: created, created_from, full clones; the hook file's state" \
+    journal_lineage
+t_check "a template on another node: its hook file is known only on a shared storage" \
+    other_node_hook
+t_check "an unreadable journal: the configs' dates, no full clones, a warning" \
+    unreadable_journal
 t_done

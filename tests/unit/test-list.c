@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cmd.h"
 #include "list.h"
 #include "node.h"
 #include "unit.h"
@@ -181,7 +183,9 @@ START_TEST(cluster_rows)
     ck_assert_uint_eq(r->size, 1048576ULL + 34359738368ULL + 1610612736ULL);
     ck_assert_str_eq(r->hookscript, "local:snippets/pvetmpl-hook");
     ck_assert_int_eq(r->hook, LIST_HOOK_PVETMPL);
-    ck_assert_int_eq(r->hook_current, -1);
+    ck_assert_ptr_null(r->hook_current);                    /* cmd_list_run's, from the node */
+    ck_assert_int_eq(r->created_source, LIST_CREATED_NONE); /* no meta, no journal */
+    ck_assert_uint_eq(r->created_us, 0);
     /* 101 (three disks), 102 (unused0), 9003 (a template on it); not 104's
      * CD-ROM, nor 105's volume of the same name on another storage */
     ck_assert_uint_eq(r->n_linked, 3);
@@ -391,6 +395,76 @@ START_TEST(builder_rules)
 }
 END_TEST
 
+/* The journal's lineage (audit_lineage_load's edges) over the configs. */
+START_TEST(builder_lineage)
+{
+    static const struct audit_edge edges[] = {
+        /* 600 made from 400, twice: the later one counts */
+        {.vmid = 600, .src = 400, .usec = 1700000000000000ULL, .kind = AUDIT_EDGE_TEMPLATE},
+        {.vmid = 600, .src = 401, .usec = 1700000500000000ULL, .kind = AUDIT_EDGE_TEMPLATE},
+        /* a make-template of a VMID 601 had before it was created again */
+        {.vmid = 601, .src = 402, .usec = 1600000000000000ULL, .kind = AUDIT_EDGE_TEMPLATE},
+        /* full clone 610; linked clone 611 (listed once); 612: a clone of an
+         * earlier VM 612; 613: a clone of a VM, not of a template; 614: the
+         * hook's edge, no clone event */
+        {.vmid = 610, .src = 600, .usec = 1700001000000000ULL, .kind = AUDIT_EDGE_CLONE},
+        {.vmid = 611, .src = 600, .usec = 1700001000000000ULL, .kind = AUDIT_EDGE_CLONE},
+        {.vmid = 612, .src = 600, .usec = 1600000000000000ULL, .kind = AUDIT_EDGE_CLONE},
+        {.vmid = 613, .src = 610, .usec = 1700002000000000ULL, .kind = AUDIT_EDGE_CLONE},
+        {.vmid = 614, .src = 600, .usec = 1700002000000000ULL, .kind = AUDIT_EDGE_HOOK},
+        /* 615 cloned from 600, then 601: the later one counts */
+        {.vmid = 615, .src = 600, .usec = 1700001000000000ULL, .kind = AUDIT_EDGE_CLONE},
+        {.vmid = 615, .src = 601, .usec = 1700003000000000ULL, .kind = AUDIT_EDGE_CLONE},
+    };
+    for (int all = 0; all < 2; all++) {
+        struct list_opts o = {.all = all, .edges = edges, .n_edges = 7 + 3};
+        struct list_builder *b = list_builder_new(&o);
+        ck_assert_ptr_nonnull(b);
+        add(b, 600, "n1",
+            "template: 1\nmeta: creation-qemu=9.0.2,ctime=1690000000\n"
+            "scsi0: zz:base-600-disk-0,size=1G\n");
+        add(b, 601, "n1", "template: 1\nmeta: ctime=1650000000,creation-qemu=9.0.2\n");
+        add(b, 602, "n1", "template: 1\nmeta: creation-qemu=9.0.2\n");
+        add(b, 610, "n1", "name: full\nmeta: ctime=1690000000\nscsi0: zz:vm-610-disk-0\n");
+        add(b, 611, "n2", "name: linked\nscsi0: zz:base-600-disk-0/vm-611-disk-0\n");
+        add(b, 612, "n1", "meta: ctime=1650000000\n");
+        add(b, 613, "n1", "name: c\n");
+        add(b, 614, "n1", "name: d\n");
+        add(b, 615, "n1", "name: e\n");
+        struct list_result res;
+        ck_assert_int_eq(list_builder_finish(b, &res), 0);
+        ck_assert_uint_eq(res.n, 3);
+        const struct list_row *r = row(&res, 600);
+        ck_assert_int_eq(r->created_source, LIST_CREATED_JOURNAL);
+        ck_assert_uint_eq(r->created_from, 401);
+        ck_assert(r->created_us == 1700000500000000ULL);
+        r = row(&res, 601); /* its edge is older than its config: the config's */
+        ck_assert_int_eq(r->created_source, LIST_CREATED_CONFIG);
+        ck_assert_uint_eq(r->created_from, 0);
+        ck_assert(r->created_us == 1650000000000000ULL);
+        r = row(&res, 602);
+        ck_assert_int_eq(r->created_source, LIST_CREATED_NONE);
+        ck_assert_uint_eq(r->created_us, 0);
+        r = row(&res, 600);
+        ck_assert_uint_eq(r->n_linked, 1);
+        if (!all) {
+            ck_assert_uint_eq(r->n_clones, 0);
+        } else {
+            ck_assert_uint_eq(r->n_clones, 2);
+            ck_assert_uint_eq(r->clones[0].vmid, 610);
+            ck_assert(!r->clones[0].linked);
+            ck_assert_str_eq(r->clones[0].name, "full");
+            ck_assert_str_eq(r->clones[0].node, "n1");
+            ck_assert_uint_eq(r->clones[1].vmid, 611);
+            ck_assert(r->clones[1].linked);
+            ck_assert_uint_eq(row(&res, 601)->n_clones, 1);
+            ck_assert_uint_eq(row(&res, 601)->clones[0].vmid, 615);
+        }
+        list_result_release(&res);
+    }
+}
+END_TEST
+
 /* ---- the table -------------------------------------------------------- */
 
 static char *draw(const char *json)
@@ -412,15 +486,34 @@ START_TEST(table)
 #define ROW1                                                                                       \
     "{\"vmid\":9000,\"name\":\"ubuntu-2404\",\"node\":\"pve1\","                                   \
     "\"storages\":[\"local-zfs\",\"nfs\"],\"size\":35971399680,\"hook\":\"pvetmpl\","              \
-    "\"hook_current\":false,\"linked_clones\":12"
+    "\"hook_current\":\"outdated\",\"created\":1764460800,\"created_from\":100,"                   \
+    "\"linked_clones\":12"
 #define ROW2                                                                                       \
     "{\"vmid\":95001,\"name\":\"x\\u001b[2Jy\",\"node\":\"pve2\",\"storages\":[],"                 \
-    "\"size\":null,\"hook\":\"none\",\"hook_current\":null,\"linked_clones\":0"
-    char *s = draw("[" ROW1 "}," ROW2 "}]");
-    ck_assert_str_eq(s,
-                     " VMID  NAME         NODE  STORAGES        SIZE  LINKED  HOOK\n"
-                     " 9000  ubuntu-2404  pve1  local-zfs,nfs  33.5G      12  pvetmpl (outdated)\n"
-                     "95001  x?[2Jy       pve2  -                  ?       0  none\n");
+    "\"size\":null,\"hook\":\"none\",\"hook_current\":null,\"created\":null,"                      \
+    "\"linked_clones\":0"
+#define ROW3                                                                                       \
+    "{\"vmid\":9100,\"name\":\"a\",\"node\":\"pve3\",\"storages\":[],\"size\":0,"                  \
+    "\"hook\":\"pvetmpl\",\"hook_current\":null,\"created\":1764460800,\"linked_clones\":0}"
+#define ROW4                                                                                       \
+    "{\"vmid\":9101,\"name\":\"b\",\"node\":\"pve1\",\"storages\":[],\"size\":0,"                  \
+    "\"hook\":\"pvetmpl\",\"hook_current\":\"missing\",\"created\":null,\"linked_clones\":0}"
+#define ROW5                                                                                       \
+    "{\"vmid\":9102,\"name\":\"c\",\"node\":\"pve1\",\"storages\":[],\"size\":0,"                  \
+    "\"hook\":\"pvetmpl\",\"hook_current\":\"current\",\"created\":null,\"linked_clones\":0}"
+    setenv("TZ", "UTC", 1);
+    tzset();
+    char *s = draw("[" ROW1 "}," ROW2 "}," ROW3 "," ROW4 "," ROW5 "]");
+    ck_assert_str_eq(
+        s,
+        " VMID  NAME         NODE  STORAGES        SIZE  CREATED              LINKED  HOOK\n"
+        " 9000  ubuntu-2404  pve1  local-zfs,nfs  33.5G  2025-11-30 from 100      12  pvetmpl "
+        "(outdated)\n"
+        "95001  x?[2Jy       pve2  -                  ?  -                         0  none\n"
+        " 9100  a            pve3  -                  0  2025-11-30                0  pvetmpl (?)\n"
+        " 9101  b            pve1  -                  0  -                         0  pvetmpl "
+        "(missing)\n"
+        " 9102  c            pve1  -                  0  -                         0  pvetmpl\n");
     free(s);
     s = draw("[" ROW1 ",\"clones\":[{\"vmid\":101,\"name\":\"web01\",\"node\":\"pve1\","
              "\"linked\":true}]}," ROW2 ",\"clones\":[]}]");
@@ -429,6 +522,9 @@ START_TEST(table)
     free(s);
 #undef ROW1
 #undef ROW2
+#undef ROW3
+#undef ROW4
+#undef ROW5
     s = draw("[]");
     ck_assert_str_eq(s, "no templates in the cluster\n");
     free(s);
@@ -448,6 +544,7 @@ int main(void)
     tcase_add_test(tc, gone_guests);
     tcase_add_test(tc, builder_empty);
     tcase_add_test(tc, builder_rules);
+    tcase_add_test(tc, builder_lineage);
     tcase_add_test(tc, table);
     suite_add_tcase(s, tc);
     return unit_run(s);
