@@ -19,6 +19,7 @@ if [ "$(id -u)" != 0 ] || [ "${_PVETMPL_SUDO_NS:-}" != 1 ] || [ ! -x /usr/bin/su
 fi
 
 DENIED_ID=01b2bf2779e7455aa839a7c25cebe61f
+journal_mark # the checks read only this script's records
 # The node, users, grant 'ops' and sudoers of lib-sudo.sh; pvtcare's rule is
 # a careless one that keeps PATH, PVETMPL_CONFIG and SUDO_UID from the caller.
 deleg_setup 'Defaults:pvtcare env_keep += "PATH PVETMPL_CONFIG SUDO_UID"'
@@ -393,7 +394,7 @@ n_rows=$((n_rows + 1))
 # ---- the journal: one "denied" entry per refusal, in order -----------------
 denials_journalled() {
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json MESSAGE_ID=$DENIED_ID _UID=0 >j
+    journal_since -o json MESSAGE_ID=$DENIED_ID _UID=0 >j
     jq -r '"\(.PVETMPL_USER) \(.PVETMPL_EXIT) \(.PVETMPL_POLICY_FIELD)"' j >got
     assert_eq "$n_rows" "$(wc -l <"$EXPECTED")" "refusals tried"
     diff -u "$EXPECTED" got
@@ -407,7 +408,7 @@ denials_journalled() {
         "$(jq -r -s '.[0].PVETMPL_ERROR' j)"
     assert_eq denied "$(jq -r -s '.[0].PVETMPL_RESULT' j)"
     # nothing was ever recorded as started
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_RESULT=started >s || true
+    journal_since -o json PVETMPL_RESULT=started >s
     assert_eq 0 "$(grep -c . s || true)" "actions started"
 }
 t_check "every refusal is in the journal, with who, what and which grant" denials_journalled
@@ -440,7 +441,7 @@ real_run_records_grant() {
     sim_qm config 9001 >cfg
     assert_grep "^template: 1" cfg
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_VMID=9001 PVETMPL_RESULT=succeeded \
+    journal_since -o json PVETMPL_VMID=9001 PVETMPL_RESULT=succeeded \
         PVETMPL_ACTION=make-template >j
     assert_eq "ops pvtdeleg 0" "$(jq -r '"\(.PVETMPL_POLICY) \(.PVETMPL_USER) \(._UID)"' j)"
     expect_rc 0 env COLUMNS=250 "$BIN" audit --vmid 9001 --action make-template
@@ -485,7 +486,7 @@ root_keeps_full_use() {
     expect_rc 0 "$BIN" -n make-template 100 6001 --storage local-lvm # outside it: root anyway
     cp conf.saved "$CONF"
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_RESULT=dry-run \
+    journal_since -o json PVETMPL_RESULT=dry-run \
         PVETMPL_ACTION=make-template _UID=0 >j
     assert_eq "5001 rootlabel" "$(jq -r 'select(.PVETMPL_VMID == "5001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
     assert_eq "6001 null" "$(jq -r 'select(.PVETMPL_VMID == "6001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
@@ -590,7 +591,7 @@ interrupted_run() {
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_VMID=9050 PVETMPL_RESULT=failed >j
+    journal_since -o json PVETMPL_VMID=9050 PVETMPL_RESULT=failed >j
     assert_eq "130 ops pvtdeleg" "$(jq -r '"\(.PVETMPL_EXIT) \(.PVETMPL_POLICY) \(.PVETMPL_USER)"' j)"
     jq -r .PVETMPL_ERROR j >why
     assert_grep "interrupted" why
