@@ -237,3 +237,25 @@ race_two() {
     wait "$a" && RA=0 || RA=$?
     wait "$b" && RB=0 || RB=$?
 }
+
+# journal_mark: marks the end of the suite's journal (scripts share one
+# journald under tests/run.sh); journal_since [journalctl args...] then
+# reads only the entries written after the mark: a script's own records.
+# (--cursor, not --after-cursor: with matches, journalctl 252 skips the
+# first matching entry after the cursor as if it were the cursor's.)
+journal_mark() {
+    local id
+    id=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+    printf 'MESSAGE=test mark\nPVETMPL_TEST_MARK=%s\n' "$id" | logger --journald
+    journalctl --sync
+    JOURNAL_CURSOR=$(journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_TEST_MARK="$id" |
+        jq -r .__CURSOR)
+    if [ -z "$JOURNAL_CURSOR" ]; then
+        echo "journal_mark: the mark was not journalled"
+        return 1
+    fi
+}
+
+journal_since() {
+    journalctl -D "$JOURNAL_DIR" --no-pager --cursor "$JOURNAL_CURSOR" "$@"
+}

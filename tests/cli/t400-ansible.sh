@@ -7,15 +7,9 @@
 # ansible-playbook starts slowly (2-3 s), so the playbooks run first, once,
 # with the JSON callback; the checks below read their results.
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+. "$TOP/tests/cli/lib-ansible.sh"
 
 W=$TMPROOT/ansible
-SSHD_PID=
-stop_sshd() {
-    if [ -n "$SSHD_PID" ]; then
-        kill "$SSHD_PID" 2>/dev/null
-        wait "$SSHD_PID" 2>/dev/null
-    fi
-}
 trap 'stop_sshd; rm -rf "$TMPROOT"' EXIT
 
 why_skip=
@@ -36,66 +30,8 @@ if [ -n "$why_skip" ]; then
     exit
 fi
 
-# ---- a private sshd ----
-# Its own host key, config and client key, all in $W. sshd needs its
-# privilege-separation directory /run/sshd: rather than create it on the
-# host, sshd gets a /run of its own (a tmpfs in its own mount namespace) with
-# this suite's /run/systemd bound into it, so that the sessions' pvetmpl
-# writes to the test journald (the socket path is fixed:
-# /run/systemd/journal/socket).
-start_sshd() {
-    local d=$W/ssh port i
-    mkdir -p "$d" "$d/sysd"
-    chmod 700 "$d"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/client_ed25519"
-    cp "$d/client_ed25519.pub" "$d/authorized_keys"
-    chmod 600 "$d/authorized_keys"
-    for i in 1 2 3 4 5; do
-        # a free port now (another suite may run beside this one)
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        cat >"$d/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Subsystem sftp /usr/lib/openssh/sftp-server
-CFG
-        rm -f "$d/sshd.pid"
-        # sh execs sshd: $! is sshd's PID. -D: no daemon, it stays our child.
-        unshare -m --propagation private sh -c '
-            mount --bind /run/systemd "$1/sysd" &&
-            mount -t tmpfs -o mode=0755 tmpfs /run &&
-            mkdir -m 0755 /run/sshd /run/systemd &&
-            mount --bind "$1/sysd" /run/systemd &&
-            /usr/sbin/sshd -t -f "$1/sshd_config" &&
-            exec /usr/sbin/sshd -D -f "$1/sshd_config" -E "$1/sshd.log"' sh "$d" &
-        SSHD_PID=$!
-        # sshd writes its PID file once it listens; it exits if the port was taken
-        while [ ! -s "$d/sshd.pid" ] && kill -0 "$SSHD_PID" 2>/dev/null; do
-            sleep 0.02
-        done
-        if [ -s "$d/sshd.pid" ]; then
-            PORT=$port
-            return 0
-        fi
-        wait "$SSHD_PID" 2>/dev/null
-        SSHD_PID=
-    done
-    echo "sshd did not start:"
-    cat "$d/sshd.log"
-    return 1
-}
-
 mkdir -p "$W/home" "$W/ltmp" "$W/rtmp" "$W/library" "$W/play"
-start_sshd >"$W/sshd-start.log" 2>&1
+start_sshd root >"$W/sshd-start.log" 2>&1
 if [ -z "$SSHD_PID" ]; then
     cat "$W/sshd-start.log"
     exit 1
@@ -108,13 +44,7 @@ ln -s "$W/library" "$W/play/library"
 cat >"$W/inv.ini" <<INV
 node ansible_host=127.0.0.1 ansible_port=$PORT ansible_user=root ansible_ssh_private_key_file=$W/ssh/client_ed25519 ansible_remote_tmp=$W/rtmp ansible_python_interpreter=/usr/bin/python3
 INV
-: >"$W/ansible.cfg"
-# Nothing of Ansible's lands outside $W: its home, temp dirs, ssh options
-# (no known_hosts write, no lingering control master, no user ssh config).
-export HOME=$W/home ANSIBLE_CONFIG=$W/ansible.cfg ANSIBLE_LOCAL_TEMP=$W/ltmp
-export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False
-export ANSIBLE_SSH_ARGS='-F /dev/null -o ControlMaster=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes'
-export ANSIBLE_LIBRARY=$W/library
+ansible_env
 unset PVETMPL_CONFIG
 
 # ans_node NAME [sim_setup options]: a simulated node set up as every CLI test
@@ -126,30 +56,6 @@ ans_node() {
     mkdir -p "$T"
     sim_setup "$@"
     unset PVETMPL_CONFIG
-}
-# playbook NAME TASKS... -- [ansible-playbook options]: runs $W/play/NAME.yml,
-# whose last task saves the registered results of TASKS as one JSON object
-# in $W/NAME.json (ansible-core has no JSON callback); its exit code goes to
-# $W/NAME.rc, its output to $W/NAME.out and $W/NAME.err.
-playbook() {
-    local name=$1 regs='' t
-    shift
-    while [ "$1" != -- ]; do
-        regs="$regs${regs:+, }'$1': $1"
-        shift
-    done
-    shift
-    cat >>"$W/play/$name.yml" <<YML
-    - name: save the results
-      ansible.builtin.copy:
-        content: "{{ {$regs} | to_json }}"
-        dest: "$W/$name.json"
-      check_mode: false
-      diff: false
-YML
-    (cd "$W/play" && ansible-playbook -i "$W/inv.ini" "$@" "$name.yml") \
-        >"$W/$name.out" 2>"$W/$name.err"
-    echo $? >"$W/$name.rc"
 }
 # calls_of NAME [--mutating]: the qm/pvesm calls the node NAME recorded.
 calls_of() {

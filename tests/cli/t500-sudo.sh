@@ -9,6 +9,7 @@ if [ "${_PVETMPL_SUDO_NS:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare 
     exec env _PVETMPL_SUDO_NS=1 unshare -m --propagation private bash "$0" "$@"
 fi
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
+. "$TOP/tests/cli/lib-sudo.sh"
 
 if [ "$(id -u)" != 0 ] || [ "${_PVETMPL_SUDO_NS:-}" != 1 ] || [ ! -x /usr/bin/sudo ] ||
     [ "${PVETMPL_TEST_JOURNALD:-}" != 1 ]; then
@@ -18,75 +19,10 @@ if [ "$(id -u)" != 0 ] || [ "${_PVETMPL_SUDO_NS:-}" != 1 ] || [ ! -x /usr/bin/su
 fi
 
 DENIED_ID=01b2bf2779e7455aa839a7c25cebe61f
-P=$TMPROOT/priv # the private /etc and what root trusts: root's, 0755 all the way
-chmod 0755 "$TMPROOT"
-mkdir -m 0755 "$P" "$TMPROOT/bin"
-cp "$PVETMPL" "$PVETMPL_HOOK" "$TMPROOT/bin/"
-BIN=$TMPROOT/bin/pvetmpl
-S=$TMPROOT/node
-"$PVESIM" init "$S" >/dev/null
-"$PVESIM" "$S" add-pool tmpl >/dev/null
-"$PVESIM" "$S" add-vm 199 --name edge --disk scsi0=local-lvm:8G >/dev/null # the range's edge
-chmod -R a+rX "$S"
-
-# Throwaway users on free uids: pvtdeleg and pvtcare in group pvtops (the
-# grant's), pvtnone in sudoers but in no grant.
-free_id() { # FIRST: the first id >= FIRST that is neither a uid nor a gid
-    local i=$1
-    while getent passwd "$i" >/dev/null || getent group "$i" >/dev/null; do i=$((i + 1)); done
-    echo "$i"
-}
-OPS_GID=$(free_id 64100)
-DELEG=$(free_id $((OPS_GID + 1)))
-CARE=$(free_id $((DELEG + 1)))
-NONE=$(free_id $((CARE + 1)))
-cp -a /etc "$P/etc"
-{
-    echo "pvtdeleg:x:$DELEG:$OPS_GID::/nonexistent:/usr/sbin/nologin"
-    echo "pvtcare:x:$CARE:$OPS_GID::/nonexistent:/usr/sbin/nologin"
-    echo "pvtnone:x:$NONE:$NONE::/nonexistent:/usr/sbin/nologin"
-} >>"$P/etc/passwd"
-{
-    echo "pvtops:x:$OPS_GID:"
-    echo "pvtnone:x:$NONE:"
-} >>"$P/etc/group"
-printf '%s:!:20000::::::\n' pvtdeleg pvtcare pvtnone >>"$P/etc/shadow"
-mkdir -p "$P/etc/pvetmpl"
-CONF=$P/etc/pvetmpl/pvetmpl.conf
-cat >"$CONF" <<CONF
-qm = "$S/bin/qm"
-pvesm = "$S/bin/pvesm"
-vmlist = "$S/etc/pve/.vmlist"
-pve_dir = "$S/etc/pve"
-node = "pve"
-run_dir = "$TMPROOT/run"
-hook_binary = "$TMPROOT/bin/pvetmpl-hook"
-lock_retries = 0
-timeout = 600
-grant ops {
-    groups = {pvtops}
-    actions = {make-template, clone, check, storages, list, hook-status}
-    source_vmids = {100-199}
-    target_vmids = {9000-9099}
-    storages = {local-lvm}
-    pools = {tmpl}
-    names = {"tmpl-*"}
-    formats = {raw}
-}
-CONF
-chmod 0644 "$CONF"
-# The sudoers line of the README for the group; pvtcare's rule is a careless
-# one that keeps PATH, PVETMPL_CONFIG and SUDO_UID from the caller.
-cat >"$P/etc/sudoers" <<SUDO
-Defaults env_reset
-Defaults timestampdir=$TMPROOT/sudo-ts
-Defaults:pvtcare env_keep += "PATH PVETMPL_CONFIG SUDO_UID"
-root ALL=(ALL:ALL) ALL
-%pvtops ALL=(root) NOPASSWD: $BIN
-pvtnone ALL=(root) NOPASSWD: $BIN
-SUDO
-chmod 0440 "$P/etc/sudoers"
-mount --bind "$P/etc" /etc
+journal_mark # the checks read only this script's records
+# The node, users, grant 'ops' and sudoers of lib-sudo.sh; pvtcare's rule is
+# a careless one that keeps PATH, PVETMPL_CONFIG and SUDO_UID from the caller.
+deleg_setup 'Defaults:pvtcare env_keep += "PATH PVETMPL_CONFIG SUDO_UID"'
 
 # An "evil" directory the caller controls: a qm on its PATH, a preload library.
 EVIL=$TMPROOT/evil
@@ -460,7 +396,7 @@ n_rows=$((n_rows + 1))
 # ---- the journal: one "denied" entry per refusal, in order -----------------
 denials_journalled() {
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json MESSAGE_ID=$DENIED_ID _UID=0 >j
+    journal_since -o json MESSAGE_ID=$DENIED_ID _UID=0 >j
     jq -r '"\(.PVETMPL_USER) \(.PVETMPL_EXIT) \(.PVETMPL_POLICY_FIELD)"' j >got
     assert_eq "$n_rows" "$(wc -l <"$EXPECTED")" "refusals tried"
     diff -u "$EXPECTED" got
@@ -474,7 +410,7 @@ denials_journalled() {
         "$(jq -r -s '.[0].PVETMPL_ERROR' j)"
     assert_eq denied "$(jq -r -s '.[0].PVETMPL_RESULT' j)"
     # nothing was ever recorded as started
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_RESULT=started >s || true
+    journal_since -o json PVETMPL_RESULT=started >s
     assert_eq 0 "$(grep -c . s || true)" "actions started"
 }
 t_check "every refusal is in the journal, with who, what and which grant" denials_journalled
@@ -507,7 +443,7 @@ real_run_records_grant() {
     sim_qm config 9001 >cfg
     assert_grep "^template: 1" cfg
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_VMID=9001 PVETMPL_RESULT=succeeded \
+    journal_since -o json PVETMPL_VMID=9001 PVETMPL_RESULT=succeeded \
         PVETMPL_ACTION=make-template >j
     assert_eq "ops pvtdeleg 0" "$(jq -r '"\(.PVETMPL_POLICY) \(.PVETMPL_USER) \(._UID)"' j)"
     expect_rc 0 env COLUMNS=250 "$BIN" audit --vmid 9001 --action make-template
@@ -552,7 +488,7 @@ root_keeps_full_use() {
     expect_rc 0 "$BIN" -n make-template 100 6001 --storage local-lvm # outside it: root anyway
     cp conf.saved "$CONF"
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_RESULT=dry-run \
+    journal_since -o json PVETMPL_RESULT=dry-run \
         PVETMPL_ACTION=make-template _UID=0 >j
     assert_eq "5001 rootlabel" "$(jq -r 'select(.PVETMPL_VMID == "5001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
     assert_eq "6001 null" "$(jq -r 'select(.PVETMPL_VMID == "6001") | "\(.PVETMPL_VMID) \(.PVETMPL_POLICY)"' j)"
@@ -657,7 +593,7 @@ interrupted_run() {
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
     journalctl --sync
-    journalctl -D "$JOURNAL_DIR" --no-pager -o json PVETMPL_VMID=9050 PVETMPL_RESULT=failed >j
+    journal_since -o json PVETMPL_VMID=9050 PVETMPL_RESULT=failed >j
     assert_eq "130 ops pvtdeleg" "$(jq -r '"\(.PVETMPL_EXIT) \(.PVETMPL_POLICY) \(.PVETMPL_USER)"' j)"
     jq -r .PVETMPL_ERROR j >why
     assert_grep "interrupted" why
