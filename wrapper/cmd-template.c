@@ -812,6 +812,14 @@ static int clone_copy(struct ctx *c, struct clone_run *cr, struct err *e)
     if (run_clone(c, o, &qe, e) < 0) {
         if (qe == QM_ERR_EXISTS) {
             e->cls = ERR_PRECONDITION; /* someone else's VM: not ours to describe */
+        } else if (spawn_abandoned()) {
+            /* qm's worker cleans up after its TERM; nothing can be read now */
+            char keep[sizeof(e->detail)];
+            snprintf(keep, sizeof(keep), "%s", e->detail);
+            err_set(e, e->cls,
+                    "%s; VM %" PRIu32 " may still be being cleaned up: check 'qm config %" PRIu32
+                    "'",
+                    keep, o->q.newid, o->q.newid);
         } else if (!c->dry_run && left_behind(c, o->q.newid, e)) {
             report_set_changed(c->rep, true);
         }

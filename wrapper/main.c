@@ -10,22 +10,32 @@
 
 #include "cli.h"
 #include "module.h"
+#include "spawn.h"
 #include "stdfd.h"
 
 static volatile sig_atomic_t interrupted;
 
 /* The first signal ends the run: qm is stopped, the run recorded, exit 130.
- * A second one kills at once, by its default action: the admin's way out of
- * a wait the first could not end (a child ignoring TERM during the grace
- * period, a read retried after EINTR). */
+ * A second one while qm is still stopping ends the wait for it (qm had its
+ * TERM and goes on cleaning up on its own, never KILLed: that would reach
+ * qm's parent only, which could die before passing TERM to its worker); the
+ * run is still recorded as interrupted, with qm still stopping. A second
+ * signal with no child to wait for (a read retried after EINTR), or a third,
+ * kills at once by its default action: the admin's way out. */
 static void on_signal(int sig)
 {
-    if (interrupted) {
-        signal(sig, SIG_DFL);
-        raise(sig);
+    static volatile sig_atomic_t waited;
+    if (!interrupted) {
+        interrupted = sig;
         return;
     }
-    interrupted = sig;
+    if (!waited && spawn_waiting()) {
+        waited = 1;
+        spawn_abandon();
+        return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static void install_signals(void)

@@ -37,6 +37,11 @@ int node_run_many(struct ctx *c, size_t n, char *const *const argvs[], struct sp
         const char *prog = argvs[i][0], *sub = argvs[i][1] ? argvs[i][1] : "";
         if (!rets[i].started) {
             err_set(e, ERR_SPAWN, "could not start '%s': %s", prog, strerror(rets[i].exec_errno));
+        } else if (rets[i].abandoned) {
+            err_set(e, ERR_INTERRUPTED,
+                    "'%s %s' was interrupted by signal %d and was still stopping when a second "
+                    "signal ended the wait for it",
+                    prog, sub, rets[i].interrupted);
         } else if (rets[i].interrupted) {
             err_set(e, ERR_INTERRUPTED, "'%s %s' was interrupted by signal %d", prog, sub,
                     rets[i].interrupted);

@@ -16,6 +16,9 @@
 #define DEFAULT_GRACE_MS 5000
 #define TICK_MS 50
 
+/* Set and read by signal handlers: see spawn_waiting. */
+static volatile sig_atomic_t waiting, abandon, abandoned;
+
 static char *const default_envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 
 struct stream {
@@ -273,6 +276,7 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         jobs[i].r = &rets[i];
         jobs[i].s[0].fd = jobs[i].s[1].fd = -1;
     }
+    waiting = 1;
     for (size_t i = 0; i < n && r == 0; i++) {
         r = start_job(argvs[i], o, &jobs[i]);
     }
@@ -320,6 +324,18 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
             }
             if (kill_at < 0) {
                 kill_at = now + grace;
+            }
+            if (abandon) {
+                /* Every child has had its TERM (just above): leave them to
+                 * stop on their own, unfinished; never KILL them here. */
+                for (size_t i = 0; i < n; i++) {
+                    if (job_alive(&jobs[i])) {
+                        rets[i].abandoned = true;
+                        rets[i].exited = false;
+                    }
+                }
+                abandoned = 1;
+                break;
             }
         }
         if (o->timeout_ms > 0 && now - start >= o->timeout_ms && kill_at < 0) {
@@ -374,9 +390,13 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         }
     }
 
+    waiting = 0;
     for (size_t i = 0; i < n; i++) {
         for (int s = 0; s < 2; s++) {
             struct stream *st = &jobs[i].s[s];
+            /* An abandoned child's pipes stay open until pvetmpl exits: a
+             * write of qm's parent must not meet EPIPE (and die) before it
+             * has passed TERM on to its worker. */
             if (!st->buf) {
                 st->buf = calloc(1, 1);
                 if (!st->buf) {
@@ -419,5 +439,23 @@ int spawn_result_code(const struct spawn_result *r)
     if (!r->started) {
         return 127;
     }
+    if (r->abandoned) {
+        return 128 + (r->interrupted ? r->interrupted : SIGTERM);
+    }
     return r->exited ? r->status : 128 + r->signo;
+}
+
+bool spawn_waiting(void)
+{
+    return waiting;
+}
+
+void spawn_abandon(void)
+{
+    abandon = 1;
+}
+
+bool spawn_abandoned(void)
+{
+    return abandoned;
 }

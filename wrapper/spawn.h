@@ -37,6 +37,7 @@ struct spawn_result {
     int signo; /* killed by this signal (when !exited) */
     bool timed_out;
     int interrupted; /* the signal forwarded, or 0 */
+    bool abandoned;  /* still stopping when spawn_abandon() ended the wait: never finished */
     char *out, *err; /* NUL-terminated, never NULL after spawn_run* returned 0 */
     size_t out_len, err_len;
     bool truncated;
@@ -51,7 +52,21 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
 int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts *o,
                    struct spawn_result rets[]);
 void spawn_result_release(struct spawn_result *r);
-/* 0 for a clean exit 0, else the shell-style code: status, or 128 + signo. */
+/* 0 for a clean exit 0, else the shell-style code: status, or 128 + signo
+ * (128 + the signal forwarded for an abandoned child, which never reads as
+ * success). */
 int spawn_result_code(const struct spawn_result *r);
+
+/* A second signal must be able to end a wait the first could not end, without
+ * killing the children (KILL would reach qm's parent only, which could die
+ * before passing TERM to its worker). Both are async-signal-safe: a signal
+ * handler asks whether spawn_run_many is waiting for children and, if so,
+ * makes it stop waiting once every child has been sent TERM; the children
+ * still running are left to finish stopping on their own, their results
+ * marked interrupted and abandoned. spawn_abandoned says whether that
+ * happened in this process. */
+bool spawn_waiting(void);
+void spawn_abandon(void);
+bool spawn_abandoned(void);
 
 #endif

@@ -353,6 +353,13 @@ signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits
         assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "PVETMPL_EXIT of the failed record"
     fi
 }
+# vols_of VMID: the simulated local-lvm's volumes of VMID (pvesim keeps one
+# file per volume); VM 100's must be seen, or the check could not fail.
+vols_of() {
+    ls "$S/volumes/local-lvm" | grep -q "^vm-100-" || echo "no volume of VM 100 seen"
+    ls "$S/volumes/local-lvm" | grep "^vm-$1-" || true
+}
+
 # signal_during_copy SIG: qm clone's worker runs in a session of its own
 # (RESTEnvironment.pm fork_worker, modelled by pvesim): only qm's parent can
 # pass a signal on, and it does so for INT, QUIT and TERM only. Whatever
@@ -376,9 +383,53 @@ signal_during_copy() {
     done
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
     assert_eq no "$([ -e "$conf" ] && echo "yes: $(cat "$conf")" || echo no)" "9000.conf left"
-    assert_eq "" "$("$S/bin/pvesm" list local-lvm | grep vm-9000 || true)" "volumes of 9000 left"
+    assert_eq "" "$(vols_of 9000)" "volumes of 9000 left"
 }
 t_interrupt() { signal_during_clone INT; }
+
+# Two INTs back to back mid-copy (^C ^C): both arrive while pvetmpl waits for
+# qm. The second ends the wait without killing anything: pvetmpl exits 130 by
+# itself with the run recorded, and qm's worker, which had its TERM at the
+# first, still cleans up after pvetmpl is gone.
+t_second_signal_mid_copy() {
+    sim_setup
+    sim_knob PVESIM_COPY_MIBPS=320 # 32 GiB: 1 s per 1 % step
+    local conf
+    conf=$(dirname "$(find "$S/etc/pve/nodes" -name 100.conf)")/9000.conf
+    perl -e 'my $p = fork() // die; if (!$p) { exec(@ARGV) or die } open(my $f, ">", "pid");
+        print $f "$p\n"; close $f; waitpid($p, 0);
+        print(($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8))' \
+        -- "$PVETMPL" -v make-template 100 9000 --no-hook >"$T/status" 2>"$T/err" &
+    waiter=$!
+    wait_for_grep 'transferred' "$T/err" 30 # the worker is copying
+    pid=$(cat pid)
+    kill -INT "$pid"
+    # Two INTs still pending are one: the second is sent once the first has
+    # been delivered (no longer pending: the handler has taken it).
+    local i
+    for i in $(seq 1 200); do
+        [ "$(sigmask_has "$pid" ShdPnd 2)$(sigmask_has "$pid" SigPnd 2)" = 00 ] && break
+        sleep 0.01
+    done
+    kill -INT "$pid"
+    wait_exit $waiter
+    assert_eq "exit 130" "$(cat status)" "pvetmpl ended by itself, not by the second INT"
+    assert_grep "interrupted by signal 2 and was still stopping" "$T/err"
+    assert_grep "VM 9000 may still be being cleaned up: check 'qm config 9000'" "$T/err"
+    for i in $(seq 1 200); do # the worker's cleanup takes a second (sim: sleep 1)
+        pgrep -f "sim.pl $S qm clone" >/dev/null || break
+        sleep 0.05
+    done
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
+    assert_eq no "$([ -e "$conf" ] && echo "yes: $(cat "$conf")" || echo no)" "9000.conf left"
+    assert_eq "" "$(vols_of 9000)" "volumes of 9000 left"
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        journalctl --sync
+        journalctl -D "$JOURNAL_DIR" --no-pager -o json _PID="$pid" PVETMPL_RESULT=failed >j
+        assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "PVETMPL_EXIT of the failed record"
+        assert_grep "still stopping" j
+    fi
+}
 t_sigterm() { signal_during_clone TERM; }
 t_sighup() { signal_during_clone HUP; }
 t_sigquit() { signal_during_clone QUIT; }
@@ -1316,6 +1367,7 @@ t_check "SIGQUIT is passed on: 130" t_sigquit
 t_check "under nohup SIGHUP stays ignored" t_nohup
 t_check "^C while a pmxcfs file (.vmlist, storage.cfg, user.cfg) blocks: 130, not 69" t_pve_read_interrupted
 t_check "a second signal kills at once when the first cannot end the wait" t_second_signal_kills
+t_check "^C ^C mid-copy: 130 recorded, qm left to clean up, not killed" t_second_signal_mid_copy
 t_check "run_dir: a symlink on its path, group/world-writable or not root's: 78" t_run_dir_refused
 t_check "stdout that cannot be written (/dev/full): 70 with a message" t_output_lost
 t_check "a flock error other than 'busy' is a configuration error (78), not a wait" t_flock_error

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -277,6 +278,44 @@ START_TEST(interrupt_is_forwarded)
 }
 END_TEST
 
+/* A second signal (spawn_abandon, from the handler) ends the wait for a child
+ * that is still stopping after its TERM, without killing it: the child is
+ * left running, its result interrupted and abandoned, never a success. */
+static volatile sig_atomic_t abandon_flag;
+static pid_t abandon_child;
+
+static void abandon_on_line(void *ud, size_t job, enum spawn_stream s, const char *line)
+{
+    (void)ud;
+    (void)job;
+    (void)s;
+    abandon_child = (pid_t)atol(line);
+    abandon_flag = SIGINT; /* ^C */
+    spawn_abandon();       /* ^C again */
+}
+
+START_TEST(second_signal_abandons_without_killing)
+{
+    struct spawn_opts o = {.interrupt = &abandon_flag, .on_line = abandon_on_line};
+    /* TERM ignored: the wait could only end by the grace period's KILL */
+    char *argv[] = {"/bin/sh", "-c", "trap '' TERM; echo $$; exec sleep 30", NULL};
+    ck_assert(!spawn_abandoned());
+    struct spawn_result r = run(argv, &o);
+    ck_assert(!spawn_waiting());
+    ck_assert(spawn_abandoned());
+    ck_assert(r.abandoned);
+    ck_assert_int_eq(r.interrupted, SIGINT);
+    ck_assert(!r.exited);
+    ck_assert_int_eq(spawn_result_code(&r), 128 + SIGINT);
+    ck_assert_int_gt(abandon_child, 0);
+    ck_assert_int_eq(kill(abandon_child, 0), 0); /* still running: not killed */
+    ck_assert_int_lt(r.duration_ms, 4000);       /* not the 5 s grace period */
+    kill(abandon_child, SIGKILL);
+    waitpid(abandon_child, NULL, 0);
+    spawn_result_release(&r);
+}
+END_TEST
+
 START_TEST(strv_quoting)
 {
     struct strv sv = STRV_INIT;
@@ -318,6 +357,7 @@ int main(void)
     tcase_add_test(tc, timeout_reaches_the_group_after_the_leader_exits);
     tcase_add_test(tc, many_run_concurrently);
     tcase_add_test(tc, interrupt_is_forwarded);
+    tcase_add_test(tc, second_signal_abandons_without_killing);
     tcase_add_test(tc, strv_quoting);
     suite_add_tcase(s, tc);
     return unit_run(s);
