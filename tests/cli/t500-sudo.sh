@@ -600,6 +600,41 @@ interrupted_run() {
 }
 t_check "^C through sudo ends the run cleanly, and the record says so" interrupted_run
 
+interrupted_twice() {
+    # ^C ^C through sudo mid-copy: the second ends pvetmpl's wait for qm, not
+    # pvetmpl; the run is recorded (130) and qm's worker still cleans up
+    sim_knob PVESIM_COPY_MIBPS=320 # 32 GiB: 1 s per 1 % step
+    setsid setpriv --reuid="$DELEG" --regid="$OPS_GID" --init-groups \
+        env -i PATH=/usr/bin:/bin /usr/bin/sudo -n "$BIN" -v make-template 100 9051 \
+        --storage local-lvm >"$T/out" 2>"$T/err" &
+    local pid=$! rc=0 p i
+    wait_for_grep 'transferred' "$T/err" 30
+    p=$(pgrep -f "^$BIN -v make-template 100 9051")
+    kill -INT "$pid" # sudo passes it on; the second only once the first was taken
+    for i in $(seq 1 200); do
+        [ "$(awk '$1 == "ShdPnd:" || $1 == "SigPnd:" { print $2 }' "/proc/$p/status" |
+            while read -r m; do echo $(((0x$m >> 1) & 1)); done | tr -d '\n')" = 00 ] && break
+        sleep 0.01
+    done
+    kill -INT "$pid"
+    wait "$pid" || rc=$?
+    for i in $(seq 1 200); do # the worker's cleanup takes a second (sim: sleep 1)
+        pgrep -f "sim.pl $S qm clone" >/dev/null || break
+        sleep 0.05
+    done
+    "$PVESIM" "$S" knob --clear
+    assert_eq 130 "$rc"
+    assert_grep "still stopping" "$T/err"
+    assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
+    assert_eq "" "$(ls "$S/volumes/local-lvm" | grep '^vm-9051-' || true)" "volumes of 9051 left"
+    journalctl --sync
+    journal_since -o json PVETMPL_VMID=9051 PVETMPL_RESULT=failed >j
+    assert_eq "130 ops pvtdeleg" "$(jq -r '"\(.PVETMPL_EXIT) \(.PVETMPL_POLICY) \(.PVETMPL_USER)"' j)"
+    jq -r .PVETMPL_ERROR j >why
+    assert_grep "may still be being cleaned up: check 'qm config 9051'" why
+}
+t_check "^C ^C through sudo mid-copy: recorded, qm left to clean up" interrupted_twice
+
 # Module mode (one argument with a '/') under sudo: pvetmpl, as root, reads
 # only an arguments file the caller owns, and answers alike for a root-only
 # file and a path that does not exist: nothing shown, nothing confirmed.
