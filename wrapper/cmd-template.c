@@ -1043,6 +1043,7 @@ struct rot_tmpl {
 struct rotation {
     const char *name;
     uint32_t newid;
+    bool named; /* newid was the complete template NAME already (a re-run) */
     struct rot_tmpl *t;
     size_t n;
 };
@@ -1141,6 +1142,26 @@ static int rotation_gather(struct ctx *c, struct rotation *rt, struct err *e)
     return rc;
 }
 
+/* How many guests' disks are based on template vmid now (list.c), read
+ * again just before its destroy: a linked clone made during the build
+ * counts. */
+static int rotation_linked(struct ctx *c, uint32_t vmid, size_t *ret, struct err *e)
+{
+    struct list_opts lo = {.hook_name = c->conf->hook_name};
+    struct list_result lr = {0};
+    if (list_load(c->conf, &lo, c->interrupt, &lr, e) < 0) {
+        return -1;
+    }
+    *ret = 0;
+    for (size_t i = 0; i < lr.n; i++) {
+        if (lr.rows[i].vmid == vmid) {
+            *ret = lr.rows[i].n_linked;
+        }
+    }
+    list_result_release(&lr);
+    return 0;
+}
+
 /* One qm set/destroy of the rotation: journalled (action, VMID, the name it
  * is about), recorded, and for qm set verified by reading the config file
  * back (qm set may exit 0 without effect). In a dry run only planned. */
@@ -1206,24 +1227,27 @@ static int rotation_handover(struct ctx *c, const struct request_clone *r, struc
                              const char *tmp_name, struct err *e)
 {
     struct strv argv = STRV_INIT;
-    char retired[2048] = "", pending[2048] = "", destroyed[1024] = "", kept[2048] = "";
+    char retired[2048] = "", pending[2048] = "", destroyed[1024] = "", kept[2048] = "",
+         remote[2048] = "";
     struct json_object *jr = json_object_new_object(), *jret = json_object_new_array(),
-                       *jdes = json_object_new_array(), *jkept = json_object_new_array();
+                       *jdes = json_object_new_array(), *jkept = json_object_new_array(),
+                       *jremote = json_object_new_array();
     json_object_object_add(jr, "name", json_object_new_string(rt->name));
     json_object_object_add(jr, "retired", jret);
     json_object_object_add(jr, "destroyed", jdes);
     json_object_object_add(jr, "kept_linked", jkept);
+    json_object_object_add(jr, "kept_remote", jremote);
     report_set(c->rep, "rotation", jr);
-    /* (1) */
-    if (qmargv_set_name(c->conf->qm, rt->newid, rt->name, NULL, &argv) < 0 ||
-        rotation_step(c, "rotate-rename", rt->newid, node_local_name(c->conf), rt->name, &argv,
-                      rt->name, e) < 0) {
+    /* (1), skipped when a re-run finds it done */
+    if (!rt->named && (qmargv_set_name(c->conf->qm, rt->newid, rt->name, NULL, &argv) < 0 ||
+                       rotation_step(c, "rotate-rename", rt->newid, node_local_name(c->conf),
+                                     rt->name, &argv, rt->name, e) < 0)) {
         char how[512];
         snprintf(how, sizeof(how),
                  "nothing else was changed: the templates named '%s' are as they were; "
                  "finish with 'qm set %" PRIu32 " --name %s' and retire them by hand",
                  rt->name, rt->newid, rt->name);
-        char what[300];
+        char what[800];
         snprintf(what, sizeof(what),
                  "template %" PRIu32 " is complete under the name '%s', but giving it the name "
                  "'%s' failed",
@@ -1231,6 +1255,7 @@ static int rotation_handover(struct ctx *c, const struct request_clone *r, struc
         return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
     }
     report_set_name(c->rep, rt->name);
+    bool changed = !rt->named;
     /* (2) */
     for (size_t i = 0; i < rt->n; i++) {
         if (rt->t[i].holder) {
@@ -1258,6 +1283,7 @@ static int rotation_handover(struct ctx *c, const struct request_clone *r, struc
                      *retired ? retired : "none", rt->name, pending, t->vmid, newname, tags);
             return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
         }
+        changed = true;
         /* drop it from the pending list: rebuilt from the rest */
         list_add(retired, sizeof(retired), t->vmid, newname);
         struct json_object *o = json_object_new_object();
@@ -1278,6 +1304,28 @@ static int rotation_handover(struct ctx *c, const struct request_clone *r, struc
         qsort(rt->t, rt->n, sizeof(*rt->t), rot_cmp);
         for (size_t i = (size_t)r->keep_n; i < rt->n; i++) {
             struct rot_tmpl *t = &rt->t[i];
+            /* qm destroys only VMs of this node: one elsewhere is left, named */
+            if (strcmp(t->node, node_local_name(c->conf)) != 0) {
+                char item[480];
+                snprintf(item, sizeof(item), "%s (on node '%s')", t->name, t->node);
+                list_add(remote, sizeof(remote), t->vmid, item);
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
+                json_object_object_add(o, "name", json_object_new_string(t->name));
+                json_object_object_add(o, "node", json_object_new_string(t->node));
+                json_object_array_add(jremote, o);
+                continue;
+            }
+            if (!c->dry_run && rotation_linked(c, t->vmid, &t->n_linked, e) < 0) {
+                char what[900];
+                snprintf(what, sizeof(what),
+                         "template %" PRIu32 " has the name '%s' and the old ones are retired, "
+                         "but counting the linked clones of %" PRIu32 " failed",
+                         rt->newid, rt->name, t->vmid);
+                return resume_err(e, e->cls, what,
+                                  *destroyed ? "some retired templates were destroyed"
+                                             : "nothing was destroyed");
+            }
             if (t->n_linked) {
                 char item[480];
                 snprintf(item, sizeof(item), "%s (%zu linked clone%s)", t->name, t->n_linked,
@@ -1321,23 +1369,74 @@ static int rotation_handover(struct ctx *c, const struct request_clone *r, struc
                          *destroyed ? destroyed : "none");
                 return resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
             }
+            changed = true;
             list_add(destroyed, sizeof(destroyed), t->vmid, t->name);
             json_object_array_add(jdes, json_object_new_int64(t->vmid));
         }
     }
     report_set_name(c->rep, rt->name);
+    report_set_changed(c->rep, changed && !c->dry_run);
+    if (!changed) {
+        report_set_msg(c->rep, "VM %" PRIu32 " is already the template '%s'; nothing to do%s%s%s%s",
+                       rt->newid, rt->name, *kept ? "; kept, linked clones use them: " : "", kept,
+                       *remote ? "; kept, on another node (destroy them there): " : "", remote);
+        return 0;
+    }
     report_set_msg(c->rep,
-                   "%s template %" PRIu32 " '%s' created from VM %" PRIu32 "; retired: %s%s%s%s%s",
-                   c->dry_run ? "would rotate:" : "rotated:", rt->newid, rt->name, r->q.src,
+                   "%s template %" PRIu32 " '%s' %s VM %" PRIu32 "; retired: %s%s%s%s%s%s%s",
+                   c->dry_run ? "would rotate:" : "rotated:", rt->newid, rt->name,
+                   rt->named ? "(made earlier) from" : "created from", r->q.src,
                    *retired ? retired : "none", *destroyed ? "; destroyed: " : "", destroyed,
-                   *kept ? "; kept, linked clones use them: " : "", kept);
+                   *kept ? "; kept, linked clones use them: " : "", kept,
+                   *remote ? "; kept, on another node (destroy them there): " : "", remote);
     return 0;
+}
+
+/* A holder on another node: qm renames only VMs of this node. */
+static int rotation_remote_holder(struct ctx *c, const struct rotation *rt, const char *state,
+                                  struct err *e)
+{
+    const char *local = node_local_name(c->conf);
+    for (size_t i = 0; i < rt->n; i++) {
+        if (rt->t[i].holder && strcmp(rt->t[i].node, local) != 0) {
+            return err_set(e, ERR_PRECONDITION,
+                           "template %" PRIu32 " '%s' is on node '%s': qm renames only VMs of "
+                           "this node; rotate '%s' on node '%s' (%s)",
+                           rt->t[i].vmid, rt->name, rt->t[i].node, rt->name, rt->t[i].node, state);
+        }
+    }
+    return 0;
+}
+
+/* A re-run with an explicit NEWID: is NEWID the complete, unlocked template
+ * NAME already (its rotation done or interrupted after step 1)? */
+static bool rotation_done_newid(struct ctx *c, const struct rotation *rt)
+{
+    struct vmlist vl;
+    struct err ignore;
+    struct qm_config cf = {0};
+    bool done = false;
+    if (!rt->newid || node_load_vmlist(c->conf, &vl, &ignore) < 0) {
+        return false;
+    }
+    const struct vmlist_entry *ve = vmlist_find(&vl, rt->newid);
+    if (ve && strcmp(ve->type, "qemu") == 0 && strcmp(ve->node, node_local_name(c->conf)) == 0 &&
+        read_config(c, rt->newid, &cf, &ignore) == 0) {
+        char list[8];
+        done = cf.template && !cf.lock && cf.name && strcmp(cf.name, rt->name) == 0 &&
+               unconverted(&cf, NULL, list, sizeof(list)) == 0;
+    }
+    qm_config_release(&cf);
+    vmlist_release(&vl);
+    return done;
 }
 
 /* make-template --rotate: the new template is built and verified under a
  * temporary name by the ordinary make-template run, then NAME is handed over
- * (rotation_handover). Two rotations of one name queue on its lock. Old
- * templates must be on this node: qm renames only local VMs. */
+ * (rotation_handover). Two rotations of one name queue on its lock (plain
+ * make-template/clone --name take it too). The holders are gathered again
+ * after the build (it takes minutes): one made meanwhile is retired too.
+ * Holders must be on this node: qm renames only local VMs. */
 static int rotate_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
     struct rotation rt = {.name = r->name};
@@ -1350,36 +1449,45 @@ static int rotate_run(struct ctx *c, const struct request_clone *r, struct err *
     if (r->q.newid) {
         rt.newid = r->q.newid;
     }
-    if (rotation_gather(c, &rt, e) < 0) {
+    rt.named = rotation_done_newid(c, &rt);
+    if (rotation_gather(c, &rt, e) < 0 ||
+        rotation_remote_holder(c, &rt, "nothing was changed", e) < 0) {
         goto out;
     }
-    const char *local = node_local_name(c->conf);
-    for (size_t i = 0; i < rt.n; i++) {
-        if (rt.t[i].holder && strcmp(rt.t[i].node, local) != 0) {
-            err_set(e, ERR_PRECONDITION,
-                    "template %" PRIu32 " '%s' is on node '%s': qm renames only VMs of this "
-                    "node; rotate '%s' on node '%s' (nothing was changed)",
-                    rt.t[i].vmid, r->name, rt.t[i].node, r->name, rt.t[i].node);
+    if (!rt.named) {
+        struct request_clone b = *r;
+        b.name = tmp_name;
+        b.q.name = tmp_name;
+        if (do_clone(c, &b, true, &rt.newid, e) < 0) {
+            char keep[sizeof(e->detail)];
+            snprintf(keep, sizeof(keep), "%s", e->detail);
+            err_set(e, e->cls, "%s; nothing was renamed: the templates named '%s' are unchanged",
+                    keep, r->name);
+            /* a refusal's report shows the checks, not e: say it there too */
+            cmd_info(c, "nothing was renamed: the templates named '%s' are unchanged", r->name);
             goto out;
         }
-    }
-    struct request_clone b = *r;
-    b.name = tmp_name;
-    b.q.name = tmp_name;
-    if (do_clone(c, &b, true, &rt.newid, e) < 0) {
-        char keep[sizeof(e->detail)];
-        snprintf(keep, sizeof(keep), "%s", e->detail);
-        err_set(e, e->cls, "%s; nothing was renamed: the templates named '%s' are unchanged", keep,
-                r->name);
-        /* a refusal's report shows the checks, not e: say it there too */
-        cmd_info(c, "nothing was renamed: the templates named '%s' are unchanged", r->name);
-        goto out;
-    }
-    /* a template made by this run may be listed as a holder if NEWID was given */
-    for (size_t i = 0; i < rt.n; i++) {
-        if (rt.t[i].vmid == rt.newid) {
-            rt.t[i] = rt.t[--rt.n];
-            i--;
+        if (!c->dry_run) {
+            /* again, after the build: a holder made meanwhile is retired too */
+            free(rt.t);
+            rt.t = NULL;
+            rt.n = 0;
+            char what[700];
+            snprintf(what, sizeof(what),
+                     "template %" PRIu32 " is complete under the name '%s', but nothing was "
+                     "renamed",
+                     rt.newid, tmp_name);
+            if (rotation_gather(c, &rt, e) < 0 ||
+                rotation_remote_holder(c, &rt, "nothing was renamed", e) < 0) {
+                char how[600];
+                snprintf(how, sizeof(how),
+                         "the templates named '%s' are unchanged; once the cause is fixed, "
+                         "run the same rotation again with NEWID %" PRIu32
+                         " (it is not built again)",
+                         r->name, rt.newid);
+                resume_err(e, e->cls, what, how);
+                goto out;
+            }
         }
     }
     rc = rotation_handover(c, r, &rt, tmp_name, e);
@@ -1389,14 +1497,66 @@ out:
     return rc;
 }
 
+/* A delegated caller may not give a VM a name another VM has: consumers that
+ * look a name up (Terraform, Packer) would pick either, and a grant's name
+ * pattern would let a CI account shadow a production template. 69, as any
+ * state of the cluster that stands in the way; replacing a template of
+ * that name is --rotate (root's). NEWID itself (an earlier run's result)
+ * does not count. One read of each VM's config file (node.c), no qm. */
+static int name_unused(struct ctx *c, const struct request_clone *r, struct err *e)
+{
+    struct vmlist vl;
+    if (node_load_vmlist(c->conf, &vl, e) < 0) {
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < vl.n && rc == 0; i++) {
+        const struct vmlist_entry *ve = &vl.entries[i];
+        struct qm_config cf = {0};
+        if (ve->vmid == r->q.newid || strcmp(ve->type, "qemu") != 0) {
+            continue;
+        }
+        if (node_read_config_file(c->conf, ve->node, ve->vmid, &cf, e) < 0) {
+            rc = -1;
+        } else if (cf.name && strcmp(cf.name, r->name) == 0) {
+            rc = err_set(e, ERR_PRECONDITION,
+                         "the name '%s' is already used by %s %" PRIu32 " on node '%s'; a "
+                         "delegated caller may not make a second VM of one name (choose "
+                         "another name; root replaces a template with --rotate)",
+                         r->name, cf.template ? "template" : "VM", ve->vmid, ve->node);
+        }
+        qm_config_release(&cf);
+    }
+    vmlist_release(&vl);
+    return rc;
+}
+
+/* A plain run with --name takes the name's lock too: it queues behind a
+ * rotation of that name rather than making a holder in the middle of it. */
+static int named_run(struct ctx *c, const struct request_clone *r, bool make_template,
+                     struct err *e)
+{
+    int lock = -1;
+    if (r->name && !c->dry_run && slot_lock_name(c, r->name, &lock, e) < 0) {
+        return -1;
+    }
+    if (r->name && c->caller && c->caller->delegated && name_unused(c, r, e) < 0) {
+        slot_release(lock);
+        return -1;
+    }
+    int rc = do_clone(c, r, make_template, NULL, e);
+    slot_release(lock);
+    return rc;
+}
+
 int cmd_make_template_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return r->rotate ? rotate_run(c, r, e) : do_clone(c, r, true, NULL, e);
+    return r->rotate ? rotate_run(c, r, e) : named_run(c, r, true, e);
 }
 
 int cmd_clone_run(struct ctx *c, const struct request_clone *r, struct err *e)
 {
-    return do_clone(c, r, false, NULL, e);
+    return named_run(c, r, false, e);
 }
 
 /* ---- template ------------------------------------------------------------ */

@@ -135,8 +135,7 @@ int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
 {
     char file[300], msg[400];
     snprintf(file, sizeof(file), "name-%s", name);
-    snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is rotating the name '%s'",
-             name);
+    snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that uses the name '%s'", name);
     return acquire(c, file, 1, msg, ret_fd, e);
 }
 

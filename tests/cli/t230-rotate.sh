@@ -152,7 +152,7 @@ t_two_rotations() {
     sim_setup
     expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
     race_two "waiting for a copy slot" \
-        "waiting for another pvetmpl run that is rotating the name 'base'" \
+        "waiting for another pvetmpl run that uses the name 'base'" \
         make-template 100 --name base --no-hook --rotate
     assert_eq "0 0" "$RA $RB" "exit codes"
     assert_eq 1 "$(named base)" "one template named base"
@@ -161,6 +161,111 @@ t_two_rotations() {
     assert_grep "retired: 9001 'base-" "$T/b.out"
     assert_eq pvetmpl-retired "$(tags_of 9001)"
     assert_eq pvetmpl-retired "$(tags_of 9000)"
+}
+
+# A qm for the test: before the first 'qm clone 100', runs "$T/during"
+# (what happens while the new template is built), then the simulated qm.
+qm_during() {
+    cat >"$T/during"
+    cat >"$T/qm" <<EOF
+#!/bin/bash
+if [ "\$1" = clone ] && [ "\$2" = 100 ] && [ ! -e "$T/during.done" ]; then
+    : >"$T/during.done"
+    S="$S" PVESIM="$PVESIM" bash "$T/during" >/dev/null || exit 1
+fi
+exec "$S/bin/qm" "\$@"
+EOF
+    chmod +x "$T/qm"
+    sed -i "s|^qm = .*|qm = \"$T/qm\"|" "$PVETMPL_CONFIG"
+}
+
+# A holder of NAME made while the new template is built is retired too.
+t_holder_during_build() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    qm_during <<'EOF'
+"$PVESIM" "$S" add-vm 9500 --name base --disk scsi0=local-lvm:1G --template
+EOF
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --rotate
+    [ -e "$(conf 9500)" ] || { echo "the holder was not made"; return 1; }
+    assert_eq 9001 "$(json_get .vmid)"
+    assert_eq 1 "$(named base)" "one template named base"
+    assert_eq base "$(name_of 9001)"
+    assert_grep '^base-[0-9]{8}$' <(name_of 9500)
+    assert_eq pvetmpl-retired "$(tags_of 9500)"
+}
+
+# A linked clone made during the build keeps its retired template (counted
+# again just before the destroy).
+t_linked_during_build() {
+    sim_setup
+    "$PVESIM" "$S" add-storage zfspool local-zfs pool=rpool/data content=images,rootdir >/dev/null
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --storage local-zfs
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --storage local-zfs --rotate
+    qm_during <<'EOF'
+"$S/bin/qm" clone 9000 300 --name user-of-9000 --full 0
+EOF
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --storage local-zfs \
+        --rotate --keep 0
+    [ -e "$(conf 300)" ] || { echo "the linked clone was not made"; return 1; }
+    assert_eq "9000 1" "$(json_get '.rotation.kept_linked[] | "\(.vmid) \(.linked_clones)"')"
+    assert_eq 0 "$(grep -c '"destroy","9000"' "$S/calls.log" || true)" "no qm destroy 9000"
+    [ -e "$(conf 9000)" ]
+}
+
+# A plain make-template --name NAME queues behind a rotation of NAME (the
+# name's lock) instead of making a holder in the middle of it.
+t_plain_waits() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    local a b
+    hold_lock "$T/run/storage-local-lvm.0.lock"
+    "$PVETMPL" --no-progress make-template 100 --name base --no-hook --rotate \
+        >"$T/a.out" 2>"$T/a.err" &
+    a=$!
+    wait_for_grep "waiting for a copy slot" "$T/a.err"
+    "$PVETMPL" --no-progress make-template 100 9500 --name base --no-hook \
+        >"$T/b.out" 2>"$T/b.err" &
+    b=$!
+    wait_for_grep "waiting for another pvetmpl run that uses the name 'base'" "$T/b.err"
+    release_lock
+    wait "$a" && RA=0 || RA=$?
+    wait "$b" && RB=0 || RB=$?
+    assert_eq "0 0" "$RA $RB" "exit codes"
+    assert_eq base "$(name_of 9001)"
+    assert_grep '^base-[0-9]{8}$' <(name_of 9000)
+    # made after the rotation: it is not retired (root may have two)
+    assert_eq base "$(name_of 9500)"
+}
+
+# --keep: a retired template on another node is named, not destroyed here
+# (qm destroys only local VMs); a later run still exits 0.
+t_keep_remote() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 9500 --node pve2 --name base-20200101 --disk scsi0=local-lvm:1G \
+        --template >/dev/null
+    sed -i 's/^name:/tags: pvetmpl-retired\nname:/' "$S/etc/pve/nodes/pve2/qemu-server/9500.conf"
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    expect_rc 0 "$PVETMPL" --json make-template 100 --name base --no-hook --rotate --keep 0
+    assert_eq "9500 pve2" "$(json_get '.rotation.kept_remote[] | "\(.vmid) \(.node)"')"
+    assert_eq "9000" "$(json_get '.rotation.destroyed | map(tostring) | join(",")')"
+    assert_eq 0 "$(grep -c '"destroy","9500"' "$S/calls.log" || true)" "no qm destroy 9500"
+    assert_grep "kept, on another node \(destroy them there\): 9500 'base-20200101 \(on node 'pve2'\)'" \
+        <(json_get .msg)
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook --rotate --keep 0
+}
+
+# A finished rotation with an explicit NEWID, repeated: nothing to do.
+t_rerun_newid() {
+    sim_setup
+    expect_rc 0 "$PVETMPL" make-template 100 --name base --no-hook
+    expect_rc 0 "$PVETMPL" make-template 100 9100 --name base --no-hook --rotate
+    local before
+    before=$(sim_mutating_calls)
+    expect_rc 0 "$PVETMPL" --json make-template 100 9100 --name base --no-hook --rotate
+    assert_eq false "$(json_get .changed)"
+    assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+    assert_grep "already the template 'base'; nothing to do" <(json_get .msg)
 }
 
 t_check "rotate: the new one takes NAME, the old one is retired and tagged" t_rotate
@@ -172,4 +277,9 @@ t_check "build fails: nothing renamed" t_fail_build
 t_check "a holder on another node: 69 before anything is built" t_holder_elsewhere
 t_check "usage errors: 64 before any call" t_usage
 t_check "two rotations of one name queue; one template keeps the name" t_two_rotations
+t_check "a holder made during the build is retired too" t_holder_during_build
+t_check "a linked clone made during the build keeps its template" t_linked_during_build
+t_check "a plain make-template --name queues behind the rotation" t_plain_waits
+t_check "--keep: a retired template on another node is named, not destroyed" t_keep_remote
+t_check "a finished rotation with NEWID, repeated: nothing to do" t_rerun_newid
 t_done

@@ -451,6 +451,23 @@ real_run_records_grant() {
 }
 t_check "an allowed run runs, and its record names the grant" real_run_records_grant
 
+# A name another VM has (tmpl-web, the template of the run above): a
+# delegated caller may not make a second one (69, nothing run); the run
+# above repeated (NEWID itself has the name) is still "nothing to do".
+second_name_refused() {
+    local before
+    before=$(sim_mutating_calls)
+    as pvtdeleg -- make-template 100 9002 --storage local-lvm --name tmpl-web
+    assert_eq 69 "$RC"
+    assert_grep "the name 'tmpl-web' is already used by template 9001 on node 'pve'; a delegated caller may not make a second VM of one name" "$T/err"
+    assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/9002.conf" ]
+    as pvtdeleg -- make-template 100 9001 --storage local-lvm --name tmpl-web
+    assert_eq 0 "$RC"
+    assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+}
+t_check "a delegated caller may not make a second VM of one name" second_name_refused
+
 policy_command() {
     as pvtdeleg -- policy
     assert_eq 0 "$RC"
