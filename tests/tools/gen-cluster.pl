@@ -17,10 +17,13 @@ for ('', '/nodes', map { ("/nodes/$_", "/nodes/$_/qemu-server") } @nodes) {
     mkdir "$dir$_" or $!{EEXIST} or die "$dir$_: $!\n";
 }
 my @ids;
+my $now = $ENV{GEN_CTIME} // time(); # the creation time the configs state
 my $w = sub {
     my ($id, $node, $text) = @_;
     open(my $f, '>', "$dir/nodes/$node/qemu-server/$id.conf") or die "$id.conf: $!\n";
-    print $f $text;
+    # created now, as qm writes meta (QemuServer.pm new_meta_info_string):
+    # no older journal record of the same VMID is taken for this guest
+    print $f "meta: creation-qemu=10.1.2,ctime=$now\n$text";
     close($f) or die "$id.conf: $!\n";
     push @ids, qq("$id": { "node": "$node", "type": "qemu", "version": 1 });
 };
