@@ -31,7 +31,7 @@ enum walk_mode { WALK_OPEN_DIR, WALK_CHECK_DIR, WALK_CHECK_FILE };
 
 /* Walks path from "/"; see safepath.h for each mode. *ret_fd (WALK_OPEN_DIR)
  * is the directory's fd; *ret_missing: the last component does not exist. */
-static int walk(const char *path, const char *what, enum walk_mode mode, bool create, int *ret_fd,
+static int walk(const char *path, const char *what, enum walk_mode mode, mode_t create, int *ret_fd,
                 bool *ret_missing, struct err *e)
 {
     char buf[4096], sofar[4096] = "";
@@ -64,7 +64,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
         bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
         size_t off = strlen(sofar);
         snprintf(sofar + off, sizeof(sofar) - off, "/%s", comp);
-        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, 0700) < 0 &&
+        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, create) < 0 &&
             errno != EEXIST) {
             int saved = errno;
             close(fd);
@@ -119,7 +119,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
     return 0;
 }
 
-int safepath_open_dir(const char *dir, const char *what, bool create, int *ret_fd, struct err *e)
+int safepath_open_dir(const char *dir, const char *what, mode_t create, int *ret_fd, struct err *e)
 {
     return walk(dir, what, WALK_OPEN_DIR, create, ret_fd, NULL, e);
 }
@@ -127,14 +127,14 @@ int safepath_open_dir(const char *dir, const char *what, bool create, int *ret_f
 int safepath_check_dir(const char *dir, const char *what, struct err *e)
 {
     bool missing;
-    return walk(dir, what, WALK_CHECK_DIR, false, NULL, &missing, e);
+    return walk(dir, what, WALK_CHECK_DIR, 0, NULL, &missing, e);
 }
 
 int safepath_check_file(const char *path, const char *what, bool missing_ok, bool *ret_missing,
                         struct err *e)
 {
     bool missing = false;
-    if (walk(path, what, WALK_CHECK_FILE, false, NULL, &missing, e) < 0) {
+    if (walk(path, what, WALK_CHECK_FILE, 0, NULL, &missing, e) < 0) {
         return -1;
     }
     if (ret_missing) {

@@ -11,14 +11,15 @@
 #define PVETMPL_SAFEPATH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "err.h"
 
 /* Opens the directory dir as an fd, walked from "/" one component at a time
  * with O_NOFOLLOW (no check-then-open race); creates its last component
- * (mode 0755) when missing and create is set. what names it in errors
- * ("run_dir"). 0, or -1 with e (ERR_CONFIG). */
-int safepath_open_dir(const char *dir, const char *what, bool create, int *ret_fd, struct err *e);
+ * with mode create when missing and create is not 0. what names it in
+ * errors ("run_dir"). 0, or -1 with e (ERR_CONFIG). */
+int safepath_open_dir(const char *dir, const char *what, mode_t create, int *ret_fd, struct err *e);
 
 /* The same walk for a directory that need not exist yet (its parent must
  * be trusted; the one who creates it walks again). 0 or -1 with e. */

@@ -44,7 +44,7 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
     int dir_fd = -1;
     /* where root creates files: trusted along its whole path (safepath.h) */
     struct stat dst;
-    if (safepath_open_dir(c->conf->run_dir, "run_dir", true, &dir_fd, e) < 0) {
+    if (safepath_open_dir(c->conf->run_dir, "run_dir", 0700, &dir_fd, e) < 0) {
         return -1;
     }
     /* Lock files made before (0644), or a run_dir made 0755, stay out of
