@@ -59,10 +59,16 @@ static int walk(const char *path, const char *what, enum walk_mode mode, mode_t 
         close(fd);
         return -1;
     }
+    /* The directory being walked: what a missing last component is in. */
+    mode_t dir_mode = st.st_mode;
+    char dir_sofar[4096] = "/";
     char *save = NULL;
     for (char *comp = strtok_r(buf + 1, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
         bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
         size_t off = strlen(sofar);
+        if (off > 0) {
+            snprintf(dir_sofar, sizeof(dir_sofar), "%s", sofar);
+        }
         snprintf(sofar + off, sizeof(sofar) - off, "/%s", comp);
         if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, create) < 0 &&
             errno != EEXIST) {
@@ -81,9 +87,16 @@ static int walk(const char *path, const char *what, enum walk_mode mode, mode_t 
                                "%s '%s' is refused: '%s' on its path is a symbolic link", what,
                                path, sofar);
             }
-            /* Missing here: its directory is trusted, so nobody else can
-             * make it appear. */
+            /* Missing here: trusted only if nobody else can make it appear,
+             * which a sticky directory others may write (as /tmp) allows. */
             if (saved == ENOENT && mode != WALK_OPEN_DIR && ret_missing) {
+                if (dir_mode & (S_IWGRP | S_IWOTH)) {
+                    return err_set(e, ERR_CONFIG,
+                                   "%s '%s' is refused: it does not exist and '%s' is writable "
+                                   "by group or others (mode %04o), so another user could "
+                                   "create it",
+                                   what, path, dir_sofar, (unsigned)(dir_mode & 07777));
+                }
                 *ret_missing = true;
                 return 0;
             }
@@ -110,6 +123,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, mode_t 
             close(fd);
             return -1;
         }
+        dir_mode = st.st_mode;
     }
     if (mode == WALK_OPEN_DIR) {
         *ret_fd = fd;

@@ -26,9 +26,10 @@ int safepath_open_dir(const char *dir, const char *what, mode_t create, int *ret
 int safepath_check_dir(const char *dir, const char *what, struct err *e);
 
 /* The walk to path's directory, then path itself: a regular file, root's,
- * writable by nobody else. A missing file is no error when missing_ok (its
- * directory is then trusted, so nobody else can create it); *ret_missing
- * (may be NULL) says so. 0 or -1 with e (ERR_CONFIG). */
+ * writable by nobody else. A missing file is no error when missing_ok and
+ * its directory is writable by root alone (not even sticky: under /tmp anyone
+ * could create it); *ret_missing (may be NULL) says so. The same holds for
+ * safepath_check_dir's missing directory. 0 or -1 with e (ERR_CONFIG). */
 int safepath_check_file(const char *path, const char *what, bool missing_ok, bool *ret_missing,
                         struct err *e);
 
