@@ -111,6 +111,17 @@ static int create_temp(int dfd, const char *base, char *tmp, size_t size)
     return -1;
 }
 
+/* The directory of the hook file path, into dir. 0, or -1 with e. */
+static int hook_dir(const char *path, char *dir, size_t size, struct err *e)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) {
+        return err_set(e, ERR_PRECONDITION, "unexpected hook path '%s'", path);
+    }
+    snprintf(dir, size, "%.*s", (int)(slash - path), path);
+    return 0;
+}
+
 /* Writes data to path through a temporary file in the same directory, so a
  * hook that Proxmox executes at any moment is either the old or the new one.
  * Root executes the result: the directory must be one nobody else could
@@ -120,12 +131,10 @@ static int create_temp(int dfd, const char *base, char *tmp, size_t size)
 static int write_atomic(const char *path, const char *data, size_t len, struct err *e)
 {
     char dir[PATH_MAX], tmp[NAME_MAX + 1];
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) {
-        return err_set(e, ERR_PRECONDITION, "unexpected hook path '%s'", path);
+    if (hook_dir(path, dir, sizeof(dir), e) < 0) {
+        return -1;
     }
-    const char *base = slash + 1;
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    const char *base = strrchr(path, '/') + 1;
     int dfd;
     if (safepath_open_dir(dir, "snippets directory", 0755, &dfd, e) < 0) {
         return -1;
@@ -407,6 +416,15 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
         return -1;
     }
     warn_node_local(c, storage, type);
+    /* Checked before the comparison too: an identical hook in a directory
+     * others can write is no more safe than a different one (a dry run
+     * answers as the real one). write_atomic walks it again to write. */
+    char dir[PATH_MAX];
+    if (hook_dir(p->path, dir, sizeof(dir), e) < 0 ||
+        safepath_check_dir(dir, "snippets directory", e) < 0) {
+        free(bin);
+        return -1;
+    }
     r = read_all(p->path, &cur, &cur_len, &st);
     if (r == -EINVAL) {
         /* Not ours to replace: someone put it there on purpose or by mistake. */

@@ -769,6 +769,13 @@ snippets_dir_untrusted() {
     mv "$D/var/lib/vz/real" "$SNIP"
     expect_rc 0 "$PVETMPL" hook install 3149
     cmp "$PVETMPL_HOOK" "$SNIP/pvetmpl-hook"
+    # The same bytes already there are no excuse: the directory is the hole.
+    chmod 0777 "$SNIP"
+    expect_rc 78 "$PVETMPL" hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused" "$T/err"
+    expect_rc 78 "$PVETMPL" -n hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused" "$T/err"
+    chmod 0755 "$SNIP"
 }
 
 wrapper_config_group_writable() {
