@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "node.h"
 #include "pvesm.h"
 #include "qm.h"
+#include "safepath.h"
 #include "suggest.h"
 #include "termtext.h"
 #include "validate.h"
@@ -80,27 +82,69 @@ static int read_all(const char *path, char **ret, size_t *ret_len, struct stat *
     return r;
 }
 
-/* Writes data to path through a temporary file in the same directory, so a
- * hook that Proxmox executes at any moment is either the old or the new one. */
-static int write_atomic(const char *path, const char *data, size_t len, struct err *e)
+/* Creates a new file "<dir>/.<base>.XXXXXX" relative to dfd, as mkostemp
+ * does but never through a symlink. Its fd, or -1 with errno; tmp gets the
+ * name. */
+static int create_temp(int dfd, const char *base, char *tmp, size_t size)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX];
+    static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char rnd[6];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+            return -1;
+        }
+        char suffix[sizeof(rnd) + 1];
+        for (size_t i = 0; i < sizeof(rnd); i++) {
+            suffix[i] = set[rnd[i] % (sizeof(set) - 1)];
+        }
+        suffix[sizeof(rnd)] = '\0';
+        if (snprintf(tmp, size, ".%s.%s", base, suffix) >= (int)size) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) {
+            return fd;
+        }
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* The directory of the hook file path, into dir. 0, or -1 with e. */
+static int hook_dir(const char *path, char *dir, size_t size, struct err *e)
+{
     const char *slash = strrchr(path, '/');
     if (!slash || slash == path) {
         return err_set(e, ERR_PRECONDITION, "unexpected hook path '%s'", path);
     }
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        return err_set(e, ERR_PRECONDITION, "cannot create the snippets directory '%s': %s", dir,
-                       strerror(errno));
+    snprintf(dir, size, "%.*s", (int)(slash - path), path);
+    return 0;
+}
+
+/* Writes data to path through a temporary file in the same directory, so a
+ * hook that Proxmox executes at any moment is either the old or the new one.
+ * Root executes the result: the directory must be one nobody else could
+ * write to, along its whole path (safepath.h), or someone could rename their
+ * own file over the hook; everything after that walk is relative to its fd,
+ * so no symlink swapped in later is followed. */
+static int write_atomic(const char *path, const char *data, size_t len, struct err *e)
+{
+    char dir[PATH_MAX], tmp[NAME_MAX + 1];
+    if (hook_dir(path, dir, sizeof(dir), e) < 0) {
+        return -1;
     }
-    if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash + 1) >= (int)sizeof(tmp)) {
-        return err_set(e, ERR_PRECONDITION, "hook path '%s' is too long", path);
+    const char *base = strrchr(path, '/') + 1;
+    int dfd;
+    if (safepath_open_dir(dir, "snippets directory", 0755, &dfd, e) < 0) {
+        return -1;
     }
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    int fd = create_temp(dfd, base, tmp, sizeof(tmp));
     if (fd < 0) {
+        int saved = errno;
+        close(dfd);
         return err_set(e, ERR_PRECONDITION, "cannot create a file in '%s': %s", dir,
-                       strerror(errno));
+                       strerror(saved));
     }
     size_t off = 0;
     while (off < len) {
@@ -124,22 +168,19 @@ static int write_atomic(const char *path, const char *data, size_t len, struct e
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
+    if (renameat(dfd, tmp, dfd, base) < 0) {
         goto fail;
     }
-    /* Make the rename itself durable. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
+    (void)fsync(dfd); /* make the rename itself durable */
+    close(dfd);
     return 0;
 fail:;
     int saved = errno;
     if (fd >= 0) {
         close(fd);
     }
-    unlink(tmp);
+    unlinkat(dfd, tmp, 0);
+    close(dfd);
     return err_set(e, ERR_PRECONDITION, "cannot write '%s': %s", path, strerror(saved));
 }
 
@@ -375,6 +416,15 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
         return -1;
     }
     warn_node_local(c, storage, type);
+    /* Checked before the comparison too: an identical hook in a directory
+     * others can write is no more safe than a different one (a dry run
+     * answers as the real one). write_atomic walks it again to write. */
+    char dir[PATH_MAX];
+    if (hook_dir(p->path, dir, sizeof(dir), e) < 0 ||
+        safepath_check_dir(dir, "snippets directory", e) < 0) {
+        free(bin);
+        return -1;
+    }
     r = read_all(p->path, &cur, &cur_len, &st);
     if (r == -EINVAL) {
         /* Not ours to replace: someone put it there on purpose or by mistake. */

@@ -31,7 +31,7 @@ enum walk_mode { WALK_OPEN_DIR, WALK_CHECK_DIR, WALK_CHECK_FILE };
 
 /* Walks path from "/"; see safepath.h for each mode. *ret_fd (WALK_OPEN_DIR)
  * is the directory's fd; *ret_missing: the last component does not exist. */
-static int walk(const char *path, const char *what, enum walk_mode mode, bool create, int *ret_fd,
+static int walk(const char *path, const char *what, enum walk_mode mode, mode_t create, int *ret_fd,
                 bool *ret_missing, struct err *e)
 {
     char buf[4096], sofar[4096] = "";
@@ -59,12 +59,18 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
         close(fd);
         return -1;
     }
+    /* The directory being walked: what a missing last component is in. */
+    mode_t dir_mode = st.st_mode;
+    char dir_sofar[4096] = "/";
     char *save = NULL;
     for (char *comp = strtok_r(buf + 1, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
         bool last = save == NULL || *save == '\0' || strspn(save, "/") == strlen(save);
         size_t off = strlen(sofar);
+        if (off > 0) {
+            snprintf(dir_sofar, sizeof(dir_sofar), "%s", sofar);
+        }
         snprintf(sofar + off, sizeof(sofar) - off, "/%s", comp);
-        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, 0700) < 0 &&
+        if (last && mode == WALK_OPEN_DIR && create && mkdirat(fd, comp, create) < 0 &&
             errno != EEXIST) {
             int saved = errno;
             close(fd);
@@ -81,9 +87,16 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
                                "%s '%s' is refused: '%s' on its path is a symbolic link", what,
                                path, sofar);
             }
-            /* Missing here: its directory is trusted, so nobody else can
-             * make it appear. */
+            /* Missing here: trusted only if nobody else can make it appear,
+             * which a sticky directory others may write (as /tmp) allows. */
             if (saved == ENOENT && mode != WALK_OPEN_DIR && ret_missing) {
+                if (dir_mode & (S_IWGRP | S_IWOTH)) {
+                    return err_set(e, ERR_CONFIG,
+                                   "%s '%s' is refused: it does not exist and '%s' is writable "
+                                   "by group or others (mode %04o), so another user could "
+                                   "create it",
+                                   what, path, dir_sofar, (unsigned)(dir_mode & 07777));
+                }
                 *ret_missing = true;
                 return 0;
             }
@@ -110,6 +123,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
             close(fd);
             return -1;
         }
+        dir_mode = st.st_mode;
     }
     if (mode == WALK_OPEN_DIR) {
         *ret_fd = fd;
@@ -119,7 +133,7 @@ static int walk(const char *path, const char *what, enum walk_mode mode, bool cr
     return 0;
 }
 
-int safepath_open_dir(const char *dir, const char *what, bool create, int *ret_fd, struct err *e)
+int safepath_open_dir(const char *dir, const char *what, mode_t create, int *ret_fd, struct err *e)
 {
     return walk(dir, what, WALK_OPEN_DIR, create, ret_fd, NULL, e);
 }
@@ -127,14 +141,14 @@ int safepath_open_dir(const char *dir, const char *what, bool create, int *ret_f
 int safepath_check_dir(const char *dir, const char *what, struct err *e)
 {
     bool missing;
-    return walk(dir, what, WALK_CHECK_DIR, false, NULL, &missing, e);
+    return walk(dir, what, WALK_CHECK_DIR, 0, NULL, &missing, e);
 }
 
 int safepath_check_file(const char *path, const char *what, bool missing_ok, bool *ret_missing,
                         struct err *e)
 {
     bool missing = false;
-    if (walk(path, what, WALK_CHECK_FILE, false, NULL, &missing, e) < 0) {
+    if (walk(path, what, WALK_CHECK_FILE, 0, NULL, &missing, e) < 0) {
         return -1;
     }
     if (ret_missing) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node.h"
@@ -29,11 +30,22 @@ static int open_lock(int dir_fd, const char *dir, const char *name, int *ret_fd,
     return 0;
 }
 
-/* Tries each of n lock files name.0 .. name.(n-1); waits until one is free,
- * or (waiting NULL) returns 1 at once when all are held by other runs. */
-static int acquire(struct ctx *c, const char *name, long n, const char *waiting, int *ret_fd,
-                   struct err *e)
+/* Milliseconds since an arbitrary start that no clock change moves. */
+static long now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tries each of n lock files name.0 .. name.(n-1); waits until one is free,
+ * at most c->lock_wait seconds (--lock-wait bounds every wait pvetmpl makes:
+ * then ERR_BUSY, held saying what is held), or (waiting NULL) returns 1 at
+ * once when all are held by other runs. */
+static int acquire(struct ctx *c, const char *name, long n, const char *waiting, const char *held,
+                   int *ret_fd, struct err *e)
+{
+    long start = now_ms();
     int fds[64];
     if (n < 1) {
         n = 1;
@@ -44,7 +56,7 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
     int dir_fd = -1;
     /* where root creates files: trusted along its whole path (safepath.h) */
     struct stat dst;
-    if (safepath_open_dir(c->conf->run_dir, "run_dir", true, &dir_fd, e) < 0) {
+    if (safepath_open_dir(c->conf->run_dir, "run_dir", 0700, &dir_fd, e) < 0) {
         return -1;
     }
     /* Lock files made before (0644), or a run_dir made 0755, stay out of
@@ -102,6 +114,17 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
             *ret_fd = -1;
             return 1;
         }
+        if (now_ms() - start >= c->lock_wait * 1000) {
+            for (long k = 0; k < n; k++) {
+                close(fds[k]);
+            }
+            if (c->lock_wait == 0) {
+                return err_set(e, ERR_BUSY, "%s: not waiting (--lock-wait 0); retry later", held);
+            }
+            return err_set(e, ERR_BUSY,
+                           "%s: gave up after %ld s of waiting (--lock-wait); retry later", held,
+                           c->lock_wait);
+        }
         if (!told) {
             cmd_info(c, "%s", waiting);
             told = true;
@@ -117,35 +140,41 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
 
 int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
 {
-    char name[64], msg[256];
+    char name[64], msg[256], held[256];
     snprintf(name, sizeof(name), "vmid-%" PRIu32, newid);
     snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is creating VM %" PRIu32,
              newid);
-    return acquire(c, name, 1, msg, ret_fd, e);
+    snprintf(held, sizeof(held), "VM %" PRIu32 " is being created by another pvetmpl run", newid);
+    return acquire(c, name, 1, msg, held, ret_fd, e);
 }
 
 int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
 {
     char name[64];
     snprintf(name, sizeof(name), "vmid-%" PRIu32, newid);
-    return acquire(c, name, 1, NULL, ret_fd, e);
+    return acquire(c, name, 1, NULL, NULL, ret_fd, e);
 }
 
 int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
 {
-    char file[300], msg[400];
+    char file[300], msg[400], held[400];
     snprintf(file, sizeof(file), "name-%s", name);
     snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that uses the name '%s'", name);
-    return acquire(c, file, 1, msg, ret_fd, e);
+    snprintf(held, sizeof(held), "the name '%s' is in use by another pvetmpl run", name);
+    return acquire(c, file, 1, msg, held, ret_fd, e);
 }
 
 int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e)
 {
-    char name[128], msg[512];
+    char name[128], msg[512], held[512];
     snprintf(name, sizeof(name), "storage-%s", storage);
     snprintf(msg, sizeof(msg), "waiting for a copy slot on storage '%s' (copies_per_storage = %ld)",
              storage, c->conf->copies_per_storage);
-    return acquire(c, name, c->conf->copies_per_storage, msg, ret_fd, e);
+    snprintf(held, sizeof(held),
+             "every copy slot on storage '%s' (copies_per_storage = %ld) is held by another "
+             "pvetmpl run",
+             storage, c->conf->copies_per_storage);
+    return acquire(c, name, c->conf->copies_per_storage, msg, held, ret_fd, e);
 }
 
 void slot_release(int fd)

@@ -12,8 +12,10 @@
 
 #include "cmd.h"
 
-/* Each waits (printing one "waiting" message) until the lock is free, or
- * returns -1 with ERR_INTERRUPTED / ERR_CONFIG (run_dir unusable). */
+/* Each waits (printing one "waiting" message) until the lock is free, at
+ * most c->lock_wait seconds (0: not at all), or returns -1 with ERR_BUSY
+ * (still held then, e saying what) / ERR_INTERRUPTED / ERR_CONFIG (run_dir
+ * unusable). */
 int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
 /* slot_lock_newid without the wait: 0 and the lock, or 1 (*ret_fd -1) when
  * another run holds it, or -1 with e (ERR_CONFIG). */

@@ -742,6 +742,42 @@ install_over_fifo() {
     assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "nothing set"
 }
 
+snippets_dir_untrusted() {
+    # Root executes what lands in the snippets directory: a directory on its
+    # path that someone else could write to (or a symlink) would let them
+    # rename their own file over the hook. Refused, naming it; nothing written.
+    mknode
+    "$PVESIM" "$D" add-vm 3149 --name sd --disk scsi0=local:8 >/dev/null
+    local before
+    before=$(ls -A "$SNIP")
+    chmod 0777 "$SNIP"
+    expect_rc 78 "$PVETMPL" hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused: '$SNIP' is writable by group or others \(mode 0777\)" "$T/err"
+    assert_eq "$before" "$(ls -A "$SNIP")" "nothing written"
+    chmod 0755 "$SNIP"
+    chmod g+w "$D/var/lib/vz"
+    expect_rc 78 "$PVETMPL" hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused: '$D/var/lib/vz' is writable by group or others" "$T/err"
+    chmod g-w "$D/var/lib/vz"
+    mv "$SNIP" "$D/var/lib/vz/real"
+    ln -s real "$SNIP"
+    expect_rc 78 "$PVETMPL" hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused: '$SNIP' on its path is a symbolic link" "$T/err"
+    assert_eq "$before" "$(ls -A "$D/var/lib/vz/real")" "nothing written through the link"
+    assert_eq "" "$("$PVESIM" "$D" calls --mutating)" "nothing set"
+    rm "$SNIP"
+    mv "$D/var/lib/vz/real" "$SNIP"
+    expect_rc 0 "$PVETMPL" hook install 3149
+    cmp "$PVETMPL_HOOK" "$SNIP/pvetmpl-hook"
+    # The same bytes already there are no excuse: the directory is the hole.
+    chmod 0777 "$SNIP"
+    expect_rc 78 "$PVETMPL" hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused" "$T/err"
+    expect_rc 78 "$PVETMPL" -n hook install 3149
+    assert_grep "snippets directory '$SNIP' is refused" "$T/err"
+    chmod 0755 "$SNIP"
+}
+
 wrapper_config_group_writable() {
     # The wrapper's config names programs root runs: group-writable is
     # refused like world-writable, before anything runs.
@@ -1131,6 +1167,8 @@ if [ -x "$PVESIM" ] && [ -x "$PVETMPL" ]; then
     t_check "hook -n: read-only queries only, planned argv reported" dry_run_changes_nothing
     t_check "hook install: a FIFO at the snippets path is refused, not waited on" \
         install_over_fifo
+    t_check "hook install: a snippets directory others could write to is refused" \
+        snippets_dir_untrusted
     t_check "the wrapper's config is refused when group-writable" wrapper_config_group_writable
     if command -v cc >/dev/null; then
         t_check "hook install: a write that returns 0 is reported without a stale errno" \

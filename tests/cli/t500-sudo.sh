@@ -555,6 +555,21 @@ trust_whole_path() {
 }
 t_check "config, qm, pvesm, hook_binary and run_dir: root's along the whole path" trust_whole_path
 
+missing_under_sticky() {
+    # A missing file is trusted only when nobody else could create it: under
+    # a sticky world-writable directory (as /tmp) anyone can.
+    mkdir -m 1777 "$TMPROOT/sticky"
+    cp "$CONF" conf.saved
+    sed -i "s|^hook_binary = .*|hook_binary = \"$TMPROOT/sticky/pvetmpl-hook\"|" "$CONF"
+    untrusted "hook_binary '$TMPROOT/sticky/pvetmpl-hook' is refused: it does not exist and '$TMPROOT/sticky' is writable by group or others \(mode 1777\), so another user could create it"
+    cp conf.saved "$CONF"
+    sed -i "s|^qm = .*|qm = \"$TMPROOT/sticky/qm\"|" "$CONF"
+    untrusted "qm '$TMPROOT/sticky/qm' is refused: it does not exist and '$TMPROOT/sticky'"
+    cp conf.saved "$CONF"
+    expect_as 0 pvtdeleg -- storages
+}
+t_check "a program missing under a directory others can write to is refused" missing_under_sticky
+
 no_config_text_echoed() {
     cp "$CONF" conf.saved
     echo 'hunter2_secret_token = 1' >>"$CONF"
