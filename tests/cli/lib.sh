@@ -59,14 +59,13 @@ t_done() {
 
 # A test function called outside t_check has no $T: its files would land in
 # /. Refused, loudly.
-need_t() {
-    [ -n "${T:-}" ] && return 0
-    echo "lib.sh: \$T is not set: run test functions through t_check" >&2
-    return 1
-}
+NO_T='lib.sh: $T is not set: run test functions through t_check'
 
 run() {
-    need_t || return 1
+    if [ -z "${T:-}" ]; then
+        echo "$NO_T" >&2
+        return 1
+    fi
     # Restore errexit only if it was on: run must not switch it on for a caller.
     local errexit=0
     case $- in *e*) errexit=1 ;; esac
@@ -138,7 +137,10 @@ reachable_copy() {
 # pvetmpl config pointing at it in $T/pvetmpl.conf ($PVETMPL_CONFIG, exported).
 # Extra config lines can be appended to $PVETMPL_CONFIG afterwards.
 sim_setup() {
-    need_t || return 1
+    if [ -z "${T:-}" ]; then
+        echo "$NO_T" >&2
+        return 1
+    fi
     S=$T/node
     "$PVESIM" init "$S" "$@" >/dev/null || return 1
     cat >"$T/pvetmpl.conf" <<CONF || return 1
