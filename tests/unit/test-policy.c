@@ -580,6 +580,12 @@ START_TEST(reasons)
         {BOB, "--lock-wait 301 storages",
          "user 'bob' may only shorten the wait for a lock: --lock-wait 301 is longer than the "
          "configured lock_retry_max of 300 s"},
+        /* their own reasons, not the generic VMID or action refusal */
+        {BOB, "make-template 100 --storage local-lvm",
+         "user 'bob': grant 'ops-templates' does not allow an automatic NEWID"},
+        {BOB, "make-template 100 9000 --storage local-lvm --name t --rotate",
+         "user 'bob': grant 'ops-templates' does not allow --rotate/--keep"},
+        {CI, "hook status", "user 'ci': grant 'ci' does not allow 'hook status' without VMIDs"},
         {BOB, "storages", "grant 'ops-templates'"},
         {ROOT, "clone 100 101", "root"},
         {EVE, "--help storages", "help"},
