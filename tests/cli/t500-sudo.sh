@@ -462,9 +462,22 @@ second_name_refused() {
     assert_grep "the name 'tmpl-web' is already used by template 9001 on node 'pve'; a delegated caller may not make a second VM of one name" "$T/err"
     assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
     [ ! -e "$S/etc/pve/nodes/pve/qemu-server/9002.conf" ]
+    as pvtdeleg -- -n make-template 100 9003 --storage local-lvm --name tmpl-web
+    assert_eq 69 "$RC"
     as pvtdeleg -- make-template 100 9001 --storage local-lvm --name tmpl-web
     assert_eq 0 "$RC"
     assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+    # each refusal is a denial in the journal, as the policy's are: who,
+    # what, the grant that let the request this far, and the rule (name)
+    journalctl --sync
+    journal_since -o json MESSAGE_ID=$DENIED_ID _UID=0 PVETMPL_POLICY_FIELD=name >j
+    assert_eq "pvtdeleg 69 ops make-template 9002 100
+pvtdeleg 69 ops make-template 9003 100" \
+        "$(jq -r '"\(.PVETMPL_USER) \(.PVETMPL_EXIT) \(.PVETMPL_POLICY) \(.PVETMPL_ACTION) \(.PVETMPL_VMID) \(.PVETMPL_SOURCE_VMID)"' j)"
+    assert_eq "make-template SRC '100' NEWID '9002' --name 'tmpl-web' --storage 'local-lvm'" \
+        "$(jq -r -s '.[0].PVETMPL_REQUEST' j)"
+    jq -r -s '.[0].PVETMPL_ERROR' j >why
+    assert_grep "^the name 'tmpl-web' is already used by template 9001 on node 'pve'; a delegated caller may not" why
 }
 t_check "a delegated caller may not make a second VM of one name" second_name_refused
 
