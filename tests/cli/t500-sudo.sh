@@ -374,7 +374,14 @@ while IFS= read -r line; do
     line=${line//@EVIL@/$EVIL}
     eval "row=($line)"
     n_rows=$((n_rows + 1))
-    t_check "hostile $n_rows: ${row[0]} ${row[*]:4} (${row[3]}) -> ${row[1]} ${row[2]}" \
+    # the title is one TAP line: a word with a newline or another control
+    # character is shown quoted ($'9000\nid')
+    words=()
+    for w in "${row[@]:4}"; do
+        [[ $w != *[[:cntrl:]]* ]] || printf -v w %q "$w"
+        words+=("$w")
+    done
+    t_check "hostile $n_rows: ${row[0]} ${words[*]} (${row[3]}) -> ${row[1]} ${row[2]}" \
         hostile "${row[@]}"
 done <"$TABLE"
 
