@@ -717,4 +717,36 @@ module_mode_own_file() {
 }
 t_check "module mode under sudo: only the caller's own arguments file is read" module_mode_own_file
 
+# hook remove deletes no file, delegated or not: it only unsets the VM's
+# hookscript (qm set --delete hookscript), as the file may serve other VMs. A
+# snippets directory swapped for a symlink to a directory of the caller's,
+# with a file of the hook's name in it, changes nothing of what it does.
+hook_remove_deletes_no_file() {
+    local snip=$S/var/lib/vz/snippets
+    cp "$CONF" conf.saved
+    printf 'grant hookrm {\n users = {pvtcare}\n actions = {hook-remove}\n target_vmids = {100-199}\n}\n' \
+        >>"$CONF"
+    expect_rc 0 "$BIN" hook install 100 # root
+    cp "$snip/pvetmpl-hook" hook.placed
+    mkdir -m 0755 "$TMPROOT/care-snippets"
+    echo "the caller's file" >"$TMPROOT/care-snippets/pvetmpl-hook"
+    chown -R "$CARE" "$TMPROOT/care-snippets"
+    mv "$snip" "$snip.real"
+    ln -s "$TMPROOT/care-snippets" "$snip"
+    as pvtcare -- hook remove 100
+    rm "$snip"
+    mv "$snip.real" "$snip"
+    cp conf.saved "$CONF"
+    assert_eq 0 "$RC" "hook remove's exit code; $(cat "$T/err")"
+    sim_qm config 100 >cf
+    assert_no_grep '^hookscript:' cf
+    assert_eq "the caller's file" "$(cat "$TMPROOT/care-snippets/pvetmpl-hook")"
+    cmp hook.placed "$snip/pvetmpl-hook"
+    journalctl --sync
+    journal_since -o json PVETMPL_ACTION=hook-remove PVETMPL_RESULT=succeeded >j
+    assert_eq "pvtcare hookrm 100" "$(jq -r '"\(.PVETMPL_USER) \(.PVETMPL_POLICY) \(.PVETMPL_VMID)"' j)"
+}
+t_check "hook remove through sudo deletes no file, whatever the snippets directory is" \
+    hook_remove_deletes_no_file
+
 t_done
