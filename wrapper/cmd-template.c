@@ -1524,6 +1524,7 @@ static int name_unused(struct ctx *c, const struct request_clone *r, struct err 
                          "delegated caller may not make a second VM of one name (choose "
                          "another name; root replaces a template with --rotate)",
                          r->name, cf.template ? "template" : "VM", ve->vmid, ve->node);
+            c->denied_field = "name";
         }
         qm_config_release(&cf);
     }

@@ -31,6 +31,10 @@ struct ctx {
     struct report *rep;
     bool own_output; /* the front end printed the answer itself (--help, --version): no
                         report is drawn */
+    /* Set by a command that refused a delegated caller by a rule of
+     * delegation (PVETMPL_POLICY_FIELD, e.g. "name"): the failure is
+     * journalled as a denial. */
+    const char *denied_field;
 };
 
 /* The run step of each command: the request is validated and allowed. */

@@ -601,9 +601,10 @@ static const char *journal_action(const struct request *r)
 
 /* A delegated caller's request refused before anything ran, in the journal
  * (only a root process writes an entry audit trusts; a user without root
- * has only its own rights to lose). */
+ * has only its own rights to lose). grant and field: the policy's (NULL:
+ * none; field then the error's class). */
 static void journal_refusal(const struct request *r, const struct request_caller *who,
-                            const struct policy_decision *d, const struct err *why)
+                            const char *grant, const char *field, const struct err *why)
 {
     char text[2048];
     uint32_t v;
@@ -630,18 +631,17 @@ static void journal_refusal(const struct request *r, const struct request_caller
         break;
     }
     describe(r, text, sizeof(text));
-    const char *field = d && d->field != POLICY_FIELD_NONE ? policy_field_name(d->field)
-                        : why->cls == ERR_USAGE            ? "usage"
-                        : why->cls == ERR_PERMISSION       ? "caller"
-                                                           : "config";
+    if (!field) {
+        field = why->cls == ERR_USAGE ? "usage" : why->cls == ERR_PERMISSION ? "caller" : "config";
+    }
     /* Not warned about: the caller gets the refusal itself either way. */
-    (void)journal_denied(&ev, d ? d->grant : NULL, field, text, why, &je);
+    (void)journal_denied(&ev, grant, field, text, why, &je);
 }
 
 void request_refused(const struct request *r, const struct request_caller *who,
                      const struct err *why)
 {
-    journal_refusal(r, who, NULL, why);
+    journal_refusal(r, who, NULL, NULL, why);
 }
 
 /* For a delegated caller: what the configuration names root runs or writes
@@ -717,7 +717,7 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
     }
     struct policy_decision d = {.allowed = false};
     if (request_validate(r, e) < 0) {
-        journal_refusal(r, who, NULL, e);
+        journal_refusal(r, who, NULL, NULL, e);
         return -1;
     }
     if (request_privilege(r, e) < 0) {
@@ -728,7 +728,7 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
                 "sudo's SUDO_UID (%u) and SUDO_USER disagree: the sudoers rule lets the caller "
                 "set them (SETENV or env_keep), so who asked cannot be told; refusing",
                 (unsigned)who->uid);
-        journal_refusal(r, who, NULL, e);
+        journal_refusal(r, who, NULL, NULL, e);
         return -1;
     }
     struct conf *cf = calloc(1, sizeof(*cf));
@@ -738,16 +738,17 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
     if (load_conf(c, r, who, cf, e) < 0) {
         struct err why = *e;
         free(cf);
-        journal_refusal(r, who, NULL, &why);
+        journal_refusal(r, who, NULL, NULL, &why);
         return -1;
     }
     c->conf = cf;
     if (request_policy(cf, r, who, &d, e) < 0) {
-        journal_refusal(r, who, d.field ? &d : NULL, e);
+        journal_refusal(r, who, d.field ? d.grant : NULL,
+                        d.field ? policy_field_name(d.field) : NULL, e);
         return -1;
     }
     if (who->delegated && geteuid() == 0 && check_trust(cf, e) < 0) {
-        journal_refusal(r, who, NULL, e);
+        journal_refusal(r, who, NULL, NULL, e);
         return -1;
     }
     if (d.grant) { /* also a grant naming root: it labels root's runs */
@@ -766,6 +767,11 @@ int request_execute(struct ctx *c, struct request *r, const struct request_calle
     if (request_run(c, r, e) == 0) {
         e->cls = ERR_OK;
         return 0;
+    }
+    /* A rule of delegated runs that only the run could apply (the name in
+     * use): a denial too, as the policy's are. */
+    if (c->denied_field) {
+        journal_refusal(r, who, d.grant, c->denied_field, e);
     }
     if (e->cls == ERR_OK) {
         err_set(e, ERR_INTERNAL, "command failed without an error message");

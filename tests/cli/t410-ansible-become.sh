@@ -10,7 +10,8 @@
 # so become needs a sudoers rule for a shell: all of root. The grants still
 # decide every module run (sudo's SUDO_UID names the caller), which is what
 # this proves; the rule that is a boundary is the README's, for
-# `sudo pvetmpl --json ...` through ansible.builtin.command (the last task).
+# `sudo pvetmpl --json ...` through ansible.builtin.command (one task outside
+# the grant, refused, and one inside it, which runs).
 #
 # One playbook (ansible-playbook starts slowly): the refusals first, then the
 # node's call count (zero), then what the grant allows. Every task goes on
@@ -94,6 +95,13 @@ cat >"$W/play/become.yml" <<YML
       pvetmpl: {source: 100, vmid: 9000, storage: local-lvm, name: tmpl-nobecome}
       register: nobecome
       ignore_errors: true
+    - name: the README's command form, outside the grant
+      ansible.builtin.command:
+        argv: [sudo, -n, $BIN, --json, make-template, "100", "9100", --storage, local-lvm, --name, tmpl-cmdfar]
+      register: cmdfar
+      ignore_errors: true
+      changed_when: false
+      failed_when: (cmdfar.stdout | from_json).failed
     - name: the node's calls so far
       ansible.builtin.shell: cat $S/calls.log 2>/dev/null | wc -l
       register: callsbefore
@@ -117,7 +125,7 @@ cat >"$W/play/become.yml" <<YML
       changed_when: (cmd.stdout | from_json).changed
       failed_when: (cmd.stdout | from_json).failed
 YML
-playbook become far storage replacehook checkdenied config nobecome callsbefore \
+playbook become far storage replacehook checkdenied config nobecome cmdfar callsbefore \
     checkallowed allowed cmd --
 
 result() { # NAME: the registered result NAME, as JSON
@@ -149,6 +157,12 @@ t_denied() {
         "user 'pvtdeleg': grant 'ops' does not allow --storage 'local' (storages: local-lvm)"
     denied replacehook \
         "user 'pvtdeleg': grant 'ops' does not allow --replace-hook (allow_replace_hook is not set)"
+    # the command form, through the README's sudoers line: the same grant
+    result cmdfar >c.json
+    assert_eq true "$(jq .failed c.json)" "cmdfar failed"
+    assert_eq 77 "$(jq .rc c.json)" "sudo pvetmpl's exit code"
+    assert_eq "user 'pvtdeleg': grant 'ops' does not allow new VMID 9100 (target_vmids: 9000-9099)" \
+        "$(jq -r .stdout c.json | jq -r .error.detail)"
 }
 
 t_check_mode() {
@@ -217,6 +231,7 @@ pvtdeleg ansible 77 storages 9000
 pvtdeleg ansible 77 allow_replace_hook 9000
 pvtdeleg ansible 77 target_vmids 10000
 pvtdeleg ansible 64 usage 9000
+pvtdeleg cli 77 target_vmids 9100
 "
     assert_eq "ops" "$(jq -r -s '.[0].PVETMPL_POLICY' d.json)"
     assert_eq "user 'pvtdeleg': grant 'ops' does not allow new VMID 9100 (target_vmids: 9000-9099)" \
@@ -224,7 +239,7 @@ pvtdeleg ansible 64 usage 9000
 }
 
 t_check "the play ran as pvtdeleg, who logged in with its own key" t_played
-t_check "become: outside the grant (NEWID, storage, replace_hook): 77, the grant's reason, no qm call" t_denied
+t_check "become and sudo pvetmpl through command: outside the grant, 77, the grant's reason, no qm call" t_denied
 t_check "become + check mode: says whether the grant would allow it" t_check_mode
 t_check "config refused (64); without become: not root (77)" t_refused_before_policy
 t_check "become: inside the grant runs; so does sudo pvetmpl through command" t_allowed

@@ -374,7 +374,14 @@ while IFS= read -r line; do
     line=${line//@EVIL@/$EVIL}
     eval "row=($line)"
     n_rows=$((n_rows + 1))
-    t_check "hostile $n_rows: ${row[0]} ${row[*]:4} (${row[3]}) -> ${row[1]} ${row[2]}" \
+    # the title is one TAP line: a word with a newline or another control
+    # character is shown quoted ($'9000\nid')
+    words=()
+    for w in "${row[@]:4}"; do
+        [[ $w != *[[:cntrl:]]* ]] || printf -v w %q "$w"
+        words+=("$w")
+    done
+    t_check "hostile $n_rows: ${row[0]} ${words[*]} (${row[3]}) -> ${row[1]} ${row[2]}" \
         hostile "${row[@]}"
 done <"$TABLE"
 
@@ -462,9 +469,22 @@ second_name_refused() {
     assert_grep "the name 'tmpl-web' is already used by template 9001 on node 'pve'; a delegated caller may not make a second VM of one name" "$T/err"
     assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
     [ ! -e "$S/etc/pve/nodes/pve/qemu-server/9002.conf" ]
+    as pvtdeleg -- -n make-template 100 9003 --storage local-lvm --name tmpl-web
+    assert_eq 69 "$RC"
     as pvtdeleg -- make-template 100 9001 --storage local-lvm --name tmpl-web
     assert_eq 0 "$RC"
     assert_eq "$before" "$(sim_mutating_calls)" "no mutating call"
+    # each refusal is a denial in the journal, as the policy's are: who,
+    # what, the grant that let the request this far, and the rule (name)
+    journalctl --sync
+    journal_since -o json MESSAGE_ID=$DENIED_ID _UID=0 PVETMPL_POLICY_FIELD=name >j
+    assert_eq "pvtdeleg 69 ops make-template 9002 100
+pvtdeleg 69 ops make-template 9003 100" \
+        "$(jq -r '"\(.PVETMPL_USER) \(.PVETMPL_EXIT) \(.PVETMPL_POLICY) \(.PVETMPL_ACTION) \(.PVETMPL_VMID) \(.PVETMPL_SOURCE_VMID)"' j)"
+    assert_eq "make-template SRC '100' NEWID '9002' --name 'tmpl-web' --storage 'local-lvm'" \
+        "$(jq -r -s '.[0].PVETMPL_REQUEST' j)"
+    jq -r -s '.[0].PVETMPL_ERROR' j >why
+    assert_grep "^the name 'tmpl-web' is already used by template 9001 on node 'pve'; a delegated caller may not" why
 }
 t_check "a delegated caller may not make a second VM of one name" second_name_refused
 
@@ -696,5 +716,37 @@ module_mode_own_file() {
     assert_eq "$before" "$(sim_calls)" "qm/pvesm calls"
 }
 t_check "module mode under sudo: only the caller's own arguments file is read" module_mode_own_file
+
+# hook remove deletes no file, delegated or not: it only unsets the VM's
+# hookscript (qm set --delete hookscript), as the file may serve other VMs. A
+# snippets directory swapped for a symlink to a directory of the caller's,
+# with a file of the hook's name in it, changes nothing of what it does.
+hook_remove_deletes_no_file() {
+    local snip=$S/var/lib/vz/snippets
+    cp "$CONF" conf.saved
+    printf 'grant hookrm {\n users = {pvtcare}\n actions = {hook-remove}\n target_vmids = {100-199}\n}\n' \
+        >>"$CONF"
+    expect_rc 0 "$BIN" hook install 100 # root
+    cp "$snip/pvetmpl-hook" hook.placed
+    mkdir -m 0755 "$TMPROOT/care-snippets"
+    echo "the caller's file" >"$TMPROOT/care-snippets/pvetmpl-hook"
+    chown -R "$CARE" "$TMPROOT/care-snippets"
+    mv "$snip" "$snip.real"
+    ln -s "$TMPROOT/care-snippets" "$snip"
+    as pvtcare -- hook remove 100
+    rm "$snip"
+    mv "$snip.real" "$snip"
+    cp conf.saved "$CONF"
+    assert_eq 0 "$RC" "hook remove's exit code; $(cat "$T/err")"
+    sim_qm config 100 >cf
+    assert_no_grep '^hookscript:' cf
+    assert_eq "the caller's file" "$(cat "$TMPROOT/care-snippets/pvetmpl-hook")"
+    cmp hook.placed "$snip/pvetmpl-hook"
+    journalctl --sync
+    journal_since -o json PVETMPL_ACTION=hook-remove PVETMPL_RESULT=succeeded >j
+    assert_eq "pvtcare hookrm 100" "$(jq -r '"\(.PVETMPL_USER) \(.PVETMPL_POLICY) \(.PVETMPL_VMID)"' j)"
+}
+t_check "hook remove through sudo deletes no file, whatever the snippets directory is" \
+    hook_remove_deletes_no_file
 
 t_done
