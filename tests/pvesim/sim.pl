@@ -867,6 +867,10 @@ sub cmd_clone($args) {
                     $drives{$opt} = $drive;
                 }
             } else {
+                # everything else, 'meta' (creation-qemu, ctime) included: the clone keeps
+                # its source's (qemu-server API2/Qemu.pm clone_vm "copy everything else";
+                # only create_vm writes a new one, QemuServer/MetaInfo.pm
+                # new_meta_info_string), and qm template does not touch it
                 $newconf->{$opt} = $value;
             }
         }
