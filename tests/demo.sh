@@ -67,3 +67,6 @@ else
     echo
     echo "(run 'make demo' as root to see the audit trail in a private journald)"
 fi
+echo
+echo "Every template of the cluster, the one made above among them:"
+run "$pvetmpl" list

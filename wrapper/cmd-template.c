@@ -1070,12 +1070,15 @@ static bool is_retired_name(const char *s, const char *name)
            strspn(s + len + 1, "0123456789") == 8;
 }
 
-/* The date a template was made: qemu-server's meta 'ctime=' (epoch, set when
- * the VM was created), else today; UTC. */
-static void creation_date(const struct qm_config *cf, char *buf, size_t len)
+/* The date a template was made, UTC: list's "created" (list.c: the
+ * journal's make-template, else the config's meta ctime), else today. The
+ * journal comes first because qm clone copies the source's meta line
+ * unchanged (qemu-server API2/Qemu.pm clone_vm copies every option it does
+ * not handle) and qm template keeps it (API2/Qemu.pm template): a template's
+ * own ctime is the day its source VM was made, the same for every rebuild. */
+static void creation_date(const struct list_row *row, char *buf, size_t len)
 {
-    const char *meta = qm_config_get(cf, "meta"), *p = meta ? strstr(meta, "ctime=") : NULL;
-    time_t t = p ? (time_t)strtoll(p + 6, NULL, 10) : 0;
+    time_t t = row->created_source != LIST_CREATED_NONE ? (time_t)(row->created_us / 1000000) : 0;
     struct tm tm;
     if (t <= 0) {
         t = time(NULL);
@@ -1098,7 +1101,19 @@ static int rotation_gather(struct ctx *c, struct rotation *rt, struct err *e)
 {
     struct list_opts lo = {.hook_name = c->conf->hook_name};
     struct list_result lr = {0};
-    if (list_load(c->conf, &lo, c->interrupt, &lr, e) < 0) {
+    struct audit_lineage lin;
+    struct err je;
+    if (audit_lineage_load(&lin, &je) < 0) {
+        cmd_info(c,
+                 "cannot read the journal's lineage, so a retired name's date is its config's "
+                 "meta ctime (its source VM's, when qm clone made it): %s",
+                 je.detail);
+    }
+    lo.edges = lin.v;
+    lo.n_edges = lin.n;
+    int k = list_load(c->conf, &lo, c->interrupt, &lr, e);
+    audit_lineage_release(&lin);
+    if (k < 0) {
         return -1;
     }
     rt->t = calloc(lr.n ? lr.n : 1, sizeof(*rt->t));
@@ -1131,7 +1146,7 @@ static int rotation_gather(struct ctx *c, struct rotation *rt, struct err *e)
             snprintf(t->name, sizeof(t->name), "%s", row->name);
             snprintf(t->tags, sizeof(t->tags), "%s", tags ? tags : "");
             if (holder) {
-                creation_date(&cf, t->date, sizeof(t->date));
+                creation_date(row, t->date, sizeof(t->date));
             } else {
                 snprintf(t->date, sizeof(t->date), "%s", row->name + strlen(rt->name) + 1);
             }

@@ -931,19 +931,19 @@ void list_draw(FILE *f, struct json_object *templates)
     static const char *const head[N_COLS] = {"VMID", "NAME",    "NODE",   "STORAGES",
                                              "SIZE", "CREATED", "LINKED", "HOOK"};
     size_t n = templates ? json_object_array_length(templates) : 0;
-    int w[N_COLS];
+    size_t w[N_COLS];
     char cells[N_COLS][256];
     if (n == 0) {
         fputs("no templates in the cluster\n", f);
         return;
     }
     for (int k = 0; k < N_COLS; k++) {
-        w[k] = (int)strlen(head[k]);
+        w[k] = strlen(head[k]);
     }
     for (size_t i = 0; i < n; i++) {
         row_cells(json_object_array_get_idx(templates, i), cells);
         for (int k = 0; k < N_COLS; k++) {
-            int l = (int)strlen(cells[k]);
+            size_t l = termtext_width(cells[k]); /* columns, not bytes */
             w[k] = l > w[k] ? l : w[k];
         }
     }
@@ -958,7 +958,8 @@ void list_draw(FILE *f, struct json_object *templates)
             if (k == N_COLS - 1) {
                 fprintf(f, "%s\n", s);
             } else {
-                fprintf(f, right ? "%*s  " : "%-*s  ", w[k], s);
+                termtext_pad(f, s, w[k], right);
+                fputs("  ", f);
             }
         }
         struct json_object *cl;
@@ -970,8 +971,8 @@ void list_draw(FILE *f, struct json_object *templates)
             char name[256], node[256];
             cell(name, sizeof(name), get_str(g, "name") ? get_str(g, "name") : "-");
             cell(node, sizeof(node), get_str(g, "node"));
-            fprintf(f, "%*s  `- %s %s on %s, %s clone\n", w[COL_VMID], "", get_str(g, "vmid"), name,
-                    node, strcmp(get_str(g, "linked"), "true") == 0 ? "linked" : "full");
+            fprintf(f, "%*s  `- %s %s on %s, %s clone\n", (int)w[COL_VMID], "", get_str(g, "vmid"),
+                    name, node, strcmp(get_str(g, "linked"), "true") == 0 ? "linked" : "full");
         }
     }
 }

@@ -213,6 +213,23 @@ int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e)
     return 0;
 }
 
+int node_load_members(const struct conf *cf, struct vmlist_members *ret, struct err *e)
+{
+    char path[4096], *buf;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/.members", cf->pve_dir);
+    if (read_pve_path(path, false, &buf, &len, e) < 0) {
+        return -1;
+    }
+    int r = vmlist_members_parse(buf, len, ret);
+    free(buf);
+    if (r < 0) {
+        return err_set(e, r == -ENOMEM ? ERR_INTERNAL : ERR_BAD_OUTPUT,
+                       "cannot parse the cluster's member list '%s'", path);
+    }
+    return 0;
+}
+
 int node_read_next_id(const struct conf *cf, struct newid_range *ret, bool *ret_found,
                       struct err *e)
 {

@@ -40,6 +40,8 @@ const char *node_error_line(const struct spawn_result *r, char *buf, size_t len)
 
 /* Reads and parses the config's vmlist file. */
 int node_load_vmlist(const struct conf *cf, struct vmlist *ret, struct err *e);
+/* Reads and parses <pve_dir>/.members (the cluster's nodes). */
+int node_load_members(const struct conf *cf, struct vmlist_members *ret, struct err *e);
 /* datacenter.cfg's next-id range (newid_parse_datacenter) under pve_dir:
  * *ret_found false when the file or the line is missing. 0, or -1 with e. */
 int node_read_next_id(const struct conf *cf, struct newid_range *ret, bool *ret_found,

@@ -297,14 +297,28 @@ static void eval_newid(const struct preflight_req *q, const struct preflight_fac
 }
 
 /* --target: a node pvesm does not accept is a failed check, not a failed
- * run. *ret_ok: the target's storage list can be used. */
+ * run. pvesm status --target accepts any node name (pve-storage
+ * API2/Storage/Status.pm index checks none), qm clone refuses one that is not
+ * in .members (qemu-server API2/Qemu.pm clone_vm, pve-cluster Cluster.pm
+ * check_node_exists; this node itself is no target there). *ret_ok: the
+ * target's storage list can be used. */
 static int eval_target(const struct preflight_req *q, const struct preflight_facts *f,
                        struct preflight_eval *v, bool *ret_ok, struct err *e)
 {
-    bool ok = f->q_target.asked && !f->q_target.failed;
+    bool self = strcmp(q->target, "localhost") == 0 || (f->local && !strcmp(q->target, f->local)) ||
+                (f->members.nodename && !strcmp(q->target, f->members.nodename));
+    char why[1024] = "";
+    if (*f->members_error) {
+        snprintf(why, sizeof(why), "%s", f->members_error);
+    } else if (!self && !vmlist_members_has(&f->members, q->target)) {
+        snprintf(why, sizeof(why), "no such cluster node '%s'", q->target);
+    } else if (!f->q_target.asked || f->q_target.failed) {
+        snprintf(why, sizeof(why), "%s", f->q_target.error);
+    }
+    bool ok = !*why;
     add(v, "target_node", ok, false,
         ok ? "node '%s' answers for shared storages%s%s" : "node '%s' cannot be a target: %s%s",
-        q->target, ok ? "" : f->q_target.error, ok ? "" : SUGGEST_NODE(&f->vl, q->target));
+        q->target, why, ok ? "" : SUGGEST_NODE(&f->members, &f->vl, q->target));
     *ret_ok = ok;
     return ok && f->q_target.bad ? answer_error(&f->q_target, "pvesm status --target", e) : 0;
 }
@@ -705,6 +719,9 @@ static void gather_files(const struct ctx *c, const struct preflight_req *q,
     if (q->pool && node_pool_exists(c->conf, q->pool, &f->pool_exists, &re) < 0) {
         snprintf(f->pool_error, sizeof(f->pool_error), "%s", re.detail);
     }
+    if (q->target && node_load_members(c->conf, &f->members, &re) < 0) {
+        snprintf(f->members_error, sizeof(f->members_error), "%s", re.detail);
+    }
     if (q->format && !q->linked && !q->no_storages &&
         node_load_storage_cfg(c->conf, &f->storage_cfg, &re) < 0) {
         snprintf(f->storage_cfg_error, sizeof(f->storage_cfg_error), "%s", re.detail);
@@ -726,6 +743,7 @@ int preflight_gather(struct ctx *c, const struct preflight_req *q, struct prefli
 void preflight_facts_release(struct preflight_facts *f)
 {
     vmlist_release(&f->vl);
+    vmlist_members_release(&f->members);
     qm_status_release(&f->src_st);
     qm_config_release(&f->src_cf);
     qm_config_release(&f->pending_cf);

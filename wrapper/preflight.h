@@ -82,6 +82,9 @@ struct preflight_facts {
     /* --pool: whether it is in <pve_dir>/user.cfg; pool_error when unreadable */
     bool pool_exists;
     char pool_error[1024];
+    /* --target: <pve_dir>/.members; members_error when unreadable */
+    struct vmlist_members members;
+    char members_error[1024];
     /* --format: <pve_dir>/storage.cfg; storage_cfg_error when unreadable */
     struct pvecfg_storages storage_cfg;
     char storage_cfg_error[1024];

@@ -84,10 +84,20 @@ const char *suggest_storage(char *buf, size_t len, const struct pvesm_status *st
     return buf;
 }
 
-const char *suggest_node(char *buf, size_t len, const struct vmlist *vl, const char *word)
+const char *suggest_node(char *buf, size_t len, const struct vmlist_members *m,
+                         const struct vmlist *vl, const char *word)
 {
-    const char **v = calloc(vl && vl->n ? vl->n : 1, sizeof(*v));
+    /* the member list names every node, those without guests too; .vmlist
+     * still counts when the member list could not be read */
+    size_t nm = m ? m->n + (m->nodename != NULL) : 0, nv = vl ? vl->n : 0;
+    const char **v = calloc(nm + nv ? nm + nv : 1, sizeof(*v));
     size_t n = 0;
+    for (size_t i = 0; v && m && i < m->n; i++) {
+        v[n++] = m->nodes[i];
+    }
+    if (v && m && m->nodename) {
+        v[n++] = m->nodename;
+    }
     for (size_t i = 0; v && vl && i < vl->n; i++) {
         v[n++] = vl->entries[i].node; /* repeated names: the first wins a tie anyway */
     }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* suggest: "did you mean 'local-lvm'?" for a mistyped storage or node. Pure:
- * the candidates are what pvesm status or the cluster's .vmlist listed. */
+ * the candidates are what pvesm status, the cluster's .members or .vmlist
+ * listed. */
 #ifndef PVETMPL_SUGGEST_H
 #define PVETMPL_SUGGEST_H
 
@@ -22,15 +23,17 @@ const char *suggest_text(char *buf, size_t len, const char *word, const char *co
                          size_t n);
 /* suggest_text over the storages pvesm status listed. */
 const char *suggest_storage(char *buf, size_t len, const struct pvesm_status *st, const char *word);
-/* suggest_text over the nodes of the cluster's .vmlist. */
-const char *suggest_node(char *buf, size_t len, const struct vmlist *vl, const char *word);
+/* suggest_text over the cluster's nodes: .members' nodelist and nodename (m,
+ * NULL or empty when unreadable) and the nodes .vmlist names. */
+const char *suggest_node(char *buf, size_t len, const struct vmlist_members *m,
+                         const struct vmlist *vl, const char *word);
 
 /* A buffer for one suggestion inside an expression (it lives until the end
  * of the enclosing block): SUGGEST_STORAGE(&st, sid) in a printf's arguments. */
 #define SUGGEST_BUF_SIZE 160
 #define SUGGEST_STORAGE(st, word)                                                                  \
     suggest_storage((char[SUGGEST_BUF_SIZE]){0}, SUGGEST_BUF_SIZE, (st), (word))
-#define SUGGEST_NODE(vl, word)                                                                     \
-    suggest_node((char[SUGGEST_BUF_SIZE]){0}, SUGGEST_BUF_SIZE, (vl), (word))
+#define SUGGEST_NODE(m, vl, word)                                                                  \
+    suggest_node((char[SUGGEST_BUF_SIZE]){0}, SUGGEST_BUF_SIZE, (m), (vl), (word))
 
 #endif

@@ -94,6 +94,17 @@ size_t termtext_cut(const char *s, size_t cols)
     return i;
 }
 
+void termtext_pad(FILE *f, const char *s, size_t cols, bool right)
+{
+    size_t w = termtext_width(s);
+    int fill = w < cols ? (int)(cols - w) : 0;
+    if (right) {
+        fprintf(f, "%*s%s", fill, "", s);
+    } else {
+        fprintf(f, "%s%*s", s, fill, "");
+    }
+}
+
 int termtext_columns(FILE *f, int fallback)
 {
     struct winsize ws;

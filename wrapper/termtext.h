@@ -21,6 +21,10 @@ void termtext_clean(char *dst, size_t len, const char *src);
 size_t termtext_width(const char *s);
 /* The bytes of s's first cols characters. */
 size_t termtext_cut(const char *s, size_t cols);
+/* Writes s to f padded with spaces to cols columns by termtext_width (not by
+ * bytes: a UTF-8 name must not shift the columns after it), on the left when
+ * right-aligned. Longer text is written whole. */
+void termtext_pad(FILE *f, const char *s, size_t cols, bool right);
 /* The width of the terminal f is: its window size, else $COLUMNS (1..9999),
  * else fallback. */
 int termtext_columns(FILE *f, int fallback);

@@ -82,9 +82,11 @@ static int fill(struct json_object *root, struct vmlist *vl)
     return 0;
 }
 
-int vmlist_parse(const char *text, size_t len, struct vmlist *ret)
+/* The one JSON value of text (strict; only blanks may follow it) into
+ * *ret (to json_object_put). 0, -EBADMSG or -ENOMEM. */
+static int parse_json(const char *text, size_t len, struct json_object **ret)
 {
-    struct vmlist vl = {0};
+    *ret = NULL;
     if (!text || len == 0 || len > INT_MAX) {
         return -EBADMSG;
     }
@@ -95,17 +97,29 @@ int vmlist_parse(const char *text, size_t len, struct vmlist *ret)
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
     int r = root && json_tokener_get_error(tok) == json_tokener_success ? 0 : -EBADMSG;
-    /* Only blanks may follow the one JSON value. */
     for (size_t i = r == 0 ? json_tokener_get_parse_end(tok) : len; i < len; i++) {
         if (!strchr(" \t\r\n", text[i]) || text[i] == '\0') {
             r = -EBADMSG;
         }
     }
+    json_tokener_free(tok);
+    if (r < 0) {
+        json_object_put(root);
+        return r;
+    }
+    *ret = root;
+    return 0;
+}
+
+int vmlist_parse(const char *text, size_t len, struct vmlist *ret)
+{
+    struct vmlist vl = {0};
+    struct json_object *root;
+    int r = parse_json(text, len, &root);
     if (r == 0) {
         r = fill(root, &vl);
     }
     json_object_put(root);
-    json_tokener_free(tok);
     if (r < 0) {
         vmlist_release(&vl);
         return r;
@@ -134,4 +148,82 @@ const struct vmlist_entry *vmlist_find(const struct vmlist *vl, uint32_t vmid)
     }
     struct vmlist_entry key = {.vmid = vmid};
     return bsearch(&key, vl->entries, vl->n, sizeof(*vl->entries), cmp_entry);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int fill_members(struct json_object *root, struct vmlist_members *m)
+{
+    struct json_object *ver, *nl;
+    const char *name =
+        json_object_is_type(root, json_type_object) ? get_string(root, "nodename") : NULL;
+    if (!name || !json_object_object_get_ex(root, "version", &ver) ||
+        !json_object_is_type(ver, json_type_int)) {
+        return -EBADMSG;
+    }
+    if (!(m->nodename = strdup(name))) {
+        return -ENOMEM;
+    }
+    if (!json_object_object_get_ex(root, "nodelist", &nl)) {
+        return 0; /* not in a cluster */
+    }
+    if (!json_object_is_type(nl, json_type_object)) {
+        return -EBADMSG;
+    }
+    size_t n = (size_t)json_object_object_length(nl);
+    if (!(m->nodes = calloc(n ? n : 1, sizeof(*m->nodes)))) {
+        return -ENOMEM;
+    }
+    json_object_object_foreach(nl, key, val)
+    {
+        if (!json_object_is_type(val, json_type_object) || !*key) {
+            return -EBADMSG;
+        }
+        if (!(m->nodes[m->n] = strdup(key))) {
+            return -ENOMEM;
+        }
+        m->n++;
+    }
+    if (m->n) {
+        qsort(m->nodes, m->n, sizeof(*m->nodes), cmp_str);
+    }
+    return 0;
+}
+
+int vmlist_members_parse(const char *text, size_t len, struct vmlist_members *ret)
+{
+    struct vmlist_members m = {0};
+    struct json_object *root;
+    int r = parse_json(text, len, &root);
+    if (r == 0) {
+        r = fill_members(root, &m);
+    }
+    json_object_put(root);
+    if (r < 0) {
+        vmlist_members_release(&m);
+        return r;
+    }
+    *ret = m;
+    return 0;
+}
+
+void vmlist_members_release(struct vmlist_members *m)
+{
+    if (!m) {
+        return;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->nodes[i]);
+    }
+    free(m->nodes);
+    free(m->nodename);
+    *m = (struct vmlist_members){0};
+}
+
+bool vmlist_members_has(const struct vmlist_members *m, const char *node)
+{
+    return m && m->n && node && bsearch(&node, m->nodes, m->n, sizeof(*m->nodes), cmp_str) != NULL;
 }

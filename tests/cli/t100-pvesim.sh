@@ -1327,8 +1327,8 @@ qm migrate <vmid> <target> [OPTIONS]
     [ -f "$S/etc/pve/nodes/pve/qemu-server/154.conf" ]
     assert_no_grep '^lock' "$S/etc/pve/nodes/pve/qemu-server/154.conf"
     # no quorum (.members "quorate": 0)
-    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
-    assert_grep '"quorate" : 0' "$S/etc/pve/.members"
+    perl -0pi -e 's/"quorate": 1/"quorate": 0/' "$S/etc/pve/.members"
+    assert_grep '"quorate": 0' "$S/etc/pve/.members"
     expect_rc 255 "$QM" migrate 154 pve2
     assert_file_eq "$T/err" 'cluster not ready - no quorum?
 '
@@ -1400,6 +1400,22 @@ ERROR: migration aborted (duration D): Problem found while scanning volumes - ca
 }
 t_check "qm migrate: scan_local_volumes errors abort phase 1 (exit 255, config unlocked)" t_migrate_scan_errors
 
+# held_migrate VMID LOCKFILE: qm migrate VMID pve2 while LOCKFILE is flocked by
+# another process, freed once the worker says it waits; exit 0 wanted, output
+# in $T/out and $T/err. Synchronised on the lock and the message, no sleeps.
+held_migrate() {
+    rm -f "$T/held"
+    flock "$2" sh -c 'echo held >"$0"; while [ -e "$0" ]; do sleep 0.05; done' "$T/held" &
+    local fl=$! mg
+    wait_for_grep '^held$' "$T/held"
+    "$QM" migrate "$1" pve2 >"$T/out" 2>"$T/err" &
+    mg=$!
+    wait_for_grep '^trying to acquire lock\.\.\.$' "$T/out"
+    rm -f "$T/held"
+    wait $fl
+    wait $mg || { echo "qm migrate $1 failed"; cat "$T/err"; return 1; }
+}
+
 t_migrate_knobs() {
     sim --other-node pve2
     for i in 140 141 142 143; do "$PVESIM" "$S" add-vm $i --disk scsi0=nfs-shared:1G; done
@@ -1415,12 +1431,8 @@ ERROR: migration aborted (duration D): can't lock file '/var/lock/qemu-server/lo
 '
     expect_rc 0 "$QM" migrate 140 pve2 # count used up
     knob --clear
-    # a real flock held for a while: the worker waits (lock_config, 10 s)
-    flock "$S/lock/lock-141.conf" sleep 0.8 &
-    fl=$!
-    sleep 0.2
-    expect_rc 0 "$QM" migrate 141 pve2
-    wait $fl
+    # a real flock held until the worker says it waits (lock_config, 10 s)
+    held_migrate 141 "$S/lock/lock-141.conf"
     ts_strip
     assert_file_eq "$T/o" "trying to acquire lock...
  OK
@@ -1428,11 +1440,7 @@ starting migration of VM 141 to node 'pve2' (192.0.2.12)
 migration finished successfully (duration D)
 "
     # guest_migration_lock (/var/lock/pve-manager/pve-migrate-<vmid>) is taken first
-    flock "$S/lock/pve-migrate-142" sleep 0.8 &
-    fl=$!
-    sleep 0.2
-    expect_rc 0 "$QM" migrate 142 pve2
-    wait $fl
+    held_migrate 142 "$S/lock/pve-migrate-142"
     assert_grep '^trying to acquire lock\.\.\.$' "$T/out"
     # storage-inactive on a shared nfs storage: prepare only warns
     knob PVESIM_FAULT=storage-inactive=nfs-shared
@@ -1668,8 +1676,8 @@ t_check "qm clone --format: the storage's formats (get_formats), else its defaul
 
 t_clone_no_quorum() {
     sim
-    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
-    assert_grep '"quorate" : 0' "$S/etc/pve/.members"
+    perl -0pi -e 's/"quorate": 1/"quorate": 0/' "$S/etc/pve/.members"
+    assert_grep '"quorate": 0' "$S/etc/pve/.members"
     # API2/Qemu.pm clone_vm: check_cfs_quorum after the pool, node and storage checks
     expect_rc 255 "$QM" clone 100 101 --pool nopool
     assert_grep "pool 'nopool' does not exist" "$T/err"

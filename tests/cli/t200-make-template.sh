@@ -1275,7 +1275,7 @@ t_foreign_hookscript() {
 t_no_quorum_precondition() {
     sim_setup
     echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
-    perl -0pi -e 's/"quorate" : 1/"quorate" : 0/' "$S/etc/pve/.members"
+    perl -0pi -e 's/"quorate": 1/"quorate": 0/' "$S/etc/pve/.members"
     expect_rc 69 "$PVETMPL" --json make-template 100 9000 --no-hook
     assert_eq precondition "$(json_get .error.class)"
     assert_grep "no quorum.*pvecm status" <(json_get .error.detail)

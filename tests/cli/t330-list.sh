@@ -268,6 +268,21 @@ C
     assert_grep '^9100  tmpl-a .* [0-9]{4}-[0-9]{2}-[0-9]{2} +0  pvetmpl$' "$T/out"
 }
 
+# make demo ends with `pvetmpl list` showing the template it made.
+demo_ends_with_list() {
+    run "$TOP/tests/demo.sh"
+    assert_eq 0 "$RC" "demo.sh exit status"
+    # the last command the demo runs, and its table
+    local last
+    last=$(grep -n '\$ .*/pvetmpl list' "$T/out" | tail -n1 | cut -d: -f1)
+    [ -n "$last" ] || { echo "no 'pvetmpl list' in the demo"; return 1; }
+    assert_eq "" "$(tail -n +"$((last + 1))" "$T/out" | grep '\$ ' || true)" "a command after list"
+    tail -n +"$last" "$T/out" >"$T/list"
+    assert_grep '^ *VMID +NAME +NODE' "$T/list"
+    assert_grep '^ *9000 +ubuntu-server-template-22\.04 +pve ' "$T/list"
+    assert_grep '^\(exit 0\)$' "$T/list"
+}
+
 t_check "no template in the cluster: said, exit 0" no_templates
 t_check "rows: storages, size, hook, linked clones counted; no qm call, one pvesm path" \
     rows_and_counts
@@ -282,4 +297,5 @@ t_check "a template on another node: its hook file is known only on a shared sto
     other_node_hook
 t_check "an unreadable journal: the configs' dates, no full clones, a warning" \
     unreadable_journal
+t_check "make demo ends with pvetmpl list showing its template" demo_ends_with_list
 t_done

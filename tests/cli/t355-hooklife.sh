@@ -3,7 +3,7 @@
 # VMID (every VM of this node with a hookscript, from the config files, no qm
 # per VM), `hook update` after a package upgrade (journalled, dry run,
 # idempotent), the storages table's capacity, and "did you mean" for a
-# mistyped storage.
+# mistyped storage or node.
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 if [ "${PVETMPL_TEST_JOURNALD:-}" != 1 ]; then
@@ -170,10 +170,37 @@ did_you_mean() {
     assert_grep "storage 'zzzzzz' does not exist$" "$T/out"
 }
 
+# A mistyped node: pvesm status --target accepts any name (as pve-storage
+# does), qm clone would refuse it; pvetmpl refuses first, in qm clone's words,
+# and guesses from the cluster's member list: node2 has no guest, so .vmlist
+# alone would never name it.
+node_did_you_mean() {
+    sim_setup --other-node node2
+    assert_no_grep node2 "$S/etc/pve/.vmlist"
+    assert_grep '"node2"' "$S/etc/pve/.members"
+    expect_rc 0 "$S/bin/pvesm" status --target nodx2
+    local before
+    before=$(sim_mutating_calls)
+    expect_rc 69 "$PVETMPL" make-template 100 9351 --target nodx2
+    assert_grep "node 'nodx2' cannot be a target: no such cluster node 'nodx2'; did you mean 'node2'\?" "$T/err"
+    assert_eq "$(sim_mutating_calls)" "$before"
+    [ ! -e "$S/etc/pve/nodes/pve/qemu-server/9351.conf" ]
+    [ ! -e "$S/etc/pve/nodes/node2/qemu-server/9351.conf" ]
+    expect_rc 69 "$PVETMPL" check 100 --target nodx2
+    assert_grep "no such cluster node 'nodx2'; did you mean 'node2'\?" "$T/out"
+    # Nothing near: the refusal without a guess; the right name passes.
+    expect_rc 69 "$PVETMPL" check 100 --target zzzzzz
+    assert_grep "no such cluster node 'zzzzzz'$" "$T/out"
+    "$PVETMPL" check 100 --target node2 >"$T/out" 2>&1 || true
+    assert_grep "node 'node2' answers for shared storages" "$T/out"
+    assert_eq "$(sim_mutating_calls)" "$before"
+}
+
 t_check "hook status without VMID: every VM of this node with a hookscript" status_of_the_node
 t_check "hook update: refreshes outdated and missing hook files, journalled, idempotent" \
     update_after_upgrade
 t_check "hook update: nothing to do, bad arguments, a storage that fails" update_edge_cases
 t_check "storages: capacity in the table" storages_capacity
 t_check "a mistyped storage: did you mean" did_you_mean
+t_check "a mistyped node: no such cluster node, did you mean one without guests" node_did_you_mean
 t_done

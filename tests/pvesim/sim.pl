@@ -867,6 +867,10 @@ sub cmd_clone($args) {
                     $drives{$opt} = $drive;
                 }
             } else {
+                # everything else, 'meta' (creation-qemu, ctime) included: the clone keeps
+                # its source's (qemu-server API2/Qemu.pm clone_vm "copy everything else";
+                # only create_vm writes a new one, QemuServer/MetaInfo.pm
+                # new_meta_info_string), and qm template does not touch it
                 $newconf->{$opt} = $value;
             }
         }
@@ -2007,7 +2011,14 @@ sub cmd_pvesm_status($args) {
         @{ $info{$sid} }{qw(active total used avail)} = (1, $t, $u, $a);
     }
     param_err($usage, storage => 'No such storage.') if $p->{storage} && !$info{ $p->{storage} };
-    # a target node is not checked for existence; only the storage's nodes list counts
+    # A target node is not checked for existence: any name of the pve-node format passes
+    # and the shared storages whose 'nodes' list does not exclude it are listed, exit 0
+    # (pve-storage 0c56bad src/PVE/API2/Storage/Status.pm 'index' calls no
+    # check_node_exists, only storage_check_node($cfg, $sid, $target, 1) of
+    # src/PVE/Storage.pm, which looks at the storage's 'nodes' alone; src/PVE/CLI/pvesm.pm
+    # 'status' runs it with node => the local node). An unknown node is refused later,
+    # by qm clone (qemu-server API2/Qemu.pm clone_vm -> pve-cluster Cluster.pm
+    # check_node_exists: "no such cluster node '<target>'").
     my @rows;
     for my $sid (sort keys %info) {
         next if $p->{storage} && $p->{storage} ne $sid;

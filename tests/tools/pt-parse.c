@@ -3,7 +3,7 @@
  * resulting struct as canonical "key=value" lines, for the fixture tests
  * (tests/cli/t010-fixtures.sh). On a parse failure it prints
  * "error=<ERRNO> line=<n>". Families: qm-status qm-config qm-conf-file
- * qm-list pvesm-status vmlist clone-lines errors. A qm-conf-file case is
+ * qm-list pvesm-status vmlist members clone-lines errors. A qm-conf-file case is
  * named after the VM it belongs to: "<vmid>-<what>.txt".
  *
  * Values are escaped so every dump line is one line: '\\', control bytes
@@ -206,6 +206,21 @@ static int dump_vmlist(const char *text, size_t len)
     return 0;
 }
 
+static int dump_members(const char *text, size_t len)
+{
+    struct vmlist_members m;
+    int r = vmlist_members_parse(text, len, &m);
+    if (r < 0) {
+        return fail(r, 0);
+    }
+    printf("nodename=%s\nn=%zu\n", m.nodename, m.n);
+    for (size_t i = 0; i < m.n; i++) {
+        printf("node=%s\n", m.nodes[i]);
+    }
+    vmlist_members_release(&m);
+    return 0;
+}
+
 static const char *kind_name(enum qm_line_kind k)
 {
     switch (k) {
@@ -346,6 +361,8 @@ int main(int argc, char **argv)
         r = dump_pvesm(text, len);
     } else if (strcmp(fam, "vmlist") == 0) {
         r = dump_vmlist(text, len);
+    } else if (strcmp(fam, "members") == 0) {
+        r = dump_members(text, len);
     } else if (strcmp(fam, "clone-lines") == 0) {
         r = dump_lines(text, len);
     } else if (strcmp(fam, "errors") == 0) {

@@ -525,6 +525,20 @@ START_TEST(table)
 #undef ROW3
 #undef ROW4
 #undef ROW5
+    /* columns by display width, not bytes: "d\u00e9bian-\u00fcber" is 11
+     * columns in 13 bytes, so NAME is 11 wide and the NODE column lines up */
+    s = draw("[{\"vmid\":9200,\"name\":\"d\u00e9bian-\u00fcber\",\"node\":\"pve1\","
+             "\"storages\":[],\"size\":0,\"hook\":\"none\",\"hook_current\":null,"
+             "\"created\":null,\"linked_clones\":0},"
+             "{\"vmid\":9201,\"name\":\"ascii\",\"node\":\"pve2\",\"storages\":[],"
+             "\"size\":0,\"hook\":\"none\",\"hook_current\":null,\"created\":null,"
+             "\"linked_clones\":0}]");
+    ck_assert_str_eq(s, "VMID  NAME         NODE  STORAGES  SIZE  CREATED  LINKED  HOOK\n"
+                        "9200  d\xc3\xa9"
+                        "bian-\xc3\xbc"
+                        "ber  pve1  -            0  -             0  none\n"
+                        "9201  ascii        pve2  -            0  -             0  none\n");
+    free(s);
     s = draw("[]");
     ck_assert_str_eq(s, "no templates in the cluster\n");
     free(s);

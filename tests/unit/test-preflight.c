@@ -98,6 +98,15 @@ static void fixture_pvesm(const char *name, struct pvesm_status *ret)
     parse_pvesm(slurp(rel, &n), ret);
 }
 
+static void fixture_members(const char *name, struct vmlist_members *ret)
+{
+    char rel[256];
+    size_t n;
+    snprintf(rel, sizeof(rel), "members/%s.txt", name);
+    const char *t = slurp(rel, &n);
+    ck_assert_int_eq(vmlist_members_parse(t, n, ret), 0);
+}
+
 static void fixture_vmlist(const char *name, struct vmlist *ret)
 {
     char rel[256];
@@ -116,6 +125,7 @@ static void facts(struct preflight_facts *f, const char *cfg, const char *st, co
     memset(f, 0, sizeof(*f));
     f->local = "pve1";
     fixture_vmlist("spec-other-nodes", &f->vl);
+    fixture_members("spec-cluster", &f->members);
     fixture_config(cfg, &f->src_cf);
     fixture_config(cfg, &f->pending_cf);
     fixture_status(st, &f->src_st);
@@ -132,6 +142,7 @@ static void facts_text(struct preflight_facts *f, const char *cfg, const char *s
     memset(f, 0, sizeof(*f));
     f->local = "pve1";
     fixture_vmlist("spec-other-nodes", &f->vl);
+    fixture_members("spec-cluster", &f->members);
     parse_config(cfg, &f->src_cf);
     parse_config(cfg, &f->pending_cf);
     unsigned line = 0;
@@ -608,10 +619,37 @@ START_TEST(target_node_answers_or_not)
 
     facts_text(&f, cfg, "status: stopped\n", pvesm);
     f.q_target.asked = f.q_target.failed = true;
-    snprintf(f.q_target.error, sizeof(f.q_target.error), "no such cluster node 'pve2'");
+    snprintf(f.q_target.error, sizeof(f.q_target.error), "storage 'x' is not online");
     eval(&q, &f, &v);
-    expect(&v, "target_node", false, false, "node 'pve2' cannot be a target: no such cluster node");
+    expect(&v, "target_node", false, false,
+           "node 'pve2' cannot be a target: storage 'x' is not online");
     ck_assert_ptr_null(item(&v, "source_hookscript"));
+    release(&f, &v);
+
+    /* pvesm status --target answers for any name; qm clone wants a member
+     * (pve3 has no guest: only .members names it) */
+    struct preflight_req q4 = {.src = 100, .target = "pve4"};
+    facts_text(&f, cfg, "status: stopped\n", pvesm);
+    f.q_target.asked = true;
+    parse_pvesm(PVESM_HDR PVESM_ROW("shared-nfs", "nfs", "active"), &f.target_list);
+    eval(&q4, &f, &v);
+    expect(&v, "target_node", false, false,
+           "node 'pve4' cannot be a target: no such cluster node 'pve4'; did you mean 'pve1'?");
+    ck_assert_ptr_null(item(&v, "source_hookscript"));
+    release(&f, &v);
+    struct preflight_req q3 = {.src = 100, .target = "pev3"};
+    facts_text(&f, cfg, "status: stopped\n", pvesm);
+    f.q_target.asked = true;
+    eval(&q3, &f, &v);
+    expect(&v, "target_node", false, false, "no such cluster node 'pev3'; did you mean 'pve3'?");
+    release(&f, &v);
+    /* the member list unreadable: refused, saying why */
+    facts_text(&f, cfg, "status: stopped\n", pvesm);
+    f.q_target.asked = true;
+    snprintf(f.members_error, sizeof(f.members_error), "cannot read '/etc/pve/.members': gone");
+    eval(&q, &f, &v);
+    expect(&v, "target_node", false, false,
+           "node 'pve2' cannot be a target: cannot read '/etc/pve/.members': gone");
     release(&f, &v);
 
     /* a storage the target does not see */

@@ -47,8 +47,15 @@ START_TEST(message_text)
     struct vmlist_entry en[] = {{.vmid = 100, .node = "pve", .type = "qemu"},
                                 {.vmid = 101, .node = "node2", .type = "qemu"}};
     struct vmlist vl = {.entries = en, .n = 2};
-    ck_assert_str_eq(SUGGEST_NODE(&vl, "nod2"), "; did you mean 'node2'?");
-    ck_assert_str_eq(SUGGEST_NODE(&vl, "elsewhere"), "");
+    ck_assert_str_eq(SUGGEST_NODE(NULL, &vl, "nod2"), "; did you mean 'node2'?");
+    ck_assert_str_eq(SUGGEST_NODE(NULL, &vl, "elsewhere"), "");
+    /* a node without guests is only in the member list */
+    char *names[] = {"empty3", "pve"};
+    struct vmlist_members m = {.nodename = "pve", .nodes = names, .n = 2};
+    ck_assert_str_eq(SUGGEST_NODE(&m, &vl, "emty3"), "; did you mean 'empty3'?");
+    ck_assert_str_eq(SUGGEST_NODE(&m, NULL, "pv"), "; did you mean 'pve'?");
+    struct vmlist_members alone = {.nodename = "solo"};
+    ck_assert_str_eq(SUGGEST_NODE(&alone, &vl, "sol"), "; did you mean 'solo'?");
 }
 END_TEST
 
