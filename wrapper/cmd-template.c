@@ -147,12 +147,41 @@ static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, stru
                    parse_config, ret, e);
 }
 
-/* Reads VMID's run state (qm status). */
-static int read_status(struct ctx *c, uint32_t vmid, struct qm_status *ret, struct err *e)
+/* Reads VMID's committed config and run state at once (two processes, one
+ * latency): the re-check after a copy-slot wait. An error is the config's
+ * first, as when they were read one after the other. */
+static int read_config_status(struct ctx *c, uint32_t vmid, struct qm_config *cf,
+                              struct qm_status *st, struct err *e)
 {
-    struct strv argv = STRV_INIT;
-    return read_qm(c, vmid, "qm status", qmargv_status(c->conf->qm, vmid, false, &argv), &argv,
-                   parse_status, ret, e);
+    struct strv a[2] = {STRV_INIT, STRV_INIT};
+    static const char *const what[2] = {"qm config", "qm status"};
+    struct spawn_result r[2];
+    int rc = -1;
+    if (qmargv_config_current(c->conf->qm, vmid, &a[0]) < 0 ||
+        qmargv_status(c->conf->qm, vmid, false, &a[1]) < 0) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    char *const *argvs[2] = {strv_argv(&a[0]), strv_argv(&a[1])};
+    if (node_run_many(c, 2, argvs, r, NULL, NULL, e) < 0) {
+        goto out;
+    }
+    rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        unsigned line = 0;
+        if (spawn_result_code(&r[i]) != 0) {
+            rc = node_fail(&r[i], what[i], e);
+        } else if ((i ? parse_status(&r[i], st, &line) : parse_config(&r[i], cf, &line)) < 0) {
+            rc = err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of '%s %" PRIu32 "' (line %u)",
+                         what[i], vmid, line);
+        }
+    }
+    spawn_result_release(&r[0]);
+    spawn_result_release(&r[1]);
+out:
+    strv_release(&a[0]);
+    strv_release(&a[1]);
+    return rc;
 }
 
 static bool disk_needs_base(const struct qm_disk *d)
@@ -361,8 +390,9 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
 
 /* The source as preflight saw it may be stale after the wait for copy slots:
  * started meanwhile, qm clone would copy its live disks (qemu-server
- * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So its state and
- * lock are read again right before qm clone, and its hookscript (a foreign
+ * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So after a wait
+ * its state and lock are read again (both at once) right before qm clone, and
+ * its hookscript (a foreign
  * one set meanwhile is refused by preflight's rule). A lock is waited for like
  * any other (the slots stay held); a running VM is refused. Returns 0, or -1
  * with e set (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
@@ -375,7 +405,7 @@ static int source_still_ready(struct ctx *c, const struct preflight_req *q, stru
         struct qm_config cf = {0};
         struct qm_status st = {0};
         int r = -1;
-        if (read_config(c, src, &cf, e) == 0 && read_status(c, src, &st, e) == 0) {
+        if (read_config_status(c, src, &cf, &st, e) == 0) {
             if (strcmp(st.status, "stopped") != 0) {
                 r = err_set(e, ERR_PRECONDITION,
                             "VM %" PRIu32 " is %s now: it was started while this run waited for "
@@ -762,10 +792,13 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
 }
 
 /* Step 4: queue behind other copies onto the same storages (taken in sorted
- * order: no deadlock), then look again at what may have changed meanwhile. */
+ * order: no deadlock), then look again at what may have changed meanwhile.
+ * A run that did not wait re-reads nothing of the source: preflight has
+ * just read it, and asking again would only cost a qm latency. */
 static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     struct strv *st = &cr->p.storages;
+    bool waited = false;
     if (c->dry_run) {
         return 0;
     }
@@ -782,10 +815,12 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         if (cr->nslots == MAX_DRIVES) {
             break;
         }
-        if (slot_acquire_storage(c, st->v[i], &cr->slots[cr->nslots], e) < 0) {
+        bool w = false;
+        if (slot_acquire_storage(c, st->v[i], &cr->slots[cr->nslots], &w, e) < 0) {
             return -1;
         }
         cr->nslots++;
+        waited |= w;
     }
     /* Anyone outside pvetmpl may have taken NEWID while this run waited. */
     if (!newid_still_free(c, cr->o->q.newid)) {
@@ -794,7 +829,7 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         audit(c, &cr->a, JOURNAL_REFUSED, e);
         return -1;
     }
-    if (source_still_ready(c, &cr->pq, e) < 0) {
+    if (waited && source_still_ready(c, &cr->pq, e) < 0) {
         audit(c, &cr->a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);
@@ -832,6 +867,14 @@ static int clone_copy(struct ctx *c, struct clone_run *cr, struct err *e)
     }
     report_set_changed(c->rep, !c->dry_run);
     return 0;
+}
+
+static void clone_release_slots(struct clone_run *cr)
+{
+    for (int i = 0; i < cr->nslots; i++) {
+        slot_release(cr->slots[i]);
+    }
+    cr->nslots = 0;
 }
 
 /* Step 6 of clone: the copy read back into the report. */
@@ -998,6 +1041,10 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
     if (clone_copy(c, &cr, e) < 0) {
         goto fail;
     }
+    /* The copy is on the node: later runs queue only for their own copy,
+     * not behind this one's hook, conversion and read-back (NEWID's lock
+     * stays to the end). */
+    clone_release_slots(&cr);
     if (!make_template) {
         if (clone_report(c, &cr, e) < 0) {
             goto fail;
@@ -1015,9 +1062,7 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
 fail:
     audit(c, &cr.a, JOURNAL_FAILED, e);
 out:
-    for (int i = 0; i < cr.nslots; i++) {
-        slot_release(cr.slots[i]);
-    }
+    clone_release_slots(&cr);
     slot_release(cr.newid_lock);
     preflight_release(&cr.p);
     qm_config_release(&cr.cf);

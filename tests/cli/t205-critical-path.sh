@@ -93,8 +93,97 @@ t_path_only_when_written() {
     assert_grep "would write .*pvetmpl-hook" "$T/both"
 }
 
+
+# spy_setup: qm becomes $T/spy/qm, which records in $T/spy.log what the
+# calls below need and runs the simulated qm. `qm status 100` and `qm config
+# 100 --current` meet at a barrier: each waits (at most 5 s, then logs
+# "alone") until the other has started as often as itself, so a pair run one
+# after the other shows "alone". At `qm set 9000`/`qm template 9000` it logs
+# whether local-lvm's copy slot and NEWID 9000's lock are held.
+spy_setup() {
+    mkdir -p "$T/spy"
+    cat >"$T/spy/qm" <<SPY
+#!/bin/sh
+log=$T/spy.log
+case "\$*" in
+"status 100" | "config 100 --current")
+    echo "start \$*" >>"\$log"
+    i=0
+    while [ "\$(grep -c '^start status 100\$' "\$log")" != "\$(grep -c '^start config 100 --current\$' "\$log")" ]; do
+        i=\$((i + 1))
+        if [ \$i -ge 100 ]; then
+            echo "alone \$*" >>"\$log"
+            break
+        fi
+        sleep 0.05
+    done
+    ;;
+"set 9000 "* | "template 9000")
+    if flock -n "$T/run/storage-local-lvm.0.lock" true; then s=free; else s=held; fi
+    if flock -n "$T/run/vmid-9000.0.lock" true; then n=free; else n=held; fi
+    echo "at \$1: slot \$s, newid \$n" >>"\$log"
+    ;;
+esac
+exec "$S/bin/qm" "\$@"
+SPY
+    chmod 755 "$T/spy/qm"
+    sed -i "s|^qm = .*|qm = \"$T/spy/qm\"|" "$PVETMPL_CONFIG"
+    : >"$T/spy.log"
+}
+
+# A run that got its copy slot at once re-reads nothing of the source:
+# preflight has just read it (issue 11). Only preflight asks qm status.
+t_no_recheck_without_wait() {
+    sim_setup
+    spy_setup
+    expect_rc 0 "$PVETMPL" make-template 100 9000 --name t9000
+    calls
+    assert_eq 1 "$(grep -cx 'qm status 100' "$T/calls")" "qm status 100 calls"
+    assert_eq 1 "$(grep -cx 'qm config 100 --current' "$T/calls")" "qm config 100 --current calls"
+    assert_eq "qm clone 100 9000 --full 1 --name t9000" \
+        "$(sed -n "$(first '^qm clone ')p" "$T/calls" | sed 's/ --pool.*//')" "the clone"
+}
+
+# A run that waited for its copy slot reads the source again before qm clone,
+# both queries at once (they meet at the spy's barrier, none runs alone).
+t_recheck_after_wait_concurrent() {
+    sim_setup
+    spy_setup
+    hold_lock "$T/run/storage-local-lvm.0.lock"
+    "$PVETMPL" --no-progress make-template 100 9000 --name t9000 >"$T/out" 2>"$T/err" &
+    local pid=$! rc=0
+    wait_for_grep "waiting for a copy slot" "$T/err"
+    release_lock
+    wait "$pid" || rc=$?
+    assert_eq 0 "$rc" "make-template's exit status"
+    calls
+    assert_eq 2 "$(grep -cx 'qm status 100' "$T/calls")" "qm status 100 calls"
+    assert_eq 2 "$(grep -cx 'qm config 100 --current' "$T/calls")" "qm config 100 --current calls"
+    local clone
+    clone=$(first '^qm clone 100 9000')
+    sed -n "1,$((clone - 1))p" "$T/calls" | tail -n 2 | sort >"$T/recheck"
+    assert_file_eq "$T/recheck" "qm config 100 --current
+qm status 100
+"
+    assert_no_grep '^alone' "$T/spy.log"
+    assert_eq 4 "$(grep -c '^start ' "$T/spy.log")" "barrier entries"
+}
+
+# The copy slot is given back once the copy is confirmed: hook registration
+# and conversion run without it, NEWID's lock held to the end (issue 11).
+t_slot_released_after_copy() {
+    sim_setup
+    spy_setup
+    expect_rc 0 "$PVETMPL" make-template 100 9000 --name t9000
+    assert_grep '^at set: slot free, newid held$' "$T/spy.log"
+    assert_grep '^at template: slot free, newid held$' "$T/spy.log"
+}
+
 t_check "make-template: the hook is registered with preflight's pvesm answers, no re-read before qm set" t_hook_reuses_preflight
 t_check "make-template: pvetmpl's own hookscript on SRC is read from the copy, not assumed" t_own_hook_read_not_assumed
 t_check "make-template --replace-hook: the foreign hookscript known from preflight is replaced and read back" t_replace_hook_known
 t_check "pvesm path is asked only when make-template writes or plans the hook" t_path_only_when_written
+t_check "make-template: no re-check of the source when the copy slot was free at once" t_no_recheck_without_wait
+t_check "make-template: after a copy-slot wait the source is re-read, both queries at once" t_recheck_after_wait_concurrent
+t_check "make-template: the copy slot is released once the copy exists, NEWID's lock kept" t_slot_released_after_copy
 t_done
