@@ -263,9 +263,10 @@ oom:
  * copy, not a template). Lock errors are retried with a plan made from a fresh
  * config, since qm may have written template: 1 before failing. The read-back
  * always runs, so a failure names every disk left unconverted; after, when
- * filled, is the final config; *changed tells whether the config changed. */
+ * filled (*read_back), is the final config; *changed tells whether the
+ * config changed. */
 static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before, const char *only,
-                   struct qm_config *after, bool *changed, struct err *e)
+                   struct qm_config *after, bool *changed, bool *read_back, struct err *e)
 {
     struct strv plan[MAX_DRIVES];
     struct qm_config fresh = {0};
@@ -308,6 +309,7 @@ static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before,
     if (read_config(c, vmid, after, e) < 0) {
         return -1;
     }
+    *read_back = true;
     *changed =
         !before || after->template != before->template || count_base(after) != count_base(before);
     if (!after->template) {
@@ -629,6 +631,7 @@ struct clone_run {
     int newid_lock;        /* our lock on NEWID (slot.c) */
     int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
     int nslots;
+    struct hook_pending hook_set; /* confirmed by the read-back after qm template */
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
@@ -916,7 +919,7 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
         return 0;
     }
     /* A dry run plans the hook as hook install does: the file write, qm set. */
-    if (hook_register(c, newid, preflight_hook_known(&cr->p), e) < 0) {
+    if (hook_register(c, newid, preflight_hook_known(&cr->p), &cr->hook_set, e) < 0) {
         if (c->dry_run) {
             return -1;
         }
@@ -932,22 +935,47 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
     return 0;
 }
 
-/* Step 7 of make-template: qm template, verified by reading the config back. */
+/* Step 7 of make-template: qm template, verified by reading the config back;
+ * the same read-back confirms the hookscript qm set just set (step 6), so a
+ * failure names both outcomes and what resumes each. */
 static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     const struct request_clone *o = cr->o;
-    bool changed = false;
+    uint32_t newid = o->q.newid;
+    bool changed = false, read_back = false;
     if (!c->dry_run) {
-        cmd_info(c, "converting VM %" PRIu32 " to a template", o->q.newid);
+        cmd_info(c, "converting VM %" PRIu32 " to a template", newid);
     }
-    if (convert(c, o->q.newid, NULL, NULL, &cr->cf, &changed, e) < 0) {
-        char what[128], how[128];
+    int rc = convert(c, newid, NULL, NULL, &cr->cf, &changed, &read_back, e);
+    struct err he = {ERR_OK, ""};
+    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back, cr->cf.hookscript, &he);
+    char what[256], how[1200];
+    if (rc < 0) {
         snprintf(what, sizeof(what),
                  "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
                  "failed",
-                 o->q.newid, o->q.src);
-        snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", o->q.newid);
+                 newid, o->q.src);
+        if (hr < 0) {
+            snprintf(how, sizeof(how),
+                     "the hookscript set is not confirmed either (%s); resume with 'pvetmpl hook "
+                     "install "
+                     "%" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
+                     he.detail, newid, newid);
+        } else {
+            snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", newid);
+        }
         resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+        report_disks(c, &cr->cf, &cr->p);
+        return -1;
+    }
+    if (hr < 0) {
+        snprintf(what, sizeof(what),
+                 "template %" PRIu32 " was made from VM %" PRIu32 ", but registering the "
+                 "hookscript failed",
+                 newid, o->q.src);
+        snprintf(how, sizeof(how), "resume with 'pvetmpl hook install %" PRIu32 "'", newid);
+        *e = he;
+        resume_err(e, e->cls, what, how);
         report_disks(c, &cr->cf, &cr->p);
         return -1;
     }
@@ -1722,7 +1750,8 @@ int cmd_template_run(struct ctx *c, const struct request_template *r, struct err
     }
     audit(c, &a, JOURNAL_STARTED, NULL);
     bool changed = false;
-    int cr = convert(c, vmid, &p.src_cf, disk, &cf, &changed, e);
+    bool read_back = false;
+    int cr = convert(c, vmid, &p.src_cf, disk, &cf, &changed, &read_back, e);
     report_set_changed(c->rep, changed);
     if (!c->dry_run && cf.n_kv) {
         report_disks(c, &cf, &p);

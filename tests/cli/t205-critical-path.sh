@@ -36,12 +36,39 @@ t_hook_reuses_preflight() {
         return 1
     }
     # the copy's hookscript is known (qm clone copies the source's): no read
-    # of 9000 between the clone and qm set; then exactly the read-back
+    # of 9000 between the clone and qm set; one read-back after qm template
+    # confirms both the hookscript and the template
     assert_eq $((clone + 1)) "$set" "qm set right after qm clone"
-    assert_eq "qm config 9000 --current" "$(sed -n "$((set + 1))p" "$T/calls")" "read-back after qm set"
-    assert_eq $((set + 2)) "$tmpl" "qm template after the read-back"
+    assert_eq $((set + 1)) "$tmpl" "qm template right after qm set"
     assert_eq "qm config 9000 --current" "$(sed -n "$((tmpl + 1))p" "$T/calls")" "read-back after qm template"
     assert_eq $((tmpl + 1)) "$(wc -l <"$T/calls")" "nothing after the read-back"
+    assert_eq 1 "$(grep -cx 'qm config 9000 --current' "$T/calls")" "read-backs of 9000"
+    assert_grep "VM 9000: hookscript set to local:snippets/pvetmpl-hook" "$T/err"
+}
+
+# qm set exiting 0 without effect: the one read-back after qm template finds
+# the template complete and the hookscript missing, and says so with what
+# resumes it; the hook-install journal record is "failed".
+t_hook_missing_after_template() {
+    sim_setup
+    sim_knob PVESIM_FAULT=garbage
+    sim_knob "PVESIM_FAULT_CMD=qm set"
+    journal_mark
+    expect_rc 1 "$PVETMPL" make-template 100 9000 --name t9000
+    calls
+    assert_grep "template 9000 was made from VM 100, but registering the hookscript failed: 'qm set 9000 --hookscript' exited 0, but the config of VM 9000 reads back no hookscript, not 'hookscript: local:snippets/pvetmpl-hook'; resume with 'pvetmpl hook install 9000'$" "$T/err"
+    assert_grep '^template: 1$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    assert_no_grep '^hookscript:' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    assert_eq 1 "$(grep -cx 'qm config 9000 --current' "$T/calls")" "read-backs of 9000"
+    journalctl --sync
+    journal_since -o json PVETMPL_VMID=9000 PVETMPL_ACTION=hook-install >"$T/j"
+    jq -r .PVETMPL_RESULT <"$T/j" >"$T/results"
+    assert_file_eq "$T/results" "started
+failed
+"
+    "$PVESIM" "$S" knob --clear
+    expect_rc 0 "$PVETMPL" hook install 9000
+    assert_grep '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
 }
 
 # A source that has pvetmpl's hookscript already: the copy has it too, which
@@ -180,6 +207,7 @@ t_slot_released_after_copy() {
 }
 
 t_check "make-template: the hook is registered with preflight's pvesm answers, no re-read before qm set" t_hook_reuses_preflight
+t_check "make-template: a hookscript that did not take is found by the one read-back after qm template" t_hook_missing_after_template
 t_check "make-template: pvetmpl's own hookscript on SRC is read from the copy, not assumed" t_own_hook_read_not_assumed
 t_check "make-template --replace-hook: the foreign hookscript known from preflight is replaced and read back" t_replace_hook_known
 t_check "pvesm path is asked only when make-template writes or plans the hook" t_path_only_when_written
