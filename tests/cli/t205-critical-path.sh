@@ -206,6 +206,31 @@ t_slot_released_after_copy() {
     assert_grep '^at template: slot free, newid held$' "$T/spy.log"
 }
 
+# Peak RSS (issue 11): the caller's groups are asked of NSS only when a grant
+# names a group. getgrouplist loads every module nsswitch.conf lists for
+# groups (libnss_systemd and what it links: about 0.5 MiB); a private
+# nsswitch.conf (mount namespace) lists glibc's own compat module, and
+# LD_DEBUG=files shows whether pvetmpl loaded it (its children get a clean
+# environment, so the lines are pvetmpl's own).
+nss_loads() {
+    printf 'passwd: files\ngroup: files compat\ninitgroups: files compat\n' >"$T/nsswitch.conf"
+    LD_DEBUG=files unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
+        "$T/nsswitch.conf" "$PVETMPL" "$@" >"$T/out" 2>"$T/err" || true
+    grep -c 'file=libnss_compat' "$T/err" || true
+}
+
+t_groups_only_when_named() {
+    sim_setup
+    assert_eq 0 "$(nss_loads check 100)" "NSS modules loaded without a grant naming a group"
+    assert_grep '^VM 100' "$T/out"
+    echo 'grant bygroup { groups = {root} actions = {check} source_vmids = {100} }' >>"$PVETMPL_CONFIG"
+    [ "$(nss_loads check 100)" -ge 1 ] || {
+        echo "the grant naming a group did not make pvetmpl ask NSS for the groups"
+        cat "$T/err"
+        return 1
+    }
+}
+
 t_check "make-template: the hook is registered with preflight's pvesm answers, no re-read before qm set" t_hook_reuses_preflight
 t_check "make-template: a hookscript that did not take is found by the one read-back after qm template" t_hook_missing_after_template
 t_check "make-template: pvetmpl's own hookscript on SRC is read from the copy, not assumed" t_own_hook_read_not_assumed
@@ -214,4 +239,5 @@ t_check "pvesm path is asked only when make-template writes or plans the hook" t
 t_check "make-template: no re-check of the source when the copy slot was free at once" t_no_recheck_without_wait
 t_check "make-template: after a copy-slot wait the source is re-read, both queries at once" t_recheck_after_wait_concurrent
 t_check "make-template: the copy slot is released once the copy exists, NEWID's lock kept" t_slot_released_after_copy
+t_check "peak RSS: NSS is asked for the caller's groups only when a grant names a group" t_groups_only_when_named
 t_done
