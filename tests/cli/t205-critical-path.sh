@@ -149,6 +149,10 @@ case "\$*" in
     if flock -n "$T/run/storage-local-lvm.0.lock" true; then s=free; else s=held; fi
     if flock -n "$T/run/vmid-9000.0.lock" true; then n=free; else n=held; fi
     echo "at \$1: slot \$s, newid \$n" >>"\$log"
+    # a qm set that exits 0 without effect, with a qm template that fails
+    if [ "\$1" = set ] && [ -e "$T/spy-set-noop" ]; then
+        exit 0
+    fi
     ;;
 esac
 exec "$S/bin/qm" "\$@"
@@ -231,8 +235,46 @@ t_groups_only_when_named() {
     }
 }
 
+# The conversion fails (a lock timeout, no retries) after qm set: the same
+# read-back still confirms the hookscript (journalled "succeeded") and the
+# message resumes with 'pvetmpl template' only.
+t_convert_fails_hook_confirmed() {
+    sim_setup
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=template
+    sim_knob PVESIM_FAULT_COUNT=1
+    journal_mark
+    expect_rc 75 "$PVETMPL" make-template 100 9000 --name t9000
+    assert_grep "VM 9000 was cloned from 100, but converting it to a template failed: .*; resume with 'pvetmpl template 9000'$" "$T/err"
+    assert_no_grep "hook install" "$T/err"
+    assert_grep '^hookscript: local:snippets/pvetmpl-hook$' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    journalctl --sync
+    journal_since -o json PVETMPL_VMID=9000 PVETMPL_ACTION=hook-install >"$T/j"
+    jq -r .PVETMPL_RESULT <"$T/j" >"$T/results"
+    assert_file_eq "$T/results" "started
+succeeded
+"
+}
+
+# Both fail: qm set exits 0 without effect (the spy swallows it) and the
+# conversion times out on a lock. The one read-back names both, and both
+# commands that resume.
+t_convert_fails_hook_missing() {
+    sim_setup
+    spy_setup
+    : >"$T/spy-set-noop"
+    sim_knob PVESIM_FAULT=lock-timeout
+    sim_knob PVESIM_FAULT_CMD=template
+    sim_knob PVESIM_FAULT_COUNT=1
+    expect_rc 75 "$PVETMPL" make-template 100 9000 --name t9000
+    assert_grep "VM 9000 was cloned from 100, but converting it to a template failed: .*; the hookscript set is not confirmed either \('qm set 9000 --hookscript' exited 0, but the config of VM 9000 reads back no hookscript, not 'hookscript: local:snippets/pvetmpl-hook'\); resume with 'pvetmpl hook install 9000' and 'pvetmpl template 9000'$" "$T/err"
+    assert_no_grep '^hookscript:' "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+}
+
 t_check "make-template: the hook is registered with preflight's pvesm answers, no re-read before qm set" t_hook_reuses_preflight
 t_check "make-template: a hookscript that did not take is found by the one read-back after qm template" t_hook_missing_after_template
+t_check "make-template: a failed conversion still confirms the hookscript in its read-back" t_convert_fails_hook_confirmed
+t_check "make-template: a failed conversion and a hookscript that did not take are named together" t_convert_fails_hook_missing
 t_check "make-template: pvetmpl's own hookscript on SRC is read from the copy, not assumed" t_own_hook_read_not_assumed
 t_check "make-template --replace-hook: the foreign hookscript known from preflight is replaced and read back" t_replace_hook_known
 t_check "pvesm path is asked only when make-template writes or plans the hook" t_path_only_when_written
