@@ -171,12 +171,13 @@ my @notmet;
         . "in the order they ended: %s. Only preflight's queries run concurrently (%s, against %s "
         . "for one qm call: %.1f latencies; with the hook they include `pvesm path` of the hook's "
         . "file, and registering the hook reuses them and the source's hookscript, which qm clone "
-        . "copies); everything else is serial: the re-check of the source after the copy-slot wait "
-        . "(`qm config --current`, then `qm status`), `qm clone`, `qm set` and its read-back, "
-        . "`qm template` and its read-back. Cheaper still, with qm's own answers: the re-check's "
-        . "two queries concurrently, or none when the run did not wait for a slot (then they repeat "
-        . "what preflight has just learnt); releasing the copy slot once the clone is confirmed "
-        . "helps parallel runs (row 6).\n",
+        . "copies); everything else is serial: `qm clone`, `qm set`, `qm template` and one "
+        . "read-back after it that confirms the hookscript and the template together. The source "
+        . "is read again only after a wait for a copy slot (then `qm config --current` and `qm "
+        . "status` at once), never here, where no other run queues. The rest is out of reach while "
+        . "every read-back README promises stays: preflight and the read-back after `qm template` "
+        . "alone put make-template 2 latencies above raw without the hook, and the hook adds "
+        . "`qm set`.\n",
         ms($raw), ms(1.5 * $lat), ms($lim), yes($mt <= $lim), ms($mt),
         $mt <= $lim ? ms($lim - $mt) . ' under' : ms($mt - $lim) . ' over', ($mt - $raw) / $lat,
         yes($nh <= $lim), ms($nh), ($nh - $raw) / $lat, med('procs.raw.qm'), $q, $s, $qn, $sn,
@@ -245,11 +246,11 @@ my @notmet;
         . "copies_per_storage 1 %d, 2 %d; worst run: raw %d, 1 %d, 2 %d). Wall time for all 8: raw %s, "
         . "copies 1 %s, copies 2 %s. Where the time goes: raw qm runs all 8 at once (source lock "
         . "shared, each NEWID its own lock, the storage lock only around the allocation). pvetmpl "
-        . "queues per storage, and with copies 1 each of the 8 took %s of the wall time - about a "
-        . "whole make-template (%s in row 3), not one copy: the slot is held from before the clone "
-        . "to the end of the run (hook registration, conversion, read-back), so the queue "
-        . "serialises every qm call after preflight. Releasing it after the clone would let those "
-        . "overlap. Raw failures said: %s\n",
+        . "queues per storage: a run holds its copy slot from just before `qm clone` until the copy "
+        . "is confirmed in `.vmlist`, and registers the hook, converts and reads back outside it "
+        . "(its NEWID's lock, which no other run shares, held to the end); with copies 1 each of "
+        . "the 8 took %s of the wall time, against %s for a whole make-template in row 3: the "
+        . "copies queue, the rest overlaps. Raw failures said: %s\n",
         yes($f1 == 0 && $f2 == 0), $fr, $f1, $f2, $r{'fail.raw'}{max}, $r{'fail.copies1'}{max},
         $r{'fail.copies2'}{max}, ms($wr), ms($w1), ms($w2), ms($w1 / 8), ms($one),
         ($m{why_raw} || 'nothing (none failed)');

@@ -208,14 +208,9 @@ static int vm_hookscript(struct ctx *c, uint32_t vmid, char *buf, size_t len, bo
  * committed one, also for a running VM: hookscript is a "fast plug" option,
  * applied at once, never left pending (qemu-server QemuServer.pm
  * $fast_plug_option). */
-static int confirm_hookscript(struct ctx *c, uint32_t vmid, const char *want, const char *what,
-                              struct err *e)
+static int hookscript_reads_back(uint32_t vmid, const char *want, bool has, const char *cur,
+                                 const char *what, struct err *e)
 {
-    char cur[512];
-    bool has = false;
-    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
-        return -1;
-    }
     if (want ? has && strcmp(cur, want) == 0 : !has) {
         return 0;
     }
@@ -227,11 +222,23 @@ static int confirm_hookscript(struct ctx *c, uint32_t vmid, const char *want, co
                    vmid, got, wanted);
 }
 
+static int confirm_hookscript(struct ctx *c, uint32_t vmid, const char *want, const char *what,
+                              struct err *e)
+{
+    char cur[512];
+    bool has = false;
+    if (vm_hookscript(c, vmid, cur, sizeof(cur), &has, e) < 0) {
+        return -1;
+    }
+    return hookscript_reads_back(vmid, want, has, cur, what, e);
+}
+
 /* A change of VMID's hookscript to want (NULL: removed) with its journal
  * records: "dry-run", or "started" then "succeeded"/"failed", succeeded only
  * once the config read back shows it. An unwritten record is only a warning. */
 static int journalled_change(struct ctx *c, struct journal_event *ev, struct strv *argv,
-                             const char *what, uint32_t vmid, const char *want, struct err *e)
+                             const char *what, uint32_t vmid, const char *want,
+                             struct hook_pending *defer, struct err *e)
 {
     struct err je;
     if (c->dry_run) {
@@ -246,6 +253,14 @@ static int journalled_change(struct ctx *c, struct journal_event *ev, struct str
         warn_journal(c, &je);
     }
     int r = change(c, argv, what, e);
+    if (r == 0 && defer) {
+        /* the caller's read-back decides (hook_register_confirm) */
+        defer->active = true;
+        snprintf(defer->volid, sizeof(defer->volid), "%s", want);
+        defer->ev = *ev;
+        defer->ev.volid = defer->volid;
+        return 0;
+    }
     if (r == 0) {
         r = confirm_hookscript(c, vmid, want, what, e);
     }
@@ -547,7 +562,8 @@ static int refuse_foreign(struct ctx *c, uint32_t vmid, const struct vm_hook *vh
 }
 
 static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, const char *storage,
-                       const char *volid, struct json_object *vms, bool *changed, struct err *e)
+                       const char *volid, struct json_object *vms, bool *changed,
+                       struct hook_pending *defer, struct err *e)
 {
     const char *cur = vh->cur;
     bool has = vh->has;
@@ -567,12 +583,12 @@ static int install_one(struct ctx *c, uint32_t vmid, const struct vm_hook *vh, c
     }
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
-    int r = journalled_change(c, &ev, &argv, what, vmid, volid, e);
+    int r = journalled_change(c, &ev, &argv, what, vmid, volid, defer, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;
         json_object_array_add(vms, vm_obj(vmid, volid, c->dry_run ? "would-set" : "set"));
-        if (!c->dry_run) {
+        if (!c->dry_run && !(defer && defer->active)) {
             cmd_info(c, "VM %" PRIu32 ": hookscript set to %s", vmid, volid);
         }
     }
@@ -609,7 +625,7 @@ static int remove_one(struct ctx *c, uint32_t vmid, struct json_object *vms, boo
     }
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --delete hookscript", vmid);
-    int r = journalled_change(c, &ev, &argv, what, vmid, NULL, e);
+    int r = journalled_change(c, &ev, &argv, what, vmid, NULL, NULL, e);
     strv_release(&argv);
     if (r == 0) {
         *changed = true;
@@ -832,7 +848,8 @@ static int install_all(struct ctx *c, const struct request_hook *r, const char *
     *changed = p.changed;
     report_hook_file(c, &p);
     for (size_t i = 0; i < r->n_vmids; i++) {
-        outcome_add(&o, install_one(c, r->ids[i], &vh[i], storage, p.volid, vms, changed, e), e);
+        outcome_add(&o, install_one(c, r->ids[i], &vh[i], storage, p.volid, vms, changed, NULL, e),
+                    e);
     }
     free(vh);
     return outcome_end(&o, e);
@@ -1062,7 +1079,8 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     return rc;
 }
 
-int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, struct err *e)
+int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known,
+                  struct hook_pending *pending, struct err *e)
 {
     struct placed p;
     struct vm_hook vh = {.has = known && known->fresh_copy && known->cur};
@@ -1084,8 +1102,33 @@ int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, 
     report_hook_file(c, &p);
     struct json_object *vms = json_object_new_array();
     bool changed = false;
-    int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, e);
+    int r = install_one(c, vmid, &vh, c->conf->hook_storage, p.volid, vms, &changed, pending, e);
     json_object_put(vms);
+    return r;
+}
+
+int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending, bool read,
+                          const char *hookscript, struct err *e)
+{
+    if (!pending->active) {
+        return 0;
+    }
+    pending->active = false;
+    char what[48];
+    snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
+    int r = read ? hookscript_reads_back(vmid, pending->volid, hookscript != NULL,
+                                         hookscript ? hookscript : "", what, e)
+                 : err_set(e, ERR_QM_FAILED,
+                           "'%s' exited 0, but the config of VM %" PRIu32
+                           " could not be read back to confirm it",
+                           what, vmid);
+    struct err je;
+    if (journal_end(&pending->ev, r < 0 ? e : NULL, &je) < 0) {
+        warn_journal(c, &je);
+    }
+    if (r == 0) {
+        cmd_info(c, "VM %" PRIu32 ": hookscript set to %s", vmid, pending->volid);
+    }
     return r;
 }
 

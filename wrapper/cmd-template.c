@@ -147,12 +147,41 @@ static int read_config(struct ctx *c, uint32_t vmid, struct qm_config *ret, stru
                    parse_config, ret, e);
 }
 
-/* Reads VMID's run state (qm status). */
-static int read_status(struct ctx *c, uint32_t vmid, struct qm_status *ret, struct err *e)
+/* Reads VMID's committed config and run state at once (two processes, one
+ * latency): the re-check after a copy-slot wait. An error is the config's
+ * first, as when they were read one after the other. */
+static int read_config_status(struct ctx *c, uint32_t vmid, struct qm_config *cf,
+                              struct qm_status *st, struct err *e)
 {
-    struct strv argv = STRV_INIT;
-    return read_qm(c, vmid, "qm status", qmargv_status(c->conf->qm, vmid, false, &argv), &argv,
-                   parse_status, ret, e);
+    struct strv a[2] = {STRV_INIT, STRV_INIT};
+    static const char *const what[2] = {"qm config", "qm status"};
+    struct spawn_result r[2];
+    int rc = -1;
+    if (qmargv_config_current(c->conf->qm, vmid, &a[0]) < 0 ||
+        qmargv_status(c->conf->qm, vmid, false, &a[1]) < 0) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    char *const *argvs[2] = {strv_argv(&a[0]), strv_argv(&a[1])};
+    if (node_run_many(c, 2, argvs, r, NULL, NULL, e) < 0) {
+        goto out;
+    }
+    rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        unsigned line = 0;
+        if (spawn_result_code(&r[i]) != 0) {
+            rc = node_fail(&r[i], what[i], e);
+        } else if ((i ? parse_status(&r[i], st, &line) : parse_config(&r[i], cf, &line)) < 0) {
+            rc = err_set(e, ERR_BAD_OUTPUT, "cannot parse the output of '%s %" PRIu32 "' (line %u)",
+                         what[i], vmid, line);
+        }
+    }
+    spawn_result_release(&r[0]);
+    spawn_result_release(&r[1]);
+out:
+    strv_release(&a[0]);
+    strv_release(&a[1]);
+    return rc;
 }
 
 static bool disk_needs_base(const struct qm_disk *d)
@@ -234,9 +263,10 @@ oom:
  * copy, not a template). Lock errors are retried with a plan made from a fresh
  * config, since qm may have written template: 1 before failing. The read-back
  * always runs, so a failure names every disk left unconverted; after, when
- * filled, is the final config; *changed tells whether the config changed. */
+ * filled (*read_back), is the final config; *changed tells whether the
+ * config changed. */
 static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before, const char *only,
-                   struct qm_config *after, bool *changed, struct err *e)
+                   struct qm_config *after, bool *changed, bool *read_back, struct err *e)
 {
     struct strv plan[MAX_DRIVES];
     struct qm_config fresh = {0};
@@ -279,6 +309,7 @@ static int convert(struct ctx *c, uint32_t vmid, const struct qm_config *before,
     if (read_config(c, vmid, after, e) < 0) {
         return -1;
     }
+    *read_back = true;
     *changed =
         !before || after->template != before->template || count_base(after) != count_base(before);
     if (!after->template) {
@@ -361,8 +392,9 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
 
 /* The source as preflight saw it may be stale after the wait for copy slots:
  * started meanwhile, qm clone would copy its live disks (qemu-server
- * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So its state and
- * lock are read again right before qm clone, and its hookscript (a foreign
+ * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So after a wait
+ * its state and lock are read again (both at once) right before qm clone, and
+ * its hookscript (a foreign
  * one set meanwhile is refused by preflight's rule). A lock is waited for like
  * any other (the slots stay held); a running VM is refused. Returns 0, or -1
  * with e set (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
@@ -375,7 +407,7 @@ static int source_still_ready(struct ctx *c, const struct preflight_req *q, stru
         struct qm_config cf = {0};
         struct qm_status st = {0};
         int r = -1;
-        if (read_config(c, src, &cf, e) == 0 && read_status(c, src, &st, e) == 0) {
+        if (read_config_status(c, src, &cf, &st, e) == 0) {
             if (strcmp(st.status, "stopped") != 0) {
                 r = err_set(e, ERR_PRECONDITION,
                             "VM %" PRIu32 " is %s now: it was started while this run waited for "
@@ -599,6 +631,7 @@ struct clone_run {
     int newid_lock;        /* our lock on NEWID (slot.c) */
     int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
     int nslots;
+    struct hook_pending hook_set; /* confirmed by the read-back after qm template */
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
@@ -762,10 +795,13 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
 }
 
 /* Step 4: queue behind other copies onto the same storages (taken in sorted
- * order: no deadlock), then look again at what may have changed meanwhile. */
+ * order: no deadlock), then look again at what may have changed meanwhile.
+ * A run that did not wait re-reads nothing of the source: preflight has
+ * just read it, and asking again would only cost a qm latency. */
 static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     struct strv *st = &cr->p.storages;
+    bool waited = false;
     if (c->dry_run) {
         return 0;
     }
@@ -782,10 +818,12 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         if (cr->nslots == MAX_DRIVES) {
             break;
         }
-        if (slot_acquire_storage(c, st->v[i], &cr->slots[cr->nslots], e) < 0) {
+        bool w = false;
+        if (slot_acquire_storage(c, st->v[i], &cr->slots[cr->nslots], &w, e) < 0) {
             return -1;
         }
         cr->nslots++;
+        waited |= w;
     }
     /* Anyone outside pvetmpl may have taken NEWID while this run waited. */
     if (!newid_still_free(c, cr->o->q.newid)) {
@@ -794,7 +832,7 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         audit(c, &cr->a, JOURNAL_REFUSED, e);
         return -1;
     }
-    if (source_still_ready(c, &cr->pq, e) < 0) {
+    if (waited && source_still_ready(c, &cr->pq, e) < 0) {
         audit(c, &cr->a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);
@@ -832,6 +870,14 @@ static int clone_copy(struct ctx *c, struct clone_run *cr, struct err *e)
     }
     report_set_changed(c->rep, !c->dry_run);
     return 0;
+}
+
+static void clone_release_slots(struct clone_run *cr)
+{
+    for (int i = 0; i < cr->nslots; i++) {
+        slot_release(cr->slots[i]);
+    }
+    cr->nslots = 0;
 }
 
 /* Step 6 of clone: the copy read back into the report. */
@@ -873,7 +919,7 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
         return 0;
     }
     /* A dry run plans the hook as hook install does: the file write, qm set. */
-    if (hook_register(c, newid, preflight_hook_known(&cr->p), e) < 0) {
+    if (hook_register(c, newid, preflight_hook_known(&cr->p), &cr->hook_set, e) < 0) {
         if (c->dry_run) {
             return -1;
         }
@@ -889,22 +935,47 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
     return 0;
 }
 
-/* Step 7 of make-template: qm template, verified by reading the config back. */
+/* Step 7 of make-template: qm template, verified by reading the config back;
+ * the same read-back confirms the hookscript qm set just set (step 6), so a
+ * failure names both outcomes and what resumes each. */
 static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     const struct request_clone *o = cr->o;
-    bool changed = false;
+    uint32_t newid = o->q.newid;
+    bool changed = false, read_back = false;
     if (!c->dry_run) {
-        cmd_info(c, "converting VM %" PRIu32 " to a template", o->q.newid);
+        cmd_info(c, "converting VM %" PRIu32 " to a template", newid);
     }
-    if (convert(c, o->q.newid, NULL, NULL, &cr->cf, &changed, e) < 0) {
-        char what[128], how[128];
+    int rc = convert(c, newid, NULL, NULL, &cr->cf, &changed, &read_back, e);
+    struct err he = {ERR_OK, ""};
+    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back, cr->cf.hookscript, &he);
+    char what[256], how[1200];
+    if (rc < 0) {
         snprintf(what, sizeof(what),
                  "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
                  "failed",
-                 o->q.newid, o->q.src);
-        snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", o->q.newid);
+                 newid, o->q.src);
+        if (hr < 0) {
+            snprintf(how, sizeof(how),
+                     "the hookscript set is not confirmed either (%s); resume with 'pvetmpl hook "
+                     "install "
+                     "%" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
+                     he.detail, newid, newid);
+        } else {
+            snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", newid);
+        }
         resume_err(e, e->cls == ERR_OK ? ERR_QM_FAILED : e->cls, what, how);
+        report_disks(c, &cr->cf, &cr->p);
+        return -1;
+    }
+    if (hr < 0) {
+        snprintf(what, sizeof(what),
+                 "template %" PRIu32 " was made from VM %" PRIu32 ", but registering the "
+                 "hookscript failed",
+                 newid, o->q.src);
+        snprintf(how, sizeof(how), "resume with 'pvetmpl hook install %" PRIu32 "'", newid);
+        *e = he;
+        resume_err(e, e->cls, what, how);
         report_disks(c, &cr->cf, &cr->p);
         return -1;
     }
@@ -998,6 +1069,10 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
     if (clone_copy(c, &cr, e) < 0) {
         goto fail;
     }
+    /* The copy is on the node: later runs queue only for their own copy,
+     * not behind this one's hook, conversion and read-back (NEWID's lock
+     * stays to the end). */
+    clone_release_slots(&cr);
     if (!make_template) {
         if (clone_report(c, &cr, e) < 0) {
             goto fail;
@@ -1015,9 +1090,7 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
 fail:
     audit(c, &cr.a, JOURNAL_FAILED, e);
 out:
-    for (int i = 0; i < cr.nslots; i++) {
-        slot_release(cr.slots[i]);
-    }
+    clone_release_slots(&cr);
     slot_release(cr.newid_lock);
     preflight_release(&cr.p);
     qm_config_release(&cr.cf);
@@ -1693,7 +1766,8 @@ int cmd_template_run(struct ctx *c, const struct request_template *r, struct err
     }
     audit(c, &a, JOURNAL_STARTED, NULL);
     bool changed = false;
-    int cr = convert(c, vmid, &p.src_cf, disk, &cf, &changed, e);
+    bool read_back = false;
+    int cr = convert(c, vmid, &p.src_cf, disk, &cf, &changed, &read_back, e);
     report_set_changed(c->rep, changed);
     if (!c->dry_run && cf.n_kv) {
         report_disks(c, &cf, &p);

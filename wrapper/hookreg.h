@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "journal.h"
 #include "pvesm.h"
 #include "strv.h"
 
@@ -31,6 +32,16 @@ struct hook_known {
     const char *cur;
 };
 
+/* A hookscript hook_register set whose read-back the caller makes:
+ * make-template reads the copy's config once, after qm template, for both
+ * (one qm call less). active: qm set exited 0, its "hook-install" journal
+ * event started and not ended; hook_register_confirm ends it. */
+struct hook_pending {
+    bool active;
+    char volid[512];
+    struct journal_event ev;
+};
+
 /* For make-template (which checks conf->hook and --no-hook itself, and calls
  * this before converting, so clones inherit the key): makes sure the hook
  * binary is in place on the
@@ -38,8 +49,18 @@ struct hook_known {
  * and sets it as the VM's hookscript unless it already is. Honours
  * c->dry_run, adds the commands to c->rep and writes the journal events
  * (action "hook-install"). known (may be NULL): what need not be asked again.
+ * pending (NULL: the hookscript set is read back here): where a hookscript
+ * set is left to be confirmed by hook_register_confirm.
  * Returns 0 or -1 with e set. */
-int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known, struct err *e);
+int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known,
+                  struct hook_pending *pending, struct err *e);
+/* Confirms a pending registration from VMID's committed config read back
+ * after it (read false: it could not be read; hookscript NULL: none), with
+ * the same rule and message as hook install's read-back, and ends its
+ * journal event. 0 (also when nothing is pending), or -1 with e set
+ * (ERR_QM_FAILED). */
+int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending, bool read,
+                          const char *hookscript, struct err *e);
 
 /* "<storage>:snippets/<name>" into buf. Returns 0, or -ENAMETOOLONG. */
 int hook_volid(const char *storage, const char *name, char *buf, size_t len);

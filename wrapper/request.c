@@ -378,6 +378,19 @@ int request_privilege(const struct request *r, struct err *e)
     return 0;
 }
 
+/* Whether a grant names a group: only then are the caller's groups worth
+ * asking NSS for (getgrouplist loads every passwd/group module, e.g.
+ * libnss_systemd and what it links: about 0.5 MiB of peak RSS). */
+static bool grants_name_groups(const struct conf *conf)
+{
+    for (size_t i = 0; i < conf->n_grants; i++) {
+        if (conf->grants[i].groups.n > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int request_policy(const struct conf *conf, const struct request *r,
                    const struct request_caller *who, struct policy_decision *ret, struct err *e)
 {
@@ -390,7 +403,7 @@ int request_policy(const struct conf *conf, const struct request *r,
         snprintf(ret->reason, sizeof(ret->reason), "the caller's own rights");
         return 0;
     }
-    if (who->user && policy_caller_groups(who->user, &groups, e) < 0) {
+    if (who->user && grants_name_groups(conf) && policy_caller_groups(who->user, &groups, e) < 0) {
         return -1;
     }
     policy_decide(conf, r, who, (const char *const *)groups.v, groups.n, ret);

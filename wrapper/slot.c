@@ -41,11 +41,15 @@ static long now_ms(void)
 /* Tries each of n lock files name.0 .. name.(n-1); waits until one is free,
  * at most c->lock_wait seconds (--lock-wait bounds every wait pvetmpl makes:
  * then ERR_BUSY, held saying what is held), or (waiting NULL) returns 1 at
- * once when all are held by other runs. */
+ * once when all are held by other runs. *ret_waited (may be NULL): whether
+ * every slot was held at first, so the run waited. */
 static int acquire(struct ctx *c, const char *name, long n, const char *waiting, const char *held,
-                   int *ret_fd, struct err *e)
+                   int *ret_fd, bool *ret_waited, struct err *e)
 {
     long start = now_ms();
+    if (ret_waited) {
+        *ret_waited = false;
+    }
     int fds[64];
     if (n < 1) {
         n = 1;
@@ -128,6 +132,9 @@ static int acquire(struct ctx *c, const char *name, long n, const char *waiting,
         if (!told) {
             cmd_info(c, "%s", waiting);
             told = true;
+            if (ret_waited) {
+                *ret_waited = true;
+            }
         }
         if (node_sleep(c, POLL_MS, e) < 0) {
             for (long k = 0; k < n; k++) {
@@ -145,14 +152,14 @@ int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
     snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that is creating VM %" PRIu32,
              newid);
     snprintf(held, sizeof(held), "VM %" PRIu32 " is being created by another pvetmpl run", newid);
-    return acquire(c, name, 1, msg, held, ret_fd, e);
+    return acquire(c, name, 1, msg, held, ret_fd, NULL, e);
 }
 
 int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e)
 {
     char name[64];
     snprintf(name, sizeof(name), "vmid-%" PRIu32, newid);
-    return acquire(c, name, 1, NULL, NULL, ret_fd, e);
+    return acquire(c, name, 1, NULL, NULL, ret_fd, NULL, e);
 }
 
 int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
@@ -161,10 +168,11 @@ int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e)
     snprintf(file, sizeof(file), "name-%s", name);
     snprintf(msg, sizeof(msg), "waiting for another pvetmpl run that uses the name '%s'", name);
     snprintf(held, sizeof(held), "the name '%s' is in use by another pvetmpl run", name);
-    return acquire(c, file, 1, msg, held, ret_fd, e);
+    return acquire(c, file, 1, msg, held, ret_fd, NULL, e);
 }
 
-int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e)
+int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, bool *ret_waited,
+                         struct err *e)
 {
     char name[128], msg[512], held[512];
     snprintf(name, sizeof(name), "storage-%s", storage);
@@ -174,7 +182,7 @@ int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct
              "every copy slot on storage '%s' (copies_per_storage = %ld) is held by another "
              "pvetmpl run",
              storage, c->conf->copies_per_storage);
-    return acquire(c, name, c->conf->copies_per_storage, msg, held, ret_fd, e);
+    return acquire(c, name, c->conf->copies_per_storage, msg, held, ret_fd, ret_waited, e);
 }
 
 void slot_release(int fd)

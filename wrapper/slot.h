@@ -8,6 +8,7 @@
 #ifndef PVETMPL_SLOT_H
 #define PVETMPL_SLOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmd.h"
@@ -22,7 +23,11 @@ int slot_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
 int slot_try_lock_newid(struct ctx *c, uint32_t newid, int *ret_fd, struct err *e);
 /* One rotation at a time per template name (a DNS name: safe as a file name). */
 int slot_lock_name(struct ctx *c, const char *name, int *ret_fd, struct err *e);
-int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, struct err *e);
+/* One of the storage's copies_per_storage copy slots; *ret_waited: whether
+ * they were all held at first (then the run waited, and what preflight learnt
+ * may be stale). */
+int slot_acquire_storage(struct ctx *c, const char *storage, int *ret_fd, bool *ret_waited,
+                         struct err *e);
 void slot_release(int fd);
 
 #endif

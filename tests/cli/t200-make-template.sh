@@ -1008,9 +1008,8 @@ t_hookscript_read_back() {
     sim_knob PVESIM_FAULT=garbage
     sim_knob "PVESIM_FAULT_CMD=qm set"
     expect_rc 1 "$PVETMPL" make-template 100 9000
-    assert_grep "registering the hookscript failed: 'qm set 9000 --hookscript' exited 0, but the config of VM 9000 reads back no hookscript, not 'hookscript: local:snippets/" "$T/err"
+    assert_grep "registering the hookscript failed: 'qm set 9000 --hookscript' exited 0, but the config of VM 9000 reads back no hookscript, not 'hookscript: local:snippets/.*; resume with 'pvetmpl hook install 9000'" "$T/err"
     assert_no_grep "hookscript set" "$T/err"
-    assert_eq 0 "$(grep -c '"template"' "$S/calls.log" || true)" "no qm template"
     expect_rc 1 "$PVETMPL" --json hook install 100
     assert_grep "reads back no hookscript" <(json_get .msg)
     assert_no_grep "hookscript:" <(sim_qm config 100 --current)
