@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cmd.h"
 #include "fileread.h"
 #include "conf.h"
@@ -1029,7 +1030,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     bool changed = false;
     int rc;
 
-    report_set_action(c->rep, request_hook_op_name(r->op));
+    report_set_action(c->rep, action_name(REQ_HOOK, r->op));
     if (r->n_vmids == 1) {
         report_set_vmid(c->rep, r->ids[0]);
     }
@@ -1057,7 +1058,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     report_set_changed(c->rep, changed && !c->dry_run);
     if (rc == 0 && r->op != REQ_HOOK_STATUS && r->op != REQ_HOOK_UPDATE) {
         report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "",
-                       request_hook_op_name(r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
+                       action_name(REQ_HOOK, r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
     return rc;
 }
