@@ -720,7 +720,16 @@ static int status_row(struct ctx *c, struct cmd_hook_file_cache *fc, uint32_t vm
                 json_object_object_add(o, "config_skipped", json_object_new_string(hc.skipped));
             }
             if (hc.error) {
-                json_object_object_add(o, "config_error", json_object_new_string(hc.error));
+                /* It may quote the file: root's text, never a delegated caller's to see
+                 * (as request.c's load_conf). */
+                char hidden[96];
+                snprintf(hidden, sizeof(hidden),
+                         "the reason is shown to root: run 'pvetmpl hook status %" PRIu32
+                         "' as root",
+                         vmid);
+                json_object_object_add(
+                    o, "config_error",
+                    json_object_new_string(c->caller && c->caller->delegated ? hidden : hc.error));
             }
             struct json_object *po = json_object_new_object();
             json_object_object_add(po, "refuse_all", json_object_new_boolean(hc.fail_closed));
