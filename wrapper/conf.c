@@ -181,12 +181,13 @@ static int action(const char *s, char *msg, size_t msglen)
     if (action_grant_from_name(s) != ACTION_GRANT_MAX) {
         return 0;
     }
+    char q[VALIDATE_QUOTE_SIZE];
     FILE *f = fmemopen(msg, msglen, "w");
     if (!f) {
         snprintf(msg, msglen, "unknown action");
         return -EINVAL;
     }
-    fprintf(f, "unknown action '%.64s': one of", s);
+    fprintf(f, "unknown action '%s': one of", validate_quote(s, q));
     for (int a = 0; a < ACTION_GRANT_MAX; a++) {
         fprintf(f, "%s %s", a ? "," : "", action_grant_name((enum action_grant)a));
     }
@@ -206,11 +207,12 @@ static int account(const char *s, char *msg, size_t msglen)
 {
     size_t n = strlen(s);
     size_t ok = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@");
+    char q[VALIDATE_QUOTE_SIZE];
     if (n == 0 || n > 256 || s[0] == '-' || (ok != n && !(ok == n - 1 && s[ok] == '$'))) {
         snprintf(msg, msglen,
-                 "invalid user or group name '%.64s': letters, digits, '.', '_', '-', '@' and a "
+                 "invalid user or group name '%s': letters, digits, '.', '_', '-', '@' and a "
                  "final '$', not starting with '-', at most 256",
-                 s);
+                 validate_quote(s, q));
         return -EINVAL;
     }
     return 0;
@@ -261,13 +263,14 @@ static int cb_format(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result
 static int name_pattern(const char *s, char *msg, size_t msglen)
 {
     size_t n = strlen(s);
+    char q[VALIDATE_QUOTE_SIZE];
     if (n == 0 || n > 128 ||
         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-*?[]!^\\") !=
             n) {
         snprintf(msg, msglen,
-                 "invalid name pattern '%.64s': VM names have letters, digits, '-' and '.'; a "
+                 "invalid name pattern '%s': VM names have letters, digits, '-' and '.'; a "
                  "pattern adds '*', '?', '[...]' and '\\' (at most 128 characters)",
-                 s);
+                 validate_quote(s, q));
         return -EINVAL;
     }
     return 0;
@@ -307,10 +310,11 @@ static int cb_grant(cfg_t *cfg, cfg_opt_t *opt)
         return -1;
     }
     if (!grant_name_ok(name)) {
+        char q[VALIDATE_QUOTE_SIZE];
         cfg_error(cfg,
-                  "grant '%.64s' (ending on this line): invalid name: letters, digits, '.', '_' "
+                  "grant '%s' (ending on this line): invalid name: letters, digits, '.', '_' "
                   "and '-', starting with a letter or digit, at most 64",
-                  name ? name : "");
+                  validate_quote(name ? name : "", q));
         return -1;
     }
     if (cfg_size(sec, "users") == 0 && cfg_size(sec, "groups") == 0) {

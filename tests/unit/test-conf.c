@@ -771,6 +771,7 @@ END_TEST
 START_TEST(grant_errors)
 {
 #define G(body) "grant g {\n users = {u}\n actions = {storages}\n" body "}\n"
+#define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
     static const struct {
         const char *text, *want;
     } v[] = {
@@ -781,6 +782,14 @@ START_TEST(grant_errors)
          "clone, template, check, storages, list, audit, hook-install, hook-remove, hook-status"},
         {G(" actions = {Clone}\n"), "<string>:4: option 'actions': unknown action 'Clone'"},
         {G(" actions = {hook}\n"), "<string>:4: option 'actions': unknown action 'hook'"},
+        /* values quoted as every message quotes one (validate_quote): control
+         * characters escaped, a long value cut with "..." */
+        {G(" actions = {\"a\\tb\"}\n"), "<string>:4: option 'actions': unknown action 'a\\x09b'"},
+        {G(" users = {\"" X64 "x!\"}\n"),
+         "<string>:4: option 'users': invalid user or group name '" X64 "...': "},
+        {G(" names = {\"a\\tb\"}\n"), "<string>:4: option 'names': invalid name pattern 'a\\x09b'"},
+        {"grant \"a\\tb\" {\n users = {u}\n actions = {storages}\n}\n",
+         "<string>:4: grant 'a\\x09b' (ending on this line): invalid name"},
         {G(" users = {\"-x\"}\n"),
          "<string>:4: option 'users': invalid user or group name '-x': letters, digits, '.', "
          "'_', '-', '@' and a final '$', not starting with '-', at most 256"},
@@ -850,6 +859,7 @@ START_TEST(grant_errors)
          "<string>:9: grant 'h' (ending on this line) allows check but sets no source_vmids"},
     };
 #undef G
+#undef X64
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         const char *d = load_fail(v[i].text);
         ck_assert_msg(!strncmp(d, v[i].want, strlen(v[i].want)), "%s\n got: %s\nwant: %s",
