@@ -76,6 +76,12 @@ enum request_hook_op action_hook_op_from_word(const char *word)
     return REQ_HOOK_NONE;
 }
 
+const char *action_hook_op_word(enum request_hook_op op)
+{
+    int i = op == REQ_HOOK_NONE ? -1 : row_of(REQ_HOOK, op);
+    return i < 0 ? NULL : actions[i].name + strlen(HOOK_PREFIX);
+}
+
 enum action_grant action_grant_of(enum request_cmd cmd, enum request_hook_op op)
 {
     int i = row_of(cmd, op);

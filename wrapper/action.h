@@ -37,6 +37,8 @@ const char *action_name(enum request_cmd cmd, enum request_hook_op op);
 /* hook's subcommand named word on the command line ("install"), or
  * REQ_HOOK_NONE. */
 enum request_hook_op action_hook_op_from_word(const char *word);
+/* The word of hook's subcommand op on the command line; NULL for none. */
+const char *action_hook_op_word(enum request_hook_op op);
 /* The grant action that allows cmd (with op for hook), or ACTION_GRANT_MAX
  * when no grant can: hook update, hook without a subcommand, policy (which
  * policy_decide answers apart). */

@@ -506,9 +506,8 @@ static void describe(const struct request *r, char *buf, size_t len)
         OPT("--target", r->u.check.target);
         break;
     case REQ_HOOK: {
-        /* "hook-install" -> "install": one table of names (action.c) */
-        const char *op = action_name(REQ_HOOK, r->u.hook.op);
-        fprintf(f, " %s", strncmp(op, "hook-", 5) == 0 ? op + 5 : "(none)");
+        const char *op = action_hook_op_word(r->u.hook.op);
+        fprintf(f, " %s", op ? op : "(none)");
         for (size_t i = 0; i < r->u.hook.n_vmids && r->u.hook.vmids; i++) {
             OPT("VMID", r->u.hook.vmids[i]);
         }

@@ -35,8 +35,10 @@ START_TEST(every_hook_subcommand_has_a_name)
         ck_assert_msg(n != NULL, "hook subcommand %d has no name in action.c", op);
         ck_assert_int_eq(strncmp(n, "hook-", 5), 0);
         ck_assert_int_eq(action_hook_op_from_word(n + 5), op);
+        ck_assert_str_eq(action_hook_op_word((enum request_hook_op)op), n + 5);
     }
     ck_assert_str_eq(action_name(REQ_HOOK, REQ_HOOK_NONE), "hook");
+    ck_assert_ptr_null(action_hook_op_word(REQ_HOOK_NONE));
     ck_assert_str_eq(action_name(REQ_HOOK, REQ_HOOK_INSTALL), "hook-install");
     /* the subcommand of another command is no subcommand */
     ck_assert_str_eq(action_name(REQ_LIST, REQ_HOOK_INSTALL), "list");
