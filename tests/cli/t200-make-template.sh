@@ -1111,7 +1111,10 @@ t_locked_source_retried() {
     "$PVESIM" "$S" add-vm 130 --name busy --disk scsi0=local-lvm:8G --lock backup
     # unlocked once pvetmpl has read the locked config: the sim logs each
     # call as it ends, so the first look saw the lock and the retry is sure
-    (wait_for_grep '"argv":\["qm","config","130"' "$S/calls.log" 30 && "$S/bin/qm" unlock 130) &
+    (
+        wait_for_grep '"argv":\["qm","config","130"' "$S/calls.log" 30
+        "$S/bin/qm" unlock 130
+    ) &
     expect_rc 0 "$PVETMPL" --json make-template 130 9130 --no-hook
     wait
     assert_grep "retrying" <(json_get '.warnings[]')
