@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cmd.h"
 #include "list.h"
 #include "validate.h"
@@ -351,7 +352,7 @@ struct parser {
 
 static const char *where(enum request_cmd cmd, char *buf, size_t len)
 {
-    const char *n = request_cmd_name(cmd);
+    const char *n = action_cmd_name(cmd);
     if (n) {
         snprintf(buf, len, " for %s (see 'pvetmpl %s --help')", n, n);
     } else {
@@ -647,7 +648,7 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
     }
     switch (r->cmd) {
     case REQ_NONE:
-        r->cmd = request_cmd_from_name(arg);
+        r->cmd = action_cmd_from_name(arg);
         ps->npos = 0;
         if (r->cmd == REQ_NONE) {
             return err_set(e, ERR_USAGE, "unknown command '%s' (see 'pvetmpl --help')",
@@ -678,15 +679,9 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
         return 0;
     case REQ_HOOK:
         if (k == 0) {
-            static const char *const ops[] = {[REQ_HOOK_INSTALL] = "install",
-                                              [REQ_HOOK_REMOVE] = "remove",
-                                              [REQ_HOOK_STATUS] = "status",
-                                              [REQ_HOOK_UPDATE] = "update"};
-            for (int op = REQ_HOOK_INSTALL; op <= REQ_HOOK_UPDATE; op++) {
-                if (strcmp(arg, ops[op]) == 0) {
-                    r->u.hook.op = (enum request_hook_op)op;
-                    return 0;
-                }
+            r->u.hook.op = action_hook_op_from_word(arg);
+            if (r->u.hook.op != REQ_HOOK_NONE) {
+                return 0;
             }
             char m[VALIDATE_QUOTE_SIZE + 64];
             snprintf(m, sizeof(m), "unknown subcommand '%s'", validate_quote(arg, q));
@@ -711,6 +706,8 @@ static int positional(struct parser *ps, const char *arg, struct err *e)
         }
         r->u.pol.user = arg;
         return 0;
+    case _REQ_CMD_MAX:
+        break;
     }
     return err_set(e, ERR_INTERNAL, "unknown command state");
 }

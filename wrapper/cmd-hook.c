@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cmd.h"
 #include "fileread.h"
 #include "conf.h"
@@ -735,7 +736,16 @@ static int status_row(struct ctx *c, struct cmd_hook_file_cache *fc, uint32_t vm
                 json_object_object_add(o, "config_skipped", json_object_new_string(hc.skipped));
             }
             if (hc.error) {
-                json_object_object_add(o, "config_error", json_object_new_string(hc.error));
+                /* It may quote the file: root's text, never a delegated caller's to see
+                 * (as request.c's load_conf). */
+                char hidden[96];
+                snprintf(hidden, sizeof(hidden),
+                         "the reason is shown to root: run 'pvetmpl hook status %" PRIu32
+                         "' as root",
+                         vmid);
+                json_object_object_add(
+                    o, "config_error",
+                    json_object_new_string(c->caller && c->caller->delegated ? hidden : hc.error));
             }
             struct json_object *po = json_object_new_object();
             json_object_object_add(po, "refuse_all", json_object_new_boolean(hc.fail_closed));
@@ -1046,7 +1056,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     bool changed = false;
     int rc;
 
-    report_set_action(c->rep, request_hook_op_name(r->op));
+    report_set_action(c->rep, action_name(REQ_HOOK, r->op));
     if (r->n_vmids == 1) {
         report_set_vmid(c->rep, r->ids[0]);
     }
@@ -1074,7 +1084,7 @@ int cmd_hook_run(struct ctx *c, const struct request_hook *r, struct err *e)
     report_set_changed(c->rep, changed && !c->dry_run);
     if (rc == 0 && r->op != REQ_HOOK_STATUS && r->op != REQ_HOOK_UPDATE) {
         report_set_msg(c->rep, "%s%s: %zu VM%s", c->dry_run ? "dry run: " : "",
-                       request_hook_op_name(r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
+                       action_name(REQ_HOOK, r->op), r->n_vmids, r->n_vmids == 1 ? "" : "s");
     }
     return rc;
 }

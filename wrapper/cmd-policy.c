@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "action.h"
 #include "cmd.h"
 #include "policy.h"
 
@@ -70,9 +71,10 @@ static struct json_object *grant_json(const struct conf_grant *g, const char *vi
     }
     json_object_object_add(o, "name", json_object_new_string(g->name));
     json_object_object_add(o, "via", json_object_new_string(via));
-    for (int a = 0; a < CONF_ACTION_MAX; a++) {
+    for (int a = 0; a < ACTION_GRANT_MAX; a++) {
         if (g->actions & (1u << a)) {
-            json_object_array_add(acts, json_object_new_string(conf_action_name(a)));
+            json_object_array_add(acts,
+                                  json_object_new_string(action_grant_name((enum action_grant)a)));
         }
     }
     json_object_object_add(o, "actions", acts);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "fileread.h"
 #include "validate.h"
 
@@ -174,43 +175,24 @@ static int cb_copies(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result
 
 /* ---- the grant sections ---- */
 
-static const char *const action_names[CONF_ACTION_MAX] = {
-    [CONF_ACTION_MAKE_TEMPLATE] = "make-template",
-    [CONF_ACTION_CLONE] = "clone",
-    [CONF_ACTION_TEMPLATE] = "template",
-    [CONF_ACTION_CHECK] = "check",
-    [CONF_ACTION_STORAGES] = "storages",
-    [CONF_ACTION_LIST] = "list",
-    [CONF_ACTION_AUDIT] = "audit",
-    [CONF_ACTION_HOOK_INSTALL] = "hook-install",
-    [CONF_ACTION_HOOK_REMOVE] = "hook-remove",
-    [CONF_ACTION_HOOK_STATUS] = "hook-status",
-};
-
-const char *conf_action_name(enum conf_action a)
-{
-    return (unsigned)a < CONF_ACTION_MAX ? action_names[a] : NULL;
-}
-
-static int action_from_name(const char *s)
-{
-    for (int a = 0; a < CONF_ACTION_MAX; a++) {
-        if (strcmp(s, action_names[a]) == 0) {
-            return a;
-        }
-    }
-    return -1;
-}
-
+/* A grant action: one of action.c's table, the list spelled out from it. */
 static int action(const char *s, char *msg, size_t msglen)
 {
-    if (action_from_name(s) >= 0) {
+    if (action_grant_from_name(s) != ACTION_GRANT_MAX) {
         return 0;
     }
-    snprintf(msg, msglen,
-             "unknown action '%.64s': one of make-template, clone, template, check, storages, "
-             "list, audit, hook-install, hook-remove, hook-status",
-             s);
+    char q[VALIDATE_QUOTE_SIZE];
+    FILE *f = fmemopen(msg, msglen, "w");
+    if (!f) {
+        snprintf(msg, msglen, "unknown action");
+        return -EINVAL;
+    }
+    fprintf(f, "unknown action '%s': one of", validate_quote(s, q));
+    for (int a = 0; a < ACTION_GRANT_MAX; a++) {
+        fprintf(f, "%s %s", a ? "," : "", action_grant_name((enum action_grant)a));
+    }
+    fclose(f);
+    msg[msglen - 1] = '\0'; /* a full buffer has no room for fmemopen's NUL */
     return -EINVAL;
 }
 
@@ -225,11 +207,12 @@ static int account(const char *s, char *msg, size_t msglen)
 {
     size_t n = strlen(s);
     size_t ok = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@");
+    char q[VALIDATE_QUOTE_SIZE];
     if (n == 0 || n > 256 || s[0] == '-' || (ok != n && !(ok == n - 1 && s[ok] == '$'))) {
         snprintf(msg, msglen,
-                 "invalid user or group name '%.64s': letters, digits, '.', '_', '-', '@' and a "
+                 "invalid user or group name '%s': letters, digits, '.', '_', '-', '@' and a "
                  "final '$', not starting with '-', at most 256",
-                 s);
+                 validate_quote(s, q));
         return -EINVAL;
     }
     return 0;
@@ -280,13 +263,14 @@ static int cb_format(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result
 static int name_pattern(const char *s, char *msg, size_t msglen)
 {
     size_t n = strlen(s);
+    char q[VALIDATE_QUOTE_SIZE];
     if (n == 0 || n > 128 ||
         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-*?[]!^\\") !=
             n) {
         snprintf(msg, msglen,
-                 "invalid name pattern '%.64s': VM names have letters, digits, '-' and '.'; a "
+                 "invalid name pattern '%s': VM names have letters, digits, '-' and '.'; a "
                  "pattern adds '*', '?', '[...]' and '\\' (at most 128 characters)",
-                 s);
+                 validate_quote(s, q));
         return -EINVAL;
     }
     return 0;
@@ -301,12 +285,12 @@ static int cb_name_pattern(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *
  * a grant without it is a mistake, said at load rather than found out by a
  * denial. */
 static const struct {
-    enum conf_action action;
+    enum action_grant action;
     bool source, target; /* needs source_vmids / target_vmids */
 } action_needs[] = {
-    {CONF_ACTION_MAKE_TEMPLATE, true, true}, {CONF_ACTION_CLONE, true, true},
-    {CONF_ACTION_TEMPLATE, false, true},     {CONF_ACTION_CHECK, true, false},
-    {CONF_ACTION_HOOK_INSTALL, false, true}, {CONF_ACTION_HOOK_REMOVE, false, true},
+    {ACTION_GRANT_MAKE_TEMPLATE, true, true}, {ACTION_GRANT_CLONE, true, true},
+    {ACTION_GRANT_TEMPLATE, false, true},     {ACTION_GRANT_CHECK, true, false},
+    {ACTION_GRANT_HOOK_INSTALL, false, true}, {ACTION_GRANT_HOOK_REMOVE, false, true},
 };
 
 static bool grant_name_ok(const char *s)
@@ -326,10 +310,11 @@ static int cb_grant(cfg_t *cfg, cfg_opt_t *opt)
         return -1;
     }
     if (!grant_name_ok(name)) {
+        char q[VALIDATE_QUOTE_SIZE];
         cfg_error(cfg,
-                  "grant '%.64s' (ending on this line): invalid name: letters, digits, '.', '_' "
+                  "grant '%s' (ending on this line): invalid name: letters, digits, '.', '_' "
                   "and '-', starting with a letter or digit, at most 64",
-                  name ? name : "");
+                  validate_quote(name ? name : "", q));
         return -1;
     }
     if (cfg_size(sec, "users") == 0 && cfg_size(sec, "groups") == 0) {
@@ -342,10 +327,10 @@ static int cb_grant(cfg_t *cfg, cfg_opt_t *opt)
         return -1;
     }
     for (unsigned i = 0; i < cfg_size(sec, "actions"); i++) {
-        int a = action_from_name(cfg_getnstr(sec, "actions", i));
+        enum action_grant a = action_grant_from_name(cfg_getnstr(sec, "actions", i));
         for (size_t k = 0; k < sizeof(action_needs) / sizeof(action_needs[0]); k++) {
             const char *need = NULL;
-            if ((int)action_needs[k].action != a) {
+            if (action_needs[k].action != a) {
                 continue;
             }
             if (action_needs[k].source && cfg_size(sec, "source_vmids") == 0) {
@@ -357,7 +342,7 @@ static int cb_grant(cfg_t *cfg, cfg_opt_t *opt)
                 cfg_error(cfg,
                           "grant '%s' (ending on this line) allows %s but sets no %s: it could "
                           "never allow one",
-                          name, action_names[a], need);
+                          name, action_grant_name(a), need);
                 return -1;
             }
         }
@@ -478,7 +463,7 @@ static int copy_grant(cfg_t *sec, struct conf_grant *g)
         *(bool *)((char *)g + flags[i].off) = cfg_getbool(sec, flags[i].key) == cfg_true;
     }
     for (unsigned i = 0; i < cfg_size(sec, "actions"); i++) {
-        g->actions |= 1u << action_from_name(cfg_getnstr(sec, "actions", i));
+        g->actions |= 1u << action_grant_from_name(cfg_getnstr(sec, "actions", i));
     }
     return 0;
 }

@@ -12,21 +12,6 @@
 
 #define CONF_DEFAULT_PATH PVETMPL_SYSCONFDIR "/pvetmpl/pvetmpl.conf"
 
-/* What a grant may allow (conf_action_name gives the spelling in the file). */
-enum conf_action {
-    CONF_ACTION_MAKE_TEMPLATE = 0,
-    CONF_ACTION_CLONE,
-    CONF_ACTION_TEMPLATE,
-    CONF_ACTION_CHECK,
-    CONF_ACTION_STORAGES,
-    CONF_ACTION_LIST, /* read-only, cluster-wide: the action is the whole grant */
-    CONF_ACTION_AUDIT,
-    CONF_ACTION_HOOK_INSTALL,
-    CONF_ACTION_HOOK_REMOVE,
-    CONF_ACTION_HOOK_STATUS,
-    CONF_ACTION_MAX,
-};
-
 /* One 'grant NAME { ... }' section: what the callers it names may ask of
  * pvetmpl through sudo (policy.c decides; pvetmpl.conf(5) says what each
  * key means). Lists hold the values as written, each checked at load; an
@@ -34,7 +19,7 @@ enum conf_action {
 struct conf_grant {
     char *name;
     struct strv users, groups; /* the sudo caller's user name, or one of its groups */
-    unsigned actions;          /* bit (1u << enum conf_action) per action allowed */
+    unsigned actions;          /* bit (1u << enum action_grant) per action allowed */
     struct strv source_vmids;  /* VMIDs or ranges "A-B" a request may read from */
     struct strv target_vmids;  /* VMIDs or ranges a request may create or change */
     struct strv storages;      /* --storage of make-template, clone, check; "*": any */
@@ -82,9 +67,6 @@ struct conf {
     struct conf_grant *grants;
     size_t n_grants;
 };
-
-/* "make-template", "hook-install"...; NULL out of range. */
-const char *conf_action_name(enum conf_action a);
 
 /* Loads path. A missing file is not an error when it is the default path
  * (must_exist false): the defaults apply. Errors are ERR_CONFIG with the

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "volname.h"
+
 /* Generated once with `systemd-id128 new`; conf/pvetmpl.catalog documents
  * each. Never reuse or change an id: saved journal queries depend on them. */
 static const struct journal_msg_info msgs[_JOURNAL_MSG_MAX] = {
@@ -809,70 +811,42 @@ int journal_parse_time(const char *s, uint64_t now_usec, uint64_t *ret_usec)
     return -EINVAL;
 }
 
-/* A VMID at *p: 3 to 9 digits, no leading zero (pve-vmid); advances *p. */
-static bool vmid_at(const char **p, uint32_t *ret)
+/* The length of "PREFIX<id>-" when name (len bytes) starts with it, else 0. */
+static size_t head_len(const char *name, size_t len, const char *prefix, uint32_t id)
 {
-    const char *q = *p;
-    uint32_t v = 0;
-    int nd = 0;
-    while (isdigit((unsigned char)q[nd]) && nd < 10) {
-        v = v * 10 + (uint32_t)(q[nd] - '0');
-        nd++;
-    }
-    if (nd < 3 || nd > 9 || q[0] == '0') {
-        return false;
-    }
-    *p = q + nd;
-    *ret = v;
-    return true;
+    char head[32];
+    int h = snprintf(head, sizeof(head), "%s%" PRIu32 "-", prefix, id);
+    return h > 0 && (size_t)h < len && memcmp(name, head, (size_t)h) == 0 ? (size_t)h : 0;
 }
 
-static bool skip(const char **p, const char *lit)
+/* A base volume's "disk-M", ".FMT" after it on a file storage (volname_parse
+ * checked which): the only base names Proxmox makes. */
+static bool is_disk_number(const char *p, size_t n, bool file)
 {
-    size_t l = strlen(lit);
-    if (strncmp(*p, lit, l) != 0) {
+    size_t d = 5;
+    if (n <= d || memcmp(p, "disk-", d) != 0 || !isdigit((unsigned char)p[d])) {
         return false;
     }
-    *p += l;
-    return true;
+    while (d < n && isdigit((unsigned char)p[d])) {
+        d++;
+    }
+    return file ? d < n && p[d] == '.' : d == n;
 }
 
 uint32_t journal_base_vmid(const char *volume, uint32_t vmid)
 {
     const char *p = volume ? strchr(volume, ':') : NULL;
-    uint32_t dir = 0, base = 0, own = 0;
-    if (!p || p == volume) {
+    struct volname v;
+    size_t h = 0;
+    /* The shapes are volname.c's; a lineage needs more: the volume is this
+     * VM's own ("vm-VMID-..."), the base another VM's (pve-vmid) disk
+     * "base-N-disk-M", on a file storage in that VM's directory. */
+    if (!p || p == volume || volname_parse(p + 1, &v) < 0 || !v.base_name || v.vmid != vmid ||
+        v.base_vmid == vmid || v.base_vmid < 100 || v.base_vmid > 999999999 ||
+        !head_len(v.name, v.name_len, "vm-", vmid) ||
+        !(h = head_len(v.base_name, v.base_name_len, "base-", v.base_vmid)) ||
+        !is_disk_number(v.base_name + h, v.base_name_len - h, v.file)) {
         return 0;
     }
-    p++;
-    /* File storages: "N/base-N-disk-M.FMT/VMID/vm-VMID-...". */
-    bool file = isdigit((unsigned char)*p);
-    if (file && (!vmid_at(&p, &dir) || !skip(&p, "/"))) {
-        return 0;
-    }
-    if (!skip(&p, "base-") || !vmid_at(&p, &base) || !skip(&p, "-disk-") ||
-        !isdigit((unsigned char)*p)) {
-        return 0;
-    }
-    while (isdigit((unsigned char)*p)) {
-        p++;
-    }
-    if (file) {
-        if (dir != base || !skip(&p, ".") || !isalnum((unsigned char)*p)) {
-            return 0;
-        }
-        while (isalnum((unsigned char)*p)) {
-            p++;
-        }
-        if (!skip(&p, "/") || !vmid_at(&p, &own) || own != vmid) {
-            return 0;
-        }
-    }
-    /* Block storages: "base-N-disk-M/vm-VMID-..." */
-    char vm[24];
-    snprintf(vm, sizeof(vm), "/vm-%" PRIu32 "-", vmid);
-    if (!skip(&p, vm) || !*p || strchr(p, '/') || base == vmid) {
-        return 0;
-    }
-    return base;
+    return v.base_vmid;
 }

@@ -182,9 +182,10 @@ int journal_parse_time(const char *s, uint64_t now_usec, uint64_t *ret_usec);
 
 /* The base VM of a linked clone's disk volume of VM vmid: N for exactly the
  * shapes Proxmox creates, "STORAGE:base-N-disk-M/vm-VMID-..." (block
- * storages) and "STORAGE:N/base-N-disk-M.FMT/VMID/vm-VMID-..." (file
- * storages). Returns 0 for anything else (full clones, ISO images, another
- * VM's volume), so a look-alike name never invents a lineage. */
+ * storages) and "STORAGE:N/base-N-disk-M.FMT/VMID/vm-VMID-....FMT" (file
+ * storages, FMT raw, qcow2 or vmdk), as volname_parse reads them. Returns 0
+ * for anything else (full clones, ISO images, another VM's volume), so a
+ * look-alike name never invents a lineage. */
 uint32_t journal_base_vmid(const char *volume, uint32_t vmid);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "validate.h"
 
 static const char *const field_names[_POLICY_FIELD_MAX] = {
@@ -148,44 +149,6 @@ static enum policy_field check_flag(bool granted, enum policy_field f, bool aske
     return asked && !granted ? refuse(v, f, "%s", option) : POLICY_FIELD_NONE;
 }
 
-static enum conf_action action_of(const struct request *r)
-{
-    switch (r->cmd) {
-    case REQ_MAKE_TEMPLATE:
-        return CONF_ACTION_MAKE_TEMPLATE;
-    case REQ_CLONE:
-        return CONF_ACTION_CLONE;
-    case REQ_TEMPLATE:
-        return CONF_ACTION_TEMPLATE;
-    case REQ_CHECK:
-        return CONF_ACTION_CHECK;
-    case REQ_STORAGES:
-        return CONF_ACTION_STORAGES;
-    case REQ_AUDIT:
-        return CONF_ACTION_AUDIT;
-    case REQ_LIST:
-        return CONF_ACTION_LIST;
-    case REQ_POLICY: /* decided apart: see policy_decide */
-        break;
-    case REQ_HOOK:
-        switch (r->u.hook.op) {
-        case REQ_HOOK_INSTALL:
-            return CONF_ACTION_HOOK_INSTALL;
-        case REQ_HOOK_REMOVE:
-            return CONF_ACTION_HOOK_REMOVE;
-        case REQ_HOOK_STATUS:
-            return CONF_ACTION_HOOK_STATUS;
-        case REQ_HOOK_UPDATE: /* no grant action yet: not delegable */
-        case REQ_HOOK_NONE:
-            break;
-        }
-        break;
-    case REQ_NONE:
-        break;
-    }
-    return CONF_ACTION_MAX;
-}
-
 static enum policy_field check_clone(const struct conf_grant *g, const struct request_clone *c,
                                      struct verdict *v)
 {
@@ -289,12 +252,13 @@ static enum policy_field check_grant(const struct conf_grant *g, const struct re
                                      struct verdict *v)
 {
     enum policy_field f;
-    enum conf_action a = action_of(r);
-    if (a == CONF_ACTION_MAX) {
+    enum action_grant a =
+        action_grant_of(r->cmd, r->cmd == REQ_HOOK ? r->u.hook.op : REQ_HOOK_NONE);
+    if (a == ACTION_GRANT_MAX) {
         return refuse(v, POLICY_FIELD_ACTION, "a request for no known command");
     }
     if (!(g->actions & (1u << a))) {
-        return refuse(v, POLICY_FIELD_ACTION, "%s", conf_action_name(a));
+        return refuse(v, POLICY_FIELD_ACTION, "%s", action_grant_name(a));
     }
     switch (r->cmd) {
     case REQ_MAKE_TEMPLATE:
@@ -329,6 +293,7 @@ static enum policy_field check_grant(const struct conf_grant *g, const struct re
     case REQ_LIST: /* read-only, cluster-wide: the action grant is all */
     case REQ_POLICY:
     case REQ_NONE:
+    case _REQ_CMD_MAX:
         break;
     }
     return POLICY_FIELD_NONE;
@@ -362,9 +327,9 @@ static void allowed_text(const struct conf_grant *g, enum policy_field f, char *
     switch (f) {
     case POLICY_FIELD_ACTION:
         fputs("actions:", out);
-        for (int a = 0; a < CONF_ACTION_MAX; a++) {
+        for (int a = 0; a < ACTION_GRANT_MAX; a++) {
             if (g->actions & (1u << a)) {
-                fprintf(out, " %s", conf_action_name((enum conf_action)a));
+                fprintf(out, " %s", action_grant_name((enum action_grant)a));
             }
         }
         break;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cmd.h"
 #include "conf.h"
 #include "journal.h"
@@ -23,55 +24,9 @@
 #include "safepath.h"
 #include "validate.h"
 
-static const char *const cmd_names[] = {
-    [REQ_MAKE_TEMPLATE] = "make-template",
-    [REQ_CLONE] = "clone",
-    [REQ_TEMPLATE] = "template",
-    [REQ_CHECK] = "check",
-    [REQ_STORAGES] = "storages",
-    [REQ_HOOK] = "hook",
-    [REQ_AUDIT] = "audit",
-    [REQ_LIST] = "list",
-    [REQ_POLICY] = "policy",
-};
-
-const char *request_cmd_name(enum request_cmd cmd)
-{
-    if ((size_t)cmd < sizeof(cmd_names) / sizeof(cmd_names[0]) && cmd_names[cmd]) {
-        return cmd_names[cmd];
-    }
-    return NULL;
-}
-
-const char *request_hook_op_name(enum request_hook_op op)
-{
-    switch (op) {
-    case REQ_HOOK_INSTALL:
-        return "hook-install";
-    case REQ_HOOK_REMOVE:
-        return "hook-remove";
-    case REQ_HOOK_STATUS:
-        return "hook-status";
-    case REQ_HOOK_UPDATE:
-        return "hook-update";
-    default:
-        return "hook";
-    }
-}
-
 const char *request_action_name(const struct request *r)
 {
-    return r->cmd == REQ_HOOK ? request_hook_op_name(r->u.hook.op) : request_cmd_name(r->cmd);
-}
-
-enum request_cmd request_cmd_from_name(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++) {
-        if (cmd_names[i] && strcmp(cmd_names[i], name) == 0) {
-            return (enum request_cmd)i;
-        }
-    }
-    return REQ_NONE;
+    return action_name(r->cmd, r->cmd == REQ_HOOK ? r->u.hook.op : REQ_HOOK_NONE);
 }
 
 /* ---- validate ----------------------------------------------------------- */
@@ -371,7 +326,7 @@ int request_privilege(const struct request *r, struct err *e)
     /* Checked once, here, before any side effect: qm and pvesm refuse other
      * users, the run_dir is root's. */
     if (geteuid() != 0) {
-        const char *name = request_cmd_name(r->cmd);
+        const char *name = action_cmd_name(r->cmd);
         return err_set(e, ERR_PERMISSION, "pvetmpl%s%s must run as root, not as uid %u",
                        name ? " " : "", name ? name : "", (unsigned)geteuid());
     }
@@ -515,7 +470,7 @@ static void describe(const struct request *r, char *buf, size_t len)
 {
     FILE *f = fmemopen(buf, len, "w");
     char q[VALIDATE_QUOTE_SIZE];
-    const char *name = request_cmd_name(r->cmd);
+    const char *name = action_cmd_name(r->cmd);
     buf[0] = '\0';
     if (!f) {
         return;
@@ -564,9 +519,8 @@ static void describe(const struct request *r, char *buf, size_t len)
         OPT("--target", r->u.check.target);
         break;
     case REQ_HOOK: {
-        /* "hook-install" -> "install": one table of names (request_hook_op_name) */
-        const char *op = request_hook_op_name(r->u.hook.op);
-        fprintf(f, " %s", strncmp(op, "hook-", 5) == 0 ? op + 5 : "(none)");
+        const char *op = action_hook_op_word(r->u.hook.op);
+        fprintf(f, " %s", op ? op : "(none)");
         for (size_t i = 0; i < r->u.hook.n_vmids && r->u.hook.vmids; i++) {
             OPT("VMID", r->u.hook.vmids[i]);
         }
@@ -593,6 +547,7 @@ static void describe(const struct request *r, char *buf, size_t len)
         break;
     case REQ_STORAGES:
     case REQ_NONE:
+    case _REQ_CMD_MAX:
         break;
     }
     OPT("--config", r->g.config);

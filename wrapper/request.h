@@ -40,6 +40,7 @@ enum request_cmd {
     REQ_AUDIT,
     REQ_LIST,
     REQ_POLICY,
+    _REQ_CMD_MAX, /* each command has its row in action.c */
 };
 
 enum request_hook_op {
@@ -160,13 +161,10 @@ struct request_caller {
     bool sudo_mismatch;
 };
 
-const char *request_cmd_name(enum request_cmd cmd);
-/* The action as reports and the journal name it: the command's name, for
- * hook with its subcommand once known ("hook-status"). */
+/* The action as reports and the journal name it (action.h's action_name):
+ * the command's name, for hook with its subcommand once known
+ * ("hook-status"). NULL without a command. */
 const char *request_action_name(const struct request *r);
-const char *request_hook_op_name(enum request_hook_op op);
-/* The command named name ("make-template", ...), or REQ_NONE. */
-enum request_cmd request_cmd_from_name(const char *name);
 
 /* Pure: checks every value and every rule between values, fills the typed
  * fields. ERR_USAGE with a message naming the argument; -1 on failure. */

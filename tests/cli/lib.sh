@@ -211,6 +211,13 @@ wait_for_proc() {
     return 1
 }
 
+# wait_gone PATTERN [SECONDS]: until no process whose command line matches is
+# left (pidwait: woken by their exits, not a guess at how long they take);
+# the caller's own check then fails if one outlived SECONDS (default 10).
+wait_gone() {
+    timeout "${2:-10}" pidwait -f -- "$1" || true
+}
+
 # hold_lock FILE: hold one of pvetmpl's run_dir lock files as another run
 # would (flock -o: the lock lives in flock itself, not in its child); returns
 # once it is held. release_lock frees it; it also runs at the test's end.

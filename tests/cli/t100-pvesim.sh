@@ -674,11 +674,13 @@ t_check "lock: clone on the new config while copying; the source gets no lock" t
 
 t_lock_contention() {
     sim
-    hook slow.sh 'if [ "$2" = pre-start ]; then sleep 2.5; fi'
+    # the pre-start hook runs with the VM lock held: it says so, then holds
+    # it 2.5 s (the time is what is tested: clone's 1 s lock wait runs out)
+    hook slow.sh "if [ \"\$2\" = pre-start ]; then echo started >'$T/slow-started'; sleep 2.5; fi"
     expect_rc 0 "$QM" set 100 --hookscript local:snippets/slow.sh
     "$QM" start 100 >"$T/bg.out" 2>&1 &
     pid=$!
-    sleep 0.6
+    wait_for_grep started "$T/slow-started"
     t0=$(date +%s%N)
     expect_rc 255 "$QM" clone 100 101
     t1=$(date +%s%N)
@@ -1116,7 +1118,8 @@ t_knob_hang_garbage() {
     knob PVESIM_FAULT_CMD=status
     "$QM" status 100 >"$T/h.out" 2>&1 &
     pid=$!
-    sleep 0.7
+    # the hang logs its call (rc null), then sleeps for good: still running
+    wait_for_grep '^\{"argv":\["qm","status","100"\],"mutating":false,"rc":null\}$' "$S/calls.log"
     kill -0 $pid
     kill $pid
     wait $pid || true
@@ -1462,7 +1465,7 @@ migration finished successfully (duration D)
     knob PVESIM_FAULT_CMD=migrate
     "$QM" migrate 144 pve2 >/dev/null 2>&1 &
     pid=$!
-    sleep 0.5
+    wait_for_grep '^\{"argv":\["qm","migrate","144","pve2"\],"mutating":(true|false),"rc":null\}$' "$S/calls.log"
     kill -0 $pid
     kill $pid
     wait $pid || true

@@ -311,7 +311,7 @@ t_timeout() {
     sim_knob PVESIM_FAULT_CMD=clone
     expect_rc 124 "$PVETMPL" --timeout 1 make-template 100 9000 --no-hook
     assert_grep "timed out" "$T/err"
-    sleep 0.2
+    wait_gone "sim.pl $S qm clone"
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
 }
 
@@ -344,7 +344,7 @@ signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits
     wait_exit $pid
     assert_eq 130 "$rc"
     assert_grep "interrupted" "$T/err"
-    sleep 0.2
+    wait_gone "sim.pl $S qm clone"
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm stopped too"
     if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
         # the run's own record says how it ended
@@ -376,11 +376,7 @@ signal_during_copy() {
     kill -"$1" $pid
     wait_exit $pid
     assert_eq 130 "$rc"
-    local i
-    for i in $(seq 1 200); do # the worker's cleanup takes a second (sim: sleep 1)
-        pgrep -f "sim.pl $S qm clone" >/dev/null || break
-        sleep 0.05
-    done
+    wait_gone "sim.pl $S qm clone" # the worker's cleanup takes a second (sim: sleep 1)
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
     assert_eq no "$([ -e "$conf" ] && echo "yes: $(cat "$conf")" || echo no)" "9000.conf left"
     assert_eq "" "$(vols_of 9000)" "volumes of 9000 left"
@@ -416,10 +412,7 @@ t_second_signal_mid_copy() {
     assert_eq "exit 130" "$(cat status)" "pvetmpl ended by itself, not by the second INT"
     assert_grep "interrupted by signal 2 and was still stopping" "$T/err"
     assert_grep "VM 9000 may still be being cleaned up: check 'qm config 9000'" "$T/err"
-    for i in $(seq 1 200); do # the worker's cleanup takes a second (sim: sleep 1)
-        pgrep -f "sim.pl $S qm clone" >/dev/null || break
-        sleep 0.05
-    done
+    wait_gone "sim.pl $S qm clone" # the worker's cleanup takes a second (sim: sleep 1)
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm and its worker ended"
     assert_eq no "$([ -e "$conf" ] && echo "yes: $(cat "$conf")" || echo no)" "9000.conf left"
     assert_eq "" "$(vols_of 9000)" "volumes of 9000 left"
@@ -1115,7 +1108,12 @@ t_locked_source_retried() {
     sim_setup
     echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
     "$PVESIM" "$S" add-vm 130 --name busy --disk scsi0=local-lvm:8G --lock backup
-    (sleep 1.5 && "$S/bin/qm" unlock 130) &
+    # unlocked once pvetmpl has read the locked config: the sim logs each
+    # call as it ends, so the first look saw the lock and the retry is sure
+    (
+        wait_for_grep '"argv":\["qm","config","130"' "$S/calls.log" 30
+        "$S/bin/qm" unlock 130
+    ) &
     expect_rc 0 "$PVETMPL" --json make-template 130 9130 --no-hook
     wait
     assert_grep "retrying" <(json_get '.warnings[]')
@@ -1163,7 +1161,7 @@ t_internal_error() {
     assert_eq internal "$(json_get .error.class)"
     assert_grep "Too many open files" <(json_get .msg)
     assert_eq 0 "$(sim_mutating_calls)"
-    sleep 0.2
+    wait_gone "sim.pl $S "
     assert_eq "" "$(pgrep -f "sim.pl $S " || true)" "no qm left running"
 }
 

@@ -458,6 +458,27 @@ real_run_records_grant() {
 }
 t_check "an allowed run runs, and its record names the grant" real_run_records_grant
 
+# hook status shows why the hook's config is unusable; that reason may quote
+# the file, root's text: a delegated caller is told to ask root instead.
+hook_config_error_hidden() {
+    local side=$S/var/lib/vz/snippets/pvetmpl-hook.conf # beside 9001's hook (the run above)
+    echo 'hunter2_secret_token = 1' >"$side"
+    expect_rc 0 "$BIN" --json hook status 9001
+    assert_eq "$side" "$(jq -r '.vms[0].config' "$T/out")"
+    assert_grep "hunter2_secret_token" "$T/out"
+    expect_as 0 pvtdeleg -- --json hook status 9001
+    assert_eq "unusable: defaults, no policy" "$(jq -r '.vms[0].config_state' "$T/out")"
+    assert_eq "the reason is shown to root: run 'pvetmpl hook status 9001' as root" \
+        "$(jq -r '.vms[0].config_error' "$T/out")"
+    assert_no_grep hunter2 "$T/out"
+    expect_as 0 pvtdeleg -- hook status 9001
+    assert_grep "run 'pvetmpl hook status 9001' as root" "$T/out"
+    assert_no_grep hunter2 "$T/out"
+    assert_no_grep hunter2 "$T/err"
+    rm "$side"
+}
+t_check "hook status keeps the hook config's text from a delegated caller" hook_config_error_hidden
+
 # A name another VM has (tmpl-web, the template of the run above): a
 # delegated caller may not make a second one (69, nothing run); the run
 # above repeated (NEWID itself has the name) is still "nothing to do".

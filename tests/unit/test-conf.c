@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "conf.h"
 #include "unit.h"
 
@@ -717,8 +718,8 @@ START_TEST(grant_every_key)
     ck_assert_str_eq(g->name, "ops-templates");
     assert_list(&g->users, none);
     assert_list(&g->groups, ops);
-    ck_assert_uint_eq(g->actions, 1u << CONF_ACTION_MAKE_TEMPLATE | 1u << CONF_ACTION_CHECK |
-                                      1u << CONF_ACTION_STORAGES);
+    ck_assert_uint_eq(g->actions, 1u << ACTION_GRANT_MAKE_TEMPLATE | 1u << ACTION_GRANT_CHECK |
+                                      1u << ACTION_GRANT_STORAGES);
     assert_list(&g->source_vmids, r1);
     assert_list(&g->target_vmids, r2);
     assert_list(&g->storages, lvm);
@@ -736,7 +737,7 @@ START_TEST(grant_every_key)
     ck_assert_str_eq(g->name, "ci.build_2");
     assert_list(&g->users, users);
     assert_list(&g->groups, groups);
-    ck_assert_uint_eq(g->actions, (1u << CONF_ACTION_MAX) - 1);
+    ck_assert_uint_eq(g->actions, (1u << ACTION_GRANT_MAX) - 1);
     assert_list(&g->source_vmids, src);
     assert_list(&g->target_vmids, tgt);
     assert_list(&g->storages, st);
@@ -756,13 +757,13 @@ END_TEST
 
 START_TEST(grant_action_names)
 {
-    static const char *const want[CONF_ACTION_MAX] = {
+    static const char *const want[ACTION_GRANT_MAX] = {
         "make-template", "clone", "template",     "check",       "storages",
         "list",          "audit", "hook-install", "hook-remove", "hook-status"};
-    for (int a = 0; a < CONF_ACTION_MAX; a++) {
-        ck_assert_str_eq(conf_action_name((enum conf_action)a), want[a]);
+    for (int a = 0; a < ACTION_GRANT_MAX; a++) {
+        ck_assert_str_eq(action_grant_name((enum action_grant)a), want[a]);
     }
-    ck_assert_ptr_null(conf_action_name(CONF_ACTION_MAX));
+    ck_assert_ptr_null(action_grant_name(ACTION_GRANT_MAX));
 }
 END_TEST
 
@@ -770,6 +771,7 @@ END_TEST
 START_TEST(grant_errors)
 {
 #define G(body) "grant g {\n users = {u}\n actions = {storages}\n" body "}\n"
+#define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
     static const struct {
         const char *text, *want;
     } v[] = {
@@ -780,6 +782,14 @@ START_TEST(grant_errors)
          "clone, template, check, storages, list, audit, hook-install, hook-remove, hook-status"},
         {G(" actions = {Clone}\n"), "<string>:4: option 'actions': unknown action 'Clone'"},
         {G(" actions = {hook}\n"), "<string>:4: option 'actions': unknown action 'hook'"},
+        /* values quoted as every message quotes one (validate_quote): control
+         * characters escaped, a long value cut with "..." */
+        {G(" actions = {\"a\\tb\"}\n"), "<string>:4: option 'actions': unknown action 'a\\x09b'"},
+        {G(" users = {\"" X64 "x!\"}\n"),
+         "<string>:4: option 'users': invalid user or group name '" X64 "...': "},
+        {G(" names = {\"a\\tb\"}\n"), "<string>:4: option 'names': invalid name pattern 'a\\x09b'"},
+        {"grant \"a\\tb\" {\n users = {u}\n actions = {storages}\n}\n",
+         "<string>:4: grant 'a\\x09b' (ending on this line): invalid name"},
         {G(" users = {\"-x\"}\n"),
          "<string>:4: option 'users': invalid user or group name '-x': letters, digits, '.', "
          "'_', '-', '@' and a final '$', not starting with '-', at most 256"},
@@ -849,6 +859,7 @@ START_TEST(grant_errors)
          "<string>:9: grant 'h' (ending on this line) allows check but sets no source_vmids"},
     };
 #undef G
+#undef X64
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         const char *d = load_fail(v[i].text);
         ck_assert_msg(!strncmp(d, v[i].want, strlen(v[i].want)), "%s\n got: %s\nwant: %s",
@@ -869,7 +880,7 @@ START_TEST(grant_minimal)
             &c);
     ck_assert_uint_eq(c.n_grants, 4);
     ck_assert_str_eq(c.grants[3].name, "d");
-    ck_assert_uint_eq(c.grants[3].actions, 1u << CONF_ACTION_AUDIT | 1u << CONF_ACTION_LIST);
+    ck_assert_uint_eq(c.grants[3].actions, 1u << ACTION_GRANT_AUDIT | 1u << ACTION_GRANT_LIST);
     conf_release(&c);
 }
 END_TEST

@@ -16,6 +16,7 @@
 
 #include "hookreg.h"
 #include "journal.h"
+#include "volname.h"
 #include "unit.h"
 
 /* 2026-11-26 12:34:56 UTC; tests run with TZ=UTC. */
@@ -308,6 +309,31 @@ START_TEST(base_vmid)
     ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-0/vm-101-", 101), 0);
     ck_assert_uint_eq(journal_base_vmid(":base-100-disk-0/vm-101-disk-0", 101), 0);
     ck_assert_uint_eq(journal_base_vmid("base-100-disk-0/vm-101-disk-0", 101), 0);
+    /* volname_parse's shapes bound it: a file storage's volumes end in
+     * .raw, .qcow2 or .vmdk, a block storage's names hold no space. */
+    ck_assert_uint_eq(journal_base_vmid("local:100/base-100-disk-0.qcow2/101/vm-101-disk-0", 101),
+                      0);
+    ck_assert_uint_eq(
+        journal_base_vmid("local:100/base-100-disk-0.iso/101/vm-101-disk-0.qcow2", 101), 0);
+    ck_assert_uint_eq(journal_base_vmid("local:base-100-disk-0/vm-101-disk 0", 101), 0);
+    /* the directory and the name of the clone's volume are both this VM's */
+    ck_assert_uint_eq(
+        journal_base_vmid("local:100/base-100-disk-0.qcow2/101/vm-102-disk-0.qcow2", 101), 0);
+    ck_assert_uint_eq(
+        journal_base_vmid("local:100/base-100-disk-0.qcow2/102/vm-101-disk-0.qcow2", 101), 0);
+    /* what it accepts, volname_parse reads as the same base */
+    static const char *const linked[] = {
+        "100/base-100-disk-0.qcow2/101/vm-101-disk-0.qcow2",
+        "100/base-100-disk-12.raw/101/vm-101-disk-3.raw",
+        "base-9000-disk-0/vm-101-disk-0",
+    };
+    for (size_t i = 0; i < sizeof(linked) / sizeof(linked[0]); i++) {
+        char vol[128];
+        struct volname v;
+        snprintf(vol, sizeof(vol), "store:%s", linked[i]);
+        ck_assert_int_eq(volname_parse(linked[i], &v), 0);
+        ck_assert_uint_eq(journal_base_vmid(vol, 101), v.base_vmid);
+    }
     ck_assert_uint_eq(journal_base_vmid("none", 101), 0);
     ck_assert_uint_eq(journal_base_vmid(NULL, 101), 0);
 }
