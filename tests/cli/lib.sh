@@ -212,10 +212,16 @@ wait_for_proc() {
 }
 
 # wait_gone PATTERN [SECONDS]: until no process whose command line matches is
-# left (pidwait: woken by their exits, not a guess at how long they take);
-# the caller's own check then fails if one outlived SECONDS (default 10).
+# left (polled: not a guess at how long they take; not pidwait under timeout,
+# whose own command line holds the pattern and so is always waited for); the
+# caller's own check then fails if one outlived SECONDS (default 10).
 wait_gone() {
-    timeout "${2:-10}" pidwait -f -- "$1" || true
+    local i
+    for i in $(seq 1 $((${2:-10} * 20))); do
+        pgrep -f -- "$1" >/dev/null || return 0
+        sleep 0.05
+    done
+    return 0
 }
 
 # hold_lock FILE: hold one of pvetmpl's run_dir lock files as another run

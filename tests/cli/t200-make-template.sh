@@ -1111,7 +1111,7 @@ t_locked_source_retried() {
     # unlocked once pvetmpl has read the locked config: the sim logs each
     # call as it ends, so the first look saw the lock and the retry is sure
     (
-        wait_for_grep '"argv":\["qm","config","130"' "$S/calls.log" 30
+        wait_for_grep '"argv":\["qm","config","130","--current"' "$S/calls.log" 30
         "$S/bin/qm" unlock 130
     ) &
     expect_rc 0 "$PVETMPL" --json make-template 130 9130 --no-hook

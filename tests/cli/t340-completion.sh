@@ -61,7 +61,7 @@ no_process_ran() {
 }
 
 # cli.c's option table: "NAME SHORT VALUE CMDS" per option (CMDS: GLOBAL, or
-# the command names), and the command names of request.c.
+# the command names), and the command names of action.c.
 table() {
     perl -ne '
         BEGIN {
@@ -83,7 +83,7 @@ commands_match_request() {
     sim_setup
     comp pvetmpl ''
     local names
-    names=$(sed -n 's/^    \[REQ_[A-Z_]*\] = "\([a-z-]*\)",$/\1/p' "$TOP/wrapper/request.c")
+    names=$(sed -n 's/^    {REQ_[A-Z_]*, REQ_HOOK_NONE, "\([a-z-]*\)",.*/\1/p' "$TOP/wrapper/action.c")
     [ -n "$names" ]
     # shellcheck disable=SC2086
     want $names help
@@ -187,7 +187,7 @@ config_on_the_line() {
     no_process_ran
 }
 
-t_check "commands: request.c's names and help" commands_match_request
+t_check "commands: action.c's names and help" commands_match_request
 t_check "options per command match wrapper/cli.c's table" options_match_cli_table
 t_check "VMIDs from .vmlist on this node, templates only for clone's SRC, no process" \
     vmids_and_templates

@@ -56,7 +56,7 @@ every_check_documented() {
 
 every_command_has_an_example() {
     local names c
-    names=$(sed -n 's/^    \[REQ_[A-Z_]*\] = "\([a-z-]*\)",$/\1/p' "$TOP/wrapper/request.c")
+    names=$(sed -n 's/^    {REQ_[A-Z_]*, REQ_HOOK_NONE, "\([a-z-]*\)",.*/\1/p' "$TOP/wrapper/action.c")
     [ "$(echo "$names" | wc -w)" -ge 8 ]
     section EXAMPLES
     for c in $names help; do

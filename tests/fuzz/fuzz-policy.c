@@ -20,6 +20,7 @@
 #include <fnmatch.h>
 #include <stdio.h>
 
+#include "action.h"
 #include "cli.h"
 #include "conf.h"
 #include "fuzz.h"
@@ -75,10 +76,10 @@ static void check(bool ok)
 /* What grant g must allow of r, read plainly off pvetmpl.conf(5). */
 static void grant_allows(const struct conf_grant *g, const struct request *r)
 {
-    static const enum conf_action hook_action[] = {
-        [REQ_HOOK_INSTALL] = CONF_ACTION_HOOK_INSTALL,
-        [REQ_HOOK_REMOVE] = CONF_ACTION_HOOK_REMOVE,
-        [REQ_HOOK_STATUS] = CONF_ACTION_HOOK_STATUS,
+    static const enum action_grant hook_action[] = {
+        [REQ_HOOK_INSTALL] = ACTION_GRANT_HOOK_INSTALL,
+        [REQ_HOOK_REMOVE] = ACTION_GRANT_HOOK_REMOVE,
+        [REQ_HOOK_STATUS] = ACTION_GRANT_HOOK_STATUS,
     };
     const struct request_clone *c = &r->u.clone;
     const struct request_hook *h = &r->u.hook;
@@ -88,7 +89,7 @@ static void grant_allows(const struct conf_grant *g, const struct request *r)
     case REQ_CLONE:
         linked = c->linked || !c->q.full;
         check(g->actions &
-              (1u << (r->cmd == REQ_CLONE ? CONF_ACTION_CLONE : CONF_ACTION_MAKE_TEMPLATE)));
+              (1u << (r->cmd == REQ_CLONE ? ACTION_GRANT_CLONE : ACTION_GRANT_MAKE_TEMPLATE)));
         check(in_ranges(&g->source_vmids, c->q.src));
         check(c->newid && c->q.newid && in_ranges(&g->target_vmids, c->q.newid));
         check(!c->rotate && !c->keep);
@@ -108,12 +109,12 @@ static void grant_allows(const struct conf_grant *g, const struct request *r)
         check(!(c->q.snapname || c->snapname) || g->allow_snapname);
         break;
     case REQ_TEMPLATE:
-        check(g->actions & (1u << CONF_ACTION_TEMPLATE));
+        check(g->actions & (1u << ACTION_GRANT_TEMPLATE));
         check(in_ranges(&g->target_vmids, r->u.tmpl.id));
         check(!r->u.tmpl.disk || g->allow_disk);
         break;
     case REQ_CHECK:
-        check(g->actions & (1u << CONF_ACTION_CHECK));
+        check(g->actions & (1u << ACTION_GRANT_CHECK));
         check(in_ranges(&g->source_vmids, r->u.check.id));
         check(opt_ok(&g->storages, r->u.check.storage, NULL));
         check(opt_ok(&g->target_nodes, r->u.check.target, NULL));
@@ -130,17 +131,18 @@ static void grant_allows(const struct conf_grant *g, const struct request *r)
         check(opt_ok(&g->hook_storages, h->storage, NULL));
         break;
     case REQ_AUDIT:
-        check(g->actions & (1u << CONF_ACTION_AUDIT));
+        check(g->actions & (1u << ACTION_GRANT_AUDIT));
         check(!(r->u.audit.directory || r->u.audit.n_files) || g->allow_journal_files);
         break;
     case REQ_STORAGES:
-        check(g->actions & (1u << CONF_ACTION_STORAGES));
+        check(g->actions & (1u << ACTION_GRANT_STORAGES));
         break;
     case REQ_LIST:
-        check(g->actions & (1u << CONF_ACTION_LIST));
+        check(g->actions & (1u << ACTION_GRANT_LIST));
         break;
     case REQ_POLICY:
     case REQ_NONE:
+    case _REQ_CMD_MAX:
         abort(); /* never allowed by a grant */
     }
 }
