@@ -299,10 +299,14 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
                 if (jobs[i].s[s].fd >= 0) {
                     pfd[np].fd = jobs[i].s[s].fd;
                     pfd[np].events = POLLIN;
+                    pfd[np].revents = 0;
                     np++;
                 }
             }
-            if (jobs[i].pid > 0 && !jobs[i].reaped) {
+            /* A child is reaped once its pipes are closed: until then it is
+             * alive anyway (see job_alive) and its group stays reachable,
+             * and a waitpid per child and wake-up would cost for nothing. */
+            if (jobs[i].pid > 0 && !jobs[i].reaped && jobs[i].s[0].fd < 0 && jobs[i].s[1].fd < 0) {
                 int ws;
                 pid_t w = waitpid(jobs[i].pid, &ws, WNOHANG);
                 if (w == jobs[i].pid) {
@@ -369,10 +373,11 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
             kill_all(jobs, n, SIGKILL);
             continue;
         }
-        for (size_t i = 0; i < n; i++) {
+        /* Only the streams poll found ready, in the order pfd was filled. */
+        for (size_t i = 0, p = 0; i < n; i++) {
             for (int s = 0; s < 2; s++) {
                 struct stream *st = &jobs[i].s[s];
-                if (st->fd < 0) {
+                if (st->fd < 0 || !pfd[p++].revents) {
                     continue;
                 }
                 char buf[8192];
