@@ -22,7 +22,7 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral $(PKG_CFLAGS)
-override CPPFLAGS += -D_GNU_SOURCE -Iwrapper -DPVETMPL_VERSION='"$(VERSION)"' \
+override CPPFLAGS += -D_GNU_SOURCE -iquote wrapper -DPVETMPL_VERSION='"$(VERSION)"' \
 	-DPVETMPL_SYSCONFDIR='"$(SYSCONFDIR)"' -DPVETMPL_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP
 ifeq ($(DEVELOPER),1)
 override CFLAGS += -Werror

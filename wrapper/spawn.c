@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,54 +40,6 @@ static long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Only async-signal-safe calls between fork and execve. */
-static void child_exec(char *const argv[], char *const envp[], int in, int out, int err, int notify)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP) {
-            signal(sig, SIG_DFL);
-        }
-    }
-    /* Its own process group, so a timeout or ^C reaches qm's workers too. */
-    setpgid(0, 0);
-    /* Onto 0, 1, 2. A source below 3 elsewhere is first moved up, so no dup2
-     * overwrites a source still to be used; one already at its target keeps
-     * its fd, where dup2 would do nothing and leave it close-on-exec. */
-    int src[3] = {in, out, err};
-    for (int i = 0; i < 3; i++) {
-        if (src[i] < 3 && src[i] != i && (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3)) < 0) {
-            goto fail;
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        if ((src[i] == i ? fcntl(i, F_SETFD, 0) : dup2(src[i], i)) < 0) {
-            goto fail;
-        }
-    }
-    /* No inherited descriptors: mark everything above stderr close-on-exec
-     * (the notifier must survive until execve itself). */
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-#endif
-    {
-        long max = sysconf(_SC_OPEN_MAX);
-        for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
-            if (fd != notify) {
-                fcntl(fd, F_SETFD, FD_CLOEXEC);
-            }
-        }
-    }
-    execve(argv[0], argv, envp);
-fail:;
-    int e = errno;
-    ssize_t w = write(notify, &e, sizeof(e));
-    (void)w;
-    _exit(127);
 }
 
 static int stream_append(struct stream *st, const char *data, size_t n, size_t max, bool *truncated)
@@ -193,10 +145,20 @@ static void stream_compact(struct stream *st, size_t keep)
     }
 }
 
-static int start_job(char *const argv[], const struct spawn_opts *o, struct job *j)
+/* The child is made by posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK,
+ * then execve), not fork: fork copies pvetmpl's page tables for every child
+ * and that copy is charged to pvetmpl's own CPU. attr gives the child its own
+ * process group (a timeout or ^C reaches qm's workers too), default signal
+ * dispositions and an empty signal mask. posix_spawn returns only once the
+ * child has called execve, so its group exists before any kill of ours, and
+ * an exec failure comes back as the errno itself: "could not start". */
+static int start_job(char *const argv[], const struct spawn_opts *o, const posix_spawnattr_t *attr,
+                     struct job *j)
 {
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, note[2] = {-1, -1}, in = -1, r = 0;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, in = -1, r = 0;
     struct spawn_result *res = j->r;
+    posix_spawn_file_actions_t fa;
+    bool fa_made = false;
 
     if (!argv || !argv[0] || argv[0][0] != '/') {
         /* Only absolute paths: no PATH search, nothing the environment can redirect. */
@@ -205,38 +167,51 @@ static int start_job(char *const argv[], const struct spawn_opts *o, struct job 
         return 0;
     }
     in = open(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
-    if (in < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-        pipe2(note, O_CLOEXEC) < 0) {
+    if (in < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
         r = -errno;
         goto out;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        r = -errno;
-        goto out;
-    }
-    if (pid == 0) {
-        child_exec(argv, o->envp ? o->envp : default_envp, in, out[1], err[1], note[1]);
-    }
-    setpgid(pid, pid); /* also in the parent: no race with an early kill */
-    close(note[1]);
-    note[1] = -1;
-    int child_errno = 0;
-    ssize_t k;
-    do {
-        k = read(note[0], &child_errno, sizeof(child_errno));
-    } while (k < 0 && errno == EINTR);
-    j->pid = pid;
-    if (k == (ssize_t)sizeof(child_errno)) {
-        /* exec failed: "could not start", not "ran and failed". */
-        int ws;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    /* Onto 0, 1, 2. A source below 3 elsewhere is first moved up (here, in
+     * the parent), so no dup2 overwrites a source still to be used; one
+     * already at its target is dup2'd onto itself, which posix_spawn turns
+     * into clearing its close-on-exec flag. */
+    int *src[3] = {&in, &out[1], &err[1]};
+    for (int i = 0; i < 3; i++) {
+        if (*src[i] < 3 && *src[i] != i) {
+            int up = fcntl(*src[i], F_DUPFD_CLOEXEC, 3);
+            if (up < 0) {
+                r = -errno;
+                goto out;
+            }
+            close(*src[i]);
+            *src[i] = up;
         }
-        j->reaped = true;
-        res->started = false;
-        res->exec_errno = child_errno;
+    }
+    if ((r = -posix_spawn_file_actions_init(&fa)) < 0) {
         goto out;
     }
+    fa_made = true;
+    for (int i = 0; i < 3 && r == 0; i++) {
+        r = -posix_spawn_file_actions_adddup2(&fa, *src[i], i);
+    }
+    /* No inherited descriptors: whatever the parent left open without
+     * O_CLOEXEC is closed in the child (close_range). */
+    if (r == 0) {
+        r = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    }
+    if (r < 0) {
+        goto out;
+    }
+    pid_t pid;
+    int e = posix_spawn(&pid, argv[0], &fa, attr, argv, o->envp ? o->envp : default_envp);
+    if (e != 0) {
+        /* execve (or a file action) failed, and glibc has reaped the child:
+         * "could not start", not "ran and failed". */
+        res->started = false;
+        res->exec_errno = e;
+        goto out;
+    }
+    j->pid = pid;
     res->started = true;
     j->s[0].fd = out[0];
     j->s[1].fd = err[0];
@@ -245,13 +220,40 @@ static int start_job(char *const argv[], const struct spawn_opts *o, struct job 
         fcntl(j->s[i].fd, F_SETFL, fcntl(j->s[i].fd, F_GETFL) | O_NONBLOCK);
     }
 out:
-    for (int *fd = (int[]){in, out[0], out[1], err[0], err[1], note[0], note[1]}, i = 0; i < 7;
-         i++) {
+    if (fa_made) {
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    for (int *fd = (int[]){in, out[0], out[1], err[0], err[1]}, i = 0; i < 5; i++) {
         if (fd[i] >= 0) {
             close(fd[i]);
         }
     }
     return r;
+}
+
+/* The same for every child: own process group, default dispositions for
+ * every signal (an ignored one would survive execve), an empty mask. */
+static int make_attr(posix_spawnattr_t *attr)
+{
+    sigset_t all, none;
+    /* Every bit, not sigfillset: that leaves out glibc's two internal
+     * signals (32, 33), which posix_spawn would then set to SIG_IGN in the
+     * child, and an ignored signal survives execve. */
+    memset(&all, 0xff, sizeof(all));
+    sigemptyset(&none);
+    int e = posix_spawnattr_init(attr);
+    if (e != 0) {
+        return -e;
+    }
+    if ((e = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                                POSIX_SPAWN_SETSIGMASK)) != 0 ||
+        (e = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
+        (e = posix_spawnattr_setsigdefault(attr, &all)) != 0 ||
+        (e = posix_spawnattr_setsigmask(attr, &none)) != 0) {
+        posix_spawnattr_destroy(attr);
+        return -e;
+    }
+    return 0;
 }
 
 int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts *opts,
@@ -277,8 +279,14 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
         jobs[i].s[0].fd = jobs[i].s[1].fd = -1;
     }
     waiting = 1;
+    posix_spawnattr_t attr;
+    r = make_attr(&attr);
+    bool attr_made = r == 0;
     for (size_t i = 0; i < n && r == 0; i++) {
-        r = start_job(argvs[i], o, &jobs[i]);
+        r = start_job(argvs[i], o, &attr, &jobs[i]);
+    }
+    if (attr_made) {
+        posix_spawnattr_destroy(&attr);
     }
     if (r < 0) {
         kill_all(jobs, n, SIGKILL);
@@ -291,10 +299,14 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
                 if (jobs[i].s[s].fd >= 0) {
                     pfd[np].fd = jobs[i].s[s].fd;
                     pfd[np].events = POLLIN;
+                    pfd[np].revents = 0;
                     np++;
                 }
             }
-            if (jobs[i].pid > 0 && !jobs[i].reaped) {
+            /* A child is reaped once its pipes are closed: until then it is
+             * alive anyway (see job_alive) and its group stays reachable,
+             * and a waitpid per child and wake-up would cost for nothing. */
+            if (jobs[i].pid > 0 && !jobs[i].reaped && jobs[i].s[0].fd < 0 && jobs[i].s[1].fd < 0) {
                 int ws;
                 pid_t w = waitpid(jobs[i].pid, &ws, WNOHANG);
                 if (w == jobs[i].pid) {
@@ -361,10 +373,11 @@ int spawn_run_many(size_t n, char *const *const argvs[], const struct spawn_opts
             kill_all(jobs, n, SIGKILL);
             continue;
         }
-        for (size_t i = 0; i < n; i++) {
+        /* Only the streams poll found ready, in the order pfd was filled. */
+        for (size_t i = 0, p = 0; i < n; i++) {
             for (int s = 0; s < 2; s++) {
                 struct stream *st = &jobs[i].s[s];
-                if (st->fd < 0) {
+                if (st->fd < 0 || !pfd[p++].revents) {
                     continue;
                 }
                 char buf[8192];

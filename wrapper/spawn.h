@@ -30,7 +30,8 @@ struct spawn_opts {
 };
 
 struct spawn_result {
-    bool started; /* false: exec_errno says why (ENOENT, EACCES, ...) */
+    bool started; /* false: exec_errno says why (ENOENT, EACCES, ENOEXEC, ...; also EAGAIN or
+                     ENOMEM when the kernel made no process: posix_spawn reports both alike) */
     int exec_errno;
     bool exited; /* exited normally: status is the exit code */
     int status;

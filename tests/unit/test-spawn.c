@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,66 @@ START_TEST(no_inherited_descriptors)
     /* ls sees 0 1 2 and its own directory fd only */
     ck_assert_str_eq(r.out, "0\n1\n2\n3\n");
     close(fd);
+    spawn_result_release(&r);
+}
+END_TEST
+
+/* What the parent blocked, ignored or caught does not reach the child: its
+ * mask is empty and every disposition the default (an ignored signal would
+ * survive execve). Check forks each test, so changing signals here is safe. */
+static void on_term(int sig)
+{
+    (void)sig;
+}
+
+START_TEST(child_signals_default)
+{
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ck_assert_int_eq(sigprocmask(SIG_BLOCK, &usr1, NULL), 0);
+    ck_assert(signal(SIGUSR2, SIG_IGN) != SIG_ERR);
+    ck_assert(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+    ck_assert(signal(SIGTERM, on_term) != SIG_ERR);
+    char *argv[] = {"/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL};
+    struct spawn_result r = run(argv, NULL);
+    ck_assert_int_eq(spawn_result_code(&r), 0);
+    ck_assert_str_eq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    spawn_result_release(&r);
+}
+END_TEST
+
+/* The child leads a process group of its own, apart from ours, so a timeout
+ * or ^C reaches qm's workers and never pvetmpl itself. */
+START_TEST(own_process_group)
+{
+    char *argv[] = {"/usr/bin/cut", "-d", " ", "-f", "1,5", "/proc/self/stat", NULL};
+    struct spawn_result r = run(argv, NULL);
+    ck_assert_int_eq(spawn_result_code(&r), 0);
+    long pid = 0, pgrp = 0;
+    ck_assert_int_eq(sscanf(r.out, "%ld %ld", &pid, &pgrp), 2);
+    ck_assert_int_eq(pgrp, pid);
+    ck_assert_int_ne(pgrp, (long)getpgrp());
+    spawn_result_release(&r);
+}
+END_TEST
+
+/* A program execve refuses (no #!, not ELF) is never handed to a shell, as
+ * execvp and a compatibility posix_spawn would: it could not start. */
+START_TEST(no_shell_fallback)
+{
+    char path[] = "/tmp/pvetmpl-noshebang.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "echo ran\n", 9), 9);
+    ck_assert_int_eq(fchmod(fd, 0700), 0);
+    close(fd);
+    char *argv[] = {path, NULL};
+    struct spawn_result r = run(argv, NULL);
+    unlink(path);
+    ck_assert(!r.started);
+    ck_assert_int_eq(r.exec_errno, ENOEXEC);
+    ck_assert_str_eq(r.out, "");
     spawn_result_release(&r);
 }
 END_TEST
@@ -347,6 +408,9 @@ int main(void)
     tcase_add_test(tc, relative_path_refused);
     tcase_add_test(tc, clean_environment);
     tcase_add_test(tc, no_inherited_descriptors);
+    tcase_add_test(tc, child_signals_default);
+    tcase_add_test(tc, own_process_group);
+    tcase_add_test(tc, no_shell_fallback);
     tcase_add_test(tc, stdin_is_devnull);
     tcase_add_test(tc, std_fds_closed_in_parent);
     tcase_add_test(tc, timeout_term);
