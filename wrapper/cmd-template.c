@@ -1064,6 +1064,17 @@ static void template_made_report(struct ctx *c, struct clone_run *cr)
 static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template,
                     uint32_t *ret_newid, struct err *e)
 {
+    /* clone --target naming this node: qm clone makes a local clone
+     * (qemu-server API2/Qemu.pm clone_vm drops a target equal to the local
+     * nodename or 'localhost'), so the run checks and confirms a local one. */
+    struct request_clone here;
+    if (!make_template && o->q.target &&
+        preflight_target_is_local(o->q.target, node_local_name(c->conf))) {
+        cmd_info(c, "--target '%s' is this node: a local clone, as qm clone makes it", o->q.target);
+        here = *o;
+        here.q.target = NULL;
+        o = &here;
+    }
     /* No NEWID given: the run goes on as if the chosen one had been. */
     struct request_clone chosen;
     int newid_lock = -1;

@@ -158,6 +158,9 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
  * will not carry: qm acts on the committed config preflight judged. */
 void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid,
                             const char *what);
+/* Whether a --target names this node as qm clone sees it: 'localhost' or
+ * local (qemu-server API2/Qemu.pm clone_vm then makes a local clone). */
+bool preflight_target_is_local(const char *target, const char *local);
 /* Registering pvetmpl's hook replaces the hookscript the copy inherits (qm
  * clone copies 'hookscript'): whether hookscript (of VM src) is one that
  * would be lost so, an admin's own (e.g. a GPU passthrough script). When it
