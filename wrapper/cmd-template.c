@@ -390,15 +390,18 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
 
 /* ---- make-template / clone ------------------------------------------------ */
 
-/* The source as preflight saw it may be stale after the wait for copy slots:
- * started meanwhile, qm clone would copy its live disks (qemu-server
- * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So after a wait
- * its state and lock are read again (both at once) right before qm clone, and
- * its hookscript (a foreign
- * one set meanwhile is refused by preflight's rule). A lock is waited for like
- * any other (the slots stay held); a running VM is refused. Returns 0, or -1
- * with e set (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
-static int source_still_ready(struct ctx *c, const struct preflight_req *q, struct err *e)
+/* The source as preflight saw it may be stale after the wait for copy slots,
+ * or when preflight's concurrent batch waited seconds for its slowest query
+ * (pvesm status on a hung NFS storage): started meanwhile, qm clone would
+ * copy its live disks (qemu-server API2/Qemu.pm clone_vm: a running source
+ * is drive-mirrored). So its state and lock are read again (both at once)
+ * right before qm clone, and its hookscript (a foreign one set meanwhile is
+ * refused by preflight's rule). A lock is waited for like any other (the
+ * slots stay held); a running VM is refused. during: what the run was doing
+ * meanwhile, for the messages. Returns 0, or -1 with e set
+ * (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
+static int source_still_ready(struct ctx *c, const struct preflight_req *q, const char *during,
+                              struct err *e)
 {
     uint32_t src = q->src;
     char msg[1024];
@@ -410,27 +413,23 @@ static int source_still_ready(struct ctx *c, const struct preflight_req *q, stru
         if (read_config_status(c, src, &cf, &st, e) == 0) {
             if (strcmp(st.status, "stopped") != 0) {
                 r = err_set(e, ERR_PRECONDITION,
-                            "VM %" PRIu32 " is %s now: it was started while this run waited for "
-                            "a copy slot; stop it first (the procedure copies a powered-off VM)",
-                            src, st.status);
+                            "VM %" PRIu32 " is %s now: it was started while %s; stop it first "
+                            "(the procedure copies a powered-off VM)",
+                            src, st.status, during);
             } else if (qm_lock_persists(cf.lock)) {
                 char hint[300];
                 preflight_lock_hint(src, hint, sizeof(hint));
                 r = err_set(e, ERR_PRECONDITION,
-                            "VM %" PRIu32 " is locked (%s) now: %s; it was locked while this "
-                            "run waited for a copy slot",
-                            src, cf.lock, hint);
+                            "VM %" PRIu32 " is locked (%s) now: %s; it was locked while %s", src,
+                            cf.lock, hint, during);
             } else if (q->hook_storage && !q->replace_hook &&
                        preflight_foreign_hook(c->conf, src, cf.hookscript, false, msg,
                                               sizeof(msg))) {
                 /* set while this run waited: preflight's rule, refused the same */
-                r = err_set(e, ERR_PRECONDITION,
-                            "%s; it was set while this run waited for a copy slot", msg);
+                r = err_set(e, ERR_PRECONDITION, "%s; it was set while %s", msg, during);
             } else if (cf.lock) {
-                r = err_set(e, ERR_BUSY,
-                            "VM %" PRIu32 " is locked (%s): it was locked while this run "
-                            "waited for a copy slot",
-                            src, cf.lock);
+                r = err_set(e, ERR_BUSY, "VM %" PRIu32 " is locked (%s): it was locked while %s",
+                            src, cf.lock, during);
             } else {
                 r = 0;
             }
@@ -839,10 +838,23 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
     return 0;
 }
 
+/* How old preflight's reading of the source is, in ms (CLOCK_MONOTONIC). */
+static long source_read_ms(const struct preflight *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - p->src_asked.tv_sec) * 1000 +
+           (now.tv_nsec - p->src_asked.tv_nsec) / 1000000;
+}
+
+/* A reading of the source older than this is re-read before qm clone. */
+#define SOURCE_FRESH_MS 1000
+
 /* Step 4: queue behind other copies onto the same storages (taken in sorted
  * order: no deadlock), then look again at what may have changed meanwhile.
- * A run that did not wait re-reads nothing of the source: preflight has
- * just read it, and asking again would only cost a qm latency. */
+ * A run that did not wait, with preflight's reading of the source younger
+ * than SOURCE_FRESH_MS, re-reads nothing of it: asking again would only cost
+ * a qm latency. */
 static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     struct strv *st = &cr->p.storages;
@@ -877,7 +889,11 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         audit(c, &cr->a, JOURNAL_REFUSED, e);
         return -1;
     }
-    if (waited && source_still_ready(c, &cr->pq, e) < 0) {
+    if ((waited || source_read_ms(&cr->p) > SOURCE_FRESH_MS) &&
+        source_still_ready(c, &cr->pq,
+                           waited ? "this run waited for a copy slot"
+                                  : "this run's checks waited for their slowest query",
+                           e) < 0) {
         audit(c, &cr->a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);

@@ -568,6 +568,7 @@ void preflight_record(struct ctx *c, struct preflight *p, struct preflight_facts
     p->pending_unknown = v->pending_unknown;
     snprintf(p->hook_path, sizeof(p->hook_path), "%s", f->hook_path_text);
     p->hook.fresh_copy = v->copy_hook_known;
+    p->src_asked = f->src_asked;
 }
 
 bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
@@ -710,6 +711,7 @@ static int gather_queries(struct ctx *c, const struct preflight_req *q, struct p
             argvs[n++] = strv_argv(&argv[i]);
         }
     }
+    clock_gettime(CLOCK_MONOTONIC, &f->src_asked);
     if (node_run_many(c, n, argvs, res, NULL, NULL, e) < 0) {
         goto out;
     }

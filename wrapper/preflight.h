@@ -10,6 +10,8 @@
 #ifndef PVETMPL_PREFLIGHT_H
 #define PVETMPL_PREFLIGHT_H
 
+#include <time.h>
+
 #include "cmd.h"
 #include "hookreg.h"
 #include "pvecfg.h"
@@ -52,6 +54,10 @@ struct preflight {
      * checked by hook_path_parse; "" when it could not be learnt */
     char hook_path[4096];
     struct hook_known hook; /* filled by preflight_hook_known */
+    /* CLOCK_MONOTONIC when the source's queries (qm status, qm config) were
+     * started: the batch ends with its slowest query, so they may be older
+     * than the end of preflight */
+    struct timespec src_asked;
 };
 
 /* One query of the gather, as it came back. */
@@ -88,6 +94,7 @@ struct preflight_facts {
     /* --format: <pve_dir>/storage.cfg; storage_cfg_error when unreadable */
     struct pvecfg_storages storage_cfg;
     char storage_cfg_error[1024];
+    struct timespec src_asked; /* see struct preflight */
 };
 
 /* One check, as evaluate judged it. */
