@@ -390,15 +390,18 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
 
 /* ---- make-template / clone ------------------------------------------------ */
 
-/* The source as preflight saw it may be stale after the wait for copy slots:
- * started meanwhile, qm clone would copy its live disks (qemu-server
- * API2/Qemu.pm clone_vm: a running source is drive-mirrored). So after a wait
- * its state and lock are read again (both at once) right before qm clone, and
- * its hookscript (a foreign
- * one set meanwhile is refused by preflight's rule). A lock is waited for like
- * any other (the slots stay held); a running VM is refused. Returns 0, or -1
- * with e set (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
-static int source_still_ready(struct ctx *c, const struct preflight_req *q, struct err *e)
+/* The source as preflight saw it may be stale after the wait for copy slots,
+ * or when preflight's concurrent batch waited seconds for its slowest query
+ * (pvesm status on a hung NFS storage): started meanwhile, qm clone would
+ * copy its live disks (qemu-server API2/Qemu.pm clone_vm: a running source
+ * is drive-mirrored). So its state and lock are read again (both at once)
+ * right before qm clone, and its hookscript (a foreign one set meanwhile is
+ * refused by preflight's rule). A lock is waited for like any other (the
+ * slots stay held); a running VM is refused. during: what the run was doing
+ * meanwhile, for the messages. Returns 0, or -1 with e set
+ * (ERR_PRECONDITION running or foreign hook, ERR_BUSY still locked). */
+static int source_still_ready(struct ctx *c, const struct preflight_req *q, const char *during,
+                              struct err *e)
 {
     uint32_t src = q->src;
     char msg[1024];
@@ -410,27 +413,23 @@ static int source_still_ready(struct ctx *c, const struct preflight_req *q, stru
         if (read_config_status(c, src, &cf, &st, e) == 0) {
             if (strcmp(st.status, "stopped") != 0) {
                 r = err_set(e, ERR_PRECONDITION,
-                            "VM %" PRIu32 " is %s now: it was started while this run waited for "
-                            "a copy slot; stop it first (the procedure copies a powered-off VM)",
-                            src, st.status);
+                            "VM %" PRIu32 " is %s now: it was started while %s; stop it first "
+                            "(the procedure copies a powered-off VM)",
+                            src, st.status, during);
             } else if (qm_lock_persists(cf.lock)) {
                 char hint[300];
                 preflight_lock_hint(src, hint, sizeof(hint));
                 r = err_set(e, ERR_PRECONDITION,
-                            "VM %" PRIu32 " is locked (%s) now: %s; it was locked while this "
-                            "run waited for a copy slot",
-                            src, cf.lock, hint);
+                            "VM %" PRIu32 " is locked (%s) now: %s; it was locked while %s", src,
+                            cf.lock, hint, during);
             } else if (q->hook_storage && !q->replace_hook &&
                        preflight_foreign_hook(c->conf, src, cf.hookscript, false, msg,
                                               sizeof(msg))) {
                 /* set while this run waited: preflight's rule, refused the same */
-                r = err_set(e, ERR_PRECONDITION,
-                            "%s; it was set while this run waited for a copy slot", msg);
+                r = err_set(e, ERR_PRECONDITION, "%s; it was set while %s", msg, during);
             } else if (cf.lock) {
-                r = err_set(e, ERR_BUSY,
-                            "VM %" PRIu32 " is locked (%s): it was locked while this run "
-                            "waited for a copy slot",
-                            src, cf.lock);
+                r = err_set(e, ERR_BUSY, "VM %" PRIu32 " is locked (%s): it was locked while %s",
+                            src, cf.lock, during);
             } else {
                 r = 0;
             }
@@ -458,9 +457,50 @@ static void expected_name(struct ctx *c, const struct request_clone *o, char *bu
     qm_config_release(&src);
 }
 
+/* make-template registers pvetmpl's hookscript on the copy (conf hook on, no
+ * --no-hook). */
+static bool wants_hook(const struct ctx *c, const struct request_clone *o)
+{
+    return c->conf->hook && !o->no_hook;
+}
+
+/* The command that registers pvetmpl's hookscript on vmid: with
+ * --replace-hook when the request had it (a foreign hookscript the copy
+ * inherited is refused by hook install without it). */
+static void hook_resume_cmd(bool replace, uint32_t vmid, char *buf, size_t len)
+{
+    snprintf(buf, len, "pvetmpl hook install %" PRIu32 "%s", vmid,
+             replace ? " --replace-hook" : "");
+}
+
+/* A complete template NEWID of the expected name is what was asked only with
+ * pvetmpl's hookscript when the hook is wanted (as hook status judges it:
+ * hook_volid_is_ours): an earlier run whose hook did not take must not pass
+ * for done. 0, or -1 with e set (ERR_PRECONDITION) naming the state and the
+ * resume command. */
+static int template_hook_taken(struct ctx *c, const struct request_clone *o, uint32_t newid,
+                               const char *node, const struct qm_config *cf, struct err *e)
+{
+    if (!wants_hook(c, o) ||
+        (cf->hookscript && hook_volid_is_ours(cf->hookscript, c->conf->hook_name))) {
+        return 0;
+    }
+    char how[160];
+    /* a foreign one there now is replaced only with --replace-hook */
+    hook_resume_cmd(o->replace_hook || cf->hookscript, newid, how, sizeof(how));
+    bool here = strcmp(node, node_local_name(c->conf)) == 0;
+    return err_set(e, ERR_PRECONDITION,
+                   "VM %" PRIu32 " is the template '%s', but its hookscript is %s%s%s, not "
+                   "pvetmpl's (an earlier run's hook did not take): finish it with '%s'%s%s%s",
+                   newid, cf->name ? cf->name : "", cf->hookscript ? "'" : "",
+                   cf->hookscript ? cf->hookscript : "none", cf->hookscript ? "'" : "", how,
+                   here ? "" : " on node '", here ? "" : node, here ? "" : "'");
+}
+
 /* NEWID exists already. Exit 0 unchanged only when it is exactly what was
  * asked for: unlocked, of the expected name, and (make-template) a complete
- * template / (clone) not a template. Anything else is 69, naming the holder. */
+ * template with pvetmpl's hookscript when the hook is wanted / (clone) not a
+ * template. Anything else is 69, naming the holder. */
 static int existing_newid(struct ctx *c, const struct request_clone *o, bool make_template,
                           const struct vmlist_entry *ve, struct err *e)
 {
@@ -485,6 +525,10 @@ static int existing_newid(struct ctx *c, const struct request_clone *o, bool mak
     if (make_template && cf.template && name_ok && unlocked &&
         unconverted(&cf, NULL, list, sizeof(list)) == 0) {
         report_disks(c, &cf, NULL);
+        if (template_hook_taken(c, o, o->q.newid, ve->node, &cf, e) < 0) {
+            qm_config_release(&cf);
+            return -1;
+        }
         report_set_msg(c->rep, "VM %" PRIu32 " is already the template '%s'; nothing to do",
                        o->q.newid, nm);
         rc = 0;
@@ -794,10 +838,23 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
     return 0;
 }
 
+/* How old preflight's reading of the source is, in ms (CLOCK_MONOTONIC). */
+static long source_read_ms(const struct preflight *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - p->src_asked.tv_sec) * 1000 +
+           (now.tv_nsec - p->src_asked.tv_nsec) / 1000000;
+}
+
+/* A reading of the source older than this is re-read before qm clone. */
+#define SOURCE_FRESH_MS 1000
+
 /* Step 4: queue behind other copies onto the same storages (taken in sorted
  * order: no deadlock), then look again at what may have changed meanwhile.
- * A run that did not wait re-reads nothing of the source: preflight has
- * just read it, and asking again would only cost a qm latency. */
+ * A run that did not wait, with preflight's reading of the source younger
+ * than SOURCE_FRESH_MS, re-reads nothing of it: asking again would only cost
+ * a qm latency. */
 static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
 {
     struct strv *st = &cr->p.storages;
@@ -832,7 +889,11 @@ static int clone_queue(struct ctx *c, struct clone_run *cr, struct err *e)
         audit(c, &cr->a, JOURNAL_REFUSED, e);
         return -1;
     }
-    if (waited && source_still_ready(c, &cr->pq, e) < 0) {
+    if ((waited || source_read_ms(&cr->p) > SOURCE_FRESH_MS) &&
+        source_still_ready(c, &cr->pq,
+                           waited ? "this run waited for a copy slot"
+                                  : "this run's checks waited for their slowest query",
+                           e) < 0) {
         audit(c, &cr->a,
               e->cls == ERR_PRECONDITION || e->cls == ERR_BUSY ? JOURNAL_REFUSED : JOURNAL_FAILED,
               e);
@@ -923,13 +984,12 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
         if (c->dry_run) {
             return -1;
         }
-        char what[128], how[256];
+        char what[128], how[256], hk[160];
         snprintf(what, sizeof(what),
                  "VM %" PRIu32 " was cloned, but registering the hookscript failed", newid);
-        snprintf(how, sizeof(how),
-                 "resume with 'pvetmpl hook install %" PRIu32 "' and 'pvetmpl template %" PRIu32
-                 "'",
-                 newid, newid);
+        hook_resume_cmd(cr->o->replace_hook, newid, hk, sizeof(hk));
+        snprintf(how, sizeof(how), "resume with '%s' and 'pvetmpl template %" PRIu32 "'", hk,
+                 newid);
         return resume_err(e, e->cls, what, how);
     }
     return 0;
@@ -949,7 +1009,8 @@ static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
     int rc = convert(c, newid, NULL, NULL, &cr->cf, &changed, &read_back, e);
     struct err he = {ERR_OK, ""};
     int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back, cr->cf.hookscript, &he);
-    char what[256], how[1200];
+    char what[256], how[1200], hk[160];
+    hook_resume_cmd(o->replace_hook, newid, hk, sizeof(hk));
     if (rc < 0) {
         snprintf(what, sizeof(what),
                  "VM %" PRIu32 " was cloned from %" PRIu32 ", but converting it to a template "
@@ -957,10 +1018,9 @@ static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
                  newid, o->q.src);
         if (hr < 0) {
             snprintf(how, sizeof(how),
-                     "the hookscript set is not confirmed either (%s); resume with 'pvetmpl hook "
-                     "install "
-                     "%" PRIu32 "' and 'pvetmpl template %" PRIu32 "'",
-                     he.detail, newid, newid);
+                     "the hookscript set is not confirmed either (%s); resume with '%s' and "
+                     "'pvetmpl template %" PRIu32 "'",
+                     he.detail, hk, newid);
         } else {
             snprintf(how, sizeof(how), "resume with 'pvetmpl template %" PRIu32 "'", newid);
         }
@@ -973,7 +1033,7 @@ static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
                  "template %" PRIu32 " was made from VM %" PRIu32 ", but registering the "
                  "hookscript failed",
                  newid, o->q.src);
-        snprintf(how, sizeof(how), "resume with 'pvetmpl hook install %" PRIu32 "'", newid);
+        snprintf(how, sizeof(how), "resume with '%s'", hk);
         *e = he;
         resume_err(e, e->cls, what, how);
         report_disks(c, &cr->cf, &cr->p);
@@ -1020,6 +1080,17 @@ static void template_made_report(struct ctx *c, struct clone_run *cr)
 static int do_clone(struct ctx *c, const struct request_clone *o, bool make_template,
                     uint32_t *ret_newid, struct err *e)
 {
+    /* clone --target naming this node: qm clone makes a local clone
+     * (qemu-server API2/Qemu.pm clone_vm drops a target equal to the local
+     * nodename or 'localhost'), so the run checks and confirms a local one. */
+    struct request_clone here;
+    if (!make_template && o->q.target &&
+        preflight_target_is_local(o->q.target, node_local_name(c->conf))) {
+        cmd_info(c, "--target '%s' is this node: a local clone, as qm clone makes it", o->q.target);
+        here = *o;
+        here.q.target = NULL;
+        o = &here;
+    }
     /* No NEWID given: the run goes on as if the chosen one had been. */
     struct request_clone chosen;
     int newid_lock = -1;
@@ -1497,26 +1568,33 @@ static int rotation_remote_holder(struct ctx *c, const struct rotation *rt, cons
 }
 
 /* A re-run with an explicit NEWID: is NEWID the complete, unlocked template
- * NAME already (its rotation done or interrupted after step 1)? */
-static bool rotation_done_newid(struct ctx *c, const struct rotation *rt)
+ * NAME already (its rotation done or interrupted after step 1)? Sets
+ * rt->named. Such a template without pvetmpl's hookscript (the hook wanted)
+ * is refused as make-template refuses it: -1 with e set; else 0. */
+static int rotation_done_newid(struct ctx *c, const struct request_clone *r, struct rotation *rt,
+                               struct err *e)
 {
     struct vmlist vl;
     struct err ignore;
     struct qm_config cf = {0};
-    bool done = false;
+    int rc = 0;
+    rt->named = false;
     if (!rt->newid || node_load_vmlist(c->conf, &vl, &ignore) < 0) {
-        return false;
+        return 0;
     }
     const struct vmlist_entry *ve = vmlist_find(&vl, rt->newid);
     if (ve && strcmp(ve->type, "qemu") == 0 && strcmp(ve->node, node_local_name(c->conf)) == 0 &&
         read_config(c, rt->newid, &cf, &ignore) == 0) {
         char list[8];
-        done = cf.template && !cf.lock && cf.name && strcmp(cf.name, rt->name) == 0 &&
-               unconverted(&cf, NULL, list, sizeof(list)) == 0;
+        rt->named = cf.template && !cf.lock && cf.name && strcmp(cf.name, rt->name) == 0 &&
+                    unconverted(&cf, NULL, list, sizeof(list)) == 0;
+        if (rt->named) {
+            rc = template_hook_taken(c, r, rt->newid, ve->node, &cf, e);
+        }
     }
     qm_config_release(&cf);
     vmlist_release(&vl);
-    return done;
+    return rc;
 }
 
 /* make-template --rotate: the new template is built and verified under a
@@ -1537,7 +1615,10 @@ static int rotate_run(struct ctx *c, const struct request_clone *r, struct err *
     if (r->q.newid) {
         rt.newid = r->q.newid;
     }
-    rt.named = rotation_done_newid(c, &rt);
+    if (rotation_done_newid(c, r, &rt, e) < 0) {
+        cmd_info(c, "nothing was renamed: the templates named '%s' are unchanged", r->name);
+        goto out;
+    }
     if (rotation_gather(c, &rt, e) < 0 ||
         rotation_remote_holder(c, &rt, "nothing was changed", e) < 0) {
         goto out;

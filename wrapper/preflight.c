@@ -296,29 +296,44 @@ static void eval_newid(const struct preflight_req *q, const struct preflight_fac
     }
 }
 
+bool preflight_target_is_local(const char *target, const char *local)
+{
+    return strcmp(target, "localhost") == 0 || (local && strcmp(target, local) == 0);
+}
+
 /* --target: a node pvesm does not accept is a failed check, not a failed
  * run. pvesm status --target accepts any node name (pve-storage
  * API2/Storage/Status.pm index checks none), qm clone refuses one that is not
  * in .members (qemu-server API2/Qemu.pm clone_vm, pve-cluster Cluster.pm
- * check_node_exists; this node itself is no target there). *ret_ok: the
- * target's storage list can be used. */
+ * check_node_exists; this node itself is no target there). make-template's
+ * target is where qm migrate moves the template, which refuses this node
+ * (migrate_vm: "target is local node"): refused here, before any change, and
+ * never suggested. *ret_ok: the target's storage list can be used. */
 static int eval_target(const struct preflight_req *q, const struct preflight_facts *f,
                        struct preflight_eval *v, bool *ret_ok, struct err *e)
 {
-    bool self = strcmp(q->target, "localhost") == 0 || (f->local && !strcmp(q->target, f->local)) ||
+    bool self = preflight_target_is_local(q->target, f->local) ||
                 (f->members.nodename && !strcmp(q->target, f->members.nodename));
-    char why[1024] = "";
+    const char *here[] = {f->local, f->members.nodename};
+    char why[1024] = "", sugg[SUGGEST_BUF_SIZE] = "";
     if (*f->members_error) {
         snprintf(why, sizeof(why), "%s", f->members_error);
+    } else if (self && q->for_template) {
+        snprintf(why, sizeof(why),
+                 "it is this node, where the template is made anyway; leave out --target");
     } else if (!self && !vmlist_members_has(&f->members, q->target)) {
         snprintf(why, sizeof(why), "no such cluster node '%s'", q->target);
     } else if (!f->q_target.asked || f->q_target.failed) {
         snprintf(why, sizeof(why), "%s", f->q_target.error);
     }
     bool ok = !*why;
+    if (!ok && !(self && q->for_template)) {
+        suggest_node_except(sugg, sizeof(sugg), &f->members, &f->vl, q->target, here,
+                            q->for_template ? 2 : 0);
+    }
     add(v, "target_node", ok, false,
         ok ? "node '%s' answers for shared storages%s%s" : "node '%s' cannot be a target: %s%s",
-        q->target, why, ok ? "" : SUGGEST_NODE(&f->members, &f->vl, q->target));
+        q->target, why, sugg);
     *ret_ok = ok;
     return ok && f->q_target.bad ? answer_error(&f->q_target, "pvesm status --target", e) : 0;
 }
@@ -553,6 +568,7 @@ void preflight_record(struct ctx *c, struct preflight *p, struct preflight_facts
     p->pending_unknown = v->pending_unknown;
     snprintf(p->hook_path, sizeof(p->hook_path), "%s", f->hook_path_text);
     p->hook.fresh_copy = v->copy_hook_known;
+    p->src_asked = f->src_asked;
 }
 
 bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid, bool for_template,
@@ -695,6 +711,7 @@ static int gather_queries(struct ctx *c, const struct preflight_req *q, struct p
             argvs[n++] = strv_argv(&argv[i]);
         }
     }
+    clock_gettime(CLOCK_MONOTONIC, &f->src_asked);
     if (node_run_many(c, n, argvs, res, NULL, NULL, e) < 0) {
         goto out;
     }

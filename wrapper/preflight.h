@@ -10,6 +10,8 @@
 #ifndef PVETMPL_PREFLIGHT_H
 #define PVETMPL_PREFLIGHT_H
 
+#include <time.h>
+
 #include "cmd.h"
 #include "hookreg.h"
 #include "pvecfg.h"
@@ -52,6 +54,10 @@ struct preflight {
      * checked by hook_path_parse; "" when it could not be learnt */
     char hook_path[4096];
     struct hook_known hook; /* filled by preflight_hook_known */
+    /* CLOCK_MONOTONIC when the source's queries (qm status, qm config) were
+     * started: the batch ends with its slowest query, so they may be older
+     * than the end of preflight */
+    struct timespec src_asked;
 };
 
 /* One query of the gather, as it came back. */
@@ -88,6 +94,7 @@ struct preflight_facts {
     /* --format: <pve_dir>/storage.cfg; storage_cfg_error when unreadable */
     struct pvecfg_storages storage_cfg;
     char storage_cfg_error[1024];
+    struct timespec src_asked; /* see struct preflight */
 };
 
 /* One check, as evaluate judged it. */
@@ -158,6 +165,9 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
  * will not carry: qm acts on the committed config preflight judged. */
 void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t vmid,
                             const char *what);
+/* Whether a --target names this node as qm clone sees it: 'localhost' or
+ * local (qemu-server API2/Qemu.pm clone_vm then makes a local clone). */
+bool preflight_target_is_local(const char *target, const char *local);
 /* Registering pvetmpl's hook replaces the hookscript the copy inherits (qm
  * clone copies 'hookscript'): whether hookscript (of VM src) is one that
  * would be lost so, an admin's own (e.g. a GPU passthrough script). When it

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "suggest.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +85,26 @@ const char *suggest_storage(char *buf, size_t len, const struct pvesm_status *st
     return buf;
 }
 
+/* Whether s is one of the n names of except. */
+static bool excepted(const char *s, const char *const *except, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        if (except[i] && strcmp(s, except[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *suggest_node(char *buf, size_t len, const struct vmlist_members *m,
                          const struct vmlist *vl, const char *word)
+{
+    return suggest_node_except(buf, len, m, vl, word, NULL, 0);
+}
+
+const char *suggest_node_except(char *buf, size_t len, const struct vmlist_members *m,
+                                const struct vmlist *vl, const char *word,
+                                const char *const *except, size_t n_except)
 {
     /* the member list names every node, those without guests too; .vmlist
      * still counts when the member list could not be read */
@@ -93,13 +112,15 @@ const char *suggest_node(char *buf, size_t len, const struct vmlist_members *m,
     const char **v = calloc(nm + nv ? nm + nv : 1, sizeof(*v));
     size_t n = 0;
     for (size_t i = 0; v && m && i < m->n; i++) {
-        v[n++] = m->nodes[i];
+        v[n] = m->nodes[i];
+        n += !excepted(v[n], except, n_except);
     }
-    if (v && m && m->nodename) {
+    if (v && m && m->nodename && !excepted(m->nodename, except, n_except)) {
         v[n++] = m->nodename;
     }
     for (size_t i = 0; v && vl && i < vl->n; i++) {
-        v[n++] = vl->entries[i].node; /* repeated names: the first wins a tie anyway */
+        v[n] = vl->entries[i].node; /* repeated names: the first wins a tie anyway */
+        n += !excepted(v[n], except, n_except);
     }
     suggest_text(buf, len, word, v, n);
     free(v);

@@ -27,6 +27,11 @@ const char *suggest_storage(char *buf, size_t len, const struct pvesm_status *st
  * NULL or empty when unreadable) and the nodes .vmlist names. */
 const char *suggest_node(char *buf, size_t len, const struct vmlist_members *m,
                          const struct vmlist *vl, const char *word);
+/* suggest_node without the n_except names of except (NULL entries allowed):
+ * make-template --target is never this node, so it is not offered. */
+const char *suggest_node_except(char *buf, size_t len, const struct vmlist_members *m,
+                                const struct vmlist *vl, const char *word,
+                                const char *const *except, size_t n_except);
 
 /* A buffer for one suggestion inside an expression (it lives until the end
  * of the enclosing block): SUGGEST_STORAGE(&st, sid) in a printf's arguments. */

@@ -786,6 +786,7 @@ sub cmd_clone($args) {
         if defined($p->{bwlimit}) && $p->{bwlimit} == 0;
     my ($pool, $snapname, $storage, $format, $target) = @$p{qw(pool snapname storage format target)};
     my $localnode = PVESim::nodename();
+    # qemu-server API2/Qemu.pm clone_vm: the local nodename or 'localhost' is no target
     undef $target if $target && ($target eq $localnode || $target eq 'localhost');
 
     # check_running -> assert_config_exists_on_node

@@ -652,6 +652,35 @@ START_TEST(target_node_answers_or_not)
            "node 'pve2' cannot be a target: cannot read '/etc/pve/.members': gone");
     release(&f, &v);
 
+    /* make-template: this node (its name, the member list's nodename or
+     * 'localhost') is no target (qm migrate refuses it), and is never
+     * suggested for a typo; a clone may name it (qm clones locally) */
+    const char *self[] = {"pve1", "localhost"};
+    for (size_t i = 0; i < 2; i++) {
+        struct preflight_req qs = {.src = 100, .target = self[i], .for_template = true};
+        facts_text(&f, cfg, "status: stopped\n", pvesm);
+        f.q_target.asked = true;
+        parse_pvesm(PVESM_HDR PVESM_ROW("shared-nfs", "nfs", "active"), &f.target_list);
+        eval(&qs, &f, &v);
+        expect(&v, "target_node", false, false, "cannot be a target: it is this node");
+        ck_assert_ptr_null(strstr(item(&v, "target_node")->detail, "did you mean"));
+        release(&f, &v);
+    }
+    struct preflight_req qt = {.src = 100, .target = "pve4", .for_template = true};
+    facts_text(&f, cfg, "status: stopped\n", pvesm);
+    f.q_target.asked = true;
+    eval(&qt, &f, &v);
+    expect(&v, "target_node", false, false,
+           "node 'pve4' cannot be a target: no such cluster node 'pve4'; did you mean 'pve2'?");
+    release(&f, &v);
+    struct preflight_req qc = {.src = 100, .target = "pve1"};
+    facts_text(&f, cfg, "status: stopped\n", pvesm);
+    f.q_target.asked = true;
+    parse_pvesm(PVESM_HDR PVESM_ROW("shared-nfs", "nfs", "active"), &f.target_list);
+    eval(&qc, &f, &v);
+    expect(&v, "target_node", true, false, "node 'pve1' answers for shared storages");
+    release(&f, &v);
+
     /* a storage the target does not see */
     facts_text(&f, cfg, "status: stopped\n", pvesm);
     f.q_target.asked = true;

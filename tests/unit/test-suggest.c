@@ -54,6 +54,12 @@ START_TEST(message_text)
     struct vmlist_members m = {.nodename = "pve", .nodes = names, .n = 2};
     ck_assert_str_eq(SUGGEST_NODE(&m, &vl, "emty3"), "; did you mean 'empty3'?");
     ck_assert_str_eq(SUGGEST_NODE(&m, NULL, "pv"), "; did you mean 'pve'?");
+    /* without the excepted names (this node, for make-template --target) */
+    const char *here[] = {"pve", NULL};
+    char b2[SUGGEST_BUF_SIZE];
+    ck_assert_str_eq(suggest_node_except(b2, sizeof(b2), &m, &vl, "pv", here, 2), "");
+    ck_assert_str_eq(suggest_node_except(b2, sizeof(b2), &m, &vl, "emty3", here, 2),
+                     "; did you mean 'empty3'?");
     struct vmlist_members alone = {.nodename = "solo"};
     ck_assert_str_eq(SUGGEST_NODE(&alone, &vl, "sol"), "; did you mean 'solo'?");
 }
