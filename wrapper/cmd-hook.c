@@ -356,21 +356,24 @@ bool cmd_hook_storage_shared(const struct conf *cf, const char *storage, const c
     return shared;
 }
 
-bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
-                            size_t len)
+bool cmd_hook_storage_local(const struct conf *cf, const struct vmlist *vl, const char *storage,
+                            const char *type, char *buf, size_t len)
 {
     if (cmd_hook_storage_shared(cf, storage, type)) {
         return false;
     }
-    struct vmlist vl = {0};
+    struct vmlist own = {0};
     struct err ignore;
-    if (node_load_vmlist(cf, &vl, &ignore) < 0) {
-        return false; /* no cluster view: nothing to warn about */
+    if (!vl) {
+        if (node_load_vmlist(cf, &own, &ignore) < 0) {
+            return false; /* no cluster view: nothing to warn about */
+        }
+        vl = &own;
     }
     const char *local = node_local_name(cf);
     bool found = false;
-    for (size_t i = 0; i < vl.n && !found; i++) {
-        if (vl.entries[i].node && strcmp(vl.entries[i].node, local) != 0) {
+    for (size_t i = 0; i < vl->n && !found; i++) {
+        if (vl->entries[i].node && strcmp(vl->entries[i].node, local) != 0) {
             found = true;
             snprintf(buf, len,
                      "hook storage '%s' is not shared, but the cluster has guests on other "
@@ -379,20 +382,21 @@ bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const ch
                      "start there (migration, HA, clone --target); use a shared file storage "
                      "(nfs, cifs, cephfs) as hook_storage, or run 'pvetmpl hook install' on "
                      "every node",
-                     storage, vl.entries[i].vmid, vl.entries[i].node);
+                     storage, vl->entries[i].vmid, vl->entries[i].node);
         }
     }
-    vmlist_release(&vl);
+    vmlist_release(&own);
     return found;
 }
 
 /* The short form of that, once per command (the hook file may be placed for
  * several storages); 'pvetmpl check' gives the whole explanation. */
-static void warn_node_local(struct ctx *c, const char *storage, const char *type)
+static void warn_node_local(struct ctx *c, const struct vmlist *vl, const char *storage,
+                            const char *type)
 {
     static bool warned;
     char why[1024];
-    if (warned || !cmd_hook_storage_local(c->conf, storage, type, why, sizeof(why))) {
+    if (warned || !cmd_hook_storage_local(c->conf, vl, storage, type, why, sizeof(why))) {
         return;
     }
     warned = true;
@@ -431,7 +435,7 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
         free(bin);
         return -1;
     }
-    warn_node_local(c, storage, type);
+    warn_node_local(c, known ? known->vl : NULL, storage, type);
     /* Checked before the comparison too: an identical hook in a directory
      * others can write is no more safe than a different one (a dry run
      * answers as the real one). write_atomic walks it again to write. */

@@ -16,6 +16,8 @@
 #include "pvesm.h"
 #include "strv.h"
 
+struct vmlist;
+
 struct ctx;
 
 /* What make-template's preflight learnt already, so that registering the hook
@@ -23,6 +25,7 @@ struct ctx;
  * (NULL / false): then hook_register asks. */
 struct hook_known {
     const struct pvesm_status *status; /* `pvesm status` */
+    const struct vmlist *vl;           /* .vmlist (where the cluster's guests are) */
     const char *path;                  /* `pvesm path` of the hook's volid (hook_path_parse) */
     /* The VM is the copy qm clone just made of a VM whose committed
      * hookscript was cur (NULL: none), which qm clone copies; set only when

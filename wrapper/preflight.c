@@ -585,6 +585,7 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
 const struct hook_known *preflight_hook_known(struct preflight *p)
 {
     p->hook.status = &p->all;
+    p->hook.vl = &p->vl;
     p->hook.path = *p->hook_path ? p->hook_path : NULL;
     p->hook.cur = p->hook.fresh_copy ? p->src_cf.hookscript : NULL;
     return &p->hook;
@@ -750,7 +751,13 @@ int preflight_gather(struct ctx *c, const struct preflight_req *q, struct prefli
 {
     memset(ret, 0, sizeof(*ret));
     ret->local = node_local_name(c->conf);
-    if (node_load_vmlist(c->conf, &ret->vl, e) < 0 || gather_queries(c, q, ret, e) < 0) {
+    if (q->vl) {
+        ret->vl = *q->vl;
+        *q->vl = (struct vmlist){0};
+    } else if (node_load_vmlist(c->conf, &ret->vl, e) < 0) {
+        return -1;
+    }
+    if (gather_queries(c, q, ret, e) < 0) {
         return -1;
     }
     gather_files(c, q, ret);

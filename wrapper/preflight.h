@@ -32,6 +32,10 @@ struct preflight_req {
     const char *format;       /* --format: every target storage must hold it */
     bool replace_hook;        /* with hook_storage: a foreign hookscript on SRC may go */
     bool in_place;            /* template: SRC itself is converted, nothing is copied */
+    /* non-NULL: .vmlist as the caller read it for this same moment (make-
+     * template's "already exists" look): gather takes it over (moved, the
+     * caller's emptied) instead of reading and parsing the file again */
+    struct vmlist *vl;
 };
 
 struct preflight {
