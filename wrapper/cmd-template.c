@@ -1092,6 +1092,21 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
         here.q.target = NULL;
         o = &here;
     }
+    /* make-template --target naming this node: refused before anything, also
+     * before the "already exists" look, so a re-run on a finished template
+     * answers as the first run did (preflight's target_node check, the same
+     * words). */
+    if (make_template && o->migrate_to &&
+        preflight_target_is_local(o->migrate_to, node_local_name(c->conf))) {
+        struct journal_event ev = {.action = "make-template",
+                                   .vmid = o->q.newid,
+                                   .source_vmid = o->q.src,
+                                   .name = o->q.name,
+                                   .storage = o->q.storage};
+        preflight_refuse_self_target(c, o->migrate_to, e);
+        audit(c, &ev, JOURNAL_REFUSED, e);
+        return -1;
+    }
     /* No NEWID given: the run goes on as if the chosen one had been. */
     struct request_clone chosen;
     int newid_lock = -1;
