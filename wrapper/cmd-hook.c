@@ -1121,8 +1121,8 @@ int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known,
     return r;
 }
 
-int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending, bool read,
-                          const char *hookscript, struct err *e)
+int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending,
+                          const struct err *unread, const char *hookscript, struct err *e)
 {
     if (!pending->active) {
         return 0;
@@ -1130,12 +1130,15 @@ int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pen
     pending->active = false;
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
-    int r = read ? hookscript_reads_back(vmid, pending->volid, hookscript != NULL,
-                                         hookscript ? hookscript : "", what, e)
-                 : err_set(e, ERR_QM_FAILED,
-                           "'%s' exited 0, but the config of VM %" PRIu32
-                           " could not be read back to confirm it",
-                           what, vmid);
+    /* Not read back: what is known is that qm set exited 0; the record
+     * carries why the read was not made (130 when a signal cut the run
+     * short, as any step it interrupts), not a failure of qm's. */
+    int r = !unread ? hookscript_reads_back(vmid, pending->volid, hookscript != NULL,
+                                            hookscript ? hookscript : "", what, e)
+                    : err_set(e, unread->cls != ERR_OK ? unread->cls : ERR_QM_FAILED,
+                              "'%s' exited 0, but VM %" PRIu32
+                              "'s config was not read back to confirm it: %s",
+                              what, vmid, *unread->detail ? unread->detail : "no reason given");
     struct err je;
     if (journal_end(&pending->ev, r < 0 ? e : NULL, &je) < 0) {
         warn_journal(c, &je);

@@ -1009,7 +1009,8 @@ static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
     }
     int rc = convert(c, newid, NULL, NULL, &cr->cf, &changed, &read_back, e);
     struct err he = {ERR_OK, ""};
-    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back, cr->cf.hookscript, &he);
+    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back ? NULL : e, cr->cf.hookscript,
+                                   &he);
     char what[256], how[1200], hk[160];
     hook_resume_cmd(o->replace_hook, newid, hk, sizeof(hk));
     if (rc < 0) {
