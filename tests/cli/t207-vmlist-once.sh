@@ -31,6 +31,30 @@ t_make_template_reads() {
     assert_eq 3 "$(vmlist_opens "$T/trace")" ".vmlist opens by make-template"
 }
 
+# The handed-over list serves the first preflight only: a retry after a wait
+# for the source's lock reads .vmlist again, so a NEWID created meanwhile is
+# seen by the retry's own check (not only by the later re-check).
+t_retry_reads_again() {
+    sim_setup
+    echo 'lock_retries = 3' >>"$PVETMPL_CONFIG"
+    "$PVESIM" "$S" add-vm 130 --name busy --disk scsi0=local-lvm:8G --lock backup >/dev/null
+    # once pvetmpl has read the locked config (the sim logs a call as it
+    # ends): 9130 is created, then the lock cleared
+    (
+        wait_for_grep '"argv":\["qm","config","130","--current"' "$S/calls.log" 30
+        "$PVESIM" "$S" add-vm 9130 --name other --disk scsi0=local-lvm:1G >/dev/null
+        "$S/bin/qm" unlock 130
+    ) &
+    expect_rc 69 "$PVETMPL" --json make-template 130 9130 --no-hook
+    wait
+    assert_grep "retrying" <(json_get '.warnings[]')
+    assert_eq false "$(json_get '.checks[] | select(.name=="newid_free") | .ok')"
+    assert_eq "VMID 9130 is already used by a 'qemu' guest on node 'pve'" \
+        "$(json_get '.checks[] | select(.name=="newid_free") | .detail')"
+    assert_no_grep '"clone"' "$S/calls.log"
+}
+
+t_check "a preflight retried after a lock wait reads .vmlist again" t_retry_reads_again
 if command -v strace >/dev/null; then
     t_check "check reads .vmlist once" t_check_reads_once
     t_check "make-template reads .vmlist once per moment (3 with the fresh looks)" t_make_template_reads
