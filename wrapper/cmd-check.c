@@ -29,7 +29,8 @@ int cmd_check_run(struct ctx *c, const struct request_check *r, struct err *e)
     /* The whole story behind make-template's one-line warning. */
     const struct pvesm_row *hr = q.hook_storage ? pvesm_status_find(&p.all, q.hook_storage) : NULL;
     char why[1024];
-    if (hr && cmd_hook_storage_local(c->conf, q.hook_storage, hr->type, why, sizeof(why))) {
+    /* preflight's reading of .vmlist: one look at the cluster per check */
+    if (hr && cmd_hook_storage_local(c->conf, &p.vl, q.hook_storage, hr->type, why, sizeof(why))) {
         cmd_warn(c, "%s", why);
     }
     if (pr == 0) {

@@ -356,21 +356,24 @@ bool cmd_hook_storage_shared(const struct conf *cf, const char *storage, const c
     return shared;
 }
 
-bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
-                            size_t len)
+bool cmd_hook_storage_local(const struct conf *cf, const struct vmlist *vl, const char *storage,
+                            const char *type, char *buf, size_t len)
 {
     if (cmd_hook_storage_shared(cf, storage, type)) {
         return false;
     }
-    struct vmlist vl = {0};
+    struct vmlist own = {0};
     struct err ignore;
-    if (node_load_vmlist(cf, &vl, &ignore) < 0) {
-        return false; /* no cluster view: nothing to warn about */
+    if (!vl) {
+        if (node_load_vmlist(cf, &own, &ignore) < 0) {
+            return false; /* no cluster view: nothing to warn about */
+        }
+        vl = &own;
     }
     const char *local = node_local_name(cf);
     bool found = false;
-    for (size_t i = 0; i < vl.n && !found; i++) {
-        if (vl.entries[i].node && strcmp(vl.entries[i].node, local) != 0) {
+    for (size_t i = 0; i < vl->n && !found; i++) {
+        if (vl->entries[i].node && strcmp(vl->entries[i].node, local) != 0) {
             found = true;
             snprintf(buf, len,
                      "hook storage '%s' is not shared, but the cluster has guests on other "
@@ -379,20 +382,21 @@ bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const ch
                      "start there (migration, HA, clone --target); use a shared file storage "
                      "(nfs, cifs, cephfs) as hook_storage, or run 'pvetmpl hook install' on "
                      "every node",
-                     storage, vl.entries[i].vmid, vl.entries[i].node);
+                     storage, vl->entries[i].vmid, vl->entries[i].node);
         }
     }
-    vmlist_release(&vl);
+    vmlist_release(&own);
     return found;
 }
 
 /* The short form of that, once per command (the hook file may be placed for
  * several storages); 'pvetmpl check' gives the whole explanation. */
-static void warn_node_local(struct ctx *c, const char *storage, const char *type)
+static void warn_node_local(struct ctx *c, const struct vmlist *vl, const char *storage,
+                            const char *type)
 {
     static bool warned;
     char why[1024];
-    if (warned || !cmd_hook_storage_local(c->conf, storage, type, why, sizeof(why))) {
+    if (warned || !cmd_hook_storage_local(c->conf, vl, storage, type, why, sizeof(why))) {
         return;
     }
     warned = true;
@@ -431,7 +435,7 @@ static int place_hook(struct ctx *c, const char *storage, const struct hook_know
         free(bin);
         return -1;
     }
-    warn_node_local(c, storage, type);
+    warn_node_local(c, known ? known->vl : NULL, storage, type);
     /* Checked before the comparison too: an identical hook in a directory
      * others can write is no more safe than a different one (a dry run
      * answers as the real one). write_atomic walks it again to write. */
@@ -1117,8 +1121,8 @@ int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known,
     return r;
 }
 
-int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending, bool read,
-                          const char *hookscript, struct err *e)
+int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending,
+                          const struct err *unread, const char *hookscript, struct err *e)
 {
     if (!pending->active) {
         return 0;
@@ -1126,12 +1130,15 @@ int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pen
     pending->active = false;
     char what[48];
     snprintf(what, sizeof(what), "qm set %" PRIu32 " --hookscript", vmid);
-    int r = read ? hookscript_reads_back(vmid, pending->volid, hookscript != NULL,
-                                         hookscript ? hookscript : "", what, e)
-                 : err_set(e, ERR_QM_FAILED,
-                           "'%s' exited 0, but the config of VM %" PRIu32
-                           " could not be read back to confirm it",
-                           what, vmid);
+    /* Not read back: what is known is that qm set exited 0; the record
+     * carries why the read was not made (130 when a signal cut the run
+     * short, as any step it interrupts), not a failure of qm's. */
+    int r = !unread ? hookscript_reads_back(vmid, pending->volid, hookscript != NULL,
+                                            hookscript ? hookscript : "", what, e)
+                    : err_set(e, unread->cls != ERR_OK ? unread->cls : ERR_QM_FAILED,
+                              "'%s' exited 0, but VM %" PRIu32
+                              "'s config was not read back to confirm it: %s",
+                              what, vmid, *unread->detail ? unread->detail : "no reason given");
     struct err je;
     if (journal_end(&pending->ev, r < 0 ? e : NULL, &je) < 0) {
         warn_journal(c, &je);

@@ -375,14 +375,16 @@ static int preflight_retry(struct ctx *c, const struct preflight_req *q, struct 
                            struct err *e)
 {
     struct backoff b = {0};
+    struct preflight_req now = *q;
     for (;;) {
-        int r = preflight_run(c, q, p, e);
+        int r = preflight_run(c, &now, p, e);
         if (r != 1 || p->failed != p->failed_busy || c->dry_run || (done && done(p, ud))) {
             return r;
         }
         if (!backoff_wait(c, &b, e)) {
             return e->cls == ERR_INTERRUPTED ? -1 : r;
         }
+        now.vl = NULL; /* after a wait the cluster's list is read afresh */
         preflight_release(p);
         report_clear_checks(c->rep);
     }
@@ -676,6 +678,7 @@ struct clone_run {
     int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
     int nslots;
     struct hook_pending hook_set; /* confirmed by the read-back after qm template */
+    struct vmlist vl;             /* step 2's .vmlist, handed on to preflight (step 3) */
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
@@ -780,17 +783,14 @@ static int choose_newid(struct ctx *c, bool make_template, uint32_t *ret_id, int
  * NEWID lock, so a parallel run's result is seen. */
 static int clone_existing(struct ctx *c, struct clone_run *cr, struct err *e)
 {
-    struct vmlist vl;
-    if (node_load_vmlist(c->conf, &vl, e) < 0) {
+    if (node_load_vmlist(c->conf, &cr->vl, e) < 0) {
         return -1;
     }
-    const struct vmlist_entry *ve = vmlist_find(&vl, cr->o->q.newid);
+    const struct vmlist_entry *ve = vmlist_find(&cr->vl, cr->o->q.newid);
     if (!ve) {
-        vmlist_release(&vl);
-        return 0;
+        return 0; /* cr->vl: preflight's look at the cluster, the same moment */
     }
     int rc = existing_newid(c, cr->o, cr->make_template, ve, e);
-    vmlist_release(&vl);
     if (rc < 0) {
         audit(c, &cr->a, JOURNAL_REFUSED, e);
         return -1;
@@ -814,6 +814,7 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
         .pool = o->q.pool,
         .format = o->q.format,
         .replace_hook = o->replace_hook,
+        .vl = &cr->vl,
     };
     int r = preflight_retry(c, &cr->pq, &cr->p, NULL, NULL, e);
     if (cr->p.src_ok) {
@@ -1008,7 +1009,8 @@ static int clone_convert(struct ctx *c, struct clone_run *cr, struct err *e)
     }
     int rc = convert(c, newid, NULL, NULL, &cr->cf, &changed, &read_back, e);
     struct err he = {ERR_OK, ""};
-    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back, cr->cf.hookscript, &he);
+    int hr = hook_register_confirm(c, newid, &cr->hook_set, read_back ? NULL : e, cr->cf.hookscript,
+                                   &he);
     char what[256], how[1200], hk[160];
     hook_resume_cmd(o->replace_hook, newid, hk, sizeof(hk));
     if (rc < 0) {
@@ -1091,6 +1093,21 @@ static int do_clone(struct ctx *c, const struct request_clone *o, bool make_temp
         here.q.target = NULL;
         o = &here;
     }
+    /* make-template --target naming this node: refused before anything, also
+     * before the "already exists" look, so a re-run on a finished template
+     * answers as the first run did (preflight's target_node check, the same
+     * words). */
+    if (make_template && o->migrate_to &&
+        preflight_target_is_local(o->migrate_to, node_local_name(c->conf))) {
+        struct journal_event ev = {.action = "make-template",
+                                   .vmid = o->q.newid,
+                                   .source_vmid = o->q.src,
+                                   .name = o->q.name,
+                                   .storage = o->q.storage};
+        preflight_refuse_self_target(c, o->migrate_to, e);
+        audit(c, &ev, JOURNAL_REFUSED, e);
+        return -1;
+    }
     /* No NEWID given: the run goes on as if the chosen one had been. */
     struct request_clone chosen;
     int newid_lock = -1;
@@ -1165,6 +1182,7 @@ out:
     slot_release(cr.newid_lock);
     preflight_release(&cr.p);
     qm_config_release(&cr.cf);
+    vmlist_release(&cr.vl);
     return rc;
 }
 

@@ -13,6 +13,8 @@
 #include "report.h"
 #include "request.h"
 
+struct vmlist;
+
 struct ctx {
     const struct conf *conf;
     const char *conf_path;
@@ -64,9 +66,11 @@ void cmd_audit_draw(const struct ctx *c, struct json_object *report);
 void cmd_hook_draw(const struct ctx *c, struct json_object *report);
 /* Whether the hook storage (of type, as pvesm status says) is node-local
  * while the cluster has guests on other nodes; then the whole explanation
- * (for check) into buf. cmd-hook.c's warning is its one-line form. */
-bool cmd_hook_storage_local(const struct conf *cf, const char *storage, const char *type, char *buf,
-                            size_t len);
+ * (for check) into buf. cmd-hook.c's warning is its one-line form. vl: the
+ * cluster's VM list the caller read already for this moment (check's
+ * preflight), or NULL to read it now. */
+bool cmd_hook_storage_local(const struct conf *cf, const struct vmlist *vl, const char *storage,
+                            const char *type, char *buf, size_t len);
 /* policy's answer: its msg, then each grant with what it allows. */
 void cmd_policy_draw(const struct ctx *c, struct json_object *report);
 /* Whether storage is shared between the nodes, as pve-storage sees it

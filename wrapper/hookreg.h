@@ -16,6 +16,8 @@
 #include "pvesm.h"
 #include "strv.h"
 
+struct vmlist;
+
 struct ctx;
 
 /* What make-template's preflight learnt already, so that registering the hook
@@ -23,6 +25,7 @@ struct ctx;
  * (NULL / false): then hook_register asks. */
 struct hook_known {
     const struct pvesm_status *status; /* `pvesm status` */
+    const struct vmlist *vl;           /* .vmlist (where the cluster's guests are) */
     const char *path;                  /* `pvesm path` of the hook's volid (hook_path_parse) */
     /* The VM is the copy qm clone just made of a VM whose committed
      * hookscript was cur (NULL: none), which qm clone copies; set only when
@@ -55,12 +58,15 @@ struct hook_pending {
 int hook_register(struct ctx *c, uint32_t vmid, const struct hook_known *known,
                   struct hook_pending *pending, struct err *e);
 /* Confirms a pending registration from VMID's committed config read back
- * after it (read false: it could not be read; hookscript NULL: none), with
- * the same rule and message as hook install's read-back, and ends its
- * journal event. 0 (also when nothing is pending), or -1 with e set
- * (ERR_QM_FAILED). */
-int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending, bool read,
-                          const char *hookscript, struct err *e);
+ * after it (hookscript NULL: none), with the same rule and message as hook
+ * install's read-back, and ends its journal event. unread: NULL when the
+ * config was read back, else why it was not (e.g. ERR_INTERRUPTED: a signal
+ * made node_run_many refuse the read): then nothing is known to have failed,
+ * and e (and the event's end) says that qm set exited 0 and the read-back was
+ * not made, with unread's class and words. 0 (also when nothing is pending),
+ * or -1 with e set (ERR_QM_FAILED, or unread's class). */
+int hook_register_confirm(struct ctx *c, uint32_t vmid, struct hook_pending *pending,
+                          const struct err *unread, const char *hookscript, struct err *e);
 
 /* "<storage>:snippets/<name>" into buf. Returns 0, or -ENAMETOOLONG. */
 int hook_volid(const char *storage, const char *name, char *buf, size_t len);

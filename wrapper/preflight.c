@@ -301,6 +301,20 @@ bool preflight_target_is_local(const char *target, const char *local)
     return strcmp(target, "localhost") == 0 || (local && strcmp(target, local) == 0);
 }
 
+/* Why make-template's --target may not name this node (see eval_target). */
+static const char self_target_why[] =
+    "it is this node, where the template is made anyway; leave out --target";
+
+int preflight_refuse_self_target(struct ctx *c, const char *target, struct err *e)
+{
+    struct preflight p = {0};
+    preflight_check(c, &p, "target_node", false, false, "node '%s' cannot be a target: %s", target,
+                    self_target_why);
+    preflight_fail(&p, e);
+    preflight_release(&p);
+    return -1;
+}
+
 /* --target: a node pvesm does not accept is a failed check, not a failed
  * run. pvesm status --target accepts any node name (pve-storage
  * API2/Storage/Status.pm index checks none), qm clone refuses one that is not
@@ -319,8 +333,7 @@ static int eval_target(const struct preflight_req *q, const struct preflight_fac
     if (*f->members_error) {
         snprintf(why, sizeof(why), "%s", f->members_error);
     } else if (self && q->for_template) {
-        snprintf(why, sizeof(why),
-                 "it is this node, where the template is made anyway; leave out --target");
+        snprintf(why, sizeof(why), "%s", self_target_why);
     } else if (!self && !vmlist_members_has(&f->members, q->target)) {
         snprintf(why, sizeof(why), "no such cluster node '%s'", q->target);
     } else if (!f->q_target.asked || f->q_target.failed) {
@@ -585,6 +598,7 @@ bool preflight_check_storage(struct ctx *c, struct preflight *p, const char *sid
 const struct hook_known *preflight_hook_known(struct preflight *p)
 {
     p->hook.status = &p->all;
+    p->hook.vl = &p->vl;
     p->hook.path = *p->hook_path ? p->hook_path : NULL;
     p->hook.cur = p->hook.fresh_copy ? p->src_cf.hookscript : NULL;
     return &p->hook;
@@ -750,7 +764,13 @@ int preflight_gather(struct ctx *c, const struct preflight_req *q, struct prefli
 {
     memset(ret, 0, sizeof(*ret));
     ret->local = node_local_name(c->conf);
-    if (node_load_vmlist(c->conf, &ret->vl, e) < 0 || gather_queries(c, q, ret, e) < 0) {
+    if (q->vl) {
+        ret->vl = *q->vl;
+        *q->vl = (struct vmlist){0};
+    } else if (node_load_vmlist(c->conf, &ret->vl, e) < 0) {
+        return -1;
+    }
+    if (gather_queries(c, q, ret, e) < 0) {
         return -1;
     }
     gather_files(c, q, ret);

@@ -32,6 +32,10 @@ struct preflight_req {
     const char *format;       /* --format: every target storage must hold it */
     bool replace_hook;        /* with hook_storage: a foreign hookscript on SRC may go */
     bool in_place;            /* template: SRC itself is converted, nothing is copied */
+    /* non-NULL: .vmlist as the caller read it for this same moment (make-
+     * template's "already exists" look): gather takes it over (moved, the
+     * caller's emptied) instead of reading and parsing the file again */
+    struct vmlist *vl;
 };
 
 struct preflight {
@@ -168,6 +172,10 @@ void preflight_warn_pending(struct ctx *c, const struct preflight *p, uint32_t v
 /* Whether a --target names this node as qm clone sees it: 'localhost' or
  * local (qemu-server API2/Qemu.pm clone_vm then makes a local clone). */
 bool preflight_target_is_local(const char *target, const char *local);
+/* make-template --target naming this node (qm migrate refuses it): records
+ * the failed check "target_node" as preflight does and sets e
+ * (ERR_PRECONDITION) with its message. Returns -1. */
+int preflight_refuse_self_target(struct ctx *c, const char *target, struct err *e);
 /* Registering pvetmpl's hook replaces the hookscript the copy inherits (qm
  * clone copies 'hookscript'): whether hookscript (of VM src) is one that
  * would be lost so, an admin's own (e.g. a GPU passthrough script). When it

@@ -211,6 +211,24 @@ wait_for_proc() {
     return 1
 }
 
+# wait_exit PID: its exit code in $rc; a process still running after 30 s
+# (a signal it ignores) is killed, with its qm, and the test fails.
+wait_exit() {
+    local i
+    for i in $(seq 1 600); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        pkill -KILL -P "$1" || true
+        kill -KILL "$1"
+        wait "$1" || true
+        echo "pid $1 did not end"
+        return 1
+    fi
+    wait "$1" && rc=0 || rc=$?
+}
+
 # wait_gone PATTERN [SECONDS]: until no process whose command line matches is
 # left (polled: not a guess at how long they take; not pidwait under timeout,
 # whose own command line holds the pattern and so is always waited for); the

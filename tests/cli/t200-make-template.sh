@@ -315,24 +315,6 @@ t_timeout() {
     assert_eq "" "$(pgrep -f "sim.pl $S qm clone" || true)" "qm process group ended"
 }
 
-# wait_exit PID: its exit code in $rc; a process still running after 30 s
-# (a signal it ignores) is killed, with its qm, and the test fails.
-wait_exit() {
-    local i
-    for i in $(seq 1 600); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        pkill -KILL -P "$1" || true
-        kill -KILL "$1"
-        wait "$1" || true
-        echo "pid $1 did not end"
-        return 1
-    fi
-    wait "$1" && rc=0 || rc=$?
-}
-
 signal_during_clone() { # SIG: pvetmpl passes it to qm's process group and exits 130
     sim_setup
     sim_knob PVESIM_FAULT=hang

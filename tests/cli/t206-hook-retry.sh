@@ -74,6 +74,35 @@ t_convert_and_hook_fail_replace_hint() {
     assert_grep "resume with 'pvetmpl hook install 9000 --replace-hook' and 'pvetmpl template 9000'$" "$T/err"
 }
 
+# ^C while qm template runs (after qm set exited 0): the read-back that
+# confirms both is not made (node_run_many refuses it). Nothing showed the
+# hookscript set failed: its record says what is known (qm set exited 0, the
+# read-back not made, interrupted: exit 130, as every step a signal cuts
+# short), not a failure of qm; the report says what to resume.
+t_interrupted_conversion_hook_record() {
+    sim_setup
+    sim_knob PVESIM_FAULT=hang
+    sim_knob "PVESIM_FAULT_CMD=qm template"
+    "$PVETMPL" make-template 100 9000 --name t9000 >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_for_proc "sim.pl $S qm template"
+    kill -INT "$pid"
+    wait_exit "$pid"
+    assert_eq 130 "$rc"
+    assert_grep "converting it to a template failed.*the hookscript set is not confirmed either \('qm set 9000 --hookscript' exited 0, but VM 9000's config was not read back to confirm it: .*interrupted" "$T/err"
+    assert_grep "resume with 'pvetmpl hook install 9000' and 'pvetmpl template 9000'" "$T/err"
+    assert_no_grep "could not be read back" "$T/err"
+    wait_gone "sim.pl $S qm template"
+    if [ "${PVETMPL_TEST_JOURNALD:-}" = 1 ]; then
+        journalctl --sync
+        journalctl -D "$JOURNAL_DIR" --no-pager -o json _PID="$pid" PVETMPL_ACTION=hook-install \
+            PVETMPL_RESULT=failed >j
+        assert_eq 1 "$(jq -s length j)" "one hook-install end record"
+        assert_eq 130 "$(jq -r .PVETMPL_EXIT j)" "the hook-install record: interrupted, not a qm failure"
+        assert_grep "exited 0, but VM 9000's config was not read back to confirm it" <(jq -r .PVETMPL_ERROR j)
+    fi
+}
+
 # --rotate re-run with NEWID: a template whose hook did not take is refused
 # the same, before anything is renamed; the one already named NAME too.
 t_rotate_retry_without_hook() {
@@ -105,5 +134,6 @@ t_rotate_retry_without_hook() {
 t_check "a retry after a hookscript that did not take: 69 with the resume command, not 'nothing to do'" t_retry_without_hook_refused
 t_check "--replace-hook: the resume hint and the retry's refusal carry it" t_retry_replace_hook
 t_check "a failed conversion and hook: the hint carries --replace-hook" t_convert_and_hook_fail_replace_hint
+t_check "^C during qm template: the hook-install record says the read-back was not made (130)" t_interrupted_conversion_hook_record
 t_check "--rotate re-run with NEWID: a template without the hook refused before any rename" t_rotate_retry_without_hook
 t_done

@@ -29,6 +29,37 @@ t_make_template_target_self() {
     assert_eq false "$(json_get '.checks[] | select(.name=="target_node") | .ok')"
 }
 
+# The answer does not depend on whether the template exists: a re-run on a
+# finished template is refused the same way, not "nothing to do".
+t_make_template_target_self_exists() {
+    sim_setup --other-node pve2
+    "$PVESIM" "$S" add-vm 120 --name shared-src --disk scsi0=nfs-shared:8G
+    expect_rc 0 "$PVETMPL" make-template 120 9000 --no-hook
+    test -f "$S/etc/pve/nodes/pve/qemu-server/9000.conf"
+    local t before
+    before=$(sim_mutating_calls)
+    for t in pve localhost; do
+        expect_rc 69 "$PVETMPL" --json make-template 120 9000 --target "$t" --no-hook
+        assert_eq false "$(json_get '.checks[] | select(.name=="target_node") | .ok')"
+        assert_grep "node '$t' cannot be a target: it is this node, where the template is made anyway; leave out --target" \
+            <(json_get '.checks[] | select(.name=="target_node") | .detail')
+        assert_no_grep "nothing to do" "$T/out"
+        expect_rc 69 "$PVETMPL" make-template 120 9000 --target "$t" --no-hook
+        cat "$T/out" "$T/err" >"$T/all"
+        assert_grep "node '$t' cannot be a target: it is this node" "$T/all"
+        assert_no_grep "nothing to do" "$T/all"
+        # no NEWID: refused before one is chosen
+        expect_rc 69 "$PVETMPL" make-template 120 --target "$t" --no-hook
+        cat "$T/out" "$T/err" >"$T/all"
+        assert_grep "node '$t' cannot be a target: it is this node" "$T/all"
+        assert_no_grep "VMID" "$T/all"
+    done
+    assert_eq "$before" "$(sim_mutating_calls)" "nothing changed"
+    # the template is untouched and still answers a plain re-run
+    expect_rc 0 "$PVETMPL" make-template 120 9000 --no-hook
+    assert_grep "nothing to do" "$T/out"
+}
+
 # The simulated qm does what clone_vm does: a local clone.
 t_sim_clone_target_self() {
     sim_setup
@@ -59,6 +90,7 @@ t_clone_target_self() {
 }
 
 t_check "make-template --target this node or localhost: 69 before any change, not suggested" t_make_template_target_self
+t_check "make-template --target this node on a finished template: the same 69, not 'nothing to do'" t_make_template_target_self_exists
 t_check "simulator: qm clone --target localhost or this node clones locally" t_sim_clone_target_self
 t_check "clone --target this node or localhost: a local clone, confirmed locally" t_clone_target_self
 t_done
