@@ -10,8 +10,9 @@ fi
 # Test tools that are not build dependencies (the package build runs only the
 # unit and fixture layers): tests/cli/t400-ansible.sh runs ansible-playbook
 # and ansible-doc (ansible-core) against a private sshd (openssh-server; its
-# postinst starts no daemon). Without them, as a normal user, t400 skips.
-test_pkgs="ansible-core openssh-server"
+# postinst starts no daemon), and t207 counts pvetmpl's opens of .vmlist with
+# strace. Without them, as a normal user, those checks skip.
+test_pkgs="ansible-core openssh-server strace"
 missing=
 for p in $test_pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
@@ -24,7 +25,7 @@ if [ -n "$missing" ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
     else
-        echo "ensure-deps: test tools missing:$missing (tests/cli/t400 will skip); run 'make deps' as root" >&2
+        echo "ensure-deps: test tools missing:$missing (tests/cli/t400 and t207's counts will skip); run 'make deps' as root" >&2
     fi
 fi
 if dpkg-checkbuilddeps debian/control 2>/dev/null; then
