@@ -173,8 +173,9 @@ my @notmet;
         . "file, and registering the hook reuses them and the source's hookscript, which qm clone "
         . "copies); everything else is serial: `qm clone`, `qm set`, `qm template` and one "
         . "read-back after it that confirms the hookscript and the template together. The source "
-        . "is read again only after a wait for a copy slot (then `qm config --current` and `qm "
-        . "status` at once), never here, where no other run queues. The rest is out of reach while "
+        . "is read again only after a wait for a copy slot or when preflight's reading of it is "
+        . "more than 1 s old (then `qm config --current` and `qm status` at once), never here, "
+        . "where no other run queues and preflight is quick. The rest is out of reach while "
         . "every read-back README promises stays: preflight and the read-back after `qm template` "
         . "alone put make-template 2 latencies above raw without the hook, and the hook adds "
         . "`qm set`.\n",
