@@ -98,9 +98,10 @@ $o .= "| load (loadavg 1/5/15 min) | before: $m{load_before}; after: $m{load_aft
     . join(', ', map { "$_: " . ($m{"load_$_"} =~ s/ .*//r) } 1 .. 6) . " |\n";
 $o .= "| duration | $m{duration_s} s |\n\n";
 my ($l1) = sort { $b <=> $a } map { (split ' ', $m{$_})[0] } grep {/^load_/} keys %m;
-$o .= "The machine was **not quiet** (1-minute load up to $l1 on $m{nproc} CPUs during the run, from "
-    . "other engineers' test suites): absolute times are inflated and noisy; each comparison ran in the "
-    . "same minutes as the row it is compared with. Rerun on a quiet machine for reference numbers.\n\n"
+$o .= "The machine was **busy** at times (1-minute load up to $l1 on $m{nproc} CPUs where it was "
+    . "sampled; that load counts the benchmark's own processes as well as anything else running): "
+    . "absolute times may be inflated and noisy; each comparison ran in the same minutes as the row "
+    . "it is compared with.\n\n"
     if $l1 > 0.5 * $m{nproc};
 
 $o .= "## Results\n\nTimes are wall-clock unless the row says CPU; median, min and max over the runs.\n\n";

@@ -614,8 +614,10 @@ static bool left_behind(struct ctx *c, uint32_t newid, struct err *e)
 /* After what (qm clone, qm migrate) exited 0: is VMID on node now? pmxcfs's
  * .vmlist is the cluster's own answer; an exit status alone is no proof (qm may
  * print garbage and exit 0). Returns 0, or -1 with e set (ERR_QM_FAILED). */
+/* keep (when not NULL) receives the list read here: the cluster as it is
+ * after the step, for whoever looks at it next. */
 static int confirm_on_node(struct ctx *c, uint32_t vmid, const char *node, const char *what,
-                           struct err *e)
+                           struct vmlist *keep, struct err *e)
 {
     struct vmlist vl;
     if (node_load_vmlist(c->conf, &vl, e) < 0) {
@@ -633,7 +635,12 @@ static int confirm_on_node(struct ctx *c, uint32_t vmid, const char *node, const
                     "'%s' exited 0 but VM %" PRIu32 " is on node '%s', not on '%s'", what, vmid,
                     ve->node, node);
     }
-    vmlist_release(&vl);
+    if (keep && r == 0) {
+        vmlist_release(keep);
+        *keep = vl;
+    } else {
+        vmlist_release(&vl);
+    }
     return r;
 }
 
@@ -661,7 +668,7 @@ static int migrate(struct ctx *c, uint32_t vmid, const char *node, struct err *e
     if (r < 0) {
         return -1;
     }
-    return confirm_on_node(c, vmid, node, "qm migrate", e);
+    return confirm_on_node(c, vmid, node, "qm migrate", NULL, e);
 }
 
 /* One make-template or clone run: what its steps share. */
@@ -678,7 +685,8 @@ struct clone_run {
     int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
     int nslots;
     struct hook_pending hook_set; /* confirmed by the read-back after qm template */
-    struct vmlist vl;             /* step 2's .vmlist, handed on to preflight (step 3) */
+    struct vmlist vl; /* step 2's .vmlist, handed on to preflight (step 3); then the one
+                       * read after qm clone, handed on to the hook's registration */
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
@@ -817,6 +825,7 @@ static int clone_preflight(struct ctx *c, struct clone_run *cr, struct err *e)
         .vl = &cr->vl,
     };
     int r = preflight_retry(c, &cr->pq, &cr->p, NULL, NULL, e);
+    cr->pq.vl = NULL; /* handed over: a later gather must read the cluster afresh */
     if (cr->p.src_ok) {
         preflight_warn_pending(c, &cr->p, o->q.src,
                                cr->make_template ? "the template" : "the clone");
@@ -927,7 +936,7 @@ static int clone_copy(struct ctx *c, struct clone_run *cr, struct err *e)
     }
     if (!c->dry_run &&
         confirm_on_node(c, o->q.newid, o->q.target ? o->q.target : node_local_name(c->conf),
-                        "qm clone", e) < 0) {
+                        "qm clone", &cr->vl, e) < 0) {
         return -1;
     }
     report_set_changed(c->rep, !c->dry_run);
@@ -980,8 +989,14 @@ static int clone_hook(struct ctx *c, struct clone_run *cr, struct err *e)
     if (!cr->hook) {
         return 0;
     }
-    /* A dry run plans the hook as hook install does: the file write, qm set. */
-    if (hook_register(c, newid, preflight_hook_known(&cr->p), &cr->hook_set, e) < 0) {
+    /* A dry run plans the hook as hook install does: the file write, qm set.
+     * Its node-local warning looks at the cluster as it is after qm clone
+     * (a copy slot or a long copy may have taken minutes since preflight). */
+    struct hook_known known = *preflight_hook_known(&cr->p);
+    if (cr->vl.n) {
+        known.vl = &cr->vl; /* not in a dry run: nothing was copied */
+    }
+    if (hook_register(c, newid, &known, &cr->hook_set, e) < 0) {
         if (c->dry_run) {
             return -1;
         }

@@ -1,10 +1,11 @@
 #!/bin/bash
 # pmxcfs's .vmlist is read and parsed once for each moment a run looks at the
 # cluster: check reads it once (preflight and the hook-storage warning share
-# it), make-template once for its "already exists" look, preflight and the
-# hook registration's warning, then again only where a fresh look is the
-# point (NEWID still free after the copy-slot queue; the copy confirmed after
-# qm clone). Counted with strace: pvetmpl's own opens (children not traced).
+# it), make-template once for its "already exists" look and preflight, then
+# again only where a fresh look is the point (NEWID still free after the
+# copy-slot queue; the copy confirmed after qm clone, whose reading the hook
+# registration's warning uses). Counted with strace: pvetmpl's own opens
+# (children not traced).
 . "${PVETMPL_TOP:-.}/tests/cli/lib.sh"
 
 # vmlist_opens FILE: how many times the traced process opened .vmlist.
@@ -54,7 +55,23 @@ t_retry_reads_again() {
     assert_no_grep '"clone"' "$S/calls.log"
 }
 
+# The hook's node-local warning looks at the cluster as qm clone left it, not
+# as preflight saw it: a guest that appeared on another node during the copy
+# (a migration, HA) is seen, so the warning is given.
+t_hook_warning_after_copy() {
+    sim_setup --other-node pve2
+    sim_knob PVESIM_COPY_MIBPS=8000 # 32 GiB: about 4 s of copying
+    "$PVETMPL" -v make-template 100 9000 >"$T/out" 2>"$T/err" &
+    local pid=$!
+    wait_for_grep 'transferred' "$T/err" 30 # preflight saw no guest on pve2
+    "$PVESIM" "$S" add-vm 3186 --node pve2 --name far --disk scsi0=local:8 >/dev/null
+    wait $pid
+    assert_grep "created from VM 100" "$T/out"
+    assert_eq 1 "$(grep -c "hook storage 'local' is node-local" "$T/err")"
+}
+
 t_check "a preflight retried after a lock wait reads .vmlist again" t_retry_reads_again
+t_check "the hook's node-local warning sees the cluster after the copy" t_hook_warning_after_copy
 if command -v strace >/dev/null; then
     t_check "check reads .vmlist once" t_check_reads_once
     t_check "make-template reads .vmlist once per moment (3 with the fresh looks)" t_make_template_reads
