@@ -685,8 +685,9 @@ struct clone_run {
     int slots[MAX_DRIVES]; /* copy slots held, one per target storage */
     int nslots;
     struct hook_pending hook_set; /* confirmed by the read-back after qm template */
-    struct vmlist vl; /* step 2's .vmlist, handed on to preflight (step 3); then the one
-                       * read after qm clone, handed on to the hook's registration */
+    /* step 2's .vmlist, handed on to preflight (step 3); then the one read
+     * after qm clone, handed on to the hook's registration */
+    struct vmlist vl;
 };
 
 /* Step 1: NEWID is ours to create (no other pvetmpl run is creating it). A
